@@ -1,0 +1,7 @@
+//! Sign-in on the server: password hashing, session tokens and cookies, and the identity
+//! that every request carries once its session is resolved.
+
+pub mod password;
+pub mod session;
+
+pub use session::Identity;

@@ -1,0 +1,40 @@
+//! A labelled form field with its error message underneath, as every form uses it.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// A text input bound to `value`, with a `<label>` tied to it and the message of `error` when
+/// that error names this field.
+#[component]
+pub fn TextField(
+    /// The form field's name; also the element id and the key validation errors use.
+    name: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: &'static str,
+) -> impl IntoView {
+    let message = move || {
+        error
+            .get()
+            .and_then(|e| e.for_field(name).map(str::to_owned))
+    };
+    view! {
+        <div class="o-field" class:o-field-invalid=move || message().is_some()>
+            <label class="o-field-label" for=name>{label}</label>
+            <div class="o-field-widget">
+                <input
+                    id=name
+                    name=name
+                    type=kind
+                    autocomplete=autocomplete
+                    aria-invalid=move || message().is_some().to_string()
+                    prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev))
+                />
+                {move || message().map(|m| view! { <div class="o-field-error" role="alert">{m}</div> })}
+            </div>
+        </div>
+    }
+}

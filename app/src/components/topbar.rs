@@ -1,0 +1,203 @@
+//! The top bar: the app menu, the current app and its menus, the company switcher and the
+//! user menu, in the spirit of Odoo's web client.
+
+use crate::app::reload_to;
+use crate::functions::auth::{Logout, SwitchCompany};
+use crate::i18n::{Msg, t};
+use crate::models::SessionInfo;
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+/// The apps of the home screen and app menu: (label, path, icon letter, admin only).
+pub const APPS: &[(Msg, &str, &str, bool)] = &[
+    (Msg::AppContacts, "/contacts", "C", false),
+    (Msg::AppSettings, "/settings", "S", true),
+];
+
+#[component]
+pub fn TopBar(info: SessionInfo) -> impl IntoView {
+    let location = use_location();
+    let current_app = move || {
+        let path = location.pathname.get();
+        APPS.iter()
+            .find(|(_, href, _, _)| path.starts_with(href))
+            .map(|(label, ..)| *label)
+    };
+    let is_admin = info.is_admin;
+    let debug = info.debug;
+    let (menu_open, set_menu_open) = signal(None::<&'static str>);
+    let toggle = move |name: &'static str| {
+        set_menu_open.update(|open| {
+            *open = if *open == Some(name) {
+                None
+            } else {
+                Some(name)
+            }
+        })
+    };
+    let is_open = move |name: &'static str| menu_open.get() == Some(name);
+
+    view! {
+        <header class="o-topbar">
+            <div class="o-dropdown">
+                <button
+                    type="button"
+                    class="o-topbar-btn o-apps-btn"
+                    aria-label=t(Msg::Apps)
+                    aria-expanded=move || is_open("apps").to_string()
+                    on:click=move |_| toggle("apps")
+                >
+                    <span class="o-grid-icon" aria-hidden="true"></span>
+                </button>
+                <Show when=move || is_open("apps")>
+                    <nav class="o-dropdown-menu" aria-label=t(Msg::Apps)>
+                        {APPS
+                            .iter()
+                            .filter(|(.., admin_only)| is_admin || !admin_only)
+                            .map(|(label, href, ..)| view! { <a class="o-dropdown-item" href=*href>{t(*label)}</a> })
+                            .collect_view()}
+                    </nav>
+                </Show>
+            </div>
+            <a class="o-brand" href=move || current_app().map_or("/", |_| "")>
+                {move || current_app().map_or(t(Msg::AppName), t)}
+            </a>
+            <Show when=move || current_app() == Some(Msg::AppSettings)>
+                <nav class="o-app-menus">
+                    <a class="o-topbar-link" href="/settings">{t(Msg::GeneralSettings)}</a>
+                    <Show when=move || debug>
+                        <div class="o-dropdown">
+                            <button
+                                type="button"
+                                class="o-topbar-link"
+                                aria-expanded=move || is_open("technical").to_string()
+                                on:click=move |_| toggle("technical")
+                            >
+                                {t(Msg::Technical)}
+                            </button>
+                            <Show when=move || is_open("technical")>
+                                <div class="o-dropdown-menu">
+                                    <a class="o-dropdown-item" href="/settings/technical/database">
+                                        {t(Msg::DatabaseInformation)}
+                                    </a>
+                                </div>
+                            </Show>
+                        </div>
+                    </Show>
+                </nav>
+            </Show>
+            <div class="o-topbar-right">
+                <Show when=move || debug>
+                    <span class="o-debug-badge" title=t(Msg::DeveloperModeOn)>"debug"</span>
+                </Show>
+                <CompanySwitcher info=info.clone() open=Signal::derive(move || is_open("companies")) on_toggle=move || toggle("companies") />
+                <UserMenu name=info.user_name.clone() open=Signal::derive(move || is_open("user")) on_toggle=move || toggle("user") />
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn CompanySwitcher(
+    info: SessionInfo,
+    open: Signal<bool>,
+    on_toggle: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    let switch = ServerAction::<SwitchCompany>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = switch.value().get() {
+            reload_to(
+                &window()
+                    .location()
+                    .pathname()
+                    .unwrap_or_else(|_| "/".into()),
+            );
+        }
+    });
+    let current = info.current_company_name().to_owned();
+    let companies = info.companies.clone();
+    let active = info.active_company_ids.clone();
+    view! {
+        <div class="o-dropdown o-company-switcher">
+            <button
+                type="button"
+                class="o-topbar-btn"
+                aria-label=t(Msg::SwitchCompany)
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| on_toggle()
+            >
+                <span class="o-company-name">{current}</span>
+            </button>
+            <Show when=move || open.get()>
+                <div class="o-dropdown-menu o-dropdown-menu-end" role="menu">
+                    {companies
+                        .iter()
+                        .map(|c| {
+                            let id = c.id;
+                            let ticked = active.contains(&id);
+                            let is_current = id == info.current_company_id;
+                            view! {
+                                <div class="o-switch-company-item" class:o-current=is_current>
+                                    <input
+                                        type="checkbox"
+                                        aria-label=format!("{} {}", t(Msg::ColVisibleTo), c.name)
+                                        prop:checked=ticked
+                                        on:change=move |_| {
+                                            switch.dispatch(SwitchCompany { company_id: id, toggle: true });
+                                        }
+                                    />
+                                    <button
+                                        type="button"
+                                        role="menuitem"
+                                        class="o-link-btn"
+                                        on:click=move |_| {
+                                            switch.dispatch(SwitchCompany { company_id: id, toggle: false });
+                                        }
+                                    >
+                                        {c.name.clone()}
+                                    </button>
+                                </div>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn UserMenu(
+    name: String,
+    open: Signal<bool>,
+    on_toggle: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = logout.value().get() {
+            reload_to("/login");
+        }
+    });
+    let initial = name.chars().next().unwrap_or('?').to_string();
+    view! {
+        <div class="o-dropdown">
+            <button
+                type="button"
+                class="o-topbar-btn o-user-btn"
+                aria-label=t(Msg::UserMenu)
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| on_toggle()
+            >
+                <span class="o-avatar" aria-hidden="true">{initial}</span>
+                <span class="o-user-name">{name}</span>
+            </button>
+            <Show when=move || open.get()>
+                <div class="o-dropdown-menu o-dropdown-menu-end">
+                    <ActionForm action=logout>
+                        <button type="submit" class="o-dropdown-item">{t(Msg::LogoutButton)}</button>
+                    </ActionForm>
+                </div>
+            </Show>
+        </div>
+    }
+}

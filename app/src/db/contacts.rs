@@ -1,0 +1,186 @@
+//! Contacts, filtered to what the active companies may see.
+
+use crate::db::id_list;
+use crate::domain::contact::ValidContact;
+use crate::models::Contact;
+use sqlx::SqliteConnection;
+
+const SELECT: &str = "SELECT c.id, c.name, c.company_name, c.email, c.phone, c.mobile,
+        c.country_code, c.owner_company_id, o.name AS owner_company_name
+    FROM contacts c LEFT JOIN companies o ON o.id = c.owner_company_id";
+
+/// Contacts visible to `companies` whose name, company, email or numbers contain `search`.
+pub async fn list(
+    conn: &mut SqliteConnection,
+    companies: &[i64],
+    search: &str,
+) -> Result<Vec<Contact>, sqlx::Error> {
+    let pattern = format!(
+        "%{}%",
+        search
+            .trim()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT}
+         WHERE (c.owner_company_id IS NULL
+                OR c.owner_company_id IN (SELECT value FROM json_each(?1)))
+           AND (c.name LIKE ?2 ESCAPE '\\' OR c.company_name LIKE ?2 ESCAPE '\\'
+                OR c.email LIKE ?2 ESCAPE '\\' OR c.phone LIKE ?2 ESCAPE '\\'
+                OR c.mobile LIKE ?2 ESCAPE '\\')
+         ORDER BY c.name COLLATE NOCASE, c.id
+         LIMIT 500"
+    )))
+    .bind(id_list(companies))
+    .bind(pattern)
+    .fetch_all(conn)
+    .await
+}
+
+/// One contact, if `companies` may see it.
+pub async fn get(
+    conn: &mut SqliteConnection,
+    companies: &[i64],
+    id: i64,
+) -> Result<Option<Contact>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT}
+         WHERE c.id = ?1
+           AND (c.owner_company_id IS NULL
+                OR c.owner_company_id IN (SELECT value FROM json_each(?2)))"
+    )))
+    .bind(id)
+    .bind(id_list(companies))
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn insert(conn: &mut SqliteConnection, c: &ValidContact) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query(
+        "INSERT INTO contacts (name, company_name, email, phone, mobile, country_code, owner_company_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&c.name)
+    .bind(&c.company_name)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(&c.mobile)
+    .bind(&c.country_code)
+    .bind(c.owner_company_id)
+    .execute(conn)
+    .await?;
+    Ok(row.last_insert_rowid())
+}
+
+pub async fn update(
+    conn: &mut SqliteConnection,
+    id: i64,
+    c: &ValidContact,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE contacts SET name = ?, company_name = ?, email = ?, phone = ?, mobile = ?,
+                country_code = ?, owner_company_id = ?,
+                updated_at = strftime('%Y-%m-%d %H:%M:%S', 'now')
+         WHERE id = ?",
+    )
+    .bind(&c.name)
+    .bind(&c.company_name)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(&c.mobile)
+    .bind(&c.country_code)
+    .bind(c.owner_company_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{companies, test_support::fresh_db};
+    use crate::models::ContactInput;
+
+    fn contact(name: &str, owner: Option<i64>) -> ValidContact {
+        ValidContact::parse(ContactInput {
+            name: name.into(),
+            owner_company_id: owner,
+            ..Default::default()
+        })
+        .expect("valid")
+    }
+
+    #[tokio::test]
+    async fn a_restricted_contact_is_only_seen_by_its_company() {
+        let pool = fresh_db().await;
+        let mut conn = pool.acquire().await.expect("conn");
+        let sf = companies::insert(&mut conn, "SF").await.expect("sf");
+        let chicago = companies::insert(&mut conn, "Chicago").await.expect("chi");
+        let shared = insert(&mut conn, &contact("Shared", None))
+            .await
+            .expect("insert");
+        let private = insert(&mut conn, &contact("Only SF", Some(sf)))
+            .await
+            .expect("insert");
+
+        let seen_by_chicago: Vec<_> = list(&mut conn, &[chicago], "")
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(seen_by_chicago, vec![shared]);
+        assert!(
+            get(&mut conn, &[chicago], private)
+                .await
+                .expect("get")
+                .is_none()
+        );
+        let got = get(&mut conn, &[sf], private)
+            .await
+            .expect("get")
+            .expect("visible");
+        assert_eq!(got.owner_company_name.as_deref(), Some("SF"));
+    }
+
+    #[tokio::test]
+    async fn search_matches_any_listed_field_and_treats_wildcards_literally() {
+        let pool = fresh_db().await;
+        let mut conn = pool.acquire().await.expect("conn");
+        let mut with_phone = contact("Marc Demo", None);
+        with_phone.phone = Some("+32 470 12 34 56".into());
+        insert(&mut conn, &with_phone).await.expect("insert");
+        insert(&mut conn, &contact("Azure Interior", None))
+            .await
+            .expect("insert");
+
+        let names = |v: Vec<Contact>| v.into_iter().map(|c| c.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(list(&mut conn, &[], "470").await.expect("list")),
+            ["Marc Demo"]
+        );
+        assert_eq!(
+            names(list(&mut conn, &[], "azure").await.expect("list")),
+            ["Azure Interior"]
+        );
+        assert!(list(&mut conn, &[], "%").await.expect("list").is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_update_replaces_every_field() {
+        let pool = fresh_db().await;
+        let mut conn = pool.acquire().await.expect("conn");
+        let id = insert(&mut conn, &contact("Before", None))
+            .await
+            .expect("insert");
+        let mut after = contact("After", None);
+        after.mobile = Some("+1 415 555 0100".into());
+        update(&mut conn, id, &after).await.expect("update");
+        let got = get(&mut conn, &[], id).await.expect("get").expect("exists");
+        assert_eq!(got.name, "After");
+        assert_eq!(got.mobile.as_deref(), Some("+1 415 555 0100"));
+    }
+}

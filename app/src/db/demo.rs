@@ -1,0 +1,211 @@
+//! Demo data mirroring what Odoo users know: two companies, `admin` and `demo`, and contacts
+//! with numbers in several countries. Seeded only into an empty database.
+
+use crate::auth::password;
+use crate::db::{companies, settings, users};
+use crate::domain::contact::ValidContact;
+use crate::models::ContactInput;
+use sqlx::SqlitePool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("password hashing: {0}")]
+    Hash(String),
+    #[error("invalid demo contact: {0}")]
+    Contact(String),
+}
+
+pub const SAN_FRANCISCO: &str = "My Company (San Francisco)";
+pub const CHICAGO: &str = "My Company (Chicago)";
+
+/// (name, company, email, phone, mobile, country)
+const CONTACTS: &[(&str, &str, &str, &str, &str, &str)] = &[
+    (
+        "Azure Interior",
+        "",
+        "azure.Interior24@example.com",
+        "+1 (870)-931-0505",
+        "",
+        "US",
+    ),
+    (
+        "Brandon Freeman",
+        "Azure Interior",
+        "brandon.freeman55@example.com",
+        "",
+        "+1 (355)-687-3262",
+        "US",
+    ),
+    (
+        "Deco Addict",
+        "",
+        "deco.addict82@example.com",
+        "+32 2 290 34 90",
+        "",
+        "BE",
+    ),
+    (
+        "Marc Demo",
+        "Deco Addict",
+        "mark.brown23@example.com",
+        "",
+        "+32 470 12 34 56",
+        "BE",
+    ),
+    (
+        "Gemini Furniture",
+        "",
+        "gemini.furniture39@example.com",
+        "+33 1 84 88 41 00",
+        "",
+        "FR",
+    ),
+    (
+        "Lumber Inc",
+        "",
+        "lumber-inv92@example.com",
+        "",
+        "+91 98765 43210",
+        "IN",
+    ),
+    (
+        "Ready Mat",
+        "",
+        "ready.mat28@example.com",
+        "+86 10 6552 9988",
+        "",
+        "CN",
+    ),
+    (
+        "The Jackson Group",
+        "",
+        "jackson.group82@example.com",
+        "",
+        "",
+        "US",
+    ),
+];
+
+/// Seeds the demo data unless the database already has users. Returns whether it seeded.
+pub async fn seed_if_empty(pool: &SqlitePool) -> Result<bool, SeedError> {
+    let mut tx = crate::db::begin_write(pool).await?;
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&mut *tx)
+        .await?;
+    if users > 0 {
+        return Ok(false);
+    }
+    let sf = companies::insert(&mut tx, SAN_FRANCISCO).await?;
+    let chicago = companies::insert(&mut tx, CHICAGO).await?;
+    let hash = |p: &str| password::hash(p).map_err(|e| SeedError::Hash(e.to_string()));
+
+    let admin = users::insert(
+        &mut tx,
+        users::NewUser {
+            login: "admin",
+            name: "Mitchell Admin",
+            password_hash: &hash("admin")?,
+            is_admin: true,
+            default_company_id: sf,
+        },
+    )
+    .await?;
+    companies::add_member(&mut tx, admin, sf).await?;
+    companies::add_member(&mut tx, admin, chicago).await?;
+
+    let demo = users::insert(
+        &mut tx,
+        users::NewUser {
+            login: "demo",
+            name: "Marc Demo",
+            password_hash: &hash("demo")?,
+            is_admin: false,
+            default_company_id: sf,
+        },
+    )
+    .await?;
+    companies::add_member(&mut tx, demo, sf).await?;
+
+    for (name, company, email, phone, mobile, country) in CONTACTS {
+        let contact = ValidContact::parse(ContactInput {
+            name: (*name).into(),
+            company_name: (*company).into(),
+            email: (*email).into(),
+            phone: (*phone).into(),
+            mobile: (*mobile).into(),
+            country_code: (*country).into(),
+            owner_company_id: None,
+        })
+        .map_err(|e| SeedError::Contact(format!("{name}: {e}")))?;
+        crate::db::contacts::insert(&mut tx, &contact).await?;
+    }
+    settings::set(&mut tx, settings::EDITION, "Enterprise").await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Gives the database its UUID on first start; it never changes afterwards.
+pub async fn ensure_database_uuid(pool: &SqlitePool) -> Result<String, sqlx::Error> {
+    let mut tx = crate::db::begin_write(pool).await?;
+    if let Some(uuid) = settings::get(&mut tx, settings::DATABASE_UUID).await? {
+        return Ok(uuid);
+    }
+    let uuid = random_uuid();
+    settings::set(&mut tx, settings::DATABASE_UUID, &uuid).await?;
+    tx.commit().await?;
+    Ok(uuid)
+}
+
+/// A version-4 UUID in its usual text form.
+fn random_uuid() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::test_support::fresh_db;
+
+    #[tokio::test]
+    async fn seeding_twice_seeds_once() {
+        let pool = fresh_db().await;
+        assert!(seed_if_empty(&pool).await.expect("seed"));
+        assert!(!seed_if_empty(&pool).await.expect("seed again"));
+        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        assert_eq!(users, 2);
+        let no_number: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM contacts WHERE phone IS NULL AND mobile IS NULL",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+        assert_eq!(no_number, 1);
+    }
+
+    #[tokio::test]
+    async fn the_database_uuid_is_stable() {
+        let pool = fresh_db().await;
+        let first = ensure_database_uuid(&pool).await.expect("uuid");
+        assert_eq!(first.len(), 36);
+        assert_eq!(&first[14..15], "4");
+        assert_eq!(ensure_database_uuid(&pool).await.expect("uuid"), first);
+    }
+}

@@ -1,0 +1,106 @@
+//! Server-side sessions, looked up by the SHA-256 of the cookie value.
+
+use crate::db::id_list;
+use sqlx::SqliteConnection;
+
+/// A live session joined with its user: everything a request needs to know about who asks.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SessionRow {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub login: String,
+    pub user_name: String,
+    pub is_admin: bool,
+    pub current_company_id: i64,
+    pub active_company_ids: String,
+    pub debug: bool,
+}
+
+pub struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub user_id: i64,
+    pub company_id: i64,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+pub async fn insert(conn: &mut SqliteConnection, s: NewSession<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, current_company_id, active_company_ids,
+                               created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(s.token_hash)
+    .bind(s.user_id)
+    .bind(s.company_id)
+    .bind(id_list(&[s.company_id]))
+    .bind(s.now)
+    .bind(s.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The unexpired session with this token hash, if any.
+pub async fn find(
+    conn: &mut SqliteConnection,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<SessionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.token_hash, s.user_id, u.login, u.name AS user_name, u.is_admin,
+                s.current_company_id, s.active_company_ids, s.debug
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = ? AND s.expires_at > ?",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn delete(conn: &mut SqliteConnection, token_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_expired(conn: &mut SqliteConnection, now: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn set_companies(
+    conn: &mut SqliteConnection,
+    token_hash: &str,
+    current: i64,
+    active: &[i64],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE sessions SET current_company_id = ?, active_company_ids = ? WHERE token_hash = ?",
+    )
+    .bind(current)
+    .bind(id_list(active))
+    .bind(token_hash)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_debug(
+    conn: &mut SqliteConnection,
+    token_hash: &str,
+    on: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET debug = ? WHERE token_hash = ?")
+        .bind(on)
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,36 @@
+//! Server functions by area. Each one only authorises, calls `domain`/`db`, and maps errors.
+
+pub mod auth;
+pub mod contacts;
+pub mod settings;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    //! What every server function starts with: the shared state and who is asking.
+    use crate::auth::Identity;
+    use crate::error::AppError;
+    use crate::state::AppState;
+    use leptos::prelude::use_context;
+
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or_else(|| {
+            tracing::error!("AppState is missing from the server function context");
+            AppError::Internal
+        })
+    }
+
+    /// The signed-in user, or `Unauthenticated`.
+    pub fn identity() -> Result<Identity, AppError> {
+        use_context::<Identity>().ok_or(AppError::Unauthenticated)
+    }
+
+    /// The signed-in administrator, or `Forbidden` for anyone else.
+    pub fn admin() -> Result<Identity, AppError> {
+        let who = identity()?;
+        if who.is_admin {
+            Ok(who)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}

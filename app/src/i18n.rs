@@ -1,0 +1,154 @@
+//! Every user-visible string, looked up through one mechanism.
+//!
+//! Messages are an enum, so a missing translation is a compile error rather than a blank
+//! label. Each locale is one `match`; English is complete, French and Simplified Chinese
+//! are added as further arms of [`Msg::text`] when their issue lands.
+
+/// A language the interface can be shown in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Locale {
+    #[default]
+    En,
+}
+
+macro_rules! messages {
+    ($($key:ident => $en:literal,)*) => {
+        /// One user-visible message. Templates use `{}` placeholders, filled by [`tf`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Msg { $($key,)* }
+
+        impl Msg {
+            /// The message in `locale`.
+            pub const fn text(self, locale: Locale) -> &'static str {
+                match locale {
+                    Locale::En => match self { $(Msg::$key => $en,)* },
+                }
+            }
+
+            #[cfg(test)]
+            const ALL: &'static [Msg] = &[$(Msg::$key,)*];
+        }
+    };
+}
+
+messages! {
+    AppName => "iapd",
+    // Sign-in
+    LoginTitle => "Log in",
+    LoginSubtitle => "Prepaid credits for SMS, OCR and every other in-app service.",
+    LoginField => "Login",
+    PasswordField => "Password",
+    LoginButton => "Log in",
+    LogoutButton => "Log out",
+    DemoHint => "Demo logins: admin / admin and demo / demo.",
+    // Shell
+    Apps => "Apps",
+    AppContacts => "Contacts",
+    AppSettings => "Settings",
+    SwitchCompany => "Switch company",
+    UserMenu => "User menu",
+    DeveloperModeOn => "Developer mode",
+    Loading => "Loading…",
+    // Contacts
+    ContactsTitle => "Contacts",
+    NewButton => "New",
+    SaveButton => "Save",
+    DiscardButton => "Discard",
+    EditButton => "Edit",
+    SearchPlaceholder => "Search...",
+    ColName => "Name",
+    ColCompany => "Company",
+    ColEmail => "Email",
+    ColPhone => "Phone",
+    ColMobile => "Mobile",
+    ColCountry => "Country",
+    ColVisibleTo => "Visible to",
+    AllCompanies => "All companies",
+    NoContacts => "No contacts match.",
+    NewContact => "New contact",
+    ContactSaved => "Contact saved.",
+    Chatter => "Chatter",
+    ChatterEmpty => "No messages yet.",
+    ContactCreatedLog => "Contact created",
+    ContactChangedLog => "{} changed from “{}” to “{}”",
+    RecordCount => "{} records",
+    // Settings
+    SettingsTitle => "Settings",
+    GeneralSettings => "General Settings",
+    Technical => "Technical",
+    SectionContacts => "Contacts",
+    OdooIap => "Odoo IAP",
+    OdooIapHelp => "View your IAP Services and recharge your credits",
+    ViewMyServices => "View My Services",
+    SectionDeveloperTools => "Developer Tools",
+    ActivateDeveloperMode => "Activate the developer mode",
+    DeactivateDeveloperMode => "Deactivate the developer mode",
+    DeveloperModeHelp => "Shows the Technical menu with low-level records.",
+    NoSettingMatches => "No setting matches your search.",
+    DatabaseInformation => "Database Information",
+    DatabaseEdition => "Edition",
+    DatabaseUuid => "Database UUID",
+    // Errors
+    ErrUnauthenticated => "Your session has ended. Please log in again.",
+    ErrForbidden => "You are not allowed to do this.",
+    ErrNotFound => "The record does not exist, or you are not allowed to see it.",
+    ErrInternal => "Something went wrong on our side. Please try again; the details are in the server log.",
+    ErrTransport => "The server could not be reached: {}",
+    ErrBadLogin => "Wrong login or password.",
+    ErrTooManyAttempts => "Too many failed attempts. Please wait a minute before trying again.",
+    ErrRequired => "This field is required.",
+    ErrTooLong => "At most {} characters.",
+    ErrEmail => "Enter an email address such as name@example.com.",
+    ErrPhone => "Enter a phone number with digits, spaces and an optional leading +.",
+    ErrCountry => "Choose a country from the list.",
+    ErrUnknownCompany => "This company does not exist or is not one of yours.",
+    PageNotFound => "Page not found",
+    BackHome => "Back to the home screen",
+    AccessDenied => "Access denied",
+    SettingsAdminOnly => "Only administrators can open Settings.",
+}
+
+/// The message in the current locale.
+pub fn t(msg: Msg) -> &'static str {
+    msg.text(Locale::default())
+}
+
+/// The message with its `{}` placeholders filled in order.
+pub fn tf(msg: Msg, args: &[&str]) -> String {
+    let mut out = String::new();
+    let mut args = args.iter();
+    let mut parts = t(msg).split("{}").peekable();
+    while let Some(part) = parts.next() {
+        out.push_str(part);
+        if parts.peek().is_some() {
+            out.push_str(args.next().copied().unwrap_or_default());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_english_message_is_non_empty() {
+        for msg in Msg::ALL {
+            assert!(!t(*msg).trim().is_empty(), "{msg:?} has no English text");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled_in_order() {
+        assert_eq!(tf(Msg::ErrTooLong, &["128"]), "At most 128 characters.");
+        assert_eq!(
+            tf(Msg::ContactChangedLog, &["Phone", "1", "2"]),
+            "Phone changed from “1” to “2”"
+        );
+    }
+
+    #[test]
+    fn missing_arguments_leave_the_placeholder_empty() {
+        assert_eq!(tf(Msg::RecordCount, &[]), " records");
+    }
+}

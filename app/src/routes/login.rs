@@ -1,0 +1,78 @@
+//! `/login`: the only page that needs no session.
+
+use crate::app::reload_to;
+use crate::functions::auth::Login;
+use crate::i18n::{Msg, t};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// Where to go after signing in: a local path only, so the login page is no open redirect.
+fn safe_next(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
+        .unwrap_or_else(|| "/".into())
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    let next = safe_next(use_query_map().with_untracked(|q| q.get("next")));
+    Effect::new({
+        let next = next.clone();
+        move |_| {
+            if let Some(Ok(())) = login.value().get() {
+                reload_to(&next);
+            }
+        }
+    });
+    let error = move || login.value().get().and_then(Result::err);
+
+    view! {
+        <Title text=t(Msg::LoginTitle) />
+        <div class="o-login-page">
+            <div class="o-login-card">
+                <div class="o-login-logo">
+                    <span class="o-logo-mark">"iap"</span>
+                    <span class="o-logo-d">"d"</span>
+                </div>
+                <p class="o-login-subtitle">{t(Msg::LoginSubtitle)}</p>
+                <ActionForm action=login attr:class="o-login-form">
+                    <div class="o-field-stacked">
+                        <label for="login">{t(Msg::LoginField)}</label>
+                        <input id="login" name="login" autocomplete="username" required autofocus />
+                    </div>
+                    <div class="o-field-stacked">
+                        <label for="password">{t(Msg::PasswordField)}</label>
+                        <input id="password" name="password" type="password" autocomplete="current-password" required />
+                    </div>
+                    {move || error().map(|e| view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> })}
+                    <button type="submit" class="btn btn-primary btn-block" disabled=move || login.pending().get()>
+                        {t(Msg::LoginButton)}
+                    </button>
+                </ActionForm>
+                <p class="o-login-hint">{t(Msg::DemoHint)}</p>
+            </div>
+        </div>
+    }
+}
+
+/// Shown if a page is rendered without a session (the server normally redirects first).
+#[component]
+pub fn GoToLogin() -> impl IntoView {
+    Effect::new(|_| reload_to("/login"));
+    view! { <p class="o-loading"><a href="/login" rel="external">{t(Msg::LoginTitle)}</a></p> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/contacts/3".into())), "/contacts/3");
+        assert_eq!(safe_next(Some("//evil.example".into())), "/");
+        assert_eq!(safe_next(Some("https://evil.example".into())), "/");
+        assert_eq!(safe_next(Some("/\\evil.example".into())), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,9 @@
+//! One page per file, named after its route.
+
+pub mod contact_form;
+pub mod contacts;
+pub mod home;
+pub mod login;
+pub mod not_found;
+pub mod settings;
+pub mod technical_database;

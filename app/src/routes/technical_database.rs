@@ -1,0 +1,39 @@
+//! `/settings/technical/database`: the database's edition and UUID, in developer mode.
+
+use crate::functions::settings::get_database_info;
+use crate::i18n::{Msg, t};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn DatabasePage() -> impl IntoView {
+    let info = Resource::new(|| (), |_| get_database_info());
+    view! {
+        <Title text=t(Msg::DatabaseInformation) />
+        <div class="o-control-panel">
+            <div class="o-cp-left">
+                <h1 class="o-breadcrumb">{t(Msg::DatabaseInformation)}</h1>
+            </div>
+        </div>
+        <div class="o-form-view">
+            <div class="o-form-sheet">
+                <Suspense fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+                    {move || Suspend::new(async move {
+                        match info.await {
+                            Err(e) => view! { <p class="o-alert o-alert-danger">{e.to_string()}</p> }.into_any(),
+                            Ok(db) => view! {
+                                <dl class="o-readonly-fields">
+                                    <dt>{t(Msg::DatabaseEdition)}</dt>
+                                    <dd>{db.edition}</dd>
+                                    <dt>{t(Msg::DatabaseUuid)}</dt>
+                                    <dd><code>{db.uuid}</code></dd>
+                                </dl>
+                            }
+                                .into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,21 @@
+//! What server functions and handlers share: reached through Leptos context or axum state.
+
+use crate::domain::throttle::Throttle;
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use sqlx::SqlitePool;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: SqlitePool,
+    /// Failed-login counts, kept in memory: a restart forgiving them is acceptable.
+    pub throttle: Arc<Mutex<Throttle>>,
+    /// Whether cookies get the `Secure` flag, i.e. iapd is reached over HTTPS.
+    pub secure_cookies: bool,
+}
+
+/// The client's address, when the server knows it; one of the keys login throttling uses.
+#[derive(Clone, Debug)]
+pub struct ClientAddr(pub String);

@@ -1,0 +1,91 @@
+//! The HTTP router: Leptos pages and server functions, static files, and the middleware
+//! every request passes through, outermost first:
+//! tracing → body limit → [`cross_site`] → [`session`] → [`access`] → handler.
+
+pub mod access;
+pub mod cross_site;
+pub mod session;
+
+use app::auth::Identity;
+use app::state::{AppState, ClientAddr};
+use app::{App, shell};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use std::net::SocketAddr;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+/// Requests larger than this are refused before any handler reads them.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let page_routes = routes.clone();
+    Router::new()
+        // POST only: no server function, and so nothing that changes state, answers a GET.
+        .route("/api/{*fn_name}", post(server_fn_handler))
+        .leptos_routes_with_handler(
+            routes,
+            get(move |state: State<AppState>, req: Request<Body>| {
+                let routes = page_routes.clone();
+                async move { page_handler(state, routes, req).await }
+            }),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(from_fn(access::guard))
+        .layer(from_fn_with_state(state.clone(), session::resolve))
+        .layer(from_fn(cross_site::refuse))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// What server functions and pages find in their context: the state, the identity the
+/// session middleware resolved, and the client address.
+fn request_context(
+    state: &AppState,
+    req: &Request<Body>,
+) -> impl Fn() + Clone + Send + Sync + 'static {
+    let state = state.clone();
+    let identity = req.extensions().get::<Identity>().cloned();
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| ClientAddr(c.0.ip().to_string()));
+    move || {
+        provide_context(state.clone());
+        if let Some(identity) = identity.clone() {
+            provide_context(identity);
+        }
+        if let Some(client) = client.clone() {
+            provide_context(client);
+        }
+    }
+}
+
+async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let context = request_context(&state, &req);
+    handle_server_fns_with_context(context, req)
+        .await
+        .into_response()
+}
+
+async fn page_handler(
+    State(state): State<AppState>,
+    routes: Vec<leptos_axum::AxumRouteListing>,
+    req: Request<Body>,
+) -> Response {
+    let context = request_context(&state, &req);
+    let options = state.leptos_options.clone();
+    let handler =
+        leptos_axum::render_route_with_context(routes, context, move || shell(options.clone()));
+    handler(State(state), req).await.into_response()
+}

@@ -1,0 +1,15 @@
+//! The iapd server: configuration, the HTTP router around the Leptos app, and startup.
+//!
+//! # Layout
+//! - [`config`]: every setting, from flags and environment variables (`server --help`).
+//! - [`http`]: the router and its middleware (sessions, access rules, cross-site checks).
+//! - [`startup`]: [`startup::Application`] binds a listener and serves until told to stop;
+//!   tests start it on port 0 or drive [`http::router`] directly.
+//! - [`telemetry`]: `tracing` set-up.
+
+#![recursion_limit = "512"]
+
+pub mod config;
+pub mod http;
+pub mod startup;
+pub mod telemetry;

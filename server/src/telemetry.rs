@@ -1,0 +1,12 @@
+//! Logging through `tracing`, one line per event, filtered by `RUST_LOG`.
+
+use tracing_subscriber::EnvFilter;
+
+pub fn init(filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // A second call (as in tests) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,8 @@
+//! HTTP tests against the real router, each on its own fresh SQLite database.
+
+mod helpers;
+
+mod auth;
+mod contacts;
+mod security;
+mod settings;
