@@ -21,7 +21,7 @@ pub fn TopBar(info: SessionInfo) -> impl IntoView {
         let path = location.pathname.get();
         APPS.iter()
             .find(|(_, href, _, _)| path.starts_with(href))
-            .map(|(label, ..)| *label)
+            .map(|(label, href, ..)| (*label, *href))
     };
     let is_admin = info.is_admin;
     let debug = info.debug;
@@ -59,10 +59,10 @@ pub fn TopBar(info: SessionInfo) -> impl IntoView {
                     </nav>
                 </Show>
             </div>
-            <a class="o-brand" href=move || current_app().map_or("/", |_| "")>
-                {move || current_app().map_or(t(Msg::AppName), t)}
+            <a class="o-brand" href=move || current_app().map_or("/", |(_, href)| href)>
+                {move || current_app().map_or(t(Msg::AppName), |(label, _)| t(label))}
             </a>
-            <Show when=move || current_app() == Some(Msg::AppSettings)>
+            <Show when=move || current_app().is_some_and(|(label, _)| label == Msg::AppSettings)>
                 <nav class="o-app-menus">
                     <a class="o-topbar-link" href="/settings">{t(Msg::GeneralSettings)}</a>
                     <Show when=move || debug>

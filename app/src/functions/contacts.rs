@@ -4,6 +4,8 @@ use crate::error::AppError;
 use crate::models::{Contact, ContactDetail, ContactInput};
 use leptos::prelude::*;
 
+/// The chatter model name for contacts.
+#[cfg(feature = "ssr")]
 const MODEL: &str = "contact";
 
 #[server(endpoint = "contacts/list")]

@@ -20,6 +20,8 @@ pub fn ContactFormPage() -> impl IntoView {
             .map(|raw| raw.parse::<i64>().unwrap_or(-1))
     };
     let reload = RwSignal::new(0u32);
+    // Lives here, not in the form: saving refetches the record, which rebuilds the form.
+    let saved = RwSignal::new(false);
     let detail = Resource::new(
         move || (id(), reload.get()),
         |(id, _)| async move {
@@ -35,11 +37,12 @@ pub fn ContactFormPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> }.into_any(),
-                    Ok(None) => view! { <ContactForm contact=None messages=vec![] on_saved=move || () /> }.into_any(),
+                    Ok(None) => view! { <ContactForm contact=None messages=vec![] saved on_saved=move || () /> }.into_any(),
                     Ok(Some(d)) => view! {
                         <ContactForm
                             contact=Some(d.contact)
                             messages=d.messages
+                            saved
                             on_saved=move || reload.update(|n| *n += 1)
                         />
                     }
@@ -54,6 +57,7 @@ pub fn ContactFormPage() -> impl IntoView {
 fn ContactForm(
     contact: Option<Contact>,
     messages: Vec<ChatterMessage>,
+    saved: RwSignal<bool>,
     on_saved: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = expect_context::<SessionInfo>();
@@ -75,7 +79,6 @@ fn ContactForm(
     let navigate = use_navigate();
     let save = Action::new(move |input: &ContactInput| save_contact(id, input.clone()));
     let error = Signal::derive(move || save.value().get().and_then(Result::err));
-    let saved = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(Ok(new_id)) = save.value().get() {
             if id.is_none() {

@@ -22,7 +22,7 @@ pub fn SettingsPage() -> impl IntoView {
         let haystack: Vec<&str> = words.iter().map(|m| t(*m)).collect();
         move || block_matches(&haystack.join(" "), &search.get())
     };
-    const USERS_COMPANIES: &[Msg] = &[Msg::SectionContacts];
+    const USERS_COMPANIES: &[Msg] = &[Msg::SectionUsersCompanies];
     const DEVELOPER: &[Msg] = &[
         Msg::SectionDeveloperTools,
         Msg::ActivateDeveloperMode,
@@ -60,13 +60,13 @@ pub fn SettingsPage() -> impl IntoView {
         <div class="o-settings">
             <Show when=users_visible>
                 <section class="o-settings-section">
-                    <h2>"Users & Companies"</h2>
+                    <h2>{t(Msg::SectionUsersCompanies)}</h2>
                     <div class="o-setting-box">
                         <Suspense fallback=|| ()>
                             {move || Suspend::new(async move {
                                 overview.await.map(|o| view! {
-                                    <p class="o-setting-figure">{tf(Msg::RecordCount, &[&o.companies.to_string()])}" · Companies"</p>
-                                    <p class="o-setting-figure">{tf(Msg::RecordCount, &[&o.users.to_string()])}" · Users"</p>
+                                    <p class="o-setting-figure">{tf(Msg::CompanyCount, &[&o.companies.to_string()])}</p>
+                                    <p class="o-setting-figure">{tf(Msg::UserCount, &[&o.users.to_string()])}</p>
                                 })
                             })}
                         </Suspense>

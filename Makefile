@@ -1,0 +1,65 @@
+# iapd: `make run` serves it with demo data, `make test` runs every test.
+# Both install what is missing first, from package registries only (crates.io, npm, Debian).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# cargo-leptos looks for wasm-bindgen and wasm-opt on PATH and would otherwise try to
+# download them from the web, which this project never does.
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+CARGO_LEPTOS_VERSION := 0.3.10
+# The CLI must match the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help run test lint bench tools browser e2e-deps release unit e2e clean
+
+help:
+	@echo "make run    build a release and serve iapd with demo data on http://127.0.0.1:3000"
+	@echo "make test   run every test: unit, integration (HTTP) and Playwright end-to-end"
+	@echo "make lint   rustfmt and clippy (server and wasm builds), warnings are errors"
+
+run: tools release
+	@mkdir -p data
+	LEPTOS_ENV=PROD target/release/server --demo
+
+test: unit e2e
+
+unit:
+	cargo test -p app --features ssr
+	cargo test -p server
+
+e2e: tools browser e2e-deps release
+	cd end2end && npx playwright test
+
+release: tools
+	cargo leptos build --release
+
+lint: tools
+	cargo fmt --all --check
+	cargo clippy -p app --features ssr --all-targets -- -D warnings
+	cargo clippy -p server --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -q '$(CARGO_LEPTOS_VERSION)' \
+		|| cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
+	@# Without --locked: one locked dependency is missing from the registry mirror.
+	@wasm-bindgen --version 2>/dev/null | grep -q '$(WASM_BINDGEN_VERSION)' \
+		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@# Never Debian's binaryen: its old wasm-opt breaks hydration at run time.
+	@[ -x .tools/node_modules/.bin/wasm-opt ] || npm ci --prefix .tools --no-audit --no-fund
+
+browser:
+	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium; }
+
+e2e-deps:
+	@[ -d end2end/node_modules/@playwright/test ] || (cd end2end && npm ci --no-audit --no-fund)
+
+clean:
+	cargo clean
+	rm -rf data end2end/test-results
