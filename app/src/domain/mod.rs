@@ -2,4 +2,6 @@
 
 pub mod contact;
 pub mod country;
+pub mod credits;
+pub mod ledger;
 pub mod throttle;

@@ -1,0 +1,232 @@
+//! Credits as integers: 1 credit = 10,000 minor units, so SMS prices like 0.0536 are exact.
+//! Parsing and display live here and nowhere else.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Minor units per credit.
+pub const SCALE: i64 = 10_000;
+/// The largest amount one operation may move: a trillion credits. Sums of many such amounts
+/// still fit in an `i64`, and every sum is checked anyway.
+pub const MAX: Credits = Credits(1_000_000_000_000 * SCALE);
+
+/// An amount of credits, in minor units. Signed, because ledger entries are deltas.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct Credits(i64);
+
+/// Why a typed amount is not a valid amount of credits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CreditsError {
+    #[error("Enter an amount of credits.")]
+    Empty,
+    #[error("Enter a number, such as 10 or 2.5.")]
+    NotANumber,
+    #[error("Use at most 4 decimal places.")]
+    TooManyDecimals,
+    #[error("The amount must be positive.")]
+    NotPositive,
+    #[error("The amount is too large.")]
+    TooLarge,
+}
+
+impl Credits {
+    pub const ZERO: Credits = Credits(0);
+
+    pub const fn from_minor(minor: i64) -> Self {
+        Credits(minor)
+    }
+
+    pub const fn minor(self) -> i64 {
+        self.0
+    }
+
+    /// Whole credits, e.g. a pack of 100.
+    pub fn whole(credits: i64) -> Option<Self> {
+        credits.checked_mul(SCALE).map(Credits)
+    }
+
+    /// Parses a typed amount: digits with an optional `.` and up to 4 decimals, optionally
+    /// signed. Thousands separators and exponents are refused rather than guessed at.
+    pub fn parse_signed(text: &str) -> Result<Self, CreditsError> {
+        let text = text.trim();
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        if digits.is_empty() {
+            return Err(if text.is_empty() {
+                CreditsError::Empty
+            } else {
+                CreditsError::NotANumber
+            });
+        }
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        if (int.is_empty() && frac.is_empty())
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(CreditsError::NotANumber);
+        }
+        if frac.len() > 4 {
+            return Err(CreditsError::TooManyDecimals);
+        }
+        let int: i64 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| CreditsError::TooLarge)?
+        };
+        let frac: i64 = format!("{frac:0<4}")
+            .parse()
+            .map_err(|_| CreditsError::NotANumber)?;
+        let minor = int
+            .checked_mul(SCALE)
+            .and_then(|m| m.checked_add(frac))
+            .ok_or(CreditsError::TooLarge)?;
+        if minor > MAX.0 {
+            return Err(CreditsError::TooLarge);
+        }
+        Ok(Credits(if negative { -minor } else { minor }))
+    }
+
+    /// Parses an amount that must be above zero (holds, purchases, thresholds).
+    pub fn parse_positive(text: &str) -> Result<Self, CreditsError> {
+        let amount = Self::parse_signed(text)?;
+        if amount.0 <= 0 {
+            return Err(CreditsError::NotPositive);
+        }
+        Ok(amount)
+    }
+
+    /// Checks an amount that arrived as a number: above zero and not above [`MAX`].
+    pub fn positive(self) -> Result<Self, CreditsError> {
+        match self.0 {
+            m if m <= 0 => Err(CreditsError::NotPositive),
+            m if m > MAX.0 => Err(CreditsError::TooLarge),
+            _ => Ok(self),
+        }
+    }
+
+    pub fn checked_add(self, other: Credits) -> Option<Credits> {
+        self.0.checked_add(other.0).map(Credits)
+    }
+
+    pub fn checked_sub(self, other: Credits) -> Option<Credits> {
+        self.0.checked_sub(other.0).map(Credits)
+    }
+
+    /// For display in a service's unit: whole-number services never show decimals (amounts
+    /// are truncated towards zero, which only matters for fractional adjustments); the others
+    /// show up to 4 decimals without trailing zeros. Thousands are separated by commas.
+    pub fn display(self, whole_number: bool) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let int = group_thousands(abs / SCALE as u64);
+        let frac = abs % SCALE as u64;
+        if whole_number || frac == 0 {
+            format!("{sign}{int}")
+        } else {
+            let frac = format!("{frac:04}");
+            format!("{sign}{int}.{}", frac.trim_end_matches('0'))
+        }
+    }
+}
+
+impl fmt::Display for Credits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display(false))
+    }
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsing_gives_exact_minor_units() {
+        assert_eq!(Credits::parse_signed("10"), Ok(Credits(100_000)));
+        assert_eq!(Credits::parse_signed("2.5"), Ok(Credits(25_000)));
+        assert_eq!(Credits::parse_signed("0.0001"), Ok(Credits(1)));
+        assert_eq!(Credits::parse_signed(".5"), Ok(Credits(5_000)));
+        assert_eq!(Credits::parse_signed("7."), Ok(Credits(70_000)));
+        assert_eq!(Credits::parse_signed(" -3.25 "), Ok(Credits(-32_500)));
+        assert_eq!(Credits::parse_signed("+1"), Ok(Credits(10_000)));
+    }
+
+    #[test]
+    fn malformed_amounts_are_refused_with_a_reason() {
+        assert_eq!(Credits::parse_signed(""), Err(CreditsError::Empty));
+        assert_eq!(Credits::parse_signed("-"), Err(CreditsError::NotANumber));
+        assert_eq!(Credits::parse_signed("."), Err(CreditsError::NotANumber));
+        assert_eq!(Credits::parse_signed("abc"), Err(CreditsError::NotANumber));
+        assert_eq!(Credits::parse_signed("1e3"), Err(CreditsError::NotANumber));
+        assert_eq!(
+            Credits::parse_signed("1,000"),
+            Err(CreditsError::NotANumber)
+        );
+        assert_eq!(Credits::parse_signed("NaN"), Err(CreditsError::NotANumber));
+        assert_eq!(
+            Credits::parse_signed("1.00001"),
+            Err(CreditsError::TooManyDecimals)
+        );
+        assert_eq!(
+            Credits::parse_signed("99999999999999999999"),
+            Err(CreditsError::TooLarge)
+        );
+        assert_eq!(
+            Credits::parse_signed("1000000000001"),
+            Err(CreditsError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn positive_amounts_exclude_zero_and_negatives() {
+        assert_eq!(Credits::parse_positive("0"), Err(CreditsError::NotPositive));
+        assert_eq!(
+            Credits::parse_positive("-1"),
+            Err(CreditsError::NotPositive)
+        );
+        assert_eq!(Credits::parse_positive("0.0001"), Ok(Credits(1)));
+        assert_eq!(Credits(0).positive(), Err(CreditsError::NotPositive));
+        assert_eq!(Credits(MAX.0 + 1).positive(), Err(CreditsError::TooLarge));
+    }
+
+    #[test]
+    fn display_respects_the_whole_number_flag() {
+        assert_eq!(Credits(35_000).display(false), "3.5");
+        assert_eq!(Credits(35_000).display(true), "3");
+        assert_eq!(Credits(1).display(false), "0.0001");
+        assert_eq!(Credits(10_000_000).display(false), "1,000");
+        assert_eq!(Credits(-12_345_670_000).display(false), "-1,234,567");
+        assert_eq!(Credits(0).display(true), "0");
+    }
+
+    #[test]
+    fn display_and_parse_round_trip() {
+        for minor in [0, 1, 9_999, 10_000, 123_456_789, -5_000] {
+            let shown = Credits(minor).display(false).replace(',', "");
+            assert_eq!(Credits::parse_signed(&shown), Ok(Credits(minor)), "{shown}");
+        }
+    }
+
+    #[test]
+    fn arithmetic_is_checked() {
+        assert_eq!(Credits(i64::MAX).checked_add(Credits(1)), None);
+        assert_eq!(Credits(5).checked_sub(Credits(7)), Some(Credits(-2)));
+        assert_eq!(Credits::whole(100), Some(Credits(1_000_000)));
+        assert_eq!(Credits::whole(i64::MAX), None);
+    }
+}

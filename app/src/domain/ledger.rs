@@ -1,0 +1,656 @@
+//! The credit ledger's rules, in memory and free of I/O.
+//!
+//! A [`Book`] holds every account's `balance` (credits owned) and `held` (credits reserved by
+//! open holds), and the open holds themselves. Each operation checks its rules, changes the
+//! book, and returns the [`Entry`] rows the append-only ledger must record, so the persisted
+//! ledger always sums to the book. `available = balance - held` never goes below zero.
+//!
+//! Holds follow Odoo's authorize → capture/cancel protocol. Expired holds are released by
+//! [`Book::expire_due`], which the writer calls before every batch, so a hold past its TTL
+//! never counts towards `held` when a new operation is judged.
+
+use crate::domain::credits::Credits;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+
+pub type AccountId = i64;
+pub type HoldId = i64;
+
+/// The kinds of ledger entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EntryKind {
+    /// Free credits granted once per service when its first account is created.
+    Trial,
+    Purchase,
+    /// Credits reserved for a service call.
+    Hold,
+    /// A hold turned into spending; any remainder goes back.
+    Capture,
+    /// A hold cancelled by the service.
+    Release,
+    /// A hold that outlived its TTL.
+    Expiry,
+    /// A correction by an administrator, with a reason.
+    Adjustment,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 7] = [
+        EntryKind::Trial,
+        EntryKind::Purchase,
+        EntryKind::Hold,
+        EntryKind::Capture,
+        EntryKind::Release,
+        EntryKind::Expiry,
+        EntryKind::Adjustment,
+    ];
+
+    /// The name stored in the database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Trial => "trial",
+            EntryKind::Purchase => "purchase",
+            EntryKind::Hold => "hold",
+            EntryKind::Capture => "capture",
+            EntryKind::Release => "release",
+            EntryKind::Expiry => "expiry",
+            EntryKind::Adjustment => "adjustment",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// One row the ledger appends: what it does to the balance and to the held amount.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub account: AccountId,
+    pub kind: EntryKind,
+    /// Change to `balance`, in minor units.
+    pub amount: i64,
+    /// Change to `held`, in minor units.
+    pub held_delta: i64,
+    pub hold: Option<HoldId>,
+    pub description: String,
+}
+
+/// An account as the book sees it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Account {
+    pub balance: i64,
+    pub held: i64,
+    /// A `+disabled` token: holds are refused, nothing else changes.
+    pub disabled: bool,
+}
+
+impl Account {
+    pub fn available(&self) -> i64 {
+        self.balance - self.held
+    }
+}
+
+/// A hold that has been placed and not yet captured, released or expired.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenHold {
+    pub id: HoldId,
+    pub account: AccountId,
+    pub amount: i64,
+    /// Unix milliseconds after which the hold no longer reserves anything.
+    pub expires_at: i64,
+    pub token: String,
+    pub description: String,
+    pub created_at: i64,
+    /// The caller's idempotency key and a digest of its request, if it sent one.
+    pub idempotency: Option<(String, String)>,
+}
+
+/// What a caller asks to hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewHold {
+    pub account: AccountId,
+    pub amount: Credits,
+    pub expires_at: i64,
+    pub token: String,
+    pub description: String,
+    pub created_at: i64,
+    pub idempotency: Option<(String, String)>,
+}
+
+/// How a hold that is no longer open ended, for answering repeated calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoldEnd {
+    Captured(i64),
+    Released,
+    Expired,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error("The IAP account does not exist.")]
+    UnknownAccount,
+    #[error("The IAP account is disabled.")]
+    AccountDisabled,
+    #[error(
+        "Insufficient credit to perform this service: {required} needed, {available} available."
+    )]
+    InsufficientCredits {
+        available: Credits,
+        required: Credits,
+    },
+    #[error("The transaction does not exist.")]
+    UnknownHold,
+    #[error("The transaction has expired; its credits were released.")]
+    HoldExpired,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+}
+
+impl LedgerError {
+    fn invalid(field: &'static str, message: &str) -> Self {
+        LedgerError::Invalid {
+            field,
+            message: message.to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Book {
+    accounts: HashMap<AccountId, Account>,
+    holds: HashMap<HoldId, OpenHold>,
+    by_token: HashMap<String, HoldId>,
+    /// (expires_at, hold) for every open hold, so expiry finds due holds without a scan.
+    expiry: BTreeSet<(i64, HoldId)>,
+    next_hold: HoldId,
+}
+
+impl Book {
+    pub fn new() -> Self {
+        Book {
+            next_hold: 1,
+            ..Book::default()
+        }
+    }
+
+    /// Adds an account as loaded or created; its `held` must match the open holds added
+    /// with [`Book::load_hold`].
+    pub fn load_account(&mut self, id: AccountId, account: Account) {
+        self.accounts.insert(id, account);
+    }
+
+    /// Adds an open hold as loaded from storage (its amount is already in `held`).
+    pub fn load_hold(&mut self, hold: OpenHold) {
+        self.next_hold = self.next_hold.max(hold.id + 1);
+        self.index(hold);
+    }
+
+    /// The id the next hold will get; storage must not have used it.
+    pub fn reserve_hold_ids_from(&mut self, next: HoldId) {
+        self.next_hold = self.next_hold.max(next);
+    }
+
+    pub fn account(&self, id: AccountId) -> Option<&Account> {
+        self.accounts.get(&id)
+    }
+
+    pub fn accounts(&self) -> impl Iterator<Item = (AccountId, &Account)> {
+        self.accounts.iter().map(|(id, a)| (*id, a))
+    }
+
+    pub fn open_hold(&self, token: &str) -> Option<&OpenHold> {
+        self.by_token.get(token).and_then(|id| self.holds.get(id))
+    }
+
+    pub fn open_holds(&self) -> impl Iterator<Item = &OpenHold> {
+        self.holds.values()
+    }
+
+    pub fn set_disabled(&mut self, id: AccountId, disabled: bool) -> Result<(), LedgerError> {
+        self.accounts
+            .get_mut(&id)
+            .ok_or(LedgerError::UnknownAccount)?
+            .disabled = disabled;
+        Ok(())
+    }
+
+    /// Releases every hold whose TTL has passed at `now`.
+    pub fn expire_due(&mut self, now: i64) -> Vec<Entry> {
+        let due: Vec<HoldId> = self
+            .expiry
+            .range(..=(now, HoldId::MAX))
+            .map(|(_, id)| *id)
+            .collect();
+        let mut entries = Vec::with_capacity(due.len());
+        for hold in due
+            .into_iter()
+            .filter_map(|id| self.remove(id))
+            .collect::<Vec<_>>()
+        {
+            self.release_held(&hold);
+            entries.push(Entry {
+                account: hold.account,
+                kind: EntryKind::Expiry,
+                amount: 0,
+                held_delta: -hold.amount,
+                hold: Some(hold.id),
+                description: hold.description,
+            });
+        }
+        entries
+    }
+
+    /// Adds credits (trial, purchase) or corrects them (adjustment, which may be negative but
+    /// never takes the account below what is held).
+    pub fn credit(
+        &mut self,
+        account: AccountId,
+        kind: EntryKind,
+        amount: Credits,
+        description: &str,
+    ) -> Result<Entry, LedgerError> {
+        let acct = self
+            .accounts
+            .get_mut(&account)
+            .ok_or(LedgerError::UnknownAccount)?;
+        let amount = amount.minor();
+        match kind {
+            EntryKind::Trial | EntryKind::Purchase if amount <= 0 => {
+                return Err(LedgerError::invalid(
+                    "amount",
+                    "The amount must be positive.",
+                ));
+            }
+            EntryKind::Trial | EntryKind::Purchase => {}
+            EntryKind::Adjustment if amount == 0 => {
+                return Err(LedgerError::invalid(
+                    "amount",
+                    "An adjustment cannot be zero.",
+                ));
+            }
+            EntryKind::Adjustment if amount < 0 && acct.available() < -amount => {
+                return Err(LedgerError::InsufficientCredits {
+                    available: Credits::from_minor(acct.available()),
+                    required: Credits::from_minor(-amount),
+                });
+            }
+            EntryKind::Adjustment => {}
+            _ => {
+                return Err(LedgerError::invalid(
+                    "kind",
+                    "Only trials, purchases and adjustments add credits.",
+                ));
+            }
+        }
+        acct.balance = acct
+            .balance
+            .checked_add(amount)
+            .ok_or_else(|| LedgerError::invalid("amount", "The balance would be too large."))?;
+        Ok(Entry {
+            account,
+            kind,
+            amount,
+            held_delta: 0,
+            hold: None,
+            description: description.to_owned(),
+        })
+    }
+
+    /// Reserves credits. Refused on a disabled account or when fewer are available.
+    pub fn hold(&mut self, new: NewHold) -> Result<(HoldId, Entry), LedgerError> {
+        let amount = new.amount.minor();
+        if amount <= 0 {
+            return Err(LedgerError::invalid(
+                "amount",
+                "The amount must be positive.",
+            ));
+        }
+        let acct = self
+            .accounts
+            .get_mut(&new.account)
+            .ok_or(LedgerError::UnknownAccount)?;
+        if acct.disabled {
+            return Err(LedgerError::AccountDisabled);
+        }
+        if acct.available() < amount {
+            return Err(LedgerError::InsufficientCredits {
+                available: Credits::from_minor(acct.available()),
+                required: new.amount,
+            });
+        }
+        acct.held += amount;
+        let id = self.next_hold;
+        self.next_hold += 1;
+        let entry = Entry {
+            account: new.account,
+            kind: EntryKind::Hold,
+            amount: 0,
+            held_delta: amount,
+            hold: Some(id),
+            description: new.description.clone(),
+        };
+        self.index(OpenHold {
+            id,
+            account: new.account,
+            amount,
+            expires_at: new.expires_at,
+            token: new.token,
+            description: new.description,
+            created_at: new.created_at,
+            idempotency: new.idempotency,
+        });
+        Ok((id, entry))
+    }
+
+    /// Spends `amount` of an open hold (all of it when `None`) and releases the rest.
+    pub fn capture(
+        &mut self,
+        token: &str,
+        amount: Option<Credits>,
+    ) -> Result<(OpenHold, i64, Entry), LedgerError> {
+        let id = *self.by_token.get(token).ok_or(LedgerError::UnknownHold)?;
+        let held = self
+            .holds
+            .get(&id)
+            .map(|h| h.amount)
+            .ok_or(LedgerError::UnknownHold)?;
+        let take = amount.map_or(held, Credits::minor);
+        if take < 0 {
+            return Err(LedgerError::invalid(
+                "amount",
+                "The amount to capture cannot be negative.",
+            ));
+        }
+        if take > held {
+            return Err(LedgerError::invalid(
+                "amount",
+                "The amount to capture is more than the hold.",
+            ));
+        }
+        let hold = self.remove(id).ok_or(LedgerError::UnknownHold)?;
+        self.release_held(&hold);
+        if let Some(acct) = self.accounts.get_mut(&hold.account) {
+            acct.balance -= take;
+        }
+        let entry = Entry {
+            account: hold.account,
+            kind: EntryKind::Capture,
+            amount: -take,
+            held_delta: -hold.amount,
+            hold: Some(hold.id),
+            description: hold.description.clone(),
+        };
+        Ok((hold, take, entry))
+    }
+
+    /// Releases an open hold without spending anything.
+    pub fn cancel(&mut self, token: &str) -> Result<(OpenHold, Entry), LedgerError> {
+        let id = *self.by_token.get(token).ok_or(LedgerError::UnknownHold)?;
+        let hold = self.remove(id).ok_or(LedgerError::UnknownHold)?;
+        self.release_held(&hold);
+        let entry = Entry {
+            account: hold.account,
+            kind: EntryKind::Release,
+            amount: 0,
+            held_delta: -hold.amount,
+            hold: Some(hold.id),
+            description: hold.description.clone(),
+        };
+        Ok((hold, entry))
+    }
+
+    fn index(&mut self, hold: OpenHold) {
+        self.by_token.insert(hold.token.clone(), hold.id);
+        self.expiry.insert((hold.expires_at, hold.id));
+        self.holds.insert(hold.id, hold);
+    }
+
+    fn remove(&mut self, id: HoldId) -> Option<OpenHold> {
+        let hold = self.holds.remove(&id)?;
+        self.by_token.remove(&hold.token);
+        self.expiry.remove(&(hold.expires_at, hold.id));
+        Some(hold)
+    }
+
+    fn release_held(&mut self, hold: &OpenHold) {
+        if let Some(acct) = self.accounts.get_mut(&hold.account) {
+            acct.held -= hold.amount;
+        }
+    }
+}
+
+/// The answer to a capture repeated on a hold that is no longer open: the same result for
+/// the same request, a conflict for a different one.
+pub fn repeat_capture(
+    end: HoldEnd,
+    hold_amount: i64,
+    requested: Option<Credits>,
+) -> Result<i64, LedgerError> {
+    let wanted = requested.map_or(hold_amount, Credits::minor);
+    match end {
+        HoldEnd::Captured(taken) if taken == wanted => Ok(taken),
+        HoldEnd::Captured(taken) => Err(LedgerError::Conflict(format!(
+            "The transaction was already captured for {}.",
+            Credits::from_minor(taken)
+        ))),
+        HoldEnd::Released => Err(LedgerError::Conflict(
+            "The transaction was cancelled.".into(),
+        )),
+        HoldEnd::Expired => Err(LedgerError::HoldExpired),
+    }
+}
+
+/// The answer to a cancel repeated on a hold that is no longer open.
+pub fn repeat_cancel(end: HoldEnd) -> Result<(), LedgerError> {
+    match end {
+        HoldEnd::Released | HoldEnd::Expired => Ok(()),
+        HoldEnd::Captured(_) => Err(LedgerError::Conflict(
+            "The transaction was already captured.".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn book_with(balance: i64) -> Book {
+        let mut book = Book::new();
+        book.load_account(
+            1,
+            Account {
+                balance,
+                ..Account::default()
+            },
+        );
+        book
+    }
+
+    fn new_hold(amount: i64, token: &str, expires_at: i64) -> NewHold {
+        NewHold {
+            account: 1,
+            amount: Credits::from_minor(amount),
+            expires_at,
+            token: token.into(),
+            description: "test".into(),
+            created_at: 0,
+            idempotency: None,
+        }
+    }
+
+    #[test]
+    fn a_hold_reserves_and_a_capture_spends_part_and_releases_the_rest() {
+        let mut book = book_with(100);
+        let (_, entry) = book.hold(new_hold(60, "t", 1_000)).unwrap();
+        assert_eq!((entry.amount, entry.held_delta), (0, 60));
+        assert_eq!(book.account(1).unwrap().available(), 40);
+        let (_, taken, entry) = book.capture("t", Some(Credits::from_minor(25))).unwrap();
+        assert_eq!(taken, 25);
+        assert_eq!((entry.amount, entry.held_delta), (-25, -60));
+        assert_eq!(
+            *book.account(1).unwrap(),
+            Account {
+                balance: 75,
+                held: 0,
+                disabled: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_hold_beyond_what_is_available_is_refused_with_both_amounts() {
+        let mut book = book_with(100);
+        book.hold(new_hold(70, "a", 1_000)).unwrap();
+        let err = book.hold(new_hold(31, "b", 1_000)).unwrap_err();
+        assert_eq!(
+            err,
+            LedgerError::InsufficientCredits {
+                available: Credits::from_minor(30),
+                required: Credits::from_minor(31)
+            }
+        );
+        assert!(book.hold(new_hold(30, "c", 1_000)).is_ok());
+    }
+
+    #[test]
+    fn a_disabled_account_refuses_holds_but_keeps_its_balance_and_open_holds() {
+        let mut book = book_with(100);
+        book.hold(new_hold(10, "open", 1_000)).unwrap();
+        book.set_disabled(1, true).unwrap();
+        assert_eq!(
+            book.hold(new_hold(1, "x", 1_000)).unwrap_err(),
+            LedgerError::AccountDisabled
+        );
+        assert!(book.capture("open", None).is_ok());
+        book.set_disabled(1, false).unwrap();
+        assert!(book.hold(new_hold(1, "y", 1_000)).is_ok());
+        assert_eq!(book.account(1).unwrap().balance, 90);
+    }
+
+    #[test]
+    fn capturing_more_than_the_hold_changes_nothing() {
+        let mut book = book_with(100);
+        book.hold(new_hold(10, "t", 1_000)).unwrap();
+        let err = book
+            .capture("t", Some(Credits::from_minor(11)))
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            LedgerError::Invalid {
+                field: "amount",
+                ..
+            }
+        ));
+        assert_eq!(book.account(1).unwrap().held, 10);
+        assert!(book.open_hold("t").is_some());
+    }
+
+    #[test]
+    fn cancel_releases_everything_and_the_token_is_then_unknown_to_the_book() {
+        let mut book = book_with(100);
+        book.hold(new_hold(10, "t", 1_000)).unwrap();
+        let (_, entry) = book.cancel("t").unwrap();
+        assert_eq!((entry.kind, entry.held_delta), (EntryKind::Release, -10));
+        assert_eq!(book.cancel("t").unwrap_err(), LedgerError::UnknownHold);
+        assert_eq!(book.account(1).unwrap().available(), 100);
+    }
+
+    #[test]
+    fn holds_past_their_ttl_expire_and_stop_counting() {
+        let mut book = book_with(100);
+        book.hold(new_hold(40, "early", 1_000)).unwrap();
+        book.hold(new_hold(50, "late", 2_000)).unwrap();
+        assert!(book.expire_due(999).is_empty());
+        let expired = book.expire_due(1_000);
+        assert_eq!(expired.len(), 1);
+        assert_eq!(
+            (expired[0].kind, expired[0].held_delta),
+            (EntryKind::Expiry, -40)
+        );
+        assert_eq!(book.account(1).unwrap().held, 50);
+        assert_eq!(
+            book.capture("early", None).unwrap_err(),
+            LedgerError::UnknownHold
+        );
+    }
+
+    #[test]
+    fn negative_adjustments_cannot_take_away_held_credits() {
+        let mut book = book_with(100);
+        book.hold(new_hold(80, "t", 1_000)).unwrap();
+        let err = book
+            .credit(1, EntryKind::Adjustment, Credits::from_minor(-21), "fix")
+            .unwrap_err();
+        assert!(matches!(err, LedgerError::InsufficientCredits { .. }));
+        book.credit(1, EntryKind::Adjustment, Credits::from_minor(-20), "fix")
+            .unwrap();
+        assert_eq!(book.account(1).unwrap().available(), 0);
+    }
+
+    #[test]
+    fn credits_must_be_positive_except_adjustments_which_must_be_nonzero() {
+        let mut book = book_with(0);
+        assert!(
+            book.credit(1, EntryKind::Purchase, Credits::ZERO, "")
+                .is_err()
+        );
+        assert!(
+            book.credit(1, EntryKind::Trial, Credits::from_minor(-1), "")
+                .is_err()
+        );
+        assert!(
+            book.credit(1, EntryKind::Adjustment, Credits::ZERO, "")
+                .is_err()
+        );
+        assert!(
+            book.credit(1, EntryKind::Capture, Credits::from_minor(1), "")
+                .is_err()
+        );
+        assert_eq!(
+            book.credit(2, EntryKind::Purchase, Credits::from_minor(1), "")
+                .unwrap_err(),
+            LedgerError::UnknownAccount
+        );
+    }
+
+    #[test]
+    fn repeated_captures_and_cancels_answer_the_same_or_conflict() {
+        assert_eq!(
+            repeat_capture(HoldEnd::Captured(5), 10, Some(Credits::from_minor(5))),
+            Ok(5)
+        );
+        assert_eq!(repeat_capture(HoldEnd::Captured(10), 10, None), Ok(10));
+        assert!(matches!(
+            repeat_capture(HoldEnd::Captured(5), 10, None),
+            Err(LedgerError::Conflict(_))
+        ));
+        assert!(matches!(
+            repeat_capture(HoldEnd::Released, 10, None),
+            Err(LedgerError::Conflict(_))
+        ));
+        assert_eq!(
+            repeat_capture(HoldEnd::Expired, 10, None),
+            Err(LedgerError::HoldExpired)
+        );
+        assert_eq!(repeat_cancel(HoldEnd::Released), Ok(()));
+        assert_eq!(repeat_cancel(HoldEnd::Expired), Ok(()));
+        assert!(matches!(
+            repeat_cancel(HoldEnd::Captured(1)),
+            Err(LedgerError::Conflict(_))
+        ));
+    }
+
+    #[test]
+    fn entry_kinds_round_trip_through_their_names() {
+        for kind in EntryKind::ALL {
+            assert_eq!(EntryKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(EntryKind::parse("gift"), None);
+    }
+}
