@@ -94,7 +94,7 @@ proptest! {
         let mut sums = [(0i64, 0i64); ACCOUNTS];
 
         for op in ops {
-            let mut entries = book.expire_due(model.now);
+            let mut entries: Vec<_> = book.expire_due(model.now).into_iter().map(|(_, e)| e).collect();
             model.expire();
             match op {
                 Op::Credit { account, kind, amount } => {

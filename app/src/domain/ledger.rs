@@ -150,6 +150,9 @@ pub enum LedgerError {
         field: &'static str,
         message: String,
     },
+    /// The change could not be stored; nothing was changed and the call may be retried.
+    #[error("The ledger could not store the change; nothing was changed.")]
+    Storage,
 }
 
 impl LedgerError {
@@ -221,7 +224,7 @@ impl Book {
     }
 
     /// Releases every hold whose TTL has passed at `now`.
-    pub fn expire_due(&mut self, now: i64) -> Vec<Entry> {
+    pub fn expire_due(&mut self, now: i64) -> Vec<(OpenHold, Entry)> {
         let due: Vec<HoldId> = self
             .expiry
             .range(..=(now, HoldId::MAX))
@@ -234,14 +237,15 @@ impl Book {
             .collect::<Vec<_>>()
         {
             self.release_held(&hold);
-            entries.push(Entry {
+            let entry = Entry {
                 account: hold.account,
                 kind: EntryKind::Expiry,
                 amount: 0,
                 held_delta: -hold.amount,
                 hold: Some(hold.id),
-                description: hold.description,
-            });
+                description: hold.description.clone(),
+            };
+            entries.push((hold, entry));
         }
         entries
     }

@@ -1,0 +1,342 @@
+//! The SQL behind the ledger writer, and the consistency check.
+
+use crate::domain::ledger::{Account, AccountId, Entry, HoldEnd, HoldId, OpenHold};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+/// An account as the writer loads it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: AccountId,
+    pub service: String,
+    pub token: String,
+    pub balance: i64,
+    pub held: i64,
+    /// JSON array of company ids; empty for a shared account.
+    pub companies: String,
+}
+
+impl AccountRow {
+    pub fn account(&self) -> Account {
+        Account {
+            balance: self.balance,
+            held: self.held,
+            disabled: super::is_disabled_token(&self.token),
+        }
+    }
+
+    pub fn company_ids(&self) -> Vec<i64> {
+        serde_json::from_str(&self.companies).unwrap_or_default()
+    }
+}
+
+pub async fn load_accounts(conn: &mut SqliteConnection) -> Result<Vec<AccountRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.id, a.service, a.token, a.balance, a.held,
+                COALESCE((SELECT json_group_array(company_id) FROM iap_account_companies
+                          WHERE account_id = a.id), '[]') AS companies
+         FROM iap_accounts a",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+struct OpenHoldRow {
+    id: i64,
+    account_id: i64,
+    amount: i64,
+    expires_at: i64,
+    token: String,
+    description: String,
+    created_at: i64,
+    idempotency_key: Option<String>,
+    request_hash: Option<String>,
+}
+
+pub async fn load_open_holds(conn: &mut SqliteConnection) -> Result<Vec<OpenHold>, sqlx::Error> {
+    let rows: Vec<OpenHoldRow> = sqlx::query_as(
+        "SELECT id, account_id, amount, expires_at, token, description, created_at,
+                idempotency_key, request_hash
+         FROM holds WHERE state = 'open'",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| OpenHold {
+            id: r.id,
+            account: r.account_id,
+            amount: r.amount,
+            expires_at: r.expires_at,
+            token: r.token,
+            description: r.description,
+            created_at: r.created_at,
+            idempotency: r.idempotency_key.zip(r.request_hash),
+        })
+        .collect())
+}
+
+pub async fn next_hold_id(conn: &mut SqliteConnection) -> Result<HoldId, sqlx::Error> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM holds")
+        .fetch_one(conn)
+        .await
+}
+
+/// The token and request digest of the hold made with this idempotency key, if any.
+pub async fn hold_by_key(
+    conn: &mut SqliteConnection,
+    key: &str,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT token, COALESCE(request_hash, '') FROM holds WHERE idempotency_key = ?")
+        .bind(key)
+        .fetch_optional(conn)
+        .await
+}
+
+/// How a hold that is no longer open ended, and its amount.
+pub async fn closed_hold(
+    conn: &mut SqliteConnection,
+    token: &str,
+) -> Result<Option<(i64, HoldEnd)>, sqlx::Error> {
+    let row: Option<(i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT amount, state, captured FROM holds WHERE token = ? AND state <> 'open'",
+    )
+    .bind(token)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(amount, state, captured)| {
+        let end = match state.as_str() {
+            "captured" => HoldEnd::Captured(captured.unwrap_or(amount)),
+            "released" => HoldEnd::Released,
+            _ => HoldEnd::Expired,
+        };
+        (amount, end)
+    }))
+}
+
+/// What creating an account needs to know about its service.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ServiceRow {
+    pub label: String,
+    pub trial_credits: i64,
+}
+
+pub async fn service(
+    conn: &mut SqliteConnection,
+    name: &str,
+) -> Result<Option<ServiceRow>, sqlx::Error> {
+    sqlx::query_as("SELECT label, trial_credits FROM services WHERE technical_name = ?")
+        .bind(name)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Whether this database's edition grants trial credits (Enterprise, which covers demo,
+/// training, educational and one-app-free databases).
+pub async fn grants_trials(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+    let edition = crate::db::settings::get(conn, crate::db::settings::EDITION).await?;
+    Ok(edition.as_deref() == Some("Enterprise"))
+}
+
+pub async fn insert_account(
+    conn: &mut SqliteConnection,
+    service: &str,
+    name: &str,
+    token: &str,
+    now: i64,
+) -> Result<AccountId, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO iap_accounts (service, name, token, created_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(service)
+    .bind(name)
+    .bind(token)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.last_insert_rowid())
+}
+
+/// Records the trial grant; `false` when this service already had its trial.
+pub async fn claim_trial(
+    conn: &mut SqliteConnection,
+    service: &str,
+    account: AccountId,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("INSERT INTO trial_grants (service, account_id, granted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        .bind(service)
+        .bind(account)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// How many of `ids` are existing companies.
+pub async fn count_companies(conn: &mut SqliteConnection, ids: &[i64]) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM companies WHERE id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(crate::db::id_list(ids))
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn token_taken(
+    conn: &mut SqliteConnection,
+    token: &str,
+    other_than: AccountId,
+) -> Result<bool, sqlx::Error> {
+    let hit: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM iap_accounts WHERE token = ? AND id <> ?")
+            .bind(token)
+            .bind(other_than)
+            .fetch_optional(conn)
+            .await?;
+    Ok(hit.is_some())
+}
+
+pub async fn update_account(
+    conn: &mut SqliteConnection,
+    id: AccountId,
+    name: &str,
+    token: &str,
+    companies: &[i64],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE iap_accounts SET name = ?, token = ? WHERE id = ?")
+        .bind(name)
+        .bind(token)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM iap_account_companies WHERE account_id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO iap_account_companies (account_id, company_id)
+         SELECT ?, value FROM json_each(?)",
+    )
+    .bind(id)
+    .bind(crate::db::id_list(companies))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A hold in the state the batch leaves it in.
+#[derive(Clone, Debug)]
+pub struct HoldRow {
+    pub hold: OpenHold,
+    pub state: &'static str,
+    pub captured: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+/// A ledger entry with who caused it and when.
+#[derive(Clone, Debug)]
+pub struct EntryRow {
+    pub entry: Entry,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+}
+
+/// SQLite accepts at most 32,766 bound values per statement.
+const MAX_PARAMS: usize = 32_000;
+
+/// Writes a batch in a handful of statements, whatever its size: the holds it created or
+/// closed, its ledger entries, and the new balances of the accounts it touched.
+pub async fn write_batch(
+    conn: &mut SqliteConnection,
+    holds: &[HoldRow],
+    entries: &[EntryRow],
+    balances: &[(AccountId, Account)],
+) -> Result<(), sqlx::Error> {
+    for chunk in holds.chunks(MAX_PARAMS / 12) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO holds (id, token, account_id, amount, state, captured, description,
+                                expires_at, idempotency_key, request_hash, created_at, closed_at) ",
+        );
+        q.push_values(chunk, |mut row, h| {
+            let (key, hash) = h.hold.idempotency.clone().unzip();
+            row.push_bind(h.hold.id)
+                .push_bind(h.hold.token.clone())
+                .push_bind(h.hold.account)
+                .push_bind(h.hold.amount)
+                .push_bind(h.state)
+                .push_bind(h.captured)
+                .push_bind(h.hold.description.clone())
+                .push_bind(h.hold.expires_at)
+                .push_bind(key)
+                .push_bind(hash)
+                .push_bind(h.hold.created_at)
+                .push_bind(h.closed_at);
+        });
+        q.push(
+            " ON CONFLICT (id) DO UPDATE SET state = excluded.state, captured = excluded.captured,
+              closed_at = excluded.closed_at",
+        );
+        q.build().execute(&mut *conn).await?;
+    }
+    for chunk in entries.chunks(MAX_PARAMS / 8) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO ledger_entries (account_id, kind, amount, held_delta, hold_id, description,
+                                         created_by, created_at) ",
+        );
+        q.push_values(chunk, |mut row, e| {
+            row.push_bind(e.entry.account)
+                .push_bind(e.entry.kind.as_str())
+                .push_bind(e.entry.amount)
+                .push_bind(e.entry.held_delta)
+                .push_bind(e.entry.hold)
+                .push_bind(e.entry.description.clone())
+                .push_bind(e.created_by)
+                .push_bind(e.created_at);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    for chunk in balances.chunks(MAX_PARAMS / 3) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "UPDATE iap_accounts SET balance = v.column2, held = v.column3 FROM (",
+        );
+        q.push_values(chunk, |mut row, (id, account)| {
+            row.push_bind(*id)
+                .push_bind(account.balance)
+                .push_bind(account.held);
+        });
+        q.push(") AS v WHERE iap_accounts.id = v.column1");
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// An account whose stored figures disagree with its ledger.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Discrepancy {
+    pub account: AccountId,
+    pub balance: i64,
+    pub held: i64,
+    pub ledger_balance: i64,
+    pub ledger_held: i64,
+    pub open_holds: i64,
+}
+
+/// Recomputes every account from its ledger entries and open holds, and returns those that
+/// disagree with the stored balance or held amount. Empty means the books are consistent.
+pub async fn check(conn: &mut SqliteConnection) -> Result<Vec<Discrepancy>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.id AS account, a.balance, a.held,
+                COALESCE(e.balance, 0) AS ledger_balance, COALESCE(e.held, 0) AS ledger_held,
+                COALESCE(h.held, 0) AS open_holds
+         FROM iap_accounts a
+         LEFT JOIN (SELECT account_id, SUM(amount) AS balance, SUM(held_delta) AS held
+                    FROM ledger_entries GROUP BY account_id) e ON e.account_id = a.id
+         LEFT JOIN (SELECT account_id, SUM(amount) AS held
+                    FROM holds WHERE state = 'open' GROUP BY account_id) h ON h.account_id = a.id
+         WHERE a.balance <> COALESCE(e.balance, 0) OR a.held <> COALESCE(e.held, 0)
+            OR a.held <> COALESCE(h.held, 0) OR a.balance < a.held",
+    )
+    .fetch_all(conn)
+    .await
+}

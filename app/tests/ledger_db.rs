@@ -1,0 +1,547 @@
+//! The ledger service against a real SQLite database, a fresh one per test: races,
+//! idempotency, expiry, account resolution, disabling and bad input. Every test ends with
+//! the ledger check, which recomputes each account from its entries.
+#![cfg(feature = "ssr")]
+
+use app::domain::credits::Credits;
+use app::domain::ledger::{EntryKind, LedgerError};
+use app::ledger::{AccountEdit, HoldRequest, Ledger, ManualClock, store};
+use sqlx::SqlitePool;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const HOUR: i64 = 3_600_000;
+
+struct Fixture {
+    pool: SqlitePool,
+    ledger: Ledger,
+    clock: ManualClock,
+    sf: i64,
+    chicago: i64,
+}
+
+async fn fixture(edition: &str) -> Fixture {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "iapd-ledger-test-{}-{}.sqlite",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let pool = app::db::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    app::db::migrate(&pool).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    app::db::settings::set(&mut conn, app::db::settings::EDITION, edition)
+        .await
+        .unwrap();
+    let sf = app::db::companies::insert(&mut conn, "SF").await.unwrap();
+    let chicago = app::db::companies::insert(&mut conn, "Chicago")
+        .await
+        .unwrap();
+    drop(conn);
+    let clock = ManualClock::at(1_800_000_000_000);
+    let ledger = Ledger::start(&pool, clock.clock()).await.unwrap();
+    Fixture {
+        pool,
+        ledger,
+        clock,
+        sf,
+        chicago,
+    }
+}
+
+impl Fixture {
+    /// A fresh SMS account with `credits` purchased.
+    async fn account_with(&self, credits: i64) -> i64 {
+        let id = self.ledger.resolve_account("sms", self.sf).await.unwrap();
+        let figures = self.figures(id).await;
+        // Bring the account to exactly `credits`, whatever trial it got.
+        let delta = credits * 10_000 - figures.0;
+        if delta != 0 {
+            self.ledger
+                .credit(
+                    id,
+                    EntryKind::Adjustment,
+                    Credits::from_minor(delta),
+                    "test setup",
+                    None,
+                )
+                .await
+                .unwrap();
+        }
+        id
+    }
+
+    async fn figures(&self, account: i64) -> (i64, i64) {
+        sqlx::query_as("SELECT balance, held FROM iap_accounts WHERE id = ?")
+            .bind(account)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn entries(&self, account: i64) -> Vec<(String, i64, i64)> {
+        sqlx::query_as(
+            "SELECT kind, amount, held_delta FROM ledger_entries WHERE account_id = ? ORDER BY id",
+        )
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await
+        .unwrap()
+    }
+
+    async fn assert_consistent(&self) {
+        let mut conn = self.pool.acquire().await.unwrap();
+        assert_eq!(store::check(&mut conn).await.unwrap(), vec![]);
+    }
+}
+
+fn hold(account: i64, credits: i64) -> HoldRequest {
+    HoldRequest {
+        account,
+        amount: Credits::whole(credits).unwrap(),
+        description: "test".into(),
+        ttl_hours: None,
+        idempotency_key: None,
+    }
+}
+
+#[tokio::test]
+async fn a_hold_then_a_smaller_capture_spends_only_what_was_captured() {
+    let f = fixture("Community").await;
+    let account = f.account_with(100).await;
+    let token = f.ledger.hold(hold(account, 30)).await.unwrap();
+    assert_eq!(f.figures(account).await, (1_000_000, 300_000));
+    let taken = f
+        .ledger
+        .capture(&token, Some(Credits::whole(12).unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(taken, Credits::whole(12).unwrap());
+    assert_eq!(f.figures(account).await, (880_000, 0));
+    let kinds: Vec<String> = f.entries(account).await.into_iter().map(|e| e.0).collect();
+    assert_eq!(kinds, ["adjustment", "hold", "capture"]);
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn concurrent_holds_never_overdraw_the_account() {
+    let f = fixture("Community").await;
+    for iteration in 0..100 {
+        let covered = (iteration * 7) % 65; // 0 to 64 holds fit
+        let account = f.account_with(covered).await;
+        let attempts = (0..64).map(|_| {
+            let ledger = f.ledger.clone();
+            tokio::spawn(async move { ledger.hold(hold(account, 1)).await })
+        });
+        let results = futures::future::join_all(attempts).await;
+        let granted = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
+        assert_eq!(granted, covered as usize, "iteration {iteration}");
+        for result in results {
+            if let Ok(Err(error)) = result {
+                assert!(
+                    matches!(error, LedgerError::InsufficientCredits { .. }),
+                    "{error:?}"
+                );
+            }
+        }
+        assert_eq!(
+            f.figures(account).await,
+            (covered * 10_000, covered * 10_000)
+        );
+        // Reset for the next iteration: cancel everything.
+        let tokens: Vec<String> =
+            sqlx::query_scalar("SELECT token FROM holds WHERE account_id = ? AND state = 'open'")
+                .bind(account)
+                .fetch_all(&f.pool)
+                .await
+                .unwrap();
+        for token in tokens {
+            f.ledger.cancel(&token).await.unwrap();
+        }
+    }
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_sent_concurrently_makes_one_hold() {
+    let f = fixture("Community").await;
+    let account = f.account_with(100).await;
+    let request = HoldRequest {
+        idempotency_key: Some("order-42".into()),
+        ..hold(account, 5)
+    };
+    let calls = (0..64).map(|_| {
+        let (ledger, request) = (f.ledger.clone(), request.clone());
+        tokio::spawn(async move { ledger.hold(request).await.unwrap() })
+    });
+    let tokens: Vec<String> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(tokens.iter().all(|t| *t == tokens[0]));
+    let holds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'hold'")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(holds, 1);
+    // A later retry still gets the first answer; other content under the same key conflicts.
+    assert_eq!(f.ledger.hold(request.clone()).await.unwrap(), tokens[0]);
+    let different = HoldRequest {
+        amount: Credits::whole(6).unwrap(),
+        ..request
+    };
+    assert!(matches!(
+        f.ledger.hold(different).await,
+        Err(LedgerError::Conflict(_))
+    ));
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn capture_and_cancel_are_idempotent_and_conflicting_repeats_are_refused() {
+    let f = fixture("Community").await;
+    let account = f.account_with(100).await;
+    let five = Some(Credits::whole(5).unwrap());
+
+    let captured = f.ledger.hold(hold(account, 10)).await.unwrap();
+    assert_eq!(
+        f.ledger.capture(&captured, five).await.unwrap(),
+        five.unwrap()
+    );
+    assert_eq!(
+        f.ledger.capture(&captured, five).await.unwrap(),
+        five.unwrap()
+    );
+    assert!(matches!(
+        f.ledger.capture(&captured, None).await,
+        Err(LedgerError::Conflict(_))
+    ));
+    assert!(matches!(
+        f.ledger.cancel(&captured).await,
+        Err(LedgerError::Conflict(_))
+    ));
+
+    let cancelled = f.ledger.hold(hold(account, 10)).await.unwrap();
+    f.ledger.cancel(&cancelled).await.unwrap();
+    f.ledger.cancel(&cancelled).await.unwrap();
+    assert!(matches!(
+        f.ledger.capture(&cancelled, None).await,
+        Err(LedgerError::Conflict(_))
+    ));
+
+    assert_eq!(f.figures(account).await, (950_000, 0));
+    assert_eq!(f.entries(account).await.len(), 5);
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn a_hold_past_its_ttl_is_released_and_cannot_be_captured() {
+    let f = fixture("Community").await;
+    let account = f.account_with(10).await;
+    let token = f
+        .ledger
+        .hold(HoldRequest {
+            ttl_hours: Some(1),
+            ..hold(account, 10)
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        f.ledger.hold(hold(account, 1)).await,
+        Err(LedgerError::InsufficientCredits { .. })
+    ));
+    f.clock.advance(HOUR);
+    f.ledger.sweep().await.unwrap();
+    assert_eq!(f.figures(account).await, (100_000, 0));
+    assert_eq!(
+        f.entries(account).await.last().unwrap(),
+        &("expiry".to_owned(), 0, -100_000)
+    );
+    assert_eq!(
+        f.ledger.capture(&token, None).await,
+        Err(LedgerError::HoldExpired)
+    );
+    assert_eq!(f.ledger.cancel(&token).await, Ok(()));
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn an_expired_hold_no_longer_counts_even_before_the_sweeper_runs() {
+    let f = fixture("Community").await;
+    let account = f.account_with(10).await;
+    f.ledger
+        .hold(HoldRequest {
+            ttl_hours: Some(1),
+            ..hold(account, 10)
+        })
+        .await
+        .unwrap();
+    f.clock.advance(HOUR + 1);
+    // The next operation's batch releases the expired hold first.
+    assert!(f.ledger.hold(hold(account, 10)).await.is_ok());
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn first_use_creates_one_shared_account_with_trial_credits_once_per_service() {
+    let f = fixture("Enterprise").await;
+    let first = f.ledger.resolve_account("sms", f.sf).await.unwrap();
+    assert_eq!(
+        f.ledger.resolve_account("sms", f.chicago).await.unwrap(),
+        first
+    );
+    assert_eq!(f.figures(first).await, (100_000, 0)); // SMS grants 10 trial credits
+    assert_eq!(
+        f.entries(first).await,
+        vec![("trial".to_owned(), 100_000, 0)]
+    );
+
+    // Restricting it to SF makes Chicago's first use create a new shared account, without a
+    // second trial.
+    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = ?")
+        .bind(first)
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    f.ledger
+        .edit_account(AccountEdit {
+            account: first,
+            name: "SMS (SF)".into(),
+            token,
+            companies: vec![f.sf],
+        })
+        .await
+        .unwrap();
+    let chicago = f.ledger.resolve_account("sms", f.chicago).await.unwrap();
+    assert_ne!(chicago, first);
+    assert_eq!(f.figures(chicago).await, (0, 0));
+    // SF still prefers its own restricted account over the newer shared one.
+    assert_eq!(f.ledger.resolve_account("sms", f.sf).await.unwrap(), first);
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn community_databases_get_no_trial_credits() {
+    let f = fixture("Community").await;
+    let id = f.ledger.resolve_account("invoice_ocr", f.sf).await.unwrap();
+    assert_eq!(f.figures(id).await, (0, 0));
+}
+
+#[tokio::test]
+async fn a_disabled_token_refuses_holds_and_reenabling_keeps_the_balance() {
+    let f = fixture("Community").await;
+    let account = f.account_with(50).await;
+    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = ?")
+        .bind(account)
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    let edit = |token: String| AccountEdit {
+        account,
+        name: "SMS".into(),
+        token,
+        companies: vec![],
+    };
+    f.ledger
+        .edit_account(edit(format!("{token}+disabled")))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.ledger.hold(hold(account, 1)).await,
+        Err(LedgerError::AccountDisabled)
+    );
+    assert_eq!(f.figures(account).await, (500_000, 0));
+    f.ledger.edit_account(edit(token)).await.unwrap();
+    assert!(f.ledger.hold(hold(account, 1)).await.is_ok());
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_changes_nothing() {
+    let f = fixture("Community").await;
+    let account = f.account_with(10).await;
+    let before = f.entries(account).await.len();
+    let invalid = |r: Result<String, LedgerError>, field: &str| {
+        assert!(
+            matches!(&r, Err(LedgerError::Invalid { field: f, .. }) if *f == field),
+            "{field}: {r:?}"
+        );
+    };
+    invalid(
+        f.ledger
+            .hold(HoldRequest {
+                amount: Credits::ZERO,
+                ..hold(account, 1)
+            })
+            .await,
+        "amount",
+    );
+    invalid(
+        f.ledger
+            .hold(HoldRequest {
+                amount: Credits::from_minor(-5),
+                ..hold(account, 1)
+            })
+            .await,
+        "amount",
+    );
+    invalid(
+        f.ledger
+            .hold(HoldRequest {
+                amount: Credits::from_minor(i64::MAX),
+                ..hold(account, 1)
+            })
+            .await,
+        "amount",
+    );
+    for ttl in [0, -1, 10_000_000] {
+        invalid(
+            f.ledger
+                .hold(HoldRequest {
+                    ttl_hours: Some(ttl),
+                    ..hold(account, 1)
+                })
+                .await,
+            "ttl",
+        );
+    }
+    invalid(
+        f.ledger
+            .hold(HoldRequest {
+                description: "x".repeat(300),
+                ..hold(account, 1)
+            })
+            .await,
+        "description",
+    );
+    assert_eq!(
+        f.ledger.hold(hold(9_999, 1)).await,
+        Err(LedgerError::UnknownAccount)
+    );
+    assert_eq!(
+        f.ledger.capture("no-such-token", None).await,
+        Err(LedgerError::UnknownHold)
+    );
+    assert_eq!(f.ledger.cancel("").await, Err(LedgerError::UnknownHold));
+
+    let token = f.ledger.hold(hold(account, 5)).await.unwrap();
+    let above = f
+        .ledger
+        .capture(&token, Some(Credits::whole(6).unwrap()))
+        .await;
+    assert!(matches!(
+        above,
+        Err(LedgerError::Invalid {
+            field: "amount",
+            ..
+        })
+    ));
+    f.ledger.cancel(&token).await.unwrap();
+
+    for reason in ["", "   ", &"r".repeat(300)] {
+        let r = f
+            .ledger
+            .credit(
+                account,
+                EntryKind::Adjustment,
+                Credits::whole(1).unwrap(),
+                reason,
+                None,
+            )
+            .await;
+        assert!(
+            matches!(
+                r,
+                Err(LedgerError::Invalid {
+                    field: "reason",
+                    ..
+                })
+            ),
+            "{reason:?}"
+        );
+    }
+    let r = f.ledger.resolve_account("telepathy", f.sf).await;
+    assert!(matches!(
+        r,
+        Err(LedgerError::Invalid {
+            field: "service",
+            ..
+        })
+    ));
+    let edit = AccountEdit {
+        account,
+        name: "SMS".into(),
+        token: app::ledger::new_token(),
+        companies: vec![4242],
+    };
+    assert!(matches!(
+        f.ledger.edit_account(edit).await,
+        Err(LedgerError::Invalid {
+            field: "companies",
+            ..
+        })
+    ));
+
+    // Only the valid hold and its cancel were recorded.
+    assert_eq!(f.entries(account).await.len(), before + 2);
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn a_restarted_ledger_picks_up_where_it_left_off() {
+    let f = fixture("Community").await;
+    let account = f.account_with(20).await;
+    let token = f.ledger.hold(hold(account, 8)).await.unwrap();
+    let again = Ledger::start(&f.pool, f.clock.clock()).await.unwrap();
+    assert!(matches!(
+        again.hold(hold(account, 13)).await,
+        Err(LedgerError::InsufficientCredits { .. })
+    ));
+    assert_eq!(
+        again.capture(&token, None).await.unwrap(),
+        Credits::whole(8).unwrap()
+    );
+    assert!(again.hold(hold(account, 12)).await.is_ok());
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn the_ledger_is_append_only() {
+    let f = fixture("Community").await;
+    f.account_with(1).await;
+    assert!(
+        sqlx::query("UPDATE ledger_entries SET amount = 0")
+            .execute(&f.pool)
+            .await
+            .is_err()
+    );
+    assert!(
+        sqlx::query("DELETE FROM ledger_entries")
+            .execute(&f.pool)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn the_check_reports_a_balance_that_disagrees_with_its_ledger() {
+    let f = fixture("Community").await;
+    let account = f.account_with(3).await;
+    sqlx::query("UPDATE iap_accounts SET balance = balance + 1 WHERE id = ?")
+        .bind(account)
+        .execute(&f.pool)
+        .await
+        .unwrap();
+    let mut conn = f.pool.acquire().await.unwrap();
+    let found = store::check(&mut conn).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        (found[0].balance, found[0].ledger_balance),
+        (30_001, 30_000)
+    );
+}
