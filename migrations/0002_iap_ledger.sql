@@ -48,9 +48,11 @@ CREATE TABLE trial_grants (
     granted_at INTEGER NOT NULL
 ) STRICT;
 
+-- A hold's token is `<id>.<128 random bits>`: looked up by id and compared whole, so no
+-- index on a random key has to absorb every insert.
 CREATE TABLE holds (
     id              INTEGER PRIMARY KEY,
-    token           TEXT NOT NULL UNIQUE,
+    token           TEXT NOT NULL,
     account_id      INTEGER NOT NULL REFERENCES iap_accounts (id),
     amount          INTEGER NOT NULL CHECK (amount > 0),
     state           TEXT NOT NULL CHECK (state IN ('open', 'captured', 'released', 'expired')),
@@ -62,7 +64,8 @@ CREATE TABLE holds (
     created_at      INTEGER NOT NULL,
     closed_at       INTEGER
 ) STRICT;
-CREATE INDEX holds_open_by_account ON holds (account_id, expires_at) WHERE state = 'open';
+-- Expiry times only grow, so this index is appended to, not scattered over.
+CREATE INDEX holds_open_by_expiry ON holds (expires_at) WHERE state = 'open';
 
 CREATE TABLE ledger_entries (
     id          INTEGER PRIMARY KEY,

@@ -199,6 +199,11 @@ impl Book {
         self.next_hold = self.next_hold.max(next);
     }
 
+    /// The id the next successful hold gets, so its token can carry it.
+    pub fn next_hold_id(&self) -> HoldId {
+        self.next_hold
+    }
+
     pub fn account(&self, id: AccountId) -> Option<&Account> {
         self.accounts.get(&id)
     }

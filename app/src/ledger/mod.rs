@@ -129,7 +129,17 @@ pub struct Ledger {
 impl Ledger {
     /// Loads the book from `pool` and starts the writer on a connection of its own.
     pub async fn start(pool: &SqlitePool, clock: Clock) -> Result<Ledger, sqlx::Error> {
-        let conn = pool.acquire().await?.detach();
+        let mut conn = pool.acquire().await?.detach();
+        // The writer touches index pages all over the ledger; keep them in memory (128 MiB).
+        sqlx::query("PRAGMA cache_size = -131072")
+            .execute(&mut conn)
+            .await?;
+        // Copying the WAL back into the database must not happen inside the writer's commits:
+        // a background task checkpoints instead (see `spawn_checkpointer`).
+        sqlx::query("PRAGMA wal_autocheckpoint = 0")
+            .execute(&mut conn)
+            .await?;
+        spawn_checkpointer(pool.clone());
         let (jobs, queue) = mpsc::channel(4 * writer::MAX_BATCH);
         let task = writer::Writer::load(conn, clock).await?;
         tokio::spawn(task.run(queue));
@@ -240,6 +250,26 @@ impl Ledger {
     pub async fn sweep(&self) -> Result<(), LedgerError> {
         self.call(Command::Sweep).await.map(|_| ())
     }
+}
+
+/// Checkpoints the WAL every half second from a pool connection, without blocking the
+/// writer (PASSIVE never waits for it), so the WAL stays small.
+fn spawn_checkpointer(pool: SqlitePool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                break;
+            }
+            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(%error, "WAL checkpoint failed");
+            }
+        }
+    });
 }
 
 /// Whether a token marks its account as disabled.

@@ -98,9 +98,16 @@ pub async fn closed_hold(
     conn: &mut SqliteConnection,
     token: &str,
 ) -> Result<Option<(i64, HoldEnd)>, sqlx::Error> {
+    let Some(id) = token
+        .split_once('.')
+        .and_then(|(id, _)| id.parse::<i64>().ok())
+    else {
+        return Ok(None);
+    };
     let row: Option<(i64, String, Option<i64>)> = sqlx::query_as(
-        "SELECT amount, state, captured FROM holds WHERE token = ? AND state <> 'open'",
+        "SELECT amount, state, captured FROM holds WHERE id = ? AND token = ? AND state <> 'open'",
     )
+    .bind(id)
     .bind(token)
     .fetch_optional(conn)
     .await?;

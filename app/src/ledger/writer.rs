@@ -270,7 +270,7 @@ impl Op<'_> {
                 Some((key.clone(), digest))
             }
         };
-        let token = new_token();
+        let token = format!("{}.{}", self.book.next_hold_id(), new_token());
         let new = NewHold {
             account: request.account,
             amount,
