@@ -59,7 +59,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("contacts") view=routes::contacts::ContactsPage />
                     <Route path=path!("contacts/new") view=routes::contact_form::ContactFormPage />
                     <Route path=path!("contacts/:id") view=routes::contact_form::ContactFormPage />
+                    <Route path=path!("iap-accounts") view=routes::iap_accounts::IapAccountsPage />
+                    <Route path=path!("iap-accounts/:id") view=routes::iap_account::IapAccountPage />
                     <Route path=path!("settings") view=routes::settings::SettingsPage />
+                    <Route
+                        path=path!("settings/technical/iap-accounts")
+                        view=routes::technical_iap_accounts::TechnicalIapAccountsPage
+                    />
+                    <Route
+                        path=path!("settings/technical/iap-accounts/:id")
+                        view=routes::technical_iap_accounts::TechnicalIapAccountPage
+                    />
                     <Route
                         path=path!("settings/technical/database")
                         view=routes::technical_database::DatabasePage

@@ -27,6 +27,11 @@ pub enum AppError {
     /// The request contradicts the current state (a duplicate, a stale edit, ...).
     #[error("{0}")]
     Conflict(String),
+    /// A hold was refused: the dialog offers to buy the difference.
+    #[error("{}", tf(Msg::ErrInsufficientCredits, &[&crate::domain::credits::Credits::from_minor(*required).to_string(), &crate::domain::credits::Credits::from_minor(*available).to_string()]))]
+    InsufficientCredits { available: i64, required: i64 },
+    #[error("{}", t(Msg::ErrAccountDisabled))]
+    AccountDisabled,
     #[error("{}", t(Msg::ErrBadLogin))]
     BadCredentials,
     #[error("{}", t(Msg::ErrTooManyAttempts))]
@@ -70,6 +75,30 @@ impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         tracing::error!(%error, "database error");
         AppError::Internal
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::domain::ledger::LedgerError> for AppError {
+    fn from(error: crate::domain::ledger::LedgerError) -> Self {
+        use crate::domain::ledger::LedgerError as L;
+        match error {
+            L::UnknownAccount | L::UnknownHold => AppError::NotFound,
+            L::AccountDisabled => AppError::AccountDisabled,
+            L::InsufficientCredits {
+                available,
+                required,
+            } => AppError::InsufficientCredits {
+                available: available.minor(),
+                required: required.minor(),
+            },
+            L::HoldExpired | L::Conflict(_) => AppError::Conflict(error.to_string()),
+            L::Invalid { field, message } => AppError::Validation {
+                field: field.to_owned(),
+                message,
+            },
+            L::Storage => AppError::Internal,
+        }
     }
 }
 

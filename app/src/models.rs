@@ -97,3 +97,65 @@ pub struct SettingsOverview {
     pub companies: i64,
     pub users: i64,
 }
+
+/// An IAP account as its pages show it. Never carries the token: see [`IapAccountAdmin`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct IapAccount {
+    pub id: i64,
+    pub service: String,
+    pub service_label: String,
+    pub unit_name: String,
+    pub whole_number: bool,
+    pub name: String,
+    /// Names of the companies it is restricted to, comma-separated; empty when shared.
+    pub company_names: String,
+    /// Credits owned, in minor units.
+    pub balance: i64,
+    /// Credits reserved by open, unexpired holds, in minor units.
+    pub held: i64,
+    pub disabled: bool,
+}
+
+impl IapAccount {
+    pub fn available(&self) -> i64 {
+        self.balance - self.held
+    }
+
+    /// An amount in this service's unit, e.g. "3.5 Credits".
+    pub fn show(&self, minor: i64) -> String {
+        let amount = crate::domain::credits::Credits::from_minor(minor).display(self.whole_number);
+        format!("{amount} {}", self.unit_name)
+    }
+}
+
+/// What administrators see and edit in Settings → Technical → IAP Accounts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IapAccountAdmin {
+    pub account: IapAccount,
+    pub token: String,
+    pub company_ids: Vec<i64>,
+    pub companies: Vec<Company>,
+}
+
+/// One line of an account's consumption history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct LedgerLine {
+    pub id: i64,
+    /// UTC, `YYYY-MM-DD HH:MM:SS`.
+    pub created_at: String,
+    pub kind: String,
+    pub description: String,
+    /// Change to the balance, in minor units.
+    pub amount: i64,
+    /// Change to the held amount, in minor units.
+    pub held_delta: i64,
+}
+
+/// A page of history, newest first; `older` is the cursor for the next page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub lines: Vec<LedgerLine>,
+    pub older: Option<i64>,
+}

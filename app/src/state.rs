@@ -1,6 +1,7 @@
 //! What server functions and handlers share: reached through Leptos context or axum state.
 
 use crate::domain::throttle::Throttle;
+use crate::ledger::Ledger;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sqlx::SqlitePool;
@@ -10,6 +11,8 @@ use std::sync::{Arc, Mutex};
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: SqlitePool,
+    /// Every balance change goes through the ledger writer.
+    pub ledger: Ledger,
     /// Failed-login counts, kept in memory: a restart forgiving them is acceptable.
     pub throttle: Arc<Mutex<Throttle>>,
     /// Whether cookies get the `Secure` flag, i.e. iapd is reached over HTTPS.

@@ -2,6 +2,7 @@
 //! idempotency, expiry, account resolution, disabling and bad input. Every test ends with
 //! the ledger check, which recomputes each account from its entries.
 #![cfg(feature = "ssr")]
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 use app::domain::credits::Credits;
 use app::domain::ledger::{EntryKind, LedgerError};
@@ -206,16 +207,17 @@ async fn the_same_idempotency_key_sent_concurrently_makes_one_hold() {
 async fn capture_and_cancel_are_idempotent_and_conflicting_repeats_are_refused() {
     let f = fixture("Community").await;
     let account = f.account_with(100).await;
-    let five = Some(Credits::whole(5).unwrap());
+    let five_credits = Credits::whole(5).unwrap();
+    let five = Some(five_credits);
 
     let captured = f.ledger.hold(hold(account, 10)).await.unwrap();
     assert_eq!(
         f.ledger.capture(&captured, five).await.unwrap(),
-        five.unwrap()
+        five_credits
     );
     assert_eq!(
         f.ledger.capture(&captured, five).await.unwrap(),
-        five.unwrap()
+        five_credits
     );
     assert!(matches!(
         f.ledger.capture(&captured, None).await,

@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::http::router;
 use app::db;
 use app::domain::throttle::Throttle;
+use app::ledger::{Ledger, system_clock};
 use app::state::AppState;
 use leptos::config::LeptosOptions;
 use std::future::Future;
@@ -47,7 +48,11 @@ impl Application {
                 })?;
         db::migrate(&pool).await?;
         db::demo::ensure_database_uuid(&pool).await?;
-        if config.demo && db::demo::seed_if_empty(&pool).await? {
+        let seeded = config.demo && db::demo::seed_if_empty(&pool).await?;
+        let ledger = Ledger::start(&pool, system_clock()).await?;
+        ledger.spawn_sweeper(std::time::Duration::from_secs(60));
+        if seeded {
+            db::demo::open_accounts(&pool, &ledger).await?;
             tracing::info!("seeded demo data: log in as admin / admin or demo / demo");
         }
         let listener = TcpListener::bind(config.site_addr)
@@ -63,6 +68,7 @@ impl Application {
         let state = AppState {
             leptos_options: leptos_options(config, addr),
             pool,
+            ledger,
             throttle: Arc::new(Mutex::new(Throttle::default())),
             secure_cookies: config.secure_cookies(),
         };

@@ -77,6 +77,9 @@ pub fn TopBar(info: SessionInfo) -> impl IntoView {
                             </button>
                             <Show when=move || is_open("technical")>
                                 <div class="o-dropdown-menu">
+                                    <a class="o-dropdown-item" href="/settings/technical/iap-accounts">
+                                        {t(Msg::IapAccounts)}
+                                    </a>
                                     <a class="o-dropdown-item" href="/settings/technical/database">
                                         {t(Msg::DatabaseInformation)}
                                     </a>

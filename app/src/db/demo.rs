@@ -13,7 +13,7 @@ pub enum SeedError {
     Db(#[from] sqlx::Error),
     #[error("password hashing: {0}")]
     Hash(String),
-    #[error("invalid demo contact: {0}")]
+    #[error("invalid demo data: {0}")]
     Contact(String),
 }
 
@@ -144,6 +144,30 @@ pub async fn seed_if_empty(pool: &SqlitePool) -> Result<bool, SeedError> {
     settings::set(&mut tx, settings::EDITION, "Enterprise").await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Opens the first-party services' accounts as their first use would, so the demo shows
+/// each with its trial credits.
+pub async fn open_accounts(
+    pool: &SqlitePool,
+    ledger: &crate::ledger::Ledger,
+) -> Result<(), SeedError> {
+    let company: i64 = sqlx::query_scalar("SELECT id FROM companies WHERE name = ?")
+        .bind(SAN_FRANCISCO)
+        .fetch_one(pool)
+        .await?;
+    let services: Vec<String> = sqlx::query_scalar(
+        "SELECT technical_name FROM services WHERE first_party = 1 ORDER BY rowid",
+    )
+    .fetch_all(pool)
+    .await?;
+    for service in services {
+        ledger
+            .resolve_account(&service, company)
+            .await
+            .map_err(|e| SeedError::Contact(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Gives the database its UUID on first start; it never changes afterwards.

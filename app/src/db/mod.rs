@@ -1,6 +1,7 @@
 //! Persistence. Every function takes a connection or transaction (`&mut SqliteConnection`),
 //! so callers compose several into one transaction; only [`connect`] knows about the pool.
 
+pub mod accounts;
 pub mod companies;
 pub mod contacts;
 pub mod demo;

@@ -579,7 +579,7 @@ mod tests {
         let expired = book.expire_due(1_000);
         assert_eq!(expired.len(), 1);
         assert_eq!(
-            (expired[0].kind, expired[0].held_delta),
+            (expired[0].1.kind, expired[0].1.held_delta),
             (EntryKind::Expiry, -40)
         );
         assert_eq!(book.account(1).unwrap().held, 50);

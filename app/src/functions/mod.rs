@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod contacts;
+pub mod iap;
 pub mod settings;
 
 #[cfg(feature = "ssr")]

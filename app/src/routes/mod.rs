@@ -3,7 +3,10 @@
 pub mod contact_form;
 pub mod contacts;
 pub mod home;
+pub mod iap_account;
+pub mod iap_accounts;
 pub mod login;
 pub mod not_found;
 pub mod settings;
 pub mod technical_database;
+pub mod technical_iap_accounts;

@@ -23,6 +23,12 @@ pub fn SettingsPage() -> impl IntoView {
         move || block_matches(&haystack.join(" "), &search.get())
     };
     const USERS_COMPANIES: &[Msg] = &[Msg::SectionUsersCompanies];
+    const ODOO_IAP: &[Msg] = &[
+        Msg::SectionContacts,
+        Msg::OdooIap,
+        Msg::OdooIapHelp,
+        Msg::ViewMyServices,
+    ];
     const DEVELOPER: &[Msg] = &[
         Msg::SectionDeveloperTools,
         Msg::ActivateDeveloperMode,
@@ -33,11 +39,16 @@ pub fn SettingsPage() -> impl IntoView {
     } else {
         ("/settings?debug=1", t(Msg::ActivateDeveloperMode))
     };
+    let iap_visible = visible(ODOO_IAP);
     let users_visible = visible(USERS_COMPANIES);
     let dev_visible = visible(DEVELOPER);
     let nothing_visible = {
-        let (a, b) = (visible(USERS_COMPANIES), visible(DEVELOPER));
-        move || !a() && !b()
+        let (a, b, c) = (
+            visible(USERS_COMPANIES),
+            visible(DEVELOPER),
+            visible(ODOO_IAP),
+        );
+        move || !a() && !b() && !c()
     };
 
     view! {
@@ -58,6 +69,18 @@ pub fn SettingsPage() -> impl IntoView {
             </div>
         </div>
         <div class="o-settings">
+            <Show when=iap_visible>
+                <section class="o-settings-section" aria-label=t(Msg::SectionContacts)>
+                    <h2>{t(Msg::SectionContacts)}</h2>
+                    <div class="o-setting-box">
+                        <div class="o-setting-text">
+                            <span class="o-setting-title">{t(Msg::OdooIap)}</span>
+                            <p class="o-setting-help">{t(Msg::OdooIapHelp)}</p>
+                            <a class="btn btn-link o-setting-action" href="/iap-accounts">{t(Msg::ViewMyServices)}</a>
+                        </div>
+                    </div>
+                </section>
+            </Show>
             <Show when=users_visible>
                 <section class="o-settings-section">
                     <h2>{t(Msg::SectionUsersCompanies)}</h2>

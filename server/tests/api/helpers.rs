@@ -36,12 +36,19 @@ pub async fn spawn_app() -> TestApp {
         .await
         .expect("uuid");
     app::db::demo::seed_if_empty(&pool).await.expect("seed");
+    let ledger = app::ledger::Ledger::start(&pool, app::ledger::system_clock())
+        .await
+        .expect("ledger");
+    app::db::demo::open_accounts(&pool, &ledger)
+        .await
+        .expect("demo accounts");
     let state = AppState {
         leptos_options: LeptosOptions::builder()
             .output_name("iapd")
             .site_root("target/site")
             .build(),
         pool: pool.clone(),
+        ledger,
         throttle: Arc::new(Mutex::new(Throttle::default())),
         secure_cookies: false,
     };

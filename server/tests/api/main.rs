@@ -4,5 +4,6 @@ mod helpers;
 
 mod auth;
 mod contacts;
+mod iap;
 mod security;
 mod settings;

@@ -1,0 +1,135 @@
+//! IAP accounts: the list and Account Information pages for users, and the Technical views
+//! for administrators. Balance changes go through the ledger writer.
+
+use crate::error::AppError;
+use crate::models::{HistoryPage, IapAccount, IapAccountAdmin};
+use leptos::prelude::*;
+
+/// Lines of history per page.
+pub const HISTORY_PAGE: i64 = 20;
+
+/// Accounts usable by the companies the user is working in.
+#[server(endpoint = "iap/accounts")]
+pub async fn list_iap_accounts() -> Result<Vec<IapAccount>, AppError> {
+    let who = super::ssr::identity()?;
+    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    Ok(crate::db::accounts::usable(&mut conn, &who.active_company_ids, now()).await?)
+}
+
+/// One account with a page of its history; `NotFound` for accounts of other companies.
+#[server(endpoint = "iap/account")]
+pub async fn get_iap_account(
+    id: i64,
+    before: Option<i64>,
+) -> Result<(IapAccount, HistoryPage), AppError> {
+    use crate::db::accounts;
+    let who = super::ssr::identity()?;
+    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    let account = if who.is_admin {
+        accounts::all(&mut conn, now())
+            .await?
+            .into_iter()
+            .map(|(a, _)| a)
+            .find(|a| a.id == id)
+    } else {
+        accounts::usable_one(&mut conn, &who.active_company_ids, id, now()).await?
+    }
+    .ok_or(AppError::NotFound)?;
+    let lines = accounts::history(&mut conn, id, before, HISTORY_PAGE + 1).await?;
+    Ok((account, page(lines)))
+}
+
+#[cfg(feature = "ssr")]
+fn page(mut lines: Vec<crate::models::LedgerLine>) -> HistoryPage {
+    let more = lines.len() as i64 > HISTORY_PAGE;
+    lines.truncate(HISTORY_PAGE as usize);
+    let older = if more {
+        lines.last().map(|l| l.id)
+    } else {
+        None
+    };
+    HistoryPage { lines, older }
+}
+
+/// Every account with its token: administrators only.
+#[server(endpoint = "iap/admin/accounts")]
+pub async fn admin_list_iap_accounts() -> Result<Vec<(IapAccount, String)>, AppError> {
+    super::ssr::admin()?;
+    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    Ok(crate::db::accounts::all(&mut conn, now()).await?)
+}
+
+#[server(endpoint = "iap/admin/account")]
+pub async fn admin_get_iap_account(id: i64) -> Result<IapAccountAdmin, AppError> {
+    use crate::db::accounts;
+    super::ssr::admin()?;
+    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    let (account, token) = accounts::all(&mut conn, now())
+        .await?
+        .into_iter()
+        .find(|(a, _)| a.id == id)
+        .ok_or(AppError::NotFound)?;
+    let company_ids = accounts::companies_of(&mut conn, id).await?;
+    let companies = accounts::all_companies(&mut conn).await?;
+    Ok(IapAccountAdmin {
+        account,
+        token,
+        company_ids,
+        companies,
+    })
+}
+
+/// Renames an account, restricts it to companies (none: all), or changes its token, which
+/// disables it when it ends in `+disabled`.
+#[server(endpoint = "iap/admin/save")]
+pub async fn admin_save_iap_account(
+    id: i64,
+    name: String,
+    token: String,
+    companies: Option<Vec<i64>>,
+) -> Result<(), AppError> {
+    let who = super::ssr::admin()?;
+    let state = super::ssr::state()?;
+    let companies = companies.unwrap_or_default();
+    state
+        .ledger
+        .edit_account(crate::ledger::AccountEdit {
+            account: id,
+            name,
+            token,
+            companies,
+        })
+        .await?;
+    tracing::info!(account = id, by = who.login, "IAP account edited");
+    Ok(())
+}
+
+/// Adds (or, when negative, removes) credits with a mandatory reason, as an adjustment entry.
+#[server(endpoint = "iap/admin/adjust")]
+pub async fn admin_adjust_iap_account(
+    id: i64,
+    amount: String,
+    reason: String,
+) -> Result<(), AppError> {
+    use crate::domain::credits::Credits;
+    use crate::domain::ledger::EntryKind;
+    let who = super::ssr::admin()?;
+    let amount = Credits::parse_signed(&amount)
+        .map_err(|e| AppError::validation("amount", e.to_string()))?;
+    let state = super::ssr::state()?;
+    state
+        .ledger
+        .credit(
+            id,
+            EntryKind::Adjustment,
+            amount,
+            &reason,
+            Some(who.user_id),
+        )
+        .await?;
+    tracing::info!(account = id, by = who.login, amount = %amount, "IAP account adjusted");
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+use crate::ledger::now_ms as now;

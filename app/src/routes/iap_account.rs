@@ -1,0 +1,178 @@
+//! `/iap-accounts/:id`: Account Information, with Buy Credit and the consumption history.
+
+use crate::functions::iap::get_iap_account;
+use crate::i18n::{Msg, t};
+use crate::models::{IapAccount, LedgerLine};
+use crate::routes::iap_accounts::balance_text;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// The label of a ledger entry kind, as stored.
+pub fn kind_label(kind: &str) -> &'static str {
+    t(match kind {
+        "trial" => Msg::KindTrial,
+        "purchase" => Msg::KindPurchase,
+        "hold" => Msg::KindHold,
+        "capture" => Msg::KindCapture,
+        "release" => Msg::KindRelease,
+        "expiry" => Msg::KindExpiry,
+        _ => Msg::KindAdjustment,
+    })
+}
+
+#[component]
+pub fn IapAccountPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .with(|p| p.get("id"))
+            .and_then(|raw| raw.parse::<i64>().ok())
+            .unwrap_or(-1)
+    };
+    // Keyset pagination: the cursors of the pages above the current one.
+    let cursors = RwSignal::new(Vec::<Option<i64>>::new());
+    let before = RwSignal::new(None::<i64>);
+    let refresh = RwSignal::new(0u32);
+    let data = Resource::new(
+        move || (id(), before.get(), refresh.get()),
+        |(id, before, _)| get_iap_account(id, before),
+    );
+
+    // Back from the store in another tab: show the new balance.
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = window_event_listener(leptos::ev::focus, move |_| refresh.update(|n| *n += 1));
+        on_cleanup(move || handle.remove());
+    }
+
+    view! {
+        <Title text=t(Msg::AccountInformation) />
+        <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok((account, page)) => {
+                        let older = page.older;
+                        let newer = move || !cursors.with(Vec::is_empty);
+                        view! {
+                            <div class="o-control-panel">
+                                <div class="o-cp-left">
+                                    <nav class="o-breadcrumb" aria-label="Breadcrumb">
+                                        <a href="/iap-accounts">{t(Msg::IapAccountTitle)}</a>
+                                        <span class="o-breadcrumb-sep">"/"</span>
+                                        <span class="o-breadcrumb-current">{account.name.clone()}</span>
+                                    </nav>
+                                </div>
+                            </div>
+                            <div class="o-form-view o-form-view-single">
+                                <div class="o-form-sheet">
+                                    <AccountInformation account=account.clone() />
+                                    <h2 class="o-section-title">{t(Msg::History)}</h2>
+                                    <History account lines=page.lines />
+                                    <div class="o-pager-buttons">
+                                        <button
+                                            type="button"
+                                            class="btn btn-secondary"
+                                            disabled=move || !newer()
+                                            on:click=move |_| {
+                                                let previous = cursors.try_update(|c| c.pop()).flatten().flatten();
+                                                before.set(previous);
+                                            }
+                                        >
+                                            {t(Msg::Newer)}
+                                        </button>
+                                        <button
+                                            type="button"
+                                            class="btn btn-secondary"
+                                            disabled=older.is_none()
+                                            on:click=move |_| {
+                                                cursors.update(|c| c.push(before.get_untracked()));
+                                                before.set(older);
+                                            }
+                                        >
+                                            {t(Msg::Older)}
+                                        </button>
+                                    </div>
+                                </div>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn AccountInformation(account: IapAccount) -> impl IntoView {
+    let store = format!("/iap-accounts/{}/buy", account.id);
+    let companies = if account.company_names.is_empty() {
+        t(Msg::AllCompanies).to_owned()
+    } else {
+        account.company_names.clone()
+    };
+    view! {
+        <div class="o-form-buttons">
+            <a class="btn btn-primary" href=store target="_blank" rel="external">{t(Msg::BuyCredit)}</a>
+            {account.disabled.then(|| view! { <span class="o-badge o-badge-muted">{t(Msg::Disabled)}</span> })}
+        </div>
+        <h1 class="o-record-title">{t(Msg::AccountInformation)}</h1>
+        <dl class="o-readonly-fields">
+            <dt>{t(Msg::ColService)}</dt>
+            <dd>{account.service_label.clone()}</dd>
+            <dt>{t(Msg::ColName)}</dt>
+            <dd>{account.name.clone()}</dd>
+            <dt>{t(Msg::ColCompanies)}</dt>
+            <dd>{companies}</dd>
+            <dt>{t(Msg::ColBalance)}</dt>
+            <dd class="o-balance" data-testid="balance">{balance_text(&account)}</dd>
+        </dl>
+    }
+}
+
+#[component]
+fn History(account: IapAccount, lines: Vec<LedgerLine>) -> impl IntoView {
+    if lines.is_empty() {
+        return view! { <p class="o-list-empty">{t(Msg::HistoryEmpty)}</p> }.into_any();
+    }
+    let amount = move |minor: i64| {
+        if minor == 0 {
+            String::new()
+        } else {
+            let shown =
+                crate::domain::credits::Credits::from_minor(minor).display(account.whole_number);
+            if minor > 0 {
+                format!("+{shown}")
+            } else {
+                shown
+            }
+        }
+    };
+    view! {
+        <table class="o-list-table o-history">
+            <thead>
+                <tr>
+                    <th>{t(Msg::ColDate)}</th>
+                    <th>{t(Msg::ColType)}</th>
+                    <th>{t(Msg::ColDescription)}</th>
+                    <th class="o-num">{t(Msg::ColCredits)}</th>
+                    <th class="o-num">{t(Msg::Held)}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {lines.into_iter().map(|line| view! {
+                    <tr>
+                        <td class="o-nowrap">{line.created_at}</td>
+                        <td>{kind_label(&line.kind)}</td>
+                        <td>{line.description}</td>
+                        <td class="o-num" class:o-negative=line.amount < 0>{amount(line.amount)}</td>
+                        <td class="o-num o-muted">{amount(line.held_delta)}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

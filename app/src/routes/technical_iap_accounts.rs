@@ -1,0 +1,213 @@
+//! `/settings/technical/iap-accounts` and `/settings/technical/iap-accounts/:id`: every
+//! account with its token, and the form administrators use to rename, restrict, disable or
+//! adjust one.
+
+use crate::components::field::TextField;
+use crate::error::AppError;
+use crate::functions::iap::{
+    AdminAdjustIapAccount, AdminSaveIapAccount, admin_get_iap_account, admin_list_iap_accounts,
+};
+use crate::i18n::{Msg, t};
+use crate::models::IapAccountAdmin;
+use crate::routes::iap_accounts::balance_text;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn TechnicalIapAccountsPage() -> impl IntoView {
+    let accounts = Resource::new(|| (), |_| admin_list_iap_accounts());
+    view! {
+        <Title text=t(Msg::IapAccounts) />
+        <div class="o-control-panel">
+            <div class="o-cp-left">
+                <h1 class="o-breadcrumb">{t(Msg::IapAccounts)}</h1>
+            </div>
+        </div>
+        <div class="o-content">
+            <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+                {move || Suspend::new(async move {
+                    accounts.await.map(|rows| view! {
+                        <table class="o-list-table">
+                            <thead>
+                                <tr>
+                                    <th>{t(Msg::ColService)}</th>
+                                    <th>{t(Msg::ColName)}</th>
+                                    <th>{t(Msg::ColCompanies)}</th>
+                                    <th>{t(Msg::ColToken)}</th>
+                                    <th class="o-num">{t(Msg::ColBalance)}</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {rows.into_iter().map(|(a, token)| {
+                                    let href = format!("/settings/technical/iap-accounts/{}", a.id);
+                                    let companies = if a.company_names.is_empty() { t(Msg::AllCompanies).to_owned() } else { a.company_names.clone() };
+                                    view! {
+                                        <tr class="o-data-row">
+                                            <td><a class="o-row-link" href=href>{a.service_label.clone()}</a></td>
+                                            <td>{a.name.clone()}</td>
+                                            <td>{companies}</td>
+                                            <td><code>{token}</code></td>
+                                            <td class="o-num">{balance_text(&a)}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    })
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+pub fn TechnicalIapAccountPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .with(|p| p.get("id"))
+            .and_then(|raw| raw.parse::<i64>().ok())
+            .unwrap_or(-1)
+    };
+    let save = ServerAction::<AdminSaveIapAccount>::new();
+    let adjust = ServerAction::<AdminAdjustIapAccount>::new();
+    let account = Resource::new(
+        move || (id(), save.version().get(), adjust.version().get()),
+        |(id, _, _)| admin_get_iap_account(id),
+    );
+    view! {
+        <Title text=t(Msg::IapAccounts) />
+        <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+            {move || Suspend::new(async move {
+                match account.await {
+                    Err(e) => view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(data) => view! { <AccountForm data save adjust /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn AccountForm(
+    data: IapAccountAdmin,
+    save: ServerAction<AdminSaveIapAccount>,
+    adjust: ServerAction<AdminAdjustIapAccount>,
+) -> impl IntoView {
+    let id = data.account.id;
+    let name = RwSignal::new(data.account.name.clone());
+    let token = RwSignal::new(data.token.clone());
+    let ticked = RwSignal::new(data.company_ids.clone());
+    let amount = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let save_error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let adjust_error = Signal::derive(move || adjust.value().get().and_then(Result::err));
+    let general = |error: Signal<Option<AppError>>| {
+        move || {
+            error
+                .get()
+                .filter(|e| !matches!(e, AppError::Validation { .. }))
+                .map(|e| {
+                    view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> }
+                })
+        }
+    };
+    let saved = move || matches!(save.value().get(), Some(Ok(())));
+    let adjusted = move || matches!(adjust.value().get(), Some(Ok(())));
+
+    view! {
+        <div class="o-control-panel">
+            <div class="o-cp-left">
+                <nav class="o-breadcrumb" aria-label="Breadcrumb">
+                    <a href="/settings/technical/iap-accounts">{t(Msg::IapAccounts)}</a>
+                    <span class="o-breadcrumb-sep">"/"</span>
+                    <span class="o-breadcrumb-current">{data.account.name.clone()}</span>
+                </nav>
+            </div>
+        </div>
+        <div class="o-form-view o-form-view-single">
+            <form
+                class="o-form-sheet"
+                novalidate
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    save.dispatch(AdminSaveIapAccount {
+                        id,
+                        name: name.get_untracked(),
+                        token: token.get_untracked(),
+                        companies: Some(ticked.get_untracked()),
+                    });
+                }
+            >
+                <div class="o-form-buttons">
+                    <button type="submit" class="btn btn-primary" disabled=move || save.pending().get()>
+                        {t(Msg::SaveButton)}
+                    </button>
+                    <Show when=saved>
+                        <span class="o-saved" role="status">{t(Msg::AccountSaved)}</span>
+                    </Show>
+                </div>
+                {general(save_error)}
+                <dl class="o-readonly-fields o-compact">
+                    <dt>{t(Msg::ColService)}</dt>
+                    <dd>{data.account.service_label.clone()}</dd>
+                    <dt>{t(Msg::ColBalance)}</dt>
+                    <dd data-testid="balance">{balance_text(&data.account)}</dd>
+                </dl>
+                <TextField name="name" label=t(Msg::ColName) value=name error=save_error />
+                <TextField name="token" label=t(Msg::ColToken) value=token error=save_error />
+                <p class="o-field-help">{t(Msg::TokenHelp)}</p>
+                <fieldset class="o-field o-fieldset">
+                    <legend class="o-field-label">{t(Msg::ColCompanies)}</legend>
+                    <div class="o-field-widget o-checkboxes">
+                        {data.companies.iter().map(|c| {
+                            let cid = c.id;
+                            view! {
+                                <label class="o-checkbox">
+                                    <input
+                                        type="checkbox"
+                                        prop:checked=move || ticked.with(|t| t.contains(&cid))
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            ticked.update(|t| {
+                                                t.retain(|x| *x != cid);
+                                                if on { t.push(cid) }
+                                            });
+                                        }
+                                    />
+                                    {c.name.clone()}
+                                </label>
+                            }
+                        }).collect_view()}
+                        <p class="o-field-help">{t(Msg::CompaniesHelp)}</p>
+                        {move || save_error.get().and_then(|e| e.for_field("companies").map(str::to_owned))
+                            .map(|m| view! { <div class="o-field-error" role="alert">{m}</div> })}
+                    </div>
+                </fieldset>
+            </form>
+            <form
+                class="o-form-sheet"
+                novalidate
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    adjust.dispatch(AdminAdjustIapAccount { id, amount: amount.get_untracked(), reason: reason.get_untracked() });
+                }
+            >
+                <h2 class="o-section-title">{t(Msg::AdjustCredits)}</h2>
+                <p class="o-field-help">{t(Msg::AdjustHelp)}</p>
+                {general(adjust_error)}
+                <TextField name="amount" label=t(Msg::Amount) value=amount error=adjust_error />
+                <TextField name="reason" label=t(Msg::Reason) value=reason error=adjust_error />
+                <div class="o-form-buttons">
+                    <button type="submit" class="btn btn-secondary" disabled=move || adjust.pending().get()>
+                        {t(Msg::ApplyAdjustment)}
+                    </button>
+                    <Show when=adjusted>
+                        <span class="o-saved" role="status">{t(Msg::AdjustmentApplied)}</span>
+                    </Show>
+                </div>
+            </form>
+        </div>
+    }
+}
