@@ -75,3 +75,10 @@ export async function login(page: Page, user: string, password: string) {
   await page.waitForURL((url) => url.pathname === "/");
   await hydrated(page);
 }
+
+/** Signs out through the user menu. */
+export async function logout(page: Page) {
+  await page.getByRole("button", { name: "User menu" }).click();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.waitForURL(/\/login$/);
+}

@@ -36,7 +36,7 @@ test("the demo user sees no Settings, and the server refuses it", async ({ page 
   await expect(page.getByRole("link", { name: "Contacts" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Settings" })).toHaveCount(0);
   await page.getByRole("button", { name: "Apps" }).click();
-  await expect(page.getByRole("navigation", { name: "Apps" }).getByRole("link")).toHaveText(["Contacts"]);
+  await expect(page.getByRole("navigation", { name: "Apps" }).getByRole("link")).toHaveText(["Contacts", "In-App Purchases"]);
   const response = await page.goto("/settings");
   expect(response?.status()).toBe(403);
   await expect(page.getByRole("heading", { name: "Access denied" })).toBeVisible();

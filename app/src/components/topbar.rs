@@ -11,6 +11,7 @@ use leptos_router::hooks::use_location;
 /// The apps of the home screen and app menu: (label, path, icon letter, admin only).
 pub const APPS: &[(Msg, &str, &str, bool)] = &[
     (Msg::AppContacts, "/contacts", "C", false),
+    (Msg::AppIap, "/iap-accounts", "I", false),
     (Msg::AppSettings, "/settings", "S", true),
 ];
 

@@ -72,9 +72,17 @@ pub fn TechnicalIapAccountPage() -> impl IntoView {
     };
     let save = ServerAction::<AdminSaveIapAccount>::new();
     let adjust = ServerAction::<AdminAdjustIapAccount>::new();
+    // Refetch after a success only: a refused save or adjustment keeps what was typed.
+    let saved = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        let ok = |v: Option<Result<(), AppError>>| matches!(v, Some(Ok(())));
+        if ok(save.value().get()) || ok(adjust.value().get()) {
+            saved.update(|n| *n += 1);
+        }
+    });
     let account = Resource::new(
-        move || (id(), save.version().get(), adjust.version().get()),
-        |(id, _, _)| admin_get_iap_account(id),
+        move || (id(), saved.get()),
+        |(id, _)| admin_get_iap_account(id),
     );
     view! {
         <Title text=t(Msg::IapAccounts) />
