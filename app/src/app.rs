@@ -61,6 +61,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("contacts/:id") view=routes::contact_form::ContactFormPage />
                     <Route path=path!("iap-accounts") view=routes::iap_accounts::IapAccountsPage />
                     <Route path=path!("iap-accounts/:id") view=routes::iap_account::IapAccountPage />
+                    <Route path=path!("iap-accounts/:id/buy") view=routes::store::StorePage />
+                    <Route path=path!("orders/:id") view=routes::order::OrderPage />
+                    <Route path=path!("orders/:id/checkout") view=routes::checkout::CheckoutPage />
+                    <Route path=path!("settings/orders") view=routes::orders::OrdersPage />
                     <Route path=path!("settings") view=routes::settings::SettingsPage />
                     <Route
                         path=path!("settings/technical/iap-accounts")

@@ -32,6 +32,9 @@ pub enum AppError {
     InsufficientCredits { available: i64, required: i64 },
     #[error("{}", t(Msg::ErrAccountDisabled))]
     AccountDisabled,
+    /// The payment provider refused the card; the message is its reason.
+    #[error("{0}")]
+    PaymentDeclined(String),
     #[error("{}", t(Msg::ErrBadLogin))]
     BadCredentials,
     #[error("{}", t(Msg::ErrTooManyAttempts))]

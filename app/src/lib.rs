@@ -31,6 +31,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod ledger;
 #[cfg(feature = "ssr")]
+pub mod payment;
+#[cfg(feature = "ssr")]
 pub mod state;
 
 pub use app::{App, shell};

@@ -159,3 +159,43 @@ pub struct HistoryPage {
     pub lines: Vec<LedgerLine>,
     pub older: Option<i64>,
 }
+
+/// An order as the checkout, confirmation and order lists show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Order {
+    pub id: i64,
+    pub account_id: i64,
+    pub account_name: String,
+    pub service_label: String,
+    pub unit_name: String,
+    pub whole_number: bool,
+    pub pack_name: String,
+    pub credits: i64,
+    pub amount: i64,
+    pub currency: String,
+    /// draft, pending, paid or failed.
+    pub state: String,
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+    pub failure_reason: Option<String>,
+    pub buyer: String,
+    /// UTC, `YYYY-MM-DD HH:MM:SS`.
+    pub created_at: String,
+}
+
+impl Order {
+    /// The reference customers see, e.g. `IAP00042`.
+    pub fn reference(&self) -> String {
+        format!("IAP{:05}", self.id)
+    }
+}
+
+/// The pack store for one account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Store {
+    pub account: IapAccount,
+    pub packs: Vec<crate::domain::packs::Pack>,
+    /// The pack covering the wanted amount, when the store was asked for one.
+    pub suggested: Option<i64>,
+}

@@ -13,6 +13,8 @@ pub struct AppState {
     pub pool: SqlitePool,
     /// Every balance change goes through the ledger writer.
     pub ledger: Ledger,
+    /// Where card payments go; the built-in Demo provider unless configured otherwise.
+    pub payments: Arc<dyn crate::payment::PaymentProvider>,
     /// Failed-login counts, kept in memory: a restart forgiving them is acceptable.
     pub throttle: Arc<Mutex<Throttle>>,
     /// Whether cookies get the `Secure` flag, i.e. iapd is reached over HTTPS.

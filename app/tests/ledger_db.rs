@@ -547,3 +547,107 @@ async fn the_check_reports_a_balance_that_disagrees_with_its_ledger() {
         (30_001, 30_000)
     );
 }
+
+async fn draft_order(f: &Fixture, account: i64) -> i64 {
+    let mut conn = f.pool.acquire().await.unwrap();
+    let user = app::db::users::insert(
+        &mut conn,
+        app::db::users::NewUser {
+            login: "buyer",
+            name: "Buyer",
+            password_hash: "x",
+            is_admin: false,
+            default_company_id: f.sf,
+        },
+    )
+    .await
+    .unwrap_or(1);
+    let pack = app::db::orders::packs_of(&mut conn, "sms")
+        .await
+        .unwrap()
+        .remove(1); // Standard Pack
+    app::db::orders::create(&mut conn, account, &pack, user, 0)
+        .await
+        .unwrap()
+}
+
+async fn order_state(f: &Fixture, order: i64) -> String {
+    sqlx::query_scalar("SELECT state FROM orders WHERE id = ?")
+        .bind(order)
+        .fetch_one(&f.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_same_payment_confirmed_64_times_at_once_credits_once() {
+    let f = fixture("Community").await;
+    let account = f.account_with(0).await;
+    let order = draft_order(&f, account).await;
+    let confirmations = (0..64).map(|_| {
+        let ledger = f.ledger.clone();
+        tokio::spawn(async move { ledger.payment_succeeded(order, "demo", "DEMO-REF-1").await })
+    });
+    for result in futures::future::join_all(confirmations).await {
+        assert_eq!(result.unwrap(), Ok(()));
+    }
+    assert_eq!(f.figures(account).await, (1_000_000, 0));
+    assert_eq!(order_state(&f, order).await, "paid");
+    let purchases: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'purchase'")
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(purchases, 1);
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn an_order_is_paid_once_and_a_reference_credits_one_order_only() {
+    let f = fixture("Community").await;
+    let account = f.account_with(0).await;
+    let first = draft_order(&f, account).await;
+    let second = draft_order(&f, account).await;
+    f.ledger
+        .payment_succeeded(first, "demo", "REF-A")
+        .await
+        .unwrap();
+    // A different payment for an already paid order is a conflict.
+    assert!(matches!(
+        f.ledger.payment_succeeded(first, "demo", "REF-B").await,
+        Err(LedgerError::Conflict(_))
+    ));
+    // The same payment cannot pay another order.
+    assert!(matches!(
+        f.ledger.payment_succeeded(second, "demo", "REF-A").await,
+        Err(LedgerError::Conflict(_))
+    ));
+    assert_eq!(order_state(&f, second).await, "draft");
+
+    // A failed order is never credited.
+    let mut conn = f.pool.acquire().await.unwrap();
+    assert!(
+        app::db::orders::start_payment(&mut conn, second, "demo", "Visa", "0002")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !app::db::orders::start_payment(&mut conn, second, "demo", "Visa", "0002")
+            .await
+            .unwrap()
+    );
+    app::db::orders::fail(&mut conn, second, "declined")
+        .await
+        .unwrap();
+    drop(conn);
+    assert!(matches!(
+        f.ledger.payment_succeeded(second, "demo", "REF-C").await,
+        Err(LedgerError::Conflict(_))
+    ));
+    assert_eq!(f.figures(account).await, (1_000_000, 0));
+    assert_eq!(
+        f.ledger.payment_succeeded(9_999, "demo", "REF-D").await,
+        Err(LedgerError::UnknownHold)
+    );
+    f.assert_consistent().await;
+}

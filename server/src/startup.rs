@@ -69,6 +69,7 @@ impl Application {
             leptos_options: leptos_options(config, addr),
             pool,
             ledger,
+            payments: std::sync::Arc::new(app::payment::DemoProvider),
             throttle: Arc::new(Mutex::new(Throttle::default())),
             secure_cookies: config.secure_cookies(),
         };

@@ -1,4 +1,5 @@
 //! Reusable view pieces.
 
 pub mod field;
+pub mod insufficient_credits;
 pub mod topbar;

@@ -66,6 +66,7 @@ pub fn TopBar(info: SessionInfo) -> impl IntoView {
             <Show when=move || current_app().is_some_and(|(label, _)| label == Msg::AppSettings)>
                 <nav class="o-app-menus">
                     <a class="o-topbar-link" href="/settings">{t(Msg::GeneralSettings)}</a>
+                    <a class="o-topbar-link" href="/settings/orders">{t(Msg::Orders)}</a>
                     <Show when=move || debug>
                         <div class="o-dropdown">
                             <button

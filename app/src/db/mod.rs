@@ -6,6 +6,7 @@ pub mod companies;
 pub mod contacts;
 pub mod demo;
 pub mod messages;
+pub mod orders;
 pub mod sessions;
 pub mod settings;
 pub mod users;

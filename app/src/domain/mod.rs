@@ -4,4 +4,6 @@ pub mod contact;
 pub mod country;
 pub mod credits;
 pub mod ledger;
+pub mod packs;
+pub mod payment;
 pub mod throttle;

@@ -15,6 +15,7 @@
 
 pub mod store;
 mod writer;
+pub use writer::order_reference;
 
 use crate::domain::credits::Credits;
 pub use crate::domain::ledger::LedgerError;
@@ -107,6 +108,11 @@ enum Command {
         company: i64,
     },
     Edit(AccountEdit),
+    PaymentSucceeded {
+        order: i64,
+        provider: String,
+        reference: String,
+    },
     Sweep,
 }
 
@@ -247,6 +253,23 @@ impl Ledger {
 
     pub async fn edit_account(&self, edit: AccountEdit) -> Result<(), LedgerError> {
         self.call(Command::Edit(edit)).await.map(|_| ())
+    }
+
+    /// The payment-succeeded event: marks the order paid and credits its pack in one
+    /// transaction. Idempotent by the provider's reference: a replay, a double click or a
+    /// concurrent duplicate credits nothing more and answers the same.
+    pub async fn payment_succeeded(
+        &self,
+        order: i64,
+        provider: &str,
+        reference: &str,
+    ) -> Result<(), LedgerError> {
+        let command = Command::PaymentSucceeded {
+            order,
+            provider: provider.to_owned(),
+            reference: reference.to_owned(),
+        };
+        self.call(command).await.map(|_| ())
     }
 
     /// Releases every hold past its TTL now.

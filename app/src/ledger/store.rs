@@ -232,6 +232,65 @@ pub async fn update_account(
     Ok(())
 }
 
+/// What crediting an order needs.
+#[derive(Debug, sqlx::FromRow)]
+pub struct OrderForPayment {
+    pub account_id: AccountId,
+    pub pack_name: String,
+    pub credits: i64,
+    pub state: String,
+    pub provider: Option<String>,
+    pub provider_reference: Option<String>,
+    pub created_by: i64,
+}
+
+pub async fn order_for_payment(
+    conn: &mut SqliteConnection,
+    order: i64,
+) -> Result<Option<OrderForPayment>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT account_id, pack_name, credits, state, provider, provider_reference, created_by
+         FROM orders WHERE id = ?",
+    )
+    .bind(order)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn reference_used(
+    conn: &mut SqliteConnection,
+    provider: &str,
+    reference: &str,
+) -> Result<bool, sqlx::Error> {
+    let hit: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM orders WHERE provider = ? AND provider_reference = ?")
+            .bind(provider)
+            .bind(reference)
+            .fetch_optional(conn)
+            .await?;
+    Ok(hit.is_some())
+}
+
+pub async fn mark_paid(
+    conn: &mut SqliteConnection,
+    order: i64,
+    provider: &str,
+    reference: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE orders SET state = 'paid', provider = ?, provider_reference = ?, paid_at = ?
+         WHERE id = ? AND state IN ('draft', 'pending')",
+    )
+    .bind(provider)
+    .bind(reference)
+    .bind(now)
+    .bind(order)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// A hold in the state the batch leaves it in.
 #[derive(Clone, Debug)]
 pub struct HoldRow {

@@ -218,6 +218,14 @@ impl Op<'_> {
                 self.resolve(service, *company).await?.map(Reply::Account)
             }
             Command::Edit(edit) => self.edit(edit).await?.map(|()| Reply::Done),
+            Command::PaymentSucceeded {
+                order,
+                provider,
+                reference,
+            } => self
+                .payment_succeeded(*order, provider, reference)
+                .await?
+                .map(|()| Reply::Done),
             Command::Sweep => Ok(Reply::Done),
         })
     }
@@ -464,6 +472,61 @@ impl Op<'_> {
         }
         Ok(Ok(()))
     }
+}
+
+impl Op<'_> {
+    async fn payment_succeeded(
+        &mut self,
+        order: i64,
+        provider: &str,
+        reference: &str,
+    ) -> Result<Result<(), LedgerError>, sqlx::Error> {
+        let Some(row) = store::order_for_payment(self.conn, order).await? else {
+            return Ok(Err(LedgerError::UnknownHold));
+        };
+        match row.state.as_str() {
+            "paid"
+                if row.provider.as_deref() == Some(provider)
+                    && row.provider_reference.as_deref() == Some(reference) =>
+            {
+                return Ok(Ok(()));
+            }
+            "paid" => {
+                return Ok(Err(LedgerError::Conflict(
+                    "This order is already paid.".into(),
+                )));
+            }
+            "failed" => {
+                return Ok(Err(LedgerError::Conflict(
+                    "This order's payment failed.".into(),
+                )));
+            }
+            _ => {}
+        }
+        if store::reference_used(self.conn, provider, reference).await? {
+            return Ok(Err(LedgerError::Conflict(
+                "This payment was already used for another order.".into(),
+            )));
+        }
+        let description = format!("Order {}: {}", order_reference(order), row.pack_name);
+        let entry = match self.book.credit(
+            row.account_id,
+            EntryKind::Purchase,
+            Credits::from_minor(row.credits),
+            &description,
+        ) {
+            Ok(entry) => entry,
+            Err(error) => return Ok(Err(error)),
+        };
+        store::mark_paid(self.conn, order, provider, reference, self.now).await?;
+        self.pending.entry(entry, Some(row.created_by), self.now);
+        Ok(Ok(()))
+    }
+}
+
+/// The reference customers see for an order, e.g. `IAP00042`.
+pub fn order_reference(id: i64) -> String {
+    format!("IAP{id:05}")
 }
 
 fn invalid(field: &'static str, message: &str) -> LedgerError {

@@ -1,6 +1,7 @@
 //! `/iap-accounts/:id`: Account Information, with Buy Credit and the consumption history.
 
 use crate::functions::iap::get_iap_account;
+use crate::functions::store::account_orders;
 use crate::i18n::{Msg, t};
 use crate::models::{IapAccount, LedgerLine};
 use crate::routes::iap_accounts::balance_text;
@@ -36,7 +37,11 @@ pub fn IapAccountPage() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let data = Resource::new(
         move || (id(), before.get(), refresh.get()),
-        |(id, before, _)| get_iap_account(id, before),
+        |(id, before, _)| async move {
+            let (account, page) = get_iap_account(id, before).await?;
+            let orders = account_orders(id).await?;
+            Ok::<_, crate::error::AppError>((account, page, orders))
+        },
     );
 
     // Back from the store in another tab: show the new balance.
@@ -52,7 +57,7 @@ pub fn IapAccountPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> }.into_any(),
-                    Ok((account, page)) => {
+                    Ok((account, page, orders)) => {
                         let older = page.older;
                         let newer = move || !cursors.with(Vec::is_empty);
                         view! {
@@ -68,6 +73,8 @@ pub fn IapAccountPage() -> impl IntoView {
                             <div class="o-form-view o-form-view-single">
                                 <div class="o-form-sheet">
                                     <AccountInformation account=account.clone() />
+                                    <h2 class="o-section-title">{t(Msg::Orders)}</h2>
+                                    <crate::routes::order::OrdersTable orders=orders />
                                     <h2 class="o-section-title">{t(Msg::History)}</h2>
                                     <History account lines=page.lines />
                                     <div class="o-pager-buttons">

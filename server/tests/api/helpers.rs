@@ -49,6 +49,7 @@ pub async fn spawn_app() -> TestApp {
             .build(),
         pool: pool.clone(),
         ledger,
+        payments: Arc::new(app::payment::DemoProvider),
         throttle: Arc::new(Mutex::new(Throttle::default())),
         secure_cookies: false,
     };

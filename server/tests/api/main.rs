@@ -7,3 +7,4 @@ mod contacts;
 mod iap;
 mod security;
 mod settings;
+mod store;

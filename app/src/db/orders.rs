@@ -1,0 +1,120 @@
+//! Packs and orders. An order is paid only by the ledger writer, together with its credits.
+
+use crate::domain::packs::Pack;
+use crate::models::Order;
+use sqlx::SqliteConnection;
+
+pub async fn packs_of(
+    conn: &mut SqliteConnection,
+    service: &str,
+) -> Result<Vec<Pack>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, service, name, credits, price, currency FROM packs
+         WHERE service = ? AND active = 1 ORDER BY credits",
+    )
+    .bind(service)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn pack(conn: &mut SqliteConnection, id: i64) -> Result<Option<Pack>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, service, name, credits, price, currency FROM packs WHERE id = ? AND active = 1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A draft order for `pack`, priced by the server from the pack, never by the client.
+pub async fn create(
+    conn: &mut SqliteConnection,
+    account: i64,
+    pack: &Pack,
+    by: i64,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO orders (account_id, pack_id, pack_name, credits, amount, currency, created_by, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(account)
+    .bind(pack.id)
+    .bind(&pack.name)
+    .bind(pack.credits)
+    .bind(pack.price)
+    .bind(&pack.currency)
+    .bind(by)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.last_insert_rowid())
+}
+
+const SELECT: &str = "SELECT o.id, o.account_id, a.name AS account_name, s.label AS service_label, s.unit_name,
+        s.whole_number, o.pack_name, o.credits, o.amount, o.currency, o.state, o.card_brand, o.card_last4,
+        o.failure_reason, u.name AS buyer,
+        strftime('%Y-%m-%d %H:%M:%S', o.created_at / 1000, 'unixepoch') AS created_at
+    FROM orders o JOIN iap_accounts a ON a.id = o.account_id
+    JOIN services s ON s.technical_name = a.service JOIN users u ON u.id = o.created_by";
+
+pub async fn get(conn: &mut SqliteConnection, id: i64) -> Result<Option<Order>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE o.id = ?")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn of_account(
+    conn: &mut SqliteConnection,
+    account: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE o.account_id = ? ORDER BY o.id DESC LIMIT 50"
+    )))
+    .bind(account)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<Order>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} ORDER BY o.id DESC LIMIT 500"
+    )))
+    .fetch_all(conn)
+    .await
+}
+
+/// draft → pending, keeping only the card's brand and last four digits. `false` when the
+/// order was not a draft any more (a double click, a resubmitted form).
+pub async fn start_payment(
+    conn: &mut SqliteConnection,
+    id: i64,
+    provider: &str,
+    brand: &str,
+    last4: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE orders SET state = 'pending', provider = ?, card_brand = ?, card_last4 = ?
+         WHERE id = ? AND state = 'draft'",
+    )
+    .bind(provider)
+    .bind(brand)
+    .bind(last4)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// pending → failed, with the provider's reason.
+pub async fn fail(conn: &mut SqliteConnection, id: i64, reason: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE orders SET state = 'failed', failure_reason = ? WHERE id = ? AND state = 'pending'",
+    )
+    .bind(reason)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

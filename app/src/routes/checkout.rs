@@ -1,0 +1,123 @@
+//! `/orders/:id/checkout`: the order summary and the payment details form.
+
+use crate::components::field::TextField;
+use crate::domain::credits::Credits;
+use crate::domain::packs::money;
+use crate::error::AppError;
+use crate::functions::store::{PayOrder, get_order};
+use crate::i18n::{Msg, t, tf};
+use crate::models::Order;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+#[component]
+pub fn CheckoutPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .with(|p| p.get("id"))
+            .and_then(|raw| raw.parse::<i64>().ok())
+            .unwrap_or(-1)
+    };
+    let order = Resource::new(id, get_order);
+    view! {
+        <Title text=t(Msg::Checkout) />
+        <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+            {move || Suspend::new(async move {
+                match order.await {
+                    Err(e) => view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok((order, _)) if order.state != "draft" => view! {
+                        <div class="o-empty-page">
+                            <p>{crate::routes::order::state_label(&order.state)}</p>
+                            <a class="btn btn-primary" href=format!("/orders/{}", order.id)>{order.reference()}</a>
+                        </div>
+                    }.into_any(),
+                    Ok((order, _)) => view! { <Checkout order /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Checkout(order: Order) -> impl IntoView {
+    let id = order.id;
+    let pay = ServerAction::<PayOrder>::new();
+    let (holder, number, expiry, cvc) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    let error = Signal::derive(move || pay.value().get().and_then(Result::err));
+    // One payment attempt at a time: a double click sends one request.
+    let in_flight = RwSignal::new(false);
+    let navigate = use_navigate();
+    Effect::new(move |_| match pay.value().get() {
+        Some(Ok(())) => navigate(&format!("/orders/{id}"), Default::default()),
+        Some(Err(_)) => in_flight.set(false),
+        None => {}
+    });
+    let general = move || {
+        error
+            .get()
+            .filter(|e| !matches!(e, AppError::Validation { .. }))
+            .map(|e| e.to_string())
+    };
+    let credits = Credits::from_minor(order.credits).display(order.whole_number);
+    let amount = money(order.amount, &order.currency);
+
+    view! {
+        <div class="o-store o-checkout">
+            <h1 class="o-store-title">{t(Msg::Checkout)}</h1>
+            <div class="o-checkout-grid">
+                <section class="o-form-sheet" aria-label=t(Msg::OrderSummary)>
+                    <h2 class="o-section-title">{t(Msg::OrderSummary)}</h2>
+                    <dl class="o-readonly-fields">
+                        <dt>{t(Msg::ColOrder)}</dt>
+                        <dd>{order.reference()}</dd>
+                        <dt>{t(Msg::ColService)}</dt>
+                        <dd>{order.account_name.clone()}</dd>
+                        <dt>{t(Msg::ColPack)}</dt>
+                        <dd>{order.pack_name.clone()}</dd>
+                        <dt>{t(Msg::ColCredits)}</dt>
+                        <dd>{format!("{credits} {}", order.unit_name)}</dd>
+                        <dt>{t(Msg::ColAmount)}</dt>
+                        <dd class="o-balance">{amount.clone()}</dd>
+                    </dl>
+                </section>
+                <form
+                    class="o-form-sheet"
+                    novalidate
+                    aria-label=t(Msg::PaymentDetails)
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        if in_flight.get_untracked() {
+                            return;
+                        }
+                        in_flight.set(true);
+                        pay.dispatch(PayOrder {
+                            id,
+                            cardholder: holder.get_untracked(),
+                            card_number: number.get_untracked(),
+                            expiry: expiry.get_untracked(),
+                            cvc: cvc.get_untracked(),
+                        });
+                    }
+                >
+                    <h2 class="o-section-title">{t(Msg::PaymentDetails)}</h2>
+                    {move || general().map(|m| view! { <p class="o-alert o-alert-danger" role="alert">{m}</p> })}
+                    <TextField name="cardholder" label=t(Msg::Cardholder) value=holder error autocomplete="cc-name" />
+                    <TextField name="card_number" label=t(Msg::CardNumber) value=number error autocomplete="cc-number" />
+                    <TextField name="expiry" label=t(Msg::Expiry) value=expiry error autocomplete="cc-exp" />
+                    <TextField name="cvc" label=t(Msg::Cvc) value=cvc error autocomplete="cc-csc" />
+                    <button type="submit" class="btn btn-primary btn-block o-pay" disabled=move || in_flight.get()>
+                        {tf(Msg::Pay, &[&amount])}
+                    </button>
+                    <p class="o-field-help">{t(Msg::DemoCards)}</p>
+                </form>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,25 @@
+//! `/settings/orders`: every order, for administrators.
+
+use crate::functions::store::all_orders;
+use crate::i18n::{Msg, t};
+use crate::routes::order::OrdersTable;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn OrdersPage() -> impl IntoView {
+    let orders = Resource::new(|| (), |_| all_orders());
+    view! {
+        <Title text=t(Msg::Orders) />
+        <div class="o-control-panel">
+            <div class="o-cp-left">
+                <h1 class="o-breadcrumb">{t(Msg::Orders)}</h1>
+            </div>
+        </div>
+        <div class="o-content o-padded">
+            <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+                {move || Suspend::new(async move { orders.await.map(|orders| view! { <OrdersTable orders with_account=true /> }) })}
+            </Transition>
+        </div>
+    }
+}

@@ -1,0 +1,81 @@
+//! `/iap-accounts/:id/buy`: "Buy Credits for <account>", the account's packs as cards.
+
+use crate::domain::credits::Credits;
+use crate::domain::packs::{money, price_per_credit};
+use crate::functions::store::{create_order, get_store};
+use crate::i18n::{Msg, t, tf};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+#[component]
+pub fn StorePage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || {
+        params
+            .with(|p| p.get("id"))
+            .and_then(|raw| raw.parse::<i64>().ok())
+            .unwrap_or(-1)
+    };
+    let store = Resource::new(
+        move || (id(), query.with(|q| q.get("credit"))),
+        |(id, credit)| get_store(id, credit),
+    );
+    let navigate = use_navigate();
+    let buy = Action::new(move |(account, pack): &(i64, i64)| create_order(*account, *pack));
+    Effect::new(move |_| {
+        if let Some(Ok(order)) = buy.value().get() {
+            navigate(&format!("/orders/{order}/checkout"), Default::default());
+        }
+    });
+
+    view! {
+        <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+            {move || Suspend::new(async move {
+                match store.await {
+                    Err(e) => view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(store) => {
+                        let title = tf(Msg::BuyCreditsFor, &[&store.account.name]);
+                        let account = store.account.clone();
+                        view! {
+                            <Title text=title.clone() />
+                            <div class="o-store">
+                                <h1 class="o-store-title">{title}</h1>
+                                <p class="o-muted">{t(Msg::StoreIntro)}</p>
+                                {move || buy.value().get().and_then(Result::err).map(|e| view! {
+                                    <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p>
+                                })}
+                                <div class="o-packs">
+                                    {store.packs.into_iter().map(|pack| {
+                                        let suggested = store.suggested == Some(pack.id);
+                                        let credits = Credits::from_minor(pack.credits).display(account.whole_number);
+                                        let (account_id, pack_id) = (account.id, pack.id);
+                                        view! {
+                                            <article class="o-pack" class:o-pack-suggested=suggested aria-label=pack.name.clone()>
+                                                {suggested.then(|| view! { <span class="o-pack-flag">{t(Msg::SuggestedPack)}</span> })}
+                                                <h2>{pack.name.clone()}</h2>
+                                                <p class="o-pack-credits"><strong>{credits}</strong>" "{account.unit_name.clone()}</p>
+                                                <p class="o-pack-price">{money(pack.price, &pack.currency)}</p>
+                                                <p class="o-muted">{tf(Msg::PerCredit, &[&price_per_credit(&pack)])}</p>
+                                                <button
+                                                    type="button"
+                                                    class="btn btn-primary btn-block"
+                                                    disabled=move || buy.pending().get()
+                                                    on:click=move |_| { buy.dispatch((account_id, pack_id)); }
+                                                >
+                                                    {t(Msg::Buy)}
+                                                </button>
+                                            </article>
+                                        }
+                                    }).collect_view()}
+                                </div>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
