@@ -90,7 +90,7 @@ pub fn App() -> impl IntoView {
 fn SignedIn() -> impl IntoView {
     let SessionResource(session) = expect_context();
     view! {
-        <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+        <Transition fallback=crate::components::status::Loading>
             {move || Suspend::new(async move {
                 match session.await {
                     Ok(Some(info)) => {

@@ -2,4 +2,5 @@
 
 pub mod field;
 pub mod insufficient_credits;
+pub mod status;
 pub mod topbar;

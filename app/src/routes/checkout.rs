@@ -9,24 +9,18 @@ use crate::i18n::{Msg, t, tf};
 use crate::models::Order;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .with(|p| p.get("id"))
-            .and_then(|raw| raw.parse::<i64>().ok())
-            .unwrap_or(-1)
-    };
+    let id = crate::routes::id_param();
     let order = Resource::new(id, get_order);
     view! {
         <Title text=t(Msg::Checkout) />
-        <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+        <Transition fallback=crate::components::status::Loading>
             {move || Suspend::new(async move {
                 match order.await {
-                    Err(e) => view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
                     Ok((order, _)) if order.state != "draft" => view! {
                         <div class="o-empty-page">
                             <p>{crate::routes::order::state_label(&order.state)}</p>

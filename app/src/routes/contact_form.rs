@@ -33,10 +33,10 @@ pub fn ContactFormPage() -> impl IntoView {
     );
 
     view! {
-        <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+        <Transition fallback=crate::components::status::Loading>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Err(e) => view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
                     Ok(None) => view! { <ContactForm contact=None messages=vec![] saved on_saved=move || () /> }.into_any(),
                     Ok(Some(d)) => view! {
                         <ContactForm

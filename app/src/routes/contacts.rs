@@ -30,7 +30,7 @@ pub fn ContactsPage() -> impl IntoView {
             </div>
         </div>
         <div class="o-content">
-            <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+            <Transition fallback=crate::components::status::Loading>
                 {move || Suspend::new(async move {
                     match contacts.await {
                         Err(e) => view! { <p class="o-alert o-alert-danger">{e.to_string()}</p> }.into_any(),

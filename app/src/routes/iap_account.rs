@@ -7,7 +7,6 @@ use crate::models::{IapAccount, LedgerLine};
 use crate::routes::iap_accounts::balance_text;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 /// The label of a ledger entry kind, as stored.
 pub fn kind_label(kind: &str) -> &'static str {
@@ -24,13 +23,7 @@ pub fn kind_label(kind: &str) -> &'static str {
 
 #[component]
 pub fn IapAccountPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .with(|p| p.get("id"))
-            .and_then(|raw| raw.parse::<i64>().ok())
-            .unwrap_or(-1)
-    };
+    let id = crate::routes::id_param();
     // Keyset pagination: the cursors of the pages above the current one.
     let cursors = RwSignal::new(Vec::<Option<i64>>::new());
     let before = RwSignal::new(None::<i64>);
@@ -53,10 +46,10 @@ pub fn IapAccountPage() -> impl IntoView {
 
     view! {
         <Title text=t(Msg::AccountInformation) />
-        <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+        <Transition fallback=crate::components::status::Loading>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e) => view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
                     Ok((account, page, orders)) => {
                         let older = page.older;
                         let newer = move || !cursors.with(Vec::is_empty);

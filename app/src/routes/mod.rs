@@ -14,3 +14,17 @@ pub mod settings;
 pub mod store;
 pub mod technical_database;
 pub mod technical_iap_accounts;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// The numeric `:id` of the current route; `-1`, which no record has, when it is not a number.
+pub fn id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || {
+        params
+            .with(|p| p.get("id"))
+            .and_then(|raw| raw.parse::<i64>().ok())
+            .unwrap_or(-1)
+    }
+}

@@ -9,7 +9,6 @@ use crate::models::Order;
 use crate::routes::iap_accounts::balance_text;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 pub fn state_label(state: &str) -> &'static str {
     t(match state {
@@ -30,19 +29,13 @@ pub fn card_text(order: &Order) -> String {
 
 #[component]
 pub fn OrderPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .with(|p| p.get("id"))
-            .and_then(|raw| raw.parse::<i64>().ok())
-            .unwrap_or(-1)
-    };
+    let id = crate::routes::id_param();
     let order = Resource::new(id, get_order);
     view! {
-        <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+        <Transition fallback=crate::components::status::Loading>
             {move || Suspend::new(async move {
                 match order.await {
-                    Err(e) => view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
                     Ok((order, account)) => {
                         let back = format!("/iap-accounts/{}", order.account_id);
                         let credits = format!("{} {}", Credits::from_minor(order.credits).display(order.whole_number), order.unit_name);

@@ -17,7 +17,7 @@ pub fn OrdersPage() -> impl IntoView {
             </div>
         </div>
         <div class="o-content o-padded">
-            <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+            <Transition fallback=crate::components::status::Loading>
                 {move || Suspend::new(async move { orders.await.map(|orders| view! { <OrdersTable orders with_account=true /> }) })}
             </Transition>
         </div>

@@ -6,18 +6,12 @@ use crate::functions::store::{create_order, get_store};
 use crate::i18n::{Msg, t, tf};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 #[component]
 pub fn StorePage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let id = move || {
-        params
-            .with(|p| p.get("id"))
-            .and_then(|raw| raw.parse::<i64>().ok())
-            .unwrap_or(-1)
-    };
+    let id = crate::routes::id_param();
     let store = Resource::new(
         move || (id(), query.with(|q| q.get("credit"))),
         |(id, credit)| get_store(id, credit),
@@ -31,10 +25,10 @@ pub fn StorePage() -> impl IntoView {
     });
 
     view! {
-        <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+        <Transition fallback=crate::components::status::Loading>
             {move || Suspend::new(async move {
                 match store.await {
-                    Err(e) => view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
                     Ok(store) => {
                         let title = tf(Msg::BuyCreditsFor, &[&store.account.name]);
                         let account = store.account.clone();

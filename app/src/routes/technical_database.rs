@@ -17,7 +17,7 @@ pub fn DatabasePage() -> impl IntoView {
         </div>
         <div class="o-form-view">
             <div class="o-form-sheet">
-                <Suspense fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+                <Suspense fallback=crate::components::status::Loading>
                     {move || Suspend::new(async move {
                         match info.await {
                             Err(e) => view! { <p class="o-alert o-alert-danger">{e.to_string()}</p> }.into_any(),

@@ -12,7 +12,6 @@ use crate::models::IapAccountAdmin;
 use crate::routes::iap_accounts::balance_text;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn TechnicalIapAccountsPage() -> impl IntoView {
@@ -25,7 +24,7 @@ pub fn TechnicalIapAccountsPage() -> impl IntoView {
             </div>
         </div>
         <div class="o-content">
-            <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+            <Transition fallback=crate::components::status::Loading>
                 {move || Suspend::new(async move {
                     accounts.await.map(|rows| view! {
                         <table class="o-list-table">
@@ -63,13 +62,7 @@ pub fn TechnicalIapAccountsPage() -> impl IntoView {
 
 #[component]
 pub fn TechnicalIapAccountPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .with(|p| p.get("id"))
-            .and_then(|raw| raw.parse::<i64>().ok())
-            .unwrap_or(-1)
-    };
+    let id = crate::routes::id_param();
     let save = ServerAction::<AdminSaveIapAccount>::new();
     let adjust = ServerAction::<AdminAdjustIapAccount>::new();
     // Refetch after a success only: a refused save or adjustment keeps what was typed.
@@ -86,10 +79,10 @@ pub fn TechnicalIapAccountPage() -> impl IntoView {
     );
     view! {
         <Title text=t(Msg::IapAccounts) />
-        <Transition fallback=|| view! { <div class="o-loading">{t(Msg::Loading)}</div> }>
+        <Transition fallback=crate::components::status::Loading>
             {move || Suspend::new(async move {
                 match account.await {
-                    Err(e) => view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
                     Ok(data) => view! { <AccountForm data save adjust /> }.into_any(),
                 }
             })}

@@ -1,0 +1,16 @@
+//! What a page shows while its data loads, or when loading failed.
+
+use crate::error::AppError;
+use crate::i18n::{Msg, t};
+use leptos::prelude::*;
+
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! { <div class="o-loading">{t(Msg::Loading)}</div> }
+}
+
+/// An error users may see, announced to assistive technology.
+#[component]
+pub fn ErrorAlert(error: AppError) -> impl IntoView {
+    view! { <p class="o-alert o-alert-danger" role="alert">{error.to_string()}</p> }
+}
