@@ -79,9 +79,15 @@ test("double-clicking Pay and reloading the receipt add the credits once", async
   await store.reload();
   await hydrated(store);
   await expect(store.getByTestId("balance")).toHaveText("110 Credits");
-  await store.goBack();
   await page.reload();
   await expect(page.getByTestId("balance")).toHaveText("110 Credits");
+
+  // Settings → Orders lists exactly one order, paid.
+  await page.goto("/settings/orders");
+  const rows = page.getByRole("row").filter({ hasText: "IAP0" });
+  await expect(rows).toHaveCount(1);
+  await expect(rows).toContainText("Standard Pack");
+  await expect(rows).toContainText("Paid");
 });
 
 test("the store opened with a wanted amount highlights the pack that covers it", async ({ page }) => {

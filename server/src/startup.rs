@@ -49,6 +49,7 @@ impl Application {
         db::migrate(&pool).await?;
         db::demo::ensure_database_uuid(&pool).await?;
         let seeded = config.demo && db::demo::seed_if_empty(&pool).await?;
+        spawn_session_cleanup(pool.clone());
         let ledger = Ledger::start(&pool, system_clock()).await?;
         ledger.spawn_sweeper(std::time::Duration::from_secs(60));
         if seeded {
@@ -109,6 +110,25 @@ pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOpti
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build()
+}
+
+/// Deletes expired sessions every hour, so the table only holds live ones.
+fn spawn_session_cleanup(pool: sqlx::SqlitePool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let result = async {
+                let mut conn = pool.acquire().await?;
+                db::sessions::delete_expired(&mut conn, app::auth::session::now()).await
+            };
+            match result.await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "expired sessions deleted"),
+                Err(error) => tracing::warn!(%error, "cannot delete expired sessions"),
+            }
+        }
+    });
 }
 
 fn ensure_parent_dir(url: &str) -> std::io::Result<()> {
