@@ -185,9 +185,8 @@ pub struct Order {
 }
 
 impl Order {
-    /// The reference customers see, e.g. `IAP00042`.
     pub fn reference(&self) -> String {
-        format!("IAP{:05}", self.id)
+        order_reference(self.id)
     }
 }
 
@@ -198,4 +197,9 @@ pub struct Store {
     pub packs: Vec<crate::domain::packs::Pack>,
     /// The pack covering the wanted amount, when the store was asked for one.
     pub suggested: Option<i64>,
+}
+
+/// The reference customers see for an order, e.g. `IAP00042`.
+pub fn order_reference(id: i64) -> String {
+    format!("IAP{id:05}")
 }

@@ -1,6 +1,7 @@
 //! Credits as integers: 1 credit = 10,000 minor units, so SMS prices like 0.0536 are exact.
 //! Parsing and display live here and nowhere else.
 
+use crate::i18n::{Msg, t};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -19,15 +20,15 @@ pub struct Credits(i64);
 /// Why a typed amount is not a valid amount of credits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CreditsError {
-    #[error("Enter an amount of credits.")]
+    #[error("{}", t(Msg::ErrAmountEmpty))]
     Empty,
-    #[error("Enter a number, such as 10 or 2.5.")]
+    #[error("{}", t(Msg::ErrAmountNotNumber))]
     NotANumber,
-    #[error("Use at most 4 decimal places.")]
+    #[error("{}", t(Msg::ErrAmountDecimals))]
     TooManyDecimals,
-    #[error("The amount must be positive.")]
+    #[error("{}", t(Msg::ErrAmountNotPositive))]
     NotPositive,
-    #[error("The amount is too large.")]
+    #[error("{}", t(Msg::ErrAmountTooLarge))]
     TooLarge,
 }
 

@@ -10,6 +10,7 @@
 //! never counts towards `held` when a new operation is judged.
 
 use crate::domain::credits::Credits;
+use crate::i18n::{Msg, t, tf};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
@@ -128,20 +129,18 @@ pub enum HoldEnd {
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum LedgerError {
-    #[error("The IAP account does not exist.")]
+    #[error("{}", t(Msg::ErrUnknownAccount))]
     UnknownAccount,
-    #[error("The IAP account is disabled.")]
+    #[error("{}", t(Msg::ErrAccountDisabled))]
     AccountDisabled,
-    #[error(
-        "Insufficient credit to perform this service: {required} needed, {available} available."
-    )]
+    #[error("{}", tf(Msg::ErrInsufficientCredits, &[&required.to_string(), &available.to_string()]))]
     InsufficientCredits {
         available: Credits,
         required: Credits,
     },
-    #[error("The transaction does not exist.")]
+    #[error("{}", t(Msg::ErrUnknownHold))]
     UnknownHold,
-    #[error("The transaction has expired; its credits were released.")]
+    #[error("{}", t(Msg::ErrHoldExpired))]
     HoldExpired,
     #[error("{0}")]
     Conflict(String),
@@ -151,7 +150,7 @@ pub enum LedgerError {
         message: String,
     },
     /// The change could not be stored; nothing was changed and the call may be retried.
-    #[error("The ledger could not store the change; nothing was changed.")]
+    #[error("{}", t(Msg::ErrLedgerStorage))]
     Storage,
 }
 
@@ -271,17 +270,11 @@ impl Book {
         let amount = amount.minor();
         match kind {
             EntryKind::Trial | EntryKind::Purchase if amount <= 0 => {
-                return Err(LedgerError::invalid(
-                    "amount",
-                    "The amount must be positive.",
-                ));
+                return Err(LedgerError::invalid("amount", t(Msg::ErrAmountNotPositive)));
             }
             EntryKind::Trial | EntryKind::Purchase => {}
             EntryKind::Adjustment if amount == 0 => {
-                return Err(LedgerError::invalid(
-                    "amount",
-                    "An adjustment cannot be zero.",
-                ));
+                return Err(LedgerError::invalid("amount", t(Msg::ErrAdjustmentZero)));
             }
             EntryKind::Adjustment if amount < 0 && acct.available() < -amount => {
                 return Err(LedgerError::InsufficientCredits {
@@ -291,16 +284,13 @@ impl Book {
             }
             EntryKind::Adjustment => {}
             _ => {
-                return Err(LedgerError::invalid(
-                    "kind",
-                    "Only trials, purchases and adjustments add credits.",
-                ));
+                return Err(LedgerError::invalid("kind", t(Msg::ErrCreditKind)));
             }
         }
         acct.balance = acct
             .balance
             .checked_add(amount)
-            .ok_or_else(|| LedgerError::invalid("amount", "The balance would be too large."))?;
+            .ok_or_else(|| LedgerError::invalid("amount", t(Msg::ErrBalanceTooLarge)))?;
         Ok(Entry {
             account,
             kind,
@@ -315,10 +305,7 @@ impl Book {
     pub fn hold(&mut self, new: NewHold) -> Result<(HoldId, Entry), LedgerError> {
         let amount = new.amount.minor();
         if amount <= 0 {
-            return Err(LedgerError::invalid(
-                "amount",
-                "The amount must be positive.",
-            ));
+            return Err(LedgerError::invalid("amount", t(Msg::ErrAmountNotPositive)));
         }
         let acct = self
             .accounts
@@ -371,16 +358,10 @@ impl Book {
             .ok_or(LedgerError::UnknownHold)?;
         let take = amount.map_or(held, Credits::minor);
         if take < 0 {
-            return Err(LedgerError::invalid(
-                "amount",
-                "The amount to capture cannot be negative.",
-            ));
+            return Err(LedgerError::invalid("amount", t(Msg::ErrCaptureNegative)));
         }
         if take > held {
-            return Err(LedgerError::invalid(
-                "amount",
-                "The amount to capture is more than the hold.",
-            ));
+            return Err(LedgerError::invalid("amount", t(Msg::ErrCaptureAboveHold)));
         }
         let hold = self.remove(id).ok_or(LedgerError::UnknownHold)?;
         self.release_held(&hold);
@@ -444,13 +425,11 @@ pub fn repeat_capture(
     let wanted = requested.map_or(hold_amount, Credits::minor);
     match end {
         HoldEnd::Captured(taken) if taken == wanted => Ok(taken),
-        HoldEnd::Captured(taken) => Err(LedgerError::Conflict(format!(
-            "The transaction was already captured for {}.",
-            Credits::from_minor(taken)
+        HoldEnd::Captured(taken) => Err(LedgerError::Conflict(tf(
+            Msg::ErrAlreadyCapturedFor,
+            &[&Credits::from_minor(taken).to_string()],
         ))),
-        HoldEnd::Released => Err(LedgerError::Conflict(
-            "The transaction was cancelled.".into(),
-        )),
+        HoldEnd::Released => Err(LedgerError::Conflict(t(Msg::ErrHoldCancelled).into())),
         HoldEnd::Expired => Err(LedgerError::HoldExpired),
     }
 }
@@ -459,9 +438,7 @@ pub fn repeat_capture(
 pub fn repeat_cancel(end: HoldEnd) -> Result<(), LedgerError> {
     match end {
         HoldEnd::Released | HoldEnd::Expired => Ok(()),
-        HoldEnd::Captured(_) => Err(LedgerError::Conflict(
-            "The transaction was already captured.".into(),
-        )),
+        HoldEnd::Captured(_) => Err(LedgerError::Conflict(t(Msg::ErrAlreadyCaptured).into())),
     }
 }
 

@@ -2,6 +2,7 @@
 //! test cards. Only the brand and last four digits of a card are ever kept.
 
 use crate::error::AppError;
+use crate::i18n::{Msg, t};
 
 /// A card that passed the form's checks: what may be kept, plus the number for the provider.
 #[derive(Clone, PartialEq, Eq)]
@@ -31,38 +32,26 @@ impl Card {
     ) -> Result<Card, AppError> {
         let holder = holder.trim();
         if holder.is_empty() || holder.chars().count() > 128 {
-            return Err(AppError::validation(
-                "cardholder",
-                "Enter the name printed on the card.",
-            ));
+            return Err(AppError::validation("cardholder", t(Msg::ErrCardholder)));
         }
         let digits: String = number
             .chars()
             .filter(|c| !c.is_whitespace() && *c != '-')
             .collect();
         if !(12..=19).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::validation(
-                "card_number",
-                "Enter the 12 to 19 digits of the card number.",
-            ));
+            return Err(AppError::validation("card_number", t(Msg::ErrCardDigits)));
         }
         if !luhn(&digits) {
-            return Err(AppError::validation(
-                "card_number",
-                "This card number is not valid; check for typos.",
-            ));
+            return Err(AppError::validation("card_number", t(Msg::ErrCardLuhn)));
         }
         let (year, month) = parse_expiry(expiry)
-            .ok_or_else(|| AppError::validation("expiry", "Enter the expiry date as MM/YY."))?;
+            .ok_or_else(|| AppError::validation("expiry", t(Msg::ErrExpiryFormat)))?;
         if (year, month) < today {
-            return Err(AppError::validation("expiry", "This card has expired."));
+            return Err(AppError::validation("expiry", t(Msg::ErrCardExpired)));
         }
         let cvc = cvc.trim();
         if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::validation(
-                "cvc",
-                "The CVC is the 3 or 4 digits on the back of the card.",
-            ));
+            return Err(AppError::validation("cvc", t(Msg::ErrCvc)));
         }
         Ok(Card {
             holder: holder.to_owned(),
@@ -140,8 +129,8 @@ pub enum DemoOutcome {
 
 pub fn demo_outcome(card: &Card) -> DemoOutcome {
     match card.number() {
-        "4000000000000002" => DemoOutcome::Declined("Your card was declined."),
-        "4000000000009995" => DemoOutcome::Declined("Your card has insufficient funds."),
+        "4000000000000002" => DemoOutcome::Declined(t(Msg::DemoDeclined)),
+        "4000000000009995" => DemoOutcome::Declined(t(Msg::DemoInsufficientFunds)),
         _ => DemoOutcome::Approved,
     }
 }
@@ -255,11 +244,11 @@ mod tests {
         );
         assert_eq!(
             demo_outcome(&card("4000000000000002")),
-            DemoOutcome::Declined("Your card was declined.")
+            DemoOutcome::Declined(t(Msg::DemoDeclined))
         );
         assert_eq!(
             demo_outcome(&card("4000 0000 0000 9995")),
-            DemoOutcome::Declined("Your card has insufficient funds.")
+            DemoOutcome::Declined(t(Msg::DemoInsufficientFunds))
         );
     }
 

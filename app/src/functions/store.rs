@@ -2,6 +2,8 @@
 //! Prices always come from the server's packs; any price a client sends is ignored.
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::i18n::{Msg, t};
 use crate::models::{Order, Store};
 use leptos::prelude::*;
 
@@ -73,7 +75,7 @@ pub async fn create_order(account_id: i64, pack_id: i64) -> Result<i64, AppError
     let pack = crate::db::orders::pack(&mut conn, pack_id)
         .await?
         .filter(|p| p.service == account.service)
-        .ok_or_else(|| AppError::validation("pack", "This pack is not sold for this account."))?;
+        .ok_or_else(|| AppError::validation("pack", t(Msg::ErrPackNotSold)))?;
     let id = crate::db::orders::create(
         &mut conn,
         account.id,
@@ -120,16 +122,12 @@ pub async fn pay_order(
     let mut conn = state.pool.acquire().await?;
     let (order, _) = ssr::visible_order(&mut conn, &who, id).await?;
     match order.state.as_str() {
-        "paid" => return Err(AppError::Conflict("This order is already paid.".into())),
+        "paid" => return Err(AppError::Conflict(t(Msg::ErrOrderPaid).into())),
         "failed" => {
-            return Err(AppError::Conflict(
-                "This order's payment failed; start a new order.".into(),
-            ));
+            return Err(AppError::Conflict(t(Msg::ErrOrderFailedRetry).into()));
         }
         "pending" => {
-            return Err(AppError::Conflict(
-                "This order is already being paid.".into(),
-            ));
+            return Err(AppError::Conflict(t(Msg::ErrOrderPending).into()));
         }
         _ => {}
     }
@@ -144,9 +142,7 @@ pub async fn pay_order(
     if !crate::db::orders::start_payment(&mut conn, id, provider.code(), card.brand, &card.last4)
         .await?
     {
-        return Err(AppError::Conflict(
-            "This order is already being paid.".into(),
-        ));
+        return Err(AppError::Conflict(t(Msg::ErrOrderPending).into()));
     }
     let request = ChargeRequest {
         order_reference: order.reference(),

@@ -15,7 +15,6 @@
 
 pub mod store;
 mod writer;
-pub use writer::order_reference;
 
 use crate::domain::credits::Credits;
 pub use crate::domain::ledger::LedgerError;

@@ -8,6 +8,8 @@ use crate::domain::ledger::{
     AccountId, Book, Entry, EntryKind, LedgerError, NewHold, OpenHold, repeat_cancel,
     repeat_capture,
 };
+use crate::i18n::{Msg, t, tf};
+use crate::models::order_reference;
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, SqliteConnection};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -242,23 +244,20 @@ impl Op<'_> {
         if !(1..=MAX_TTL_HOURS).contains(&ttl) {
             return Ok(Err(invalid(
                 "ttl",
-                &format!("The TTL must be between 1 and {MAX_TTL_HOURS} hours."),
+                &tf(Msg::ErrTtl, &[&MAX_TTL_HOURS.to_string()]),
             )));
         }
         let description = request.description.trim();
         if description.chars().count() > DESCRIPTION_MAX {
             return Ok(Err(invalid(
                 "description",
-                &format!("At most {DESCRIPTION_MAX} characters."),
+                &tf(Msg::ErrTooLong, &[&DESCRIPTION_MAX.to_string()]),
             )));
         }
         let idempotency = match &request.idempotency_key {
             None => None,
             Some(key) if key.is_empty() || key.len() > 128 => {
-                return Ok(Err(invalid(
-                    "idempotency_key",
-                    "The idempotency key must have 1 to 128 characters.",
-                )));
+                return Ok(Err(invalid("idempotency_key", t(Msg::ErrIdempotencyKey))));
             }
             Some(key) => {
                 let digest = request_digest(request.account, amount, description, ttl);
@@ -270,9 +269,7 @@ impl Op<'_> {
                     return Ok(if hash == digest {
                         Ok(token)
                     } else {
-                        Err(LedgerError::Conflict(
-                            "This idempotency key was used for a different request.".into(),
-                        ))
+                        Err(LedgerError::Conflict(t(Msg::ErrIdempotencyConflict).into()))
                     });
                 }
                 Some((key.clone(), digest))
@@ -354,16 +351,16 @@ impl Op<'_> {
         by: Option<i64>,
     ) -> Result<(), LedgerError> {
         if amount.minor().unsigned_abs() > crate::domain::credits::MAX.minor().unsigned_abs() {
-            return Err(invalid("amount", "The amount is too large."));
+            return Err(invalid("amount", t(Msg::ErrAmountTooLarge)));
         }
         let description = description.trim();
         if kind == EntryKind::Adjustment && description.is_empty() {
-            return Err(invalid("reason", "Give a reason for the adjustment."));
+            return Err(invalid("reason", t(Msg::ErrReasonRequired)));
         }
         if description.chars().count() > DESCRIPTION_MAX {
             return Err(invalid(
                 "reason",
-                &format!("At most {DESCRIPTION_MAX} characters."),
+                &tf(Msg::ErrTooLong, &[&DESCRIPTION_MAX.to_string()]),
             ));
         }
         let entry = self.book.credit(account, kind, amount, description)?;
@@ -392,7 +389,7 @@ impl Op<'_> {
         let Some(svc) = store::service(self.conn, service).await? else {
             return Ok(Err(invalid(
                 "service",
-                &format!("There is no IAP service named “{service}”."),
+                &tf(Msg::ErrUnknownService, &[service]),
             )));
         };
         let id =
@@ -413,7 +410,7 @@ impl Op<'_> {
                 id,
                 EntryKind::Trial,
                 Credits::from_minor(svc.trial_credits),
-                "Free trial credits",
+                t(Msg::KindTrial),
             );
             match trial {
                 Ok(entry) => self.pending.entry(entry, None, self.now),
@@ -430,35 +427,23 @@ impl Op<'_> {
         }
         let name = edit.name.trim();
         if name.is_empty() || name.chars().count() > 128 {
-            return Ok(Err(invalid(
-                "name",
-                "The name must have 1 to 128 characters.",
-            )));
+            return Ok(Err(invalid("name", t(Msg::ErrAccountName))));
         }
         let token = edit.token.trim();
         if token.len() < 22
             || token.len() > 128
             || token.chars().any(|c| c.is_whitespace() || c.is_control())
         {
-            return Ok(Err(invalid(
-                "token",
-                "The token must have 22 to 128 characters and no spaces.",
-            )));
+            return Ok(Err(invalid("token", t(Msg::ErrToken))));
         }
         let mut companies = edit.companies.clone();
         companies.sort_unstable();
         companies.dedup();
         if store::count_companies(self.conn, &companies).await? != companies.len() as i64 {
-            return Ok(Err(invalid(
-                "companies",
-                "One of the companies does not exist.",
-            )));
+            return Ok(Err(invalid("companies", t(Msg::ErrCompanyMissing))));
         }
         if store::token_taken(self.conn, token, edit.account).await? {
-            return Ok(Err(invalid(
-                "token",
-                "Another account already uses this token.",
-            )));
+            return Ok(Err(invalid("token", t(Msg::ErrTokenTaken))));
         }
         store::update_account(self.conn, edit.account, name, token, &companies).await?;
         if let Err(error) = self
@@ -492,23 +477,17 @@ impl Op<'_> {
                 return Ok(Ok(()));
             }
             "paid" => {
-                return Ok(Err(LedgerError::Conflict(
-                    "This order is already paid.".into(),
-                )));
+                return Ok(Err(LedgerError::Conflict(t(Msg::ErrOrderPaid).into())));
             }
             "failed" => {
-                return Ok(Err(LedgerError::Conflict(
-                    "This order's payment failed.".into(),
-                )));
+                return Ok(Err(LedgerError::Conflict(t(Msg::ErrOrderFailed).into())));
             }
             _ => {}
         }
         if store::reference_used(self.conn, provider, reference).await? {
-            return Ok(Err(LedgerError::Conflict(
-                "This payment was already used for another order.".into(),
-            )));
+            return Ok(Err(LedgerError::Conflict(t(Msg::ErrPaymentReused).into())));
         }
-        let description = format!("Order {}: {}", order_reference(order), row.pack_name);
+        let description = tf(Msg::OrderEntry, &[&order_reference(order), &row.pack_name]);
         let entry = match self.book.credit(
             row.account_id,
             EntryKind::Purchase,
@@ -522,11 +501,6 @@ impl Op<'_> {
         self.pending.entry(entry, Some(row.created_by), self.now);
         Ok(Ok(()))
     }
-}
-
-/// The reference customers see for an order, e.g. `IAP00042`.
-pub fn order_reference(id: i64) -> String {
-    format!("IAP{id:05}")
 }
 
 fn invalid(field: &'static str, message: &str) -> LedgerError {

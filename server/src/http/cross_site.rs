@@ -1,6 +1,7 @@
 //! Refuses state-changing requests sent by other sites (CSRF), by the two headers browsers
 //! set and pages cannot forge: `Sec-Fetch-Site` and `Origin`.
 
+use app::i18n::{Msg, t};
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -11,7 +12,7 @@ pub async fn refuse(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     tracing::warn!(method = %req.method(), path = %req.uri().path(), "cross-site request refused");
-    (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
+    (StatusCode::FORBIDDEN, t(Msg::ErrCrossSite)).into_response()
 }
 
 fn is_safe(method: &Method) -> bool {
