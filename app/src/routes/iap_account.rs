@@ -4,7 +4,7 @@ use crate::functions::iap::get_iap_account;
 use crate::functions::store::account_orders;
 use crate::i18n::{Msg, t};
 use crate::models::{IapAccount, LedgerLine};
-use crate::routes::iap_accounts::balance_text;
+use crate::routes::iap_accounts::{balance_text, companies_text};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -108,11 +108,7 @@ pub fn IapAccountPage() -> impl IntoView {
 #[component]
 fn AccountInformation(account: IapAccount) -> impl IntoView {
     let store = format!("/iap-accounts/{}/buy", account.id);
-    let companies = if account.company_names.is_empty() {
-        t(Msg::AllCompanies).to_owned()
-    } else {
-        account.company_names.clone()
-    };
+    let companies = companies_text(&account);
     view! {
         <div class="o-form-buttons">
             <a class="btn btn-primary" href=store target="_blank" rel="external">{t(Msg::BuyCredit)}</a>

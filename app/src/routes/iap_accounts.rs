@@ -36,41 +36,60 @@ pub fn IapAccountsPage() -> impl IntoView {
             <Transition fallback=crate::components::status::Loading>
                 {move || Suspend::new(async move {
                     match accounts.await {
-                        Err(e) => view! { <p class="o-alert o-alert-danger">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
                         Ok(rows) if rows.is_empty() => view! { <p class="o-list-empty">{t(Msg::NoIapAccounts)}</p> }.into_any(),
                         Ok(rows) => view! {
-                            <table class="o-list-table">
-                                <thead>
-                                    <tr>
-                                        <th>{t(Msg::ColService)}</th>
-                                        <th>{t(Msg::ColName)}</th>
-                                        <th>{t(Msg::ColCompanies)}</th>
-                                        <th class="o-num">{t(Msg::ColBalance)}</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {rows.into_iter().map(|a| {
-                                        let href = format!("/iap-accounts/{}", a.id);
-                                        let balance = balance_text(&a);
-                                        let companies = if a.company_names.is_empty() { t(Msg::AllCompanies).to_owned() } else { a.company_names.clone() };
-                                        view! {
-                                            <tr class="o-data-row">
-                                                <td><a class="o-row-link" href=href>{a.service_label.clone()}</a></td>
-                                                <td>
-                                                    {a.name.clone()}
-                                                    {a.disabled.then(|| view! { <span class="o-badge o-badge-muted">{t(Msg::Disabled)}</span> })}
-                                                </td>
-                                                <td>{companies}</td>
-                                                <td class="o-num">{balance}</td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <AccountsTable rows=rows.into_iter().map(|a| (a, None)).collect() link_to="/iap-accounts" />
                         }.into_any(),
                     }
                 })}
             </Transition>
         </div>
+    }
+}
+
+/// "All companies" for a shared account, else the companies it is restricted to.
+pub fn companies_text(account: &IapAccount) -> String {
+    if account.company_names.is_empty() {
+        t(Msg::AllCompanies).to_owned()
+    } else {
+        account.company_names.clone()
+    }
+}
+
+/// The list view of IAP accounts; a Token column appears when the rows carry tokens
+/// (administrators' Technical view). Each row links to `<link_to>/<id>`.
+#[component]
+pub fn AccountsTable(
+    rows: Vec<(IapAccount, Option<String>)>,
+    link_to: &'static str,
+) -> impl IntoView {
+    let tokens = rows.iter().any(|(_, token)| token.is_some());
+    view! {
+        <table class="o-list-table">
+            <thead>
+                <tr>
+                    <th>{t(Msg::ColService)}</th>
+                    <th>{t(Msg::ColName)}</th>
+                    <th>{t(Msg::ColCompanies)}</th>
+                    {tokens.then(|| view! { <th>{t(Msg::ColToken)}</th> })}
+                    <th class="o-num">{t(Msg::ColBalance)}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|(a, token)| view! {
+                    <tr class="o-data-row">
+                        <td><a class="o-row-link" href=format!("{link_to}/{}", a.id)>{a.service_label.clone()}</a></td>
+                        <td>
+                            {a.name.clone()}
+                            {a.disabled.then(|| view! { <span class="o-badge o-badge-muted">{t(Msg::Disabled)}</span> })}
+                        </td>
+                        <td>{companies_text(&a)}</td>
+                        {token.map(|token| view! { <td><code>{token}</code></td> })}
+                        <td class="o-num">{balance_text(&a)}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }

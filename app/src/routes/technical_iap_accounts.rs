@@ -9,7 +9,7 @@ use crate::functions::iap::{
 };
 use crate::i18n::{Msg, t};
 use crate::models::IapAccountAdmin;
-use crate::routes::iap_accounts::balance_text;
+use crate::routes::iap_accounts::{AccountsTable, balance_text};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -26,34 +26,16 @@ pub fn TechnicalIapAccountsPage() -> impl IntoView {
         <div class="o-content">
             <Transition fallback=crate::components::status::Loading>
                 {move || Suspend::new(async move {
-                    accounts.await.map(|rows| view! {
-                        <table class="o-list-table">
-                            <thead>
-                                <tr>
-                                    <th>{t(Msg::ColService)}</th>
-                                    <th>{t(Msg::ColName)}</th>
-                                    <th>{t(Msg::ColCompanies)}</th>
-                                    <th>{t(Msg::ColToken)}</th>
-                                    <th class="o-num">{t(Msg::ColBalance)}</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {rows.into_iter().map(|(a, token)| {
-                                    let href = format!("/settings/technical/iap-accounts/{}", a.id);
-                                    let companies = if a.company_names.is_empty() { t(Msg::AllCompanies).to_owned() } else { a.company_names.clone() };
-                                    view! {
-                                        <tr class="o-data-row">
-                                            <td><a class="o-row-link" href=href>{a.service_label.clone()}</a></td>
-                                            <td>{a.name.clone()}</td>
-                                            <td>{companies}</td>
-                                            <td><code>{token}</code></td>
-                                            <td class="o-num">{balance_text(&a)}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    })
+                    match accounts.await {
+                        Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
+                        Ok(rows) => view! {
+                            <AccountsTable
+                                rows=rows.into_iter().map(|(a, token)| (a, Some(token))).collect()
+                                link_to="/settings/technical/iap-accounts"
+                            />
+                        }
+                            .into_any(),
+                    }
                 })}
             </Transition>
         </div>
