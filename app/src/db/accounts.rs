@@ -12,7 +12,7 @@ const SELECT: &str = "SELECT a.id, a.service, s.label AS service_label, s.unit_n
         a.balance,
         a.held - COALESCE((SELECT SUM(h.amount) FROM holds h
                            WHERE h.state = 'open' AND h.expires_at <= ?1 AND h.account_id = a.id), 0) AS held,
-        a.token LIKE '%+disabled' AS disabled
+        a.token LIKE '%+disabled' AS disabled, a.token
     FROM iap_accounts a JOIN services s ON s.technical_name = a.service";
 
 /// Accounts usable by any of `companies`: shared ones and those restricted to one of them.
@@ -57,23 +57,36 @@ pub async fn all(
     conn: &mut SqliteConnection,
     now: i64,
 ) -> Result<Vec<(IapAccount, String)>, sqlx::Error> {
-    let accounts: Vec<IapAccount> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let rows: Vec<WithToken> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} ORDER BY s.label, a.id"
     )))
     .bind(now)
-    .fetch_all(&mut *conn)
+    .fetch_all(conn)
     .await?;
-    let tokens: Vec<(i64, String)> = sqlx::query_as("SELECT id, token FROM iap_accounts")
-        .fetch_all(conn)
-        .await?;
-    let tokens: std::collections::HashMap<i64, String> = tokens.into_iter().collect();
-    Ok(accounts
-        .into_iter()
-        .map(|a| {
-            let token = tokens.get(&a.id).cloned().unwrap_or_default();
-            (a, token)
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| (r.account, r.token)).collect())
+}
+
+/// One account whoever its companies are, for administrators.
+pub async fn one(
+    conn: &mut SqliteConnection,
+    id: i64,
+    now: i64,
+) -> Result<Option<(IapAccount, String)>, sqlx::Error> {
+    let row: Option<WithToken> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE a.id = ?2")))
+            .bind(now)
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|r| (r.account, r.token)))
+}
+
+/// An account with its secret token: only ever read for administrators.
+#[derive(sqlx::FromRow)]
+struct WithToken {
+    #[sqlx(flatten)]
+    account: IapAccount,
+    token: String,
 }
 
 pub async fn companies_of(

@@ -25,16 +25,7 @@ pub async fn get_iap_account(
     use crate::db::accounts;
     let who = super::ssr::identity()?;
     let mut conn = super::ssr::state()?.pool.acquire().await?;
-    let account = if who.is_admin {
-        accounts::all(&mut conn, now())
-            .await?
-            .into_iter()
-            .map(|(a, _)| a)
-            .find(|a| a.id == id)
-    } else {
-        accounts::usable_one(&mut conn, &who.active_company_ids, id, now()).await?
-    }
-    .ok_or(AppError::NotFound)?;
+    let account = super::ssr::visible_account(&mut conn, &who, id).await?;
     let lines = accounts::history(&mut conn, id, before, HISTORY_PAGE + 1).await?;
     Ok((account, page(lines)))
 }
@@ -64,10 +55,8 @@ pub async fn admin_get_iap_account(id: i64) -> Result<IapAccountAdmin, AppError>
     use crate::db::accounts;
     super::ssr::admin()?;
     let mut conn = super::ssr::state()?.pool.acquire().await?;
-    let (account, token) = accounts::all(&mut conn, now())
+    let (account, token) = accounts::one(&mut conn, id, now())
         .await?
-        .into_iter()
-        .find(|(a, _)| a.id == id)
         .ok_or(AppError::NotFound)?;
     let company_ids = accounts::companies_of(&mut conn, id).await?;
     let companies = accounts::all_companies(&mut conn).await?;

@@ -26,6 +26,26 @@ pub(crate) mod ssr {
         use_context::<Identity>().ok_or(AppError::Unauthenticated)
     }
 
+    /// The account if `who` may see it: administrators every account, users those usable
+    /// by the companies they work in. Any other id is `NotFound`, never `Forbidden`, so ids
+    /// of other companies' accounts reveal nothing.
+    pub async fn visible_account(
+        conn: &mut sqlx::SqliteConnection,
+        who: &Identity,
+        id: i64,
+    ) -> Result<crate::models::IapAccount, AppError> {
+        use crate::db::accounts;
+        let now = crate::ledger::now_ms();
+        let account = if who.is_admin {
+            accounts::one(conn, id, now)
+                .await?
+                .map(|(account, _)| account)
+        } else {
+            accounts::usable_one(conn, &who.active_company_ids, id, now).await?
+        };
+        account.ok_or(AppError::NotFound)
+    }
+
     /// The signed-in administrator, or `Forbidden` for anyone else.
     pub fn admin() -> Result<Identity, AppError> {
         let who = identity()?;

@@ -14,25 +14,6 @@ mod ssr {
     use crate::models::IapAccount;
     use sqlx::SqliteConnection;
 
-    /// The account if `who` may see it: administrators see all, users their companies'.
-    pub async fn visible_account(
-        conn: &mut SqliteConnection,
-        who: &Identity,
-        id: i64,
-    ) -> Result<IapAccount, AppError> {
-        let now = crate::ledger::now_ms();
-        let account = if who.is_admin {
-            crate::db::accounts::all(conn, now)
-                .await?
-                .into_iter()
-                .map(|(a, _)| a)
-                .find(|a| a.id == id)
-        } else {
-            crate::db::accounts::usable_one(conn, &who.active_company_ids, id, now).await?
-        };
-        account.ok_or(AppError::NotFound)
-    }
-
     /// The order if `who` may see its account.
     pub async fn visible_order(
         conn: &mut SqliteConnection,
@@ -42,7 +23,7 @@ mod ssr {
         let order = crate::db::orders::get(conn, id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let account = visible_account(conn, who, order.account_id).await?;
+        let account = crate::functions::ssr::visible_account(conn, who, order.account_id).await?;
         Ok((order, account))
     }
 }
@@ -54,7 +35,7 @@ pub async fn get_store(account_id: i64, credit: Option<String>) -> Result<Store,
     use crate::domain::{credits::Credits, packs::pack_for};
     let who = super::ssr::identity()?;
     let mut conn = super::ssr::state()?.pool.acquire().await?;
-    let account = ssr::visible_account(&mut conn, &who, account_id).await?;
+    let account = super::ssr::visible_account(&mut conn, &who, account_id).await?;
     let packs = crate::db::orders::packs_of(&mut conn, &account.service).await?;
     let wanted = credit.and_then(|c| Credits::parse_positive(&c).ok());
     let suggested = wanted.and_then(|w| pack_for(&packs, w.minor()).map(|p| p.id));
@@ -71,7 +52,7 @@ pub async fn create_order(account_id: i64, pack_id: i64) -> Result<i64, AppError
     let who = super::ssr::identity()?;
     let state = super::ssr::state()?;
     let mut conn = state.pool.acquire().await?;
-    let account = ssr::visible_account(&mut conn, &who, account_id).await?;
+    let account = super::ssr::visible_account(&mut conn, &who, account_id).await?;
     let pack = crate::db::orders::pack(&mut conn, pack_id)
         .await?
         .filter(|p| p.service == account.service)
@@ -176,7 +157,7 @@ pub async fn pay_order(
 pub async fn account_orders(account_id: i64) -> Result<Vec<Order>, AppError> {
     let who = super::ssr::identity()?;
     let mut conn = super::ssr::state()?.pool.acquire().await?;
-    ssr::visible_account(&mut conn, &who, account_id).await?;
+    super::ssr::visible_account(&mut conn, &who, account_id).await?;
     Ok(crate::db::orders::of_account(&mut conn, account_id).await?)
 }
 
