@@ -35,6 +35,9 @@ pub enum AppError {
     /// The payment provider refused the card; the message is its reason.
     #[error("{0}")]
     PaymentDeclined(String),
+    /// The SMS provider took none of the messages; the hold was released.
+    #[error("{}", tf(Msg::ErrSmsNotSent, &[.0]))]
+    NotSent(String),
     #[error("{}", t(Msg::ErrBadLogin))]
     BadCredentials,
     #[error("{}", t(Msg::ErrTooManyAttempts))]

@@ -8,6 +8,9 @@
 //! - [`i18n`]: every user-visible string.
 //! - `db` (server only): persistence; functions take a connection so callers compose them.
 //! - `auth` (server only): password hashing, session tokens and cookies.
+//! - `ledger` (server only): the single writer every balance change goes through.
+//! - `payment`, `sms` (server only): card payments and SMS sending, each behind a provider
+//!   trait with a built-in implementation.
 //! - `state` (server only): [`state::AppState`], shared with server functions via context.
 //! - [`functions`]: server functions by area; thin: authorise, call, map errors.
 //! - [`components`]: reusable view pieces (top bar, form fields).
@@ -32,6 +35,8 @@ pub mod db;
 pub mod ledger;
 #[cfg(feature = "ssr")]
 pub mod payment;
+#[cfg(feature = "ssr")]
+pub mod sms;
 #[cfg(feature = "ssr")]
 pub mod state;
 

@@ -203,3 +203,79 @@ pub struct Store {
 pub fn order_reference(id: i64) -> String {
     format!("IAP{id:05}")
 }
+
+/// Which of a contact's numbers an SMS goes to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NumberField {
+    Phone,
+    /// The default: a list selection texts each contact's mobile, or its phone if it has
+    /// none.
+    #[default]
+    Mobile,
+}
+
+/// One recipient as the Send SMS Text Message pop-up shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsRecipient {
+    pub contact_id: i64,
+    pub name: String,
+    /// The number as typed on the contact.
+    pub number: String,
+    /// Minor units per part to the number's country; `None` with `problem` when the number
+    /// cannot be texted.
+    pub price_per_part: Option<i64>,
+    pub problem: Option<String>,
+}
+
+/// What the pop-up needs before the user types: who, at what price, from which account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsQuote {
+    pub recipients: Vec<SmsRecipient>,
+    /// The SMS account of the current company, for the insufficient-credit dialog.
+    pub account_id: i64,
+    pub whole_number: bool,
+    pub unit_name: String,
+    /// Sent with each attempt so a retried request cannot send twice.
+    pub request_key: String,
+}
+
+/// A send from the pop-up.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsInput {
+    pub contact_ids: Vec<i64>,
+    pub field: NumberField,
+    pub body: String,
+    pub request_key: String,
+}
+
+/// What a send did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsSent {
+    pub sent: usize,
+    pub failed: usize,
+    /// Minor units charged.
+    pub credits: i64,
+}
+
+/// One row of Settings → Technical → SMS Outbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SmsOutboxLine {
+    pub id: i64,
+    /// UTC, `YYYY-MM-DD HH:MM:SS`.
+    pub created_at: String,
+    pub number: String,
+    pub contact_name: Option<String>,
+    pub body: String,
+    pub encoding: String,
+    pub parts: i64,
+    /// Minor units held, and finally charged.
+    pub cost: i64,
+    pub credits: i64,
+    pub state: String,
+    pub provider: Option<String>,
+    pub error: Option<String>,
+    pub author_name: String,
+    pub account_name: String,
+    pub whole_number: bool,
+}

@@ -15,6 +15,8 @@ pub struct AppState {
     pub ledger: Ledger,
     /// Where card payments go; the built-in Demo provider unless configured otherwise.
     pub payments: Arc<dyn crate::payment::PaymentProvider>,
+    /// Who delivers SMS: the built-in outbox unless an HTTP gateway is configured.
+    pub sms: Arc<dyn crate::sms::SmsProvider>,
     /// Failed-login counts, kept in memory: a restart forgiving them is acceptable.
     pub throttle: Arc<Mutex<Throttle>>,
     /// Whether cookies get the `Secure` flag, i.e. iapd is reached over HTTPS.

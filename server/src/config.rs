@@ -35,12 +35,74 @@ pub struct Config {
     #[arg(long, env = "IAPD_PUBLIC_URL", default_value = "http://127.0.0.1:3000")]
     pub public_url: String,
 
+    /// An HTTP SMS gateway: each message is POSTed to it as JSON. Unset, SMS are accepted
+    /// into the built-in outbox (Settings → Technical → SMS Outbox) and not delivered.
+    #[arg(long, env = "SMS_GATEWAY_URL")]
+    pub sms_gateway_url: Option<String>,
+
+    /// Sent to the SMS gateway as `Authorization: Bearer <token>`.
+    #[arg(long, env = "SMS_GATEWAY_TOKEN", hide_env_values = true)]
+    pub sms_gateway_token: Option<SecretString>,
+
+    /// Seconds the SMS gateway has to answer each attempt.
+    #[arg(long, env = "SMS_GATEWAY_TIMEOUT", default_value = "10")]
+    pub sms_gateway_timeout: u64,
+
+    /// Attempts per message on timeouts, connection errors and 5xx answers (4xx are final).
+    #[arg(long, env = "SMS_GATEWAY_ATTEMPTS", default_value = "3")]
+    pub sms_gateway_attempts: u32,
+
     /// Log filter, in `tracing` syntax.
     #[arg(long, env = "RUST_LOG", default_value = "info,sqlx=warn")]
     pub log: String,
 }
 
+/// A secret from the environment: usable, but never printed by `Debug`.
+#[derive(Clone)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl std::str::FromStr for SecretString {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(SecretString(s.to_owned()))
+    }
+}
+
 impl Config {
+    /// The configured SMS provider: the HTTP gateway when `SMS_GATEWAY_URL` is set, the
+    /// built-in outbox otherwise.
+    pub fn sms_provider(
+        &self,
+    ) -> Result<std::sync::Arc<dyn app::sms::SmsProvider>, reqwest::Error> {
+        let Some(url) = &self.sms_gateway_url else {
+            return Ok(std::sync::Arc::new(app::sms::BuiltinProvider));
+        };
+        let gateway = app::sms::HttpGateway::new(app::sms::GatewayConfig {
+            url: url.clone(),
+            token: self
+                .sms_gateway_token
+                .as_ref()
+                .map(|t| t.expose().to_owned()),
+            timeout: std::time::Duration::from_secs(self.sms_gateway_timeout.max(1)),
+            attempts: self.sms_gateway_attempts.max(1),
+            backoff: std::time::Duration::from_millis(500),
+        })?;
+        Ok(std::sync::Arc::new(gateway))
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
@@ -57,6 +119,21 @@ mod tests {
         assert_eq!(config.site_addr.to_string(), "127.0.0.1:3000");
         assert!(!config.demo);
         assert!(!config.secure_cookies());
+        assert!(config.sms_gateway_url.is_none());
+    }
+
+    #[test]
+    fn the_sms_gateway_token_is_never_printed() {
+        let config = Config::try_parse_from([
+            "server",
+            "--sms-gateway-url",
+            "http://127.0.0.1:9/sms",
+            "--sms-gateway-token",
+            "s3cr3t-token",
+        ])
+        .expect("flags parse");
+        assert!(!format!("{config:?}").contains("s3cr3t-token"));
+        assert_eq!(config.sms_provider().map(|p| p.code()).ok(), Some("http"));
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub enum StartupError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot set up the SMS gateway client: {0}")]
+    SmsGateway(reqwest::Error),
     #[error("cannot create the folder for the database: {0}")]
     DataDir(std::io::Error),
 }
@@ -71,6 +73,7 @@ impl Application {
             pool,
             ledger,
             payments: std::sync::Arc::new(app::payment::DemoProvider),
+            sms: config.sms_provider().map_err(StartupError::SmsGateway)?,
             throttle: Arc::new(Mutex::new(Throttle::default())),
             secure_cookies: config.secure_cookies(),
         };

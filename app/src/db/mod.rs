@@ -9,6 +9,7 @@ pub mod messages;
 pub mod orders;
 pub mod sessions;
 pub mod settings;
+pub mod sms;
 pub mod users;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -6,4 +6,7 @@ pub mod credits;
 pub mod ledger;
 pub mod packs;
 pub mod payment;
+#[cfg(feature = "ssr")]
+pub mod phone;
+pub mod sms;
 pub mod throttle;

@@ -50,6 +50,7 @@ pub async fn spawn_app() -> TestApp {
         pool: pool.clone(),
         ledger,
         payments: Arc::new(app::payment::DemoProvider),
+        sms: Arc::new(app::sms::BuiltinProvider),
         throttle: Arc::new(Mutex::new(Throttle::default())),
         secure_cookies: false,
     };

@@ -1,0 +1,162 @@
+//! Where accepted messages go. The send logic only sees [`SmsProvider`]; iapd ships the
+//! built-in outbox and an HTTP gateway.
+
+use crate::i18n::{Msg, t, tf};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// A message as a provider receives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The outbox id: also the idempotency key a gateway can use to drop a retried copy.
+    pub id: i64,
+    /// E.164.
+    pub number: String,
+    pub body: String,
+    /// `GSM7` or `UNICODE`.
+    pub encoding: &'static str,
+    pub parts: i64,
+}
+
+/// The provider's answer for one message: its reference, or why it refused.
+pub type Delivery = Result<String, String>;
+
+pub trait SmsProvider: Send + Sync {
+    /// Stored on each message, so the outbox says who took it.
+    fn code(&self) -> &'static str;
+    /// One answer per message, in order.
+    fn send<'a>(
+        &'a self,
+        messages: &'a [Outgoing],
+    ) -> Pin<Box<dyn Future<Output = Vec<Delivery>> + Send + 'a>>;
+}
+
+/// The default: messages are accepted into the SMS outbox (Settings → Technical), where an
+/// operator can see them. Delivering to phones needs a gateway this machine cannot reach.
+pub struct BuiltinProvider;
+
+impl SmsProvider for BuiltinProvider {
+    fn code(&self) -> &'static str {
+        "outbox"
+    }
+
+    fn send<'a>(
+        &'a self,
+        messages: &'a [Outgoing],
+    ) -> Pin<Box<dyn Future<Output = Vec<Delivery>> + Send + 'a>> {
+        Box::pin(async move {
+            messages
+                .iter()
+                .map(|m| {
+                    tracing::info!(id = m.id, number = %m.number, parts = m.parts, "SMS accepted into the outbox");
+                    Ok(format!("outbox-{}", m.id))
+                })
+                .collect()
+        })
+    }
+}
+
+/// How to reach an HTTP SMS gateway.
+#[derive(Clone)]
+pub struct GatewayConfig {
+    pub url: String,
+    /// Sent as `Authorization: Bearer …` when set.
+    pub token: Option<String>,
+    /// For each attempt.
+    pub timeout: Duration,
+    /// Attempts per message, the first included; a 4xx answer is never retried.
+    pub attempts: u32,
+    /// The wait before the second attempt, doubled before each further one.
+    pub backoff: Duration,
+}
+
+/// POSTs each message as JSON to a gateway: `{"id", "to", "body", "encoding", "parts"}`,
+/// with an `Idempotency-Key` header. Any 2xx accepts the message; an optional
+/// `{"reference": "…"}` answer is kept.
+pub struct HttpGateway {
+    client: reqwest::Client,
+    config: GatewayConfig,
+}
+
+impl HttpGateway {
+    pub fn new(config: GatewayConfig) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .build()?;
+        Ok(HttpGateway { client, config })
+    }
+
+    async fn deliver(&self, message: &Outgoing) -> Delivery {
+        let payload = serde_json::json!({
+            "id": message.id,
+            "to": message.number,
+            "body": message.body,
+            "encoding": message.encoding,
+            "parts": message.parts,
+        });
+        let mut wait = self.config.backoff;
+        let mut last_error = String::new();
+        for attempt in 1..=self.config.attempts.max(1) {
+            if attempt > 1 {
+                tokio::time::sleep(wait).await;
+                wait = wait.saturating_mul(2);
+            }
+            let mut request = self
+                .client
+                .post(&self.config.url)
+                .header("Idempotency-Key", format!("iapd-sms-{}", message.id))
+                .json(&payload);
+            if let Some(token) = &self.config.token {
+                request = request.bearer_auth(token);
+            }
+            match request.send().await {
+                Ok(response) if response.status().is_success() => {
+                    let reference = response
+                        .json::<serde_json::Value>()
+                        .await
+                        .ok()
+                        .and_then(|v| v.get("reference")?.as_str().map(str::to_owned))
+                        .unwrap_or_else(|| format!("gateway-{}", message.id));
+                    return Ok(reference);
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    last_error = tf(Msg::SmsGatewayStatus, &[&status.to_string()]);
+                    if status.is_client_error() {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    last_error = if error.is_timeout() {
+                        t(Msg::SmsGatewayTimeout).to_owned()
+                    } else {
+                        t(Msg::SmsGatewayUnreachable).to_owned()
+                    };
+                }
+            }
+            tracing::warn!(id = message.id, attempt, error = %last_error, "SMS gateway attempt failed");
+        }
+        Err(last_error)
+    }
+}
+
+impl SmsProvider for HttpGateway {
+    fn code(&self) -> &'static str {
+        "http"
+    }
+
+    fn send<'a>(
+        &'a self,
+        messages: &'a [Outgoing],
+    ) -> Pin<Box<dyn Future<Output = Vec<Delivery>> + Send + 'a>> {
+        Box::pin(async move {
+            let mut answers = Vec::with_capacity(messages.len());
+            for message in messages {
+                answers.push(self.deliver(message).await);
+            }
+            answers
+        })
+    }
+}
