@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                         path=path!("settings/technical/database")
                         view=routes::technical_database::DatabasePage
                     />
+                    <Route path=path!("settings/technical/sms") view=routes::technical_sms::SmsOutboxPage />
                 </ParentRoute>
             </Routes>
         </Router>

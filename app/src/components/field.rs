@@ -14,6 +14,9 @@ pub fn TextField(
     #[prop(into)] error: Signal<Option<AppError>>,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: &'static str,
+    /// Shown right of the input, such as the 📱 SMS button of a phone field.
+    #[prop(optional)]
+    children: Option<Children>,
 ) -> impl IntoView {
     let message = move || {
         error
@@ -24,15 +27,18 @@ pub fn TextField(
         <div class="o-field" class:o-field-invalid=move || message().is_some()>
             <label class="o-field-label" for=name>{label}</label>
             <div class="o-field-widget">
-                <input
-                    id=name
-                    name=name
-                    type=kind
-                    autocomplete=autocomplete
-                    aria-invalid=move || message().is_some().to_string()
-                    prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev))
-                />
+                <div class="o-field-input">
+                    <input
+                        id=name
+                        name=name
+                        type=kind
+                        autocomplete=autocomplete
+                        aria-invalid=move || message().is_some().to_string()
+                        prop:value=move || value.get()
+                        on:input=move |ev| value.set(event_target_value(&ev))
+                    />
+                    {children.map(|c| c())}
+                </div>
                 {move || message().map(|m| view! { <div class="o-field-error" role="alert">{m}</div> })}
             </div>
         </div>

@@ -2,5 +2,6 @@
 
 pub mod field;
 pub mod insufficient_credits;
+pub mod sms_dialog;
 pub mod status;
 pub mod topbar;

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod contacts;
 pub mod iap;
 pub mod settings;
+pub mod sms;
 pub mod store;
 
 #[cfg(feature = "ssr")]

@@ -1,11 +1,12 @@
 //! `/contacts/new` and `/contacts/:id`: the contact form view with its chatter.
 
 use crate::components::field::TextField;
+use crate::components::sms_dialog::{SendSmsDialog, sent_notice};
 use crate::domain::country::COUNTRIES;
 use crate::error::AppError;
 use crate::functions::contacts::{get_contact, save_contact};
 use crate::i18n::{Msg, t};
-use crate::models::{ChatterMessage, Contact, ContactInput, SessionInfo};
+use crate::models::{ChatterMessage, Contact, ContactInput, NumberField, SessionInfo, SmsSent};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -22,6 +23,8 @@ pub fn ContactFormPage() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     // Lives here, not in the form: saving refetches the record, which rebuilds the form.
     let saved = RwSignal::new(false);
+    // Also here: a sent SMS refetches the record to show it in the chatter.
+    let notice = RwSignal::new(None::<String>);
     let detail = Resource::new(
         move || (id(), reload.get()),
         |(id, _)| async move {
@@ -37,12 +40,13 @@ pub fn ContactFormPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
-                    Ok(None) => view! { <ContactForm contact=None messages=vec![] saved on_saved=move || () /> }.into_any(),
+                    Ok(None) => view! { <ContactForm contact=None messages=vec![] saved notice on_saved=move || () /> }.into_any(),
                     Ok(Some(d)) => view! {
                         <ContactForm
                             contact=Some(d.contact)
                             messages=d.messages
                             saved
+                            notice
                             on_saved=move || reload.update(|n| *n += 1)
                         />
                     }
@@ -58,6 +62,7 @@ fn ContactForm(
     contact: Option<Contact>,
     messages: Vec<ChatterMessage>,
     saved: RwSignal<bool>,
+    notice: RwSignal<Option<String>>,
     on_saved: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = expect_context::<SessionInfo>();
@@ -76,6 +81,16 @@ fn ContactForm(
         .as_ref()
         .map_or_else(|| t(Msg::NewContact).to_owned(), |c| c.name.clone());
 
+    // The numbers as saved: the 📱 SMS buttons text what is stored, not what is being typed.
+    let saved_phone = contact.as_ref().and_then(|c| c.phone.clone()).is_some();
+    let saved_mobile = contact.as_ref().and_then(|c| c.mobile.clone()).is_some();
+    let sms_field = RwSignal::new(None::<NumberField>);
+    let sms_sent = Callback::new(move |sent: SmsSent| {
+        sms_field.set(None);
+        notice.set(Some(sent_notice(&sent)));
+        on_saved();
+    });
+
     let navigate = use_navigate();
     let save = Action::new(move |input: &ContactInput| save_contact(id, input.clone()));
     let error = Signal::derive(move || save.value().get().and_then(Result::err));
@@ -92,6 +107,7 @@ fn ContactForm(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saved.set(false);
+        notice.set(None);
         save.dispatch(ContactInput {
             name: name.get_untracked(),
             company_name: company_name.get_untracked(),
@@ -130,6 +146,7 @@ fn ContactForm(
                     <Show when=move || saved.get()>
                         <span class="o-saved" role="status">{t(Msg::ContactSaved)}</span>
                     </Show>
+                    {move || notice.get().map(|n| view! { <span class="o-saved" role="status">{n}</span> })}
                 </div>
                 {move || general_error().map(|m| view! { <p class="o-alert o-alert-danger" role="alert">{m}</p> })}
                 <div class="o-title-field">
@@ -161,8 +178,12 @@ fn ContactForm(
                         </div>
                     </div>
                     <div class="o-group-col">
-                        <TextField name="phone" label=t(Msg::ColPhone) value=phone error kind="tel" />
-                        <TextField name="mobile" label=t(Msg::ColMobile) value=mobile error kind="tel" />
+                        <TextField name="phone" label=t(Msg::ColPhone) value=phone error kind="tel">
+                            <SmsButton show=saved_phone field=NumberField::Phone open=sms_field />
+                        </TextField>
+                        <TextField name="mobile" label=t(Msg::ColMobile) value=mobile error kind="tel">
+                            <SmsButton show=saved_mobile field=NumberField::Mobile open=sms_field />
+                        </TextField>
                         <div class="o-field">
                             <label class="o-field-label" for="owner_company_id">{t(Msg::ColVisibleTo)}</label>
                             <div class="o-field-widget">
@@ -190,7 +211,27 @@ fn ContactForm(
             </form>
             <Chatter messages />
         </div>
+        {move || sms_field.get().zip(id).map(|(field, id)| view! {
+            <SendSmsDialog
+                contact_ids=vec![id]
+                field
+                on_close=Callback::new(move |_| sms_field.set(None))
+                on_sent=sms_sent
+            />
+        })}
     }
+}
+
+/// The 📱 SMS button right of a saved Phone or Mobile number.
+#[component]
+fn SmsButton(show: bool, field: NumberField, open: RwSignal<Option<NumberField>>) -> impl IntoView {
+    show.then(|| {
+        view! {
+            <button type="button" class="btn btn-link o-sms-button" on:click=move |_| open.set(Some(field))>
+                {t(Msg::SmsIcon)}
+            </button>
+        }
+    })
 }
 
 /// The record's history, newest first.

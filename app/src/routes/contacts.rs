@@ -1,8 +1,11 @@
-//! `/contacts`: the Contacts list view with search and a New button.
+//! `/contacts`: the Contacts list view with search, a New button, and a selection that can
+//! be sent one SMS.
 
+use crate::components::sms_dialog::{SendSmsDialog, sent_notice};
 use crate::domain::country;
 use crate::functions::contacts::list_contacts;
 use crate::i18n::{Msg, t, tf};
+use crate::models::{NumberField, SmsSent};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -10,6 +13,22 @@ use leptos_meta::Title;
 pub fn ContactsPage() -> impl IntoView {
     let search = RwSignal::new(String::new());
     let contacts = Resource::new(move || search.get(), list_contacts);
+    let selected = RwSignal::new(Vec::<i64>::new());
+    let sms_open = RwSignal::new(false);
+    let notice = RwSignal::new(None::<String>);
+    let sms_sent = Callback::new(move |sent: SmsSent| {
+        sms_open.set(false);
+        selected.set(Vec::new());
+        notice.set(Some(sent_notice(&sent)));
+    });
+    let toggle = move |id: i64| {
+        selected.update(|s| match s.iter().position(|x| *x == id) {
+            Some(i) => {
+                s.remove(i);
+            }
+            None => s.push(id),
+        })
+    };
 
     view! {
         <Title text=t(Msg::ContactsTitle) />
@@ -17,6 +36,13 @@ pub fn ContactsPage() -> impl IntoView {
             <div class="o-cp-left">
                 <a class="btn btn-primary" href="/contacts/new">{t(Msg::NewButton)}</a>
                 <h1 class="o-breadcrumb">{t(Msg::ContactsTitle)}</h1>
+                <Show when=move || !selected.with(Vec::is_empty)>
+                    <span class="o-selection">{move || tf(Msg::SelectedCount, &[&selected.with(Vec::len).to_string()])}</span>
+                    <button type="button" class="btn btn-secondary" on:click=move |_| { notice.set(None); sms_open.set(true) }>
+                        {t(Msg::SmsIcon)}
+                    </button>
+                </Show>
+                {move || notice.get().map(|n| view! { <span class="o-saved" role="status">{n}</span> })}
             </div>
             <div class="o-cp-search">
                 <input
@@ -39,10 +65,21 @@ pub fn ContactsPage() -> impl IntoView {
                         }
                         Ok(rows) => {
                             let count = tf(Msg::RecordCount, &[&rows.len().to_string()]);
+                            let all: Vec<i64> = rows.iter().map(|c| c.id).collect();
+                            let every = all.clone();
+                            let all_selected = move || selected.with(|s| every.iter().all(|id| s.contains(id)));
                             view! {
                                 <table class="o-list-table">
                                     <thead>
                                         <tr>
+                                            <th class="o-list-select">
+                                                <input
+                                                    type="checkbox"
+                                                    aria-label=t(Msg::SelectAll)
+                                                    prop:checked=all_selected.clone()
+                                                    on:change=move |ev| selected.set(if event_target_checked(&ev) { all.clone() } else { Vec::new() })
+                                                />
+                                            </th>
                                             <th>{t(Msg::ColName)}</th>
                                             <th>{t(Msg::ColCompany)}</th>
                                             <th>{t(Msg::ColEmail)}</th>
@@ -56,9 +93,19 @@ pub fn ContactsPage() -> impl IntoView {
                                             .into_iter()
                                             .map(|c| {
                                                 let href = format!("/contacts/{}", c.id);
+                                                let id = c.id;
+                                                let label = format!("{} {}", t(Msg::SelectRow), c.name);
                                                 let country = c.country_code.as_deref().and_then(country::name).unwrap_or_default();
                                                 view! {
-                                                    <tr class="o-data-row">
+                                                    <tr class="o-data-row" class:o-selected=move || selected.with(|s| s.contains(&id))>
+                                                        <td class="o-list-select">
+                                                            <input
+                                                                type="checkbox"
+                                                                aria-label=label
+                                                                prop:checked=move || selected.with(|s| s.contains(&id))
+                                                                on:change=move |_| toggle(id)
+                                                            />
+                                                        </td>
                                                         <td><a class="o-row-link" href=href>{c.name}</a></td>
                                                         <td>{c.company_name}</td>
                                                         <td>{c.email}</td>
@@ -79,5 +126,13 @@ pub fn ContactsPage() -> impl IntoView {
                 })}
             </Transition>
         </div>
+        <Show when=move || sms_open.get()>
+            <SendSmsDialog
+                contact_ids=selected.get_untracked()
+                field=NumberField::Mobile
+                on_close=Callback::new(move |_| sms_open.set(false))
+                on_sent=sms_sent
+            />
+        </Show>
     }
 }

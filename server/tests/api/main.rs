@@ -7,4 +7,5 @@ mod contacts;
 mod iap;
 mod security;
 mod settings;
+mod sms;
 mod store;

@@ -1,0 +1,214 @@
+//! The Send SMS Text Message pop-up: recipients, the Message field with a live segment
+//! counter and cost, and Send SMS. The count comes from `domain::sms`, the same code the
+//! server prices the message with.
+
+use crate::components::insufficient_credits::InsufficientCreditsDialog;
+use crate::domain::credits::Credits;
+use crate::domain::sms::{self, MESSAGE_MAX_CHARS};
+use crate::error::AppError;
+use crate::functions::sms::{quote_sms, send_sms};
+use crate::i18n::{Msg, t, tf};
+use crate::models::{NumberField, SmsInput, SmsQuote, SmsSent};
+use leptos::prelude::*;
+
+#[component]
+pub fn SendSmsDialog(
+    contact_ids: Vec<i64>,
+    field: NumberField,
+    on_close: Callback<()>,
+    on_sent: Callback<SmsSent>,
+) -> impl IntoView {
+    let quote = Resource::new(|| (), move |_| quote_sms(contact_ids.clone(), field));
+    view! {
+        <div class="o-dialog-backdrop">
+            <div class="o-dialog o-dialog-lg" role="dialog" aria-modal="true" aria-labelledby="sms-title">
+                <header class="o-dialog-header">
+                    <h2 id="sms-title">{t(Msg::SendSmsTitle)}</h2>
+                    <button type="button" class="o-dialog-close" aria-label=t(Msg::Close) on:click=move |_| on_close.run(())>
+                        "×"
+                    </button>
+                </header>
+                <Suspense fallback=crate::components::status::Loading>
+                    {move || Suspend::new(async move {
+                        match quote.await {
+                            Err(e) => view! {
+                                <crate::components::status::ErrorAlert error=e />
+                                <div class="o-dialog-buttons">
+                                    <button type="button" class="btn btn-secondary" on:click=move |_| on_close.run(())>
+                                        {t(Msg::Cancel)}
+                                    </button>
+                                </div>
+                            }
+                                .into_any(),
+                            Ok(quote) => view! {
+                                <SmsForm field quote on_close on_sent />
+                            }
+                                .into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn SmsForm(
+    field: NumberField,
+    quote: SmsQuote,
+    on_close: Callback<()>,
+    on_sent: Callback<SmsSent>,
+) -> impl IntoView {
+    let body = RwSignal::new(String::new());
+    // Each attempt gets its own key; a retried request of the same attempt sends once.
+    let attempt = RwSignal::new(0u32);
+    let shortfall = RwSignal::new(None::<(i64, i64)>);
+    let segments = Memo::new(move |_| body.with(|b| sms::count(b)));
+    let price_total: i64 = quote
+        .recipients
+        .iter()
+        .filter_map(|r| r.price_per_part)
+        .sum();
+    let whole = quote.whole_number;
+    let unit = quote.unit_name.clone();
+    let cost = move || {
+        let minor = Credits::from_minor(segments.get().parts.saturating_mul(price_total));
+        format!("{} {unit}", minor.display(whole))
+    };
+    let counter = move || {
+        let s = segments.get();
+        tf(
+            Msg::SmsCounter,
+            &[
+                &s.characters.to_string(),
+                &s.parts.to_string(),
+                s.encoding.label(),
+            ],
+        )
+    };
+    let problems: Vec<String> = quote
+        .recipients
+        .iter()
+        .filter_map(|r| r.problem.clone())
+        .collect();
+    let blocked = !problems.is_empty();
+
+    let send = Action::new(move |input: &SmsInput| send_sms(input.clone()));
+    let error = Signal::derive(move || send.value().get().and_then(Result::err));
+    Effect::new(move |_| match send.value().get() {
+        Some(Ok(sent)) => on_sent.run(sent),
+        Some(Err(AppError::InsufficientCredits {
+            available,
+            required,
+        })) => {
+            attempt.update(|n| *n += 1);
+            shortfall.set(Some((available, required)));
+        }
+        Some(Err(AppError::Transport(_))) | None => {}
+        Some(Err(_)) => attempt.update(|n| *n += 1),
+    });
+    let key = quote.request_key.clone();
+    let contact_ids: Vec<i64> = quote.recipients.iter().map(|r| r.contact_id).collect();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        send.dispatch(SmsInput {
+            contact_ids: contact_ids.clone(),
+            field,
+            body: body.get_untracked(),
+            request_key: format!("{key}-{}", attempt.get_untracked()),
+        });
+    };
+    let body_error = move || {
+        error
+            .get()
+            .and_then(|e| e.for_field("body").map(str::to_owned))
+    };
+    let general_error = move || {
+        error
+            .get()
+            .filter(|e| {
+                e.for_field("body").is_none() && !matches!(e, AppError::InsufficientCredits { .. })
+            })
+            .map(|e| e.to_string())
+    };
+    let single = quote.recipients.len() == 1;
+    let account_id = quote.account_id;
+
+    view! {
+        <form class="o-sms-form" on:submit=submit novalidate>
+            <div class="o-field">
+                <span class="o-field-label">{t(Msg::SmsRecipient)}</span>
+                <div class="o-field-widget">
+                    <Show
+                        when=move || single
+                        fallback={
+                            let count = tf(Msg::SmsRecipientCount, &[&quote.recipients.len().to_string()]);
+                            let names = quote.recipients.iter().map(|r| r.name.clone()).collect::<Vec<_>>().join(", ");
+                            move || view! { <span class="o-sms-recipients" title=names.clone()>{count.clone()}</span> }
+                        }
+                    >
+                        {quote.recipients.first().map(|r| view! {
+                            <span class="o-sms-recipient">{r.name.clone()}" "<span class="o-muted">{format!("({})", r.number)}</span></span>
+                        })}
+                    </Show>
+                </div>
+            </div>
+            {problems
+                .into_iter()
+                .map(|p| view! { <p class="o-alert o-alert-warning" role="alert">{p}</p> })
+                .collect_view()}
+            <div class="o-field" class:o-field-invalid=move || body_error().is_some()>
+                <label class="o-field-label" for="sms-body">{t(Msg::SmsMessage)}</label>
+                <div class="o-field-widget">
+                    <textarea
+                        id="sms-body"
+                        name="body"
+                        rows="5"
+                        maxlength=MESSAGE_MAX_CHARS.to_string()
+                        aria-invalid=move || body_error().is_some().to_string()
+                        aria-describedby="sms-counter sms-hint"
+                        prop:value=move || body.get()
+                        on:input=move |ev| body.set(event_target_value(&ev))
+                    ></textarea>
+                    <div class="o-sms-meta">
+                        <span id="sms-counter" class="o-sms-counter" aria-live="polite">{counter}</span>
+                        <span class="o-sms-cost">{t(Msg::SmsCost)}": "<strong data-testid="sms-cost">{cost}</strong></span>
+                    </div>
+                    <p id="sms-hint" class="o-field-help">{tf(Msg::SmsMaxHint, &[&MESSAGE_MAX_CHARS.to_string()])}</p>
+                    {move || body_error().map(|m| view! { <div class="o-field-error" role="alert">{m}</div> })}
+                </div>
+            </div>
+            {move || general_error().map(|m| view! { <p class="o-alert o-alert-danger" role="alert">{m}</p> })}
+            <div class="o-dialog-buttons">
+                <button type="submit" class="btn btn-primary" disabled=move || blocked || send.pending().get()>
+                    {t(Msg::SendSms)}
+                </button>
+                <button type="button" class="btn btn-secondary" on:click=move |_| on_close.run(())>
+                    {t(Msg::Cancel)}
+                </button>
+            </div>
+        </form>
+        {move || shortfall.get().map(|(available, required)| view! {
+            <InsufficientCreditsDialog
+                account_id
+                available
+                required
+                whole_number=whole
+                on_close=Callback::new(move |_| shortfall.set(None))
+            />
+        })}
+    }
+}
+
+/// What a page says after a send.
+pub fn sent_notice(sent: &SmsSent) -> String {
+    let credits = crate::domain::credits::Credits::from_minor(sent.credits).display(false);
+    if sent.failed == 0 {
+        tf(Msg::SmsSentNotice, &[&sent.sent.to_string(), &credits])
+    } else {
+        tf(
+            Msg::SmsSentWithErrors,
+            &[&sent.sent.to_string(), &sent.failed.to_string(), &credits],
+        )
+    }
+}

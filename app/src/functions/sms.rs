@@ -1,0 +1,140 @@
+//! SMS from the Contacts app: the Send SMS Text Message pop-up's quote, the send itself,
+//! and the Technical → SMS Outbox view.
+
+use crate::error::AppError;
+use crate::models::{NumberField, SmsInput, SmsOutboxLine, SmsQuote, SmsSent};
+use leptos::prelude::*;
+
+/// The most contacts one send may text: one list page's selection.
+pub const MAX_RECIPIENTS: usize = 500;
+
+/// Who the pop-up will text, at what price per part, from which account. Resolving the
+/// account is the service's first use, so it may create the account with its trial credits.
+#[server(endpoint = "sms/quote")]
+pub async fn quote_sms(contact_ids: Vec<i64>, field: NumberField) -> Result<SmsQuote, AppError> {
+    use crate::models::SmsRecipient;
+    let who = super::ssr::identity()?;
+    let state = super::ssr::state()?;
+    let mut conn = state.pool.acquire().await?;
+    let mut recipients = Vec::with_capacity(contact_ids.len());
+    for (contact, recipient) in ssr::recipients(&mut conn, &who, &contact_ids, field).await? {
+        let (number, price) = match recipient {
+            Ok(r) => (
+                r.number.clone(),
+                crate::sms::price(&r).map(|(_, price)| price),
+            ),
+            Err(e) => (String::new(), Err(e)),
+        };
+        recipients.push(SmsRecipient {
+            contact_id: contact.id,
+            name: contact.name,
+            number,
+            price_per_part: price.as_ref().ok().copied(),
+            problem: price.err().map(|e| e.to_string()),
+        });
+    }
+    let account_id = state
+        .ledger
+        .resolve_account(crate::sms::SERVICE, who.current_company_id)
+        .await?;
+    let (account, _) = crate::db::accounts::one(&mut conn, account_id, crate::ledger::now_ms())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(SmsQuote {
+        recipients,
+        account_id,
+        whole_number: account.whole_number,
+        unit_name: account.unit_name,
+        request_key: crate::ledger::new_token(),
+    })
+}
+
+/// Sends one message to every selected contact, charging the current company's SMS
+/// account; all of them or none.
+#[server(endpoint = "sms/send")]
+pub async fn send_sms(input: SmsInput) -> Result<SmsSent, AppError> {
+    use crate::i18n::{Msg, t};
+    let who = super::ssr::identity()?;
+    let state = super::ssr::state()?;
+    if !(8..=96).contains(&input.request_key.len()) {
+        return Err(AppError::validation(
+            "request_key",
+            t(Msg::ErrIdempotencyKey),
+        ));
+    }
+    if input.contact_ids.len() > MAX_RECIPIENTS {
+        return Err(AppError::validation("contact_ids", t(Msg::ErrSmsTooMany)));
+    }
+    let mut conn = state.pool.acquire().await?;
+    let recipients = ssr::recipients(&mut conn, &who, &input.contact_ids, input.field)
+        .await?
+        .into_iter()
+        .map(|(_, recipient)| recipient)
+        .collect::<Result<Vec<_>, _>>()?;
+    drop(conn);
+    let sender = crate::sms::Sender {
+        pool: &state.pool,
+        ledger: &state.ledger,
+        provider: state.sms.as_ref(),
+    };
+    sender
+        .send(crate::sms::SendRequest {
+            author_id: who.user_id,
+            company_id: who.current_company_id,
+            // Keys are per user, so nobody can read another user's outcome by guessing one.
+            request_key: format!("{}:{}", who.user_id, input.request_key),
+            body: input.body,
+            recipients,
+        })
+        .await
+}
+
+/// The SMS outbox, newest first (administrators, developer mode).
+#[server(endpoint = "sms/outbox")]
+pub async fn sms_outbox() -> Result<Vec<SmsOutboxLine>, AppError> {
+    super::ssr::admin()?;
+    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    Ok(crate::db::sms::outbox(&mut conn, 500).await?)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::auth::Identity;
+    use crate::error::AppError;
+    use crate::i18n::{Msg, tf};
+    use crate::models::{Contact, NumberField};
+    use crate::sms::Recipient;
+
+    /// Each contact, if the user may see it (any other id is `NotFound`), with the number
+    /// to text or the reason it has none.
+    pub async fn recipients(
+        conn: &mut sqlx::SqliteConnection,
+        who: &Identity,
+        ids: &[i64],
+        field: NumberField,
+    ) -> Result<Vec<(Contact, Result<Recipient, AppError>)>, AppError> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut seen = std::collections::HashSet::new();
+        for id in ids.iter().filter(|id| seen.insert(**id)) {
+            let contact = crate::db::contacts::get(conn, &who.active_company_ids, *id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let number = match field {
+                NumberField::Phone => contact.phone.clone(),
+                NumberField::Mobile => contact.mobile.clone().or_else(|| contact.phone.clone()),
+            };
+            let recipient = number
+                .map(|number| Recipient {
+                    contact_id: Some(contact.id),
+                    name: contact.name.clone(),
+                    number,
+                    country: contact.country_code.clone(),
+                })
+                .ok_or_else(|| {
+                    AppError::validation("number", tf(Msg::ErrSmsNoNumber, &[&contact.name]))
+                });
+            out.push((contact, recipient));
+        }
+        Ok(out)
+    }
+}
