@@ -240,8 +240,8 @@ async fn too_few_credits_answer_with_the_amounts_the_dialog_needs() {
     let demo = app.login("demo", "demo").await;
     let marc = contact_id(&app, "Marc Demo").await;
     let available = sms_balance(&app).await;
-    // 1,530 characters of UNICODE is 23 parts: 2.76 credits a message... and 10 credits
-    // buy three of them, not four.
+    // 1,530 UNICODE characters are 23 parts, 2.76 credits to Belgium: the 10 trial
+    // credits pay for three such messages, not four.
     let long = "ж".repeat(1_530);
     for i in 0..3 {
         let reply = send(&app, &demo, marc, &long, &format!("long-attempt-{i}")).await;
