@@ -199,6 +199,26 @@ pub struct Store {
     pub suggested: Option<i64>,
 }
 
+/// A mail in the outbox, as Settings → Technical → Emails shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct OutboxMail {
+    pub id: i64,
+    pub account_id: Option<i64>,
+    /// Comma-separated.
+    pub recipients: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    /// queued, sent or failed.
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// UTC, `YYYY-MM-DD HH:MM:SS`.
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
 /// The reference customers see for an order, e.g. `IAP00042`.
 pub fn order_reference(id: i64) -> String {
     format!("IAP{id:05}")

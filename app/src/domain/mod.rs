@@ -7,3 +7,4 @@ pub mod ledger;
 pub mod packs;
 pub mod payment;
 pub mod throttle;
+pub mod warning;
