@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod contacts;
 mod iap;
+mod mail;
 mod security;
 mod settings;
 mod store;
