@@ -78,6 +78,10 @@ pub fn App() -> impl IntoView {
                         path=path!("settings/technical/database")
                         view=routes::technical_database::DatabasePage
                     />
+                    <Route
+                        path=path!("settings/technical/emails")
+                        view=routes::technical_emails::EmailsPage
+                    />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -85,6 +85,9 @@ pub fn TopBar(info: SessionInfo) -> impl IntoView {
                                     <a class="o-dropdown-item" href="/settings/technical/database">
                                         {t(Msg::DatabaseInformation)}
                                     </a>
+                                    <a class="o-dropdown-item" href="/settings/technical/emails">
+                                        {t(Msg::Emails)}
+                                    </a>
                                 </div>
                             </Show>
                         </div>

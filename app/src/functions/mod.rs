@@ -5,6 +5,7 @@ pub mod contacts;
 pub mod iap;
 pub mod settings;
 pub mod store;
+pub mod warnings;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
