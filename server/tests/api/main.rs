@@ -9,3 +9,4 @@ mod mail;
 mod security;
 mod settings;
 mod store;
+mod warnings;
