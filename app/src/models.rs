@@ -199,6 +199,20 @@ pub struct Store {
     pub suggested: Option<i64>,
 }
 
+/// An account's low-credit warning as Account Information shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IapAccountWarning {
+    /// Warn Me.
+    pub warn_enabled: bool,
+    /// Minor units; zero when never set.
+    pub threshold: i64,
+    /// Warning Email.
+    pub emails: Vec<String>,
+    /// Whether the viewer may change it (administrators). Decided by the server, so the
+    /// page renders the same form on the server and in the browser.
+    pub editable: bool,
+}
+
 /// A mail in the outbox, as Settings → Technical → Emails shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]

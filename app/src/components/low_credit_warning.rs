@@ -3,11 +3,10 @@
 
 use crate::components::field::TextField;
 use crate::domain::credits::Credits;
-use crate::domain::warning::WarningSettings;
 use crate::error::AppError;
 use crate::functions::warnings::SaveAccountWarning;
 use crate::i18n::{Msg, t, tf};
-use crate::models::{IapAccount, SessionInfo};
+use crate::models::{IapAccount, IapAccountWarning};
 use leptos::prelude::*;
 
 /// A threshold as the Threshold field shows it: in the service's unit, without thousands
@@ -21,8 +20,8 @@ fn threshold_input(minor: i64) -> String {
 }
 
 #[component]
-pub fn LowCreditWarning(account: IapAccount, settings: WarningSettings) -> impl IntoView {
-    let is_admin = use_context::<SessionInfo>().is_some_and(|s| s.is_admin);
+pub fn LowCreditWarning(account: IapAccount, settings: IapAccountWarning) -> impl IntoView {
+    let is_admin = settings.editable;
     view! {
         <section class="o-warning" aria-labelledby="o-warning-title">
             <h2 class="o-section-title" id="o-warning-title">{t(Msg::LowCreditWarning)}</h2>
@@ -37,17 +36,17 @@ pub fn LowCreditWarning(account: IapAccount, settings: WarningSettings) -> impl 
 }
 
 #[component]
-fn WarningReadOnly(account: IapAccount, settings: WarningSettings) -> impl IntoView {
-    let enabled = settings.enabled;
+fn WarningReadOnly(account: IapAccount, settings: IapAccountWarning) -> impl IntoView {
+    let enabled = settings.warn_enabled;
     view! {
         <dl class="o-readonly-fields">
             <dt>{t(Msg::WarnMe)}</dt>
-            <dd data-testid="warn-me">{if enabled { "✓" } else { t(Msg::WarningOff) }}</dd>
+            <dd data-testid="warn-me">{t(if enabled { Msg::WarningOn } else { Msg::WarningOff })}</dd>
             {enabled.then(|| view! {
                 <dt>{t(Msg::Threshold)}</dt>
                 <dd data-testid="threshold">{account.show(settings.threshold)}</dd>
                 <dt>{t(Msg::WarningEmail)}</dt>
-                <dd data-testid="warning-email">{settings.email_list()}</dd>
+                <dd data-testid="warning-email">{settings.emails.join(", ")}</dd>
             })}
         </dl>
         <p class="o-field-help">{t(Msg::WarningAdminOnly)}</p>
@@ -55,12 +54,13 @@ fn WarningReadOnly(account: IapAccount, settings: WarningSettings) -> impl IntoV
 }
 
 #[component]
-fn WarningForm(account: IapAccount, settings: WarningSettings) -> impl IntoView {
+fn WarningForm(account: IapAccount, settings: IapAccountWarning) -> impl IntoView {
     let id = account.id;
     let save = ServerAction::<SaveAccountWarning>::new();
-    let enabled = RwSignal::new(settings.enabled);
+    let initially_on = settings.warn_enabled;
+    let enabled = RwSignal::new(initially_on);
     let threshold = RwSignal::new(threshold_input(settings.threshold));
-    let emails = RwSignal::new(settings.email_list());
+    let emails = RwSignal::new(settings.emails.join(", "));
     let error = Signal::derive(move || save.value().get().and_then(Result::err));
     let general = move || {
         error
@@ -92,6 +92,7 @@ fn WarningForm(account: IapAccount, settings: WarningSettings) -> impl IntoView 
                         id="warn_me"
                         name="warn_me"
                         type="checkbox"
+                        checked=initially_on
                         prop:checked=move || enabled.get()
                         on:change=move |ev| {
                             enabled.set(event_target_checked(&ev));

@@ -1,9 +1,8 @@
 //! Low-credit warnings: reading and saving an account's Warn Me / Threshold / Warning Email,
 //! and the mail outbox for Settings → Technical → Emails.
 
-use crate::domain::warning::WarningSettings;
 use crate::error::AppError;
-use crate::models::OutboxMail;
+use crate::models::{IapAccountWarning, OutboxMail};
 use leptos::prelude::*;
 
 /// The most mails the Emails page lists.
@@ -11,11 +10,17 @@ pub const EMAILS_PAGE: i64 = 200;
 
 /// The account's warning settings, for everyone who may see the account.
 #[server(endpoint = "iap/warning")]
-pub async fn get_account_warning(id: i64) -> Result<WarningSettings, AppError> {
+pub async fn get_account_warning(id: i64) -> Result<IapAccountWarning, AppError> {
     let who = super::ssr::identity()?;
     let mut conn = super::ssr::state()?.pool.acquire().await?;
     super::ssr::visible_account(&mut conn, &who, id).await?;
-    Ok(crate::db::warnings::get(&mut conn, id).await?)
+    let settings = crate::db::warnings::get(&mut conn, id).await?;
+    Ok(IapAccountWarning {
+        warn_enabled: settings.enabled,
+        threshold: settings.threshold,
+        emails: settings.emails,
+        editable: who.is_admin,
+    })
 }
 
 /// Saves the warning settings: administrators only. Invalid fields come back as validation
@@ -28,7 +33,7 @@ pub async fn save_account_warning(
     emails: String,
 ) -> Result<(), AppError> {
     let who = super::ssr::admin()?;
-    let settings = WarningSettings::parse(enabled, &threshold, &emails)
+    let settings = crate::domain::warning::WarningSettings::parse(enabled, &threshold, &emails)
         .map_err(|e| AppError::validation(e.field, e.message))?;
     super::ssr::state()?
         .ledger

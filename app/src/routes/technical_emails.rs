@@ -59,7 +59,7 @@ fn EmailsTable(rows: Vec<OutboxMail>) -> impl IntoView {
             </thead>
             <tbody>
                 {rows.into_iter().map(|m| view! {
-                    <tr class="o-data-row" data-testid="mail">
+                    <tr class="o-data-row o-mail-row" data-testid="mail">
                         <td class="o-nowrap">{m.created_at}</td>
                         <td>{m.recipients}</td>
                         <td>
@@ -73,7 +73,7 @@ fn EmailsTable(rows: Vec<OutboxMail>) -> impl IntoView {
                             <span class=format!("o-badge o-state-{}", m.state)>{state_label(&m.state)}</span>
                         </td>
                         <td class="o-num">{m.attempts}</td>
-                        <td class="o-mail-error">{m.last_error.unwrap_or_default()}</td>
+                        <td class="o-mail-error">{m.last_error}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

@@ -3,9 +3,8 @@
 //! the outbox shows in Technical → Emails for administrators only.
 
 use crate::helpers::{TestApp, spawn_app};
-use app::domain::warning::WarningSettings;
 use app::error::AppError;
-use app::models::{IapAccount, OutboxMail};
+use app::models::{IapAccount, IapAccountWarning, OutboxMail};
 use http::StatusCode;
 
 async fn sms(app: &TestApp, cookie: &str) -> i64 {
@@ -40,7 +39,7 @@ async fn save(
     .await
 }
 
-async fn warning(app: &TestApp, cookie: &str, id: i64) -> WarningSettings {
+async fn warning(app: &TestApp, cookie: &str, id: i64) -> IapAccountWarning {
     let reply = app
         .call("iap/warning", &[("id", &id.to_string())], Some(cookie))
         .await;
@@ -73,12 +72,14 @@ async fn an_administrator_sets_a_threshold_above_the_balance_and_the_warning_is_
     let demo = app.login("demo", "demo").await;
     assert_eq!(
         warning(&app, &demo, id).await,
-        WarningSettings {
-            enabled: true,
+        IapAccountWarning {
+            warn_enabled: true,
             threshold: 200_000,
             emails: vec!["ops@example.com".into(), "cfo@example.com".into()],
+            editable: false,
         }
     );
+    assert!(warning(&app, &admin, id).await.editable);
     let outbox = emails(&app, &admin).await;
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0].recipients, "ops@example.com, cfo@example.com");
@@ -98,7 +99,7 @@ async fn only_administrators_change_the_warning_or_read_the_outbox() {
     let id = sms(&app, &demo).await;
     let reply = save(&app, &demo, id, true, "20", "ops@example.com").await;
     assert_eq!(reply.app_error(), AppError::Forbidden);
-    assert_eq!(warning(&app, &demo, id).await, WarningSettings::default());
+    assert_eq!(warning(&app, &demo, id).await, IapAccountWarning::default());
     let reply = app.call("admin/emails", &[], Some(&demo)).await;
     assert_eq!(reply.app_error(), AppError::Forbidden);
     let reply = app.get("/settings/technical/emails", Some(&demo)).await;
@@ -131,7 +132,13 @@ async fn bad_fields_are_refused_next_to_the_field_and_nothing_is_saved() {
             other => panic!("expected a validation error, got {other:?}"),
         }
     }
-    assert_eq!(warning(&app, &admin, id).await, WarningSettings::default());
+    assert_eq!(
+        warning(&app, &admin, id).await,
+        IapAccountWarning {
+            editable: true,
+            ..IapAccountWarning::default()
+        }
+    );
     assert!(emails(&app, &admin).await.is_empty());
 }
 
