@@ -79,6 +79,10 @@ pub fn App() -> impl IntoView {
                         view=routes::technical_database::DatabasePage
                     />
                     <Route path=path!("settings/technical/sms") view=routes::technical_sms::SmsOutboxPage />
+                    <Route
+                        path=path!("settings/technical/emails")
+                        view=routes::technical_emails::EmailsPage
+                    />
                 </ParentRoute>
             </Routes>
         </Router>

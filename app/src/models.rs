@@ -199,6 +199,40 @@ pub struct Store {
     pub suggested: Option<i64>,
 }
 
+/// An account's low-credit warning as Account Information shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IapAccountWarning {
+    /// Warn Me.
+    pub warn_enabled: bool,
+    /// Minor units; zero when never set.
+    pub threshold: i64,
+    /// Warning Email.
+    pub emails: Vec<String>,
+    /// Whether the viewer may change it (administrators). Decided by the server, so the
+    /// page renders the same form on the server and in the browser.
+    pub editable: bool,
+}
+
+/// A mail in the outbox, as Settings → Technical → Emails shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct OutboxMail {
+    pub id: i64,
+    pub account_id: Option<i64>,
+    /// Comma-separated.
+    pub recipients: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    /// queued, sent or failed.
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// UTC, `YYYY-MM-DD HH:MM:SS`.
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
 /// The reference customers see for an order, e.g. `IAP00042`.
 pub fn order_reference(id: i64) -> String {
     format!("IAP{id:05}")

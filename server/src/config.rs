@@ -42,7 +42,7 @@ pub struct Config {
 
     /// Sent to the SMS gateway as `Authorization: Bearer <token>`.
     #[arg(long, env = "SMS_GATEWAY_TOKEN", hide_env_values = true)]
-    pub sms_gateway_token: Option<SecretString>,
+    pub sms_gateway_token: Option<Secret>,
 
     /// Seconds the SMS gateway has to answer each attempt.
     #[arg(long, env = "SMS_GATEWAY_TIMEOUT", default_value = "10")]
@@ -55,29 +55,98 @@ pub struct Config {
     /// Log filter, in `tracing` syntax.
     #[arg(long, env = "RUST_LOG", default_value = "info,sqlx=warn")]
     pub log: String,
+
+    /// SMTP server for low-credit warnings. Unset: mails stay queued in the outbox (see
+    /// Settings → Technical → Emails) and are logged.
+    #[arg(long, env = "SMTP_HOST", help_heading = "Mail")]
+    pub smtp_host: Option<String>,
+
+    /// SMTP port; by default 25 without TLS, 587 with STARTTLS, 465 with TLS.
+    #[arg(long, env = "SMTP_PORT", help_heading = "Mail")]
+    pub smtp_port: Option<u16>,
+
+    /// SMTP user name; no authentication when unset.
+    #[arg(long, env = "SMTP_USERNAME", help_heading = "Mail")]
+    pub smtp_username: Option<String>,
+
+    /// SMTP password (never logged or shown).
+    #[arg(
+        long,
+        env = "SMTP_PASSWORD",
+        hide_env_values = true,
+        help_heading = "Mail"
+    )]
+    pub smtp_password: Option<Secret>,
+
+    /// How to secure the SMTP connection: none, starttls or tls (implicit TLS).
+    #[arg(long, env = "SMTP_TLS", value_enum, default_value_t = SmtpTls::Starttls, help_heading = "Mail")]
+    pub smtp_tls: SmtpTls,
+
+    /// The sender of iapd's mails, e.g. `iapd <iapd@example.com>`.
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "iapd <iapd@localhost>",
+        help_heading = "Mail"
+    )]
+    pub mail_from: String,
+
+    /// Attempts per mail before it is marked failed.
+    #[arg(long, env = "MAIL_MAX_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100), help_heading = "Mail")]
+    pub mail_max_attempts: u32,
+
+    /// Seconds before the first retry; each further retry waits twice as long (at most an hour).
+    #[arg(
+        long,
+        env = "MAIL_RETRY_SECONDS",
+        default_value_t = 30,
+        help_heading = "Mail"
+    )]
+    pub mail_retry_seconds: u64,
+
+    /// Seconds an SMTP conversation may take before the attempt counts as failed.
+    #[arg(
+        long,
+        env = "SMTP_TIMEOUT_SECONDS",
+        default_value_t = 30,
+        help_heading = "Mail"
+    )]
+    pub smtp_timeout_seconds: u64,
 }
 
-/// A secret from the environment: usable, but never printed by `Debug`.
-#[derive(Clone)]
-pub struct SecretString(String);
+/// How the SMTP connection is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SmtpTls {
+    /// Plain text, for a relay on the same machine or network.
+    None,
+    /// Upgrade with STARTTLS, required.
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+}
 
-impl SecretString {
+/// A secret from the environment: `Debug` never prints it, so neither does logging the
+/// configuration.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
 }
 
-impl std::fmt::Debug for SecretString {
+impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
+        f.write_str("Secret(\"[redacted]\")")
     }
 }
 
-impl std::str::FromStr for SecretString {
+impl std::str::FromStr for Secret {
     type Err = std::convert::Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(SecretString(s.to_owned()))
+        Ok(Secret(s.to_owned()))
     }
 }
 
@@ -106,6 +175,31 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+
+    /// The mail worker's settings; `None` for the SMTP server when `SMTP_HOST` is unset.
+    pub fn mail(&self) -> crate::mail::MailSettings {
+        use std::time::Duration;
+        let smtp = self.smtp_host.clone().map(|host| crate::mail::Smtp {
+            port: self.smtp_port.unwrap_or(match self.smtp_tls {
+                SmtpTls::None => 25,
+                SmtpTls::Starttls => 587,
+                SmtpTls::Tls => 465,
+            }),
+            host,
+            tls: self.smtp_tls,
+            username: self.smtp_username.clone(),
+            password: self.smtp_password.clone(),
+            timeout: Duration::from_secs(self.smtp_timeout_seconds.max(1)),
+        });
+        crate::mail::MailSettings {
+            smtp,
+            from: self.mail_from.clone(),
+            max_attempts: self.mail_max_attempts,
+            first_retry: Duration::from_secs(self.mail_retry_seconds.max(1)),
+            max_retry: Duration::from_secs(3600),
+            poll: Duration::from_secs(1),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -120,6 +214,44 @@ mod tests {
         assert!(!config.demo);
         assert!(!config.secure_cookies());
         assert!(config.sms_gateway_url.is_none());
+        let mail = config.mail();
+        assert!(mail.smtp.is_none());
+        assert_eq!(mail.max_attempts, 8);
+    }
+
+    #[test]
+    fn the_smtp_port_follows_the_tls_mode_unless_given() {
+        let port = |args: &[&str]| {
+            let mut all = vec!["server", "--smtp-host", "mail.example"];
+            all.extend_from_slice(args);
+            let config = Config::try_parse_from(all).expect("parse");
+            config.mail().smtp.map(|s| s.port)
+        };
+        assert_eq!(port(&[]), Some(587));
+        assert_eq!(port(&["--smtp-tls", "none"]), Some(25));
+        assert_eq!(port(&["--smtp-tls", "tls"]), Some(465));
+        assert_eq!(
+            port(&["--smtp-tls", "tls", "--smtp-port", "2465"]),
+            Some(2465)
+        );
+    }
+
+    #[test]
+    fn the_smtp_password_never_appears_in_debug_output() {
+        let config = Config::try_parse_from([
+            "server",
+            "--smtp-host",
+            "mail.example",
+            "--smtp-password",
+            "hunter2-very-secret",
+        ])
+        .expect("parse");
+        assert!(!format!("{config:?}").contains("hunter2"));
+        assert!(!format!("{:?}", config.mail()).contains("hunter2"));
+        assert_eq!(
+            config.smtp_password.as_ref().map(Secret::expose),
+            Some("hunter2-very-secret")
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`config`]: every setting, from flags and environment variables (`server --help`).
 //! - [`http`]: the router and its middleware (sessions, access rules, cross-site checks).
+//! - [`mail`]: SMTP delivery of the mail outbox (low-credit warnings).
 //! - [`startup`]: [`startup::Application`] binds a listener and serves until told to stop;
 //!   tests start it on port 0 or drive [`http::router`] directly.
 //! - [`telemetry`]: `tracing` set-up.
@@ -11,5 +12,6 @@
 
 pub mod config;
 pub mod http;
+pub mod mail;
 pub mod startup;
 pub mod telemetry;

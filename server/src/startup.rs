@@ -30,6 +30,8 @@ pub enum StartupError {
     SmsGateway(reqwest::Error),
     #[error("cannot create the folder for the database: {0}")]
     DataDir(std::io::Error),
+    #[error("invalid mail settings: {0}")]
+    Mail(#[from] crate::mail::SendError),
 }
 
 pub struct Application {
@@ -52,7 +54,16 @@ impl Application {
         db::demo::ensure_database_uuid(&pool).await?;
         let seeded = config.demo && db::demo::seed_if_empty(&pool).await?;
         spawn_session_cleanup(pool.clone());
-        let ledger = Ledger::start(&pool, system_clock()).await?;
+        let mail = config.mail();
+        let mailer = match &mail.smtp {
+            Some(smtp) => Some(crate::mail::Mailer::new(smtp, &mail.from)?),
+            None => {
+                tracing::info!("SMTP_HOST is not set: mails stay in the outbox and are logged");
+                None
+            }
+        };
+        let ledger = Ledger::start_with(&pool, system_clock(), &config.public_url).await?;
+        crate::mail::worker::spawn(pool.clone(), mail, mailer);
         ledger.spawn_sweeper(std::time::Duration::from_secs(60));
         if seeded {
             db::demo::open_accounts(&pool, &ledger).await?;

@@ -2,6 +2,7 @@
 
 pub mod field;
 pub mod insufficient_credits;
+pub mod low_credit_warning;
 pub mod sms_dialog;
 pub mod status;
 pub mod topbar;

@@ -88,6 +88,9 @@ pub fn TopBar(info: SessionInfo) -> impl IntoView {
                                     <a class="o-dropdown-item" href="/settings/technical/sms">
                                         {t(Msg::SmsOutbox)}
                                     </a>
+                                    <a class="o-dropdown-item" href="/settings/technical/emails">
+                                        {t(Msg::Emails)}
+                                    </a>
                                 </div>
                             </Show>
                         </div>

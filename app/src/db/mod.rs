@@ -7,10 +7,12 @@ pub mod contacts;
 pub mod demo;
 pub mod messages;
 pub mod orders;
+pub mod outbox;
 pub mod sessions;
 pub mod settings;
 pub mod sms;
 pub mod users;
+pub mod warnings;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};

@@ -10,3 +10,4 @@ pub mod payment;
 pub mod phone;
 pub mod sms;
 pub mod throttle;
+pub mod warning;

@@ -6,6 +6,7 @@ pub mod iap;
 pub mod settings;
 pub mod sms;
 pub mod store;
+pub mod warnings;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {

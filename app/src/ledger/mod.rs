@@ -19,6 +19,7 @@ mod writer;
 use crate::domain::credits::Credits;
 pub use crate::domain::ledger::LedgerError;
 use crate::domain::ledger::{AccountId, EntryKind};
+use crate::domain::warning::WarningSettings;
 use sqlx::SqlitePool;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -29,6 +30,8 @@ pub const DEFAULT_TTL_HOURS: i64 = 4_320;
 /// Longer TTLs are refused as mistakes: ten years.
 pub const MAX_TTL_HOURS: i64 = 87_600;
 pub const DESCRIPTION_MAX: usize = 256;
+/// Where iapd is reached when nobody says otherwise; warning mails link to its pack store.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 
 /// Unix milliseconds; tests replace the system clock with one they advance.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -112,6 +115,10 @@ enum Command {
         provider: String,
         reference: String,
     },
+    ConfigureWarning {
+        account: AccountId,
+        settings: WarningSettings,
+    },
     Sweep,
 }
 
@@ -135,8 +142,18 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Loads the book from `pool` and starts the writer on a connection of its own.
+    /// Loads the book from `pool` and starts the writer on a connection of its own; warning
+    /// mails link to [`DEFAULT_PUBLIC_URL`].
     pub async fn start(pool: &SqlitePool, clock: Clock) -> Result<Ledger, sqlx::Error> {
+        Self::start_with(pool, clock, DEFAULT_PUBLIC_URL).await
+    }
+
+    /// [`Ledger::start`], with the URL users reach iapd at, for the links in warning mails.
+    pub async fn start_with(
+        pool: &SqlitePool,
+        clock: Clock,
+        public_url: &str,
+    ) -> Result<Ledger, sqlx::Error> {
         let mut conn = pool.acquire().await?.detach();
         // The writer touches index pages all over the ledger; keep them in memory (128 MiB).
         sqlx::query("PRAGMA cache_size = -131072")
@@ -149,7 +166,7 @@ impl Ledger {
             .await?;
         spawn_checkpointer(pool.clone());
         let (jobs, queue) = mpsc::channel(4 * writer::MAX_BATCH);
-        let task = writer::Writer::load(conn, clock).await?;
+        let task = writer::Writer::load(conn, clock, public_url).await?;
         tokio::spawn(task.run(queue));
         Ok(Ledger { jobs })
     }
@@ -267,6 +284,22 @@ impl Ledger {
             order,
             provider: provider.to_owned(),
             reference: reference.to_owned(),
+        };
+        self.call(command).await.map(|_| ())
+    }
+
+    /// Saves an account's low-credit warning settings (Warn Me, Threshold, Warning Email).
+    /// Through the writer, so that turning Warn Me on while the account is already below the
+    /// threshold queues its one warning in the same transaction as the settings, and no
+    /// concurrent change can slip between the check and the save.
+    pub async fn configure_warning(
+        &self,
+        account_id: AccountId,
+        settings: WarningSettings,
+    ) -> Result<(), LedgerError> {
+        let command = Command::ConfigureWarning {
+            account: account_id,
+            settings,
         };
         self.call(command).await.map(|_| ())
     }

@@ -232,6 +232,28 @@ pub async fn update_account(
     Ok(())
 }
 
+/// What a warning mail says about its account.
+#[derive(Debug, sqlx::FromRow)]
+pub struct WarningSubject {
+    pub name: String,
+    pub service_label: String,
+    pub unit_name: String,
+    pub whole_number: bool,
+}
+
+pub async fn warning_subject(
+    conn: &mut SqliteConnection,
+    account: AccountId,
+) -> Result<Option<WarningSubject>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.name, s.label AS service_label, s.unit_name, s.whole_number
+         FROM iap_accounts a JOIN services s ON s.technical_name = a.service WHERE a.id = ?",
+    )
+    .bind(account)
+    .fetch_optional(conn)
+    .await
+}
+
 /// What crediting an order needs.
 #[derive(Debug, sqlx::FromRow)]
 pub struct OrderForPayment {

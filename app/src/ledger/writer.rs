@@ -8,6 +8,7 @@ use crate::domain::ledger::{
     AccountId, Book, Entry, EntryKind, LedgerError, NewHold, OpenHold, repeat_cancel,
     repeat_capture,
 };
+use crate::domain::warning::{WarningFacts, WarningSettings};
 use crate::i18n::{Msg, t, tf};
 use crate::models::order_reference;
 use sha2::{Digest, Sha256};
@@ -29,6 +30,10 @@ pub struct Writer {
     clock: Clock,
     book: Book,
     meta: HashMap<AccountId, Meta>,
+    /// Low-credit warning settings by account, checked after every operation.
+    warnings: HashMap<AccountId, WarningSettings>,
+    /// Where iapd is reached, for the pack store link in warning mails.
+    public_url: String,
 }
 
 /// Everything a batch will write, accumulated while its operations are applied.
@@ -80,12 +85,18 @@ impl Pending {
 }
 
 impl Writer {
-    pub async fn load(conn: SqliteConnection, clock: Clock) -> Result<Self, sqlx::Error> {
+    pub async fn load(
+        conn: SqliteConnection,
+        clock: Clock,
+        public_url: &str,
+    ) -> Result<Self, sqlx::Error> {
         let mut writer = Writer {
             conn,
             clock,
             book: Book::new(),
             meta: HashMap::new(),
+            warnings: HashMap::new(),
+            public_url: public_url.trim_end_matches('/').to_owned(),
         };
         writer.reload().await?;
         Ok(writer)
@@ -109,8 +120,10 @@ impl Writer {
             book.load_hold(hold);
         }
         book.reserve_hold_ids_from(store::next_hold_id(&mut self.conn).await?);
+        let warnings = crate::db::warnings::all(&mut self.conn).await?;
         self.book = book;
         self.meta = meta;
+        self.warnings = warnings.into_iter().collect();
         Ok(())
     }
 
@@ -156,7 +169,12 @@ impl Writer {
         now: i64,
     ) -> Result<Vec<Result<Reply, LedgerError>>, sqlx::Error> {
         let Writer {
-            conn, book, meta, ..
+            conn,
+            book,
+            meta,
+            warnings,
+            public_url,
+            ..
         } = self;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let mut pending = Pending::default();
@@ -166,14 +184,25 @@ impl Writer {
         }
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
+            // Each operation is judged on its own, so a batch that crosses, recovers and
+            // crosses again warns twice, as separate transactions would.
+            let first_entry = pending.entries.len();
             let mut op = Op {
                 conn: &mut tx,
                 book,
                 meta,
+                warnings,
+                public_url,
                 pending: &mut pending,
                 now,
             };
             results.push(op.run(&job.command).await?);
+            let crossed = crossings(book, warnings, &pending.entries[first_entry..]);
+            for (account, available) in crossed {
+                if let Some(settings) = warnings.get(&account) {
+                    queue_warning(&mut tx, account, settings, available, public_url, now).await?;
+                }
+            }
         }
         let touched: BTreeSet<AccountId> =
             pending.entries.iter().map(|e| e.entry.account).collect();
@@ -188,11 +217,73 @@ impl Writer {
     }
 }
 
+/// The accounts whose available credits `entries` (one operation's) took from at or above
+/// their warning threshold to below it, with the available credits they were left with.
+fn crossings(
+    book: &Book,
+    warnings: &HashMap<AccountId, WarningSettings>,
+    entries: &[EntryRow],
+) -> Vec<(AccountId, i64)> {
+    let mut change: BTreeMap<AccountId, i64> = BTreeMap::new();
+    for row in entries {
+        if warnings.get(&row.entry.account).is_some_and(|w| w.enabled) {
+            *change.entry(row.entry.account).or_default() +=
+                row.entry.amount - row.entry.held_delta;
+        }
+    }
+    change
+        .into_iter()
+        .filter_map(|(account, delta)| {
+            let after = book.account(account)?.available();
+            let settings = warnings.get(&account)?;
+            settings
+                .crossed(after - delta, after)
+                .then_some((account, after))
+        })
+        .collect()
+}
+
+/// Writes the warning mail for `account` into the outbox, inside the batch's transaction.
+async fn queue_warning(
+    conn: &mut SqliteConnection,
+    account: AccountId,
+    settings: &WarningSettings,
+    available: i64,
+    public_url: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let Some(about) = store::warning_subject(conn, account).await? else {
+        return Ok(());
+    };
+    let facts = WarningFacts {
+        account_id: account,
+        account_name: about.name,
+        service_label: about.service_label,
+        unit_name: about.unit_name,
+        whole_number: about.whole_number,
+        available,
+        threshold: settings.threshold,
+        public_url: public_url.to_owned(),
+    };
+    let mail = facts.mail(settings.emails.clone());
+    let id = crate::db::outbox::insert(conn, Some(account), &mail, now).await?;
+    tracing::info!(
+        account,
+        mail = id,
+        available,
+        threshold = settings.threshold,
+        "low-credit warning queued"
+    );
+    Ok(())
+}
+
 /// One operation of a batch, with what it may touch.
 struct Op<'a> {
     conn: &'a mut SqliteConnection,
     book: &'a mut Book,
     meta: &'a mut HashMap<AccountId, Meta>,
+    warnings: &'a mut HashMap<AccountId, WarningSettings>,
+    public_url: &'a str,
     pending: &'a mut Pending,
     now: i64,
 }
@@ -226,6 +317,10 @@ impl Op<'_> {
                 reference,
             } => self
                 .payment_succeeded(*order, provider, reference)
+                .await?
+                .map(|()| Reply::Done),
+            Command::ConfigureWarning { account, settings } => self
+                .configure_warning(*account, settings)
                 .await?
                 .map(|()| Reply::Done),
             Command::Sweep => Ok(Reply::Done),
@@ -499,6 +594,39 @@ impl Op<'_> {
         };
         store::mark_paid(self.conn, order, provider, reference, self.now).await?;
         self.pending.entry(entry, Some(row.created_by), self.now);
+        Ok(Ok(()))
+    }
+}
+
+impl Op<'_> {
+    /// Saves the settings and, when Warn Me now covers an account already below the line
+    /// that had not been warned about it, queues that warning at once.
+    async fn configure_warning(
+        &mut self,
+        account: AccountId,
+        settings: &WarningSettings,
+    ) -> Result<Result<(), LedgerError>, sqlx::Error> {
+        let Some(available) = self.book.account(account).map(|a| a.available()) else {
+            return Ok(Err(LedgerError::UnknownAccount));
+        };
+        let settings = match settings.clone().validate() {
+            Ok(settings) => settings,
+            Err(error) => return Ok(Err(invalid(error.field, &error.message))),
+        };
+        let old = self.warnings.get(&account).cloned().unwrap_or_default();
+        crate::db::warnings::save(self.conn, account, &settings, self.now).await?;
+        if settings.warns_on_save(&old, available) {
+            queue_warning(
+                self.conn,
+                account,
+                &settings,
+                available,
+                self.public_url,
+                self.now,
+            )
+            .await?;
+        }
+        self.warnings.insert(account, settings);
         Ok(Ok(()))
     }
 }

@@ -33,7 +33,8 @@ pub fn IapAccountPage() -> impl IntoView {
         |(id, before, _)| async move {
             let (account, page) = get_iap_account(id, before).await?;
             let orders = account_orders(id).await?;
-            Ok::<_, crate::error::AppError>((account, page, orders))
+            let warning = crate::functions::warnings::get_account_warning(id).await?;
+            Ok::<_, crate::error::AppError>((account, page, orders, warning))
         },
     );
 
@@ -50,7 +51,7 @@ pub fn IapAccountPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
-                    Ok((account, page, orders)) => {
+                    Ok((account, page, orders, warning)) => {
                         let older = page.older;
                         let newer = move || !cursors.with(Vec::is_empty);
                         view! {
@@ -66,6 +67,7 @@ pub fn IapAccountPage() -> impl IntoView {
                             <div class="o-form-view o-form-view-single">
                                 <div class="o-form-sheet">
                                     <AccountInformation account=account.clone() />
+                                    <crate::components::low_credit_warning::LowCreditWarning account=account.clone() settings=warning />
                                     <h2 class="o-section-title">{t(Msg::Orders)}</h2>
                                     <crate::routes::order::OrdersTable orders=orders />
                                     <h2 class="o-section-title">{t(Msg::History)}</h2>

@@ -13,6 +13,7 @@ pub mod orders;
 pub mod settings;
 pub mod store;
 pub mod technical_database;
+pub mod technical_emails;
 pub mod technical_iap_accounts;
 pub mod technical_sms;
 

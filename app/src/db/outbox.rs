@@ -1,0 +1,133 @@
+//! The mail outbox: mails are inserted in the transaction of the change that causes them,
+//! and a worker delivers them. A mail is `queued` until it is `sent`, or `failed` after the
+//! worker's last attempt; `attempts`, `next_attempt_at` and `last_error` record the retries.
+
+use crate::domain::warning::Mail;
+use crate::models::OutboxMail;
+use sqlx::SqliteConnection;
+
+/// Queues `mail`, due at once.
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    account: Option<i64>,
+    mail: &Mail,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO mail_outbox (account_id, recipients, subject, text_body, html_body,
+                                  next_attempt_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(account)
+    .bind(serde_json::to_string(&mail.recipients).unwrap_or_else(|_| "[]".into()))
+    .bind(&mail.subject)
+    .bind(&mail.text)
+    .bind(&mail.html)
+    .bind(now)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.last_insert_rowid())
+}
+
+/// A queued mail as the worker sends it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DueMail {
+    pub id: i64,
+    /// JSON array of addresses.
+    pub recipients: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub attempts: i64,
+}
+
+impl DueMail {
+    pub fn recipient_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.recipients).unwrap_or_default()
+    }
+}
+
+/// Queued mails whose next attempt is due at `now`, oldest first.
+pub async fn due(
+    conn: &mut SqliteConnection,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<DueMail>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, recipients, subject, text_body, html_body, attempts FROM mail_outbox
+         WHERE state = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Queued mails created after mail `after`, for logging them when no SMTP server is set.
+pub async fn queued_after(
+    conn: &mut SqliteConnection,
+    after: i64,
+) -> Result<Vec<DueMail>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, recipients, subject, text_body, html_body, attempts FROM mail_outbox
+         WHERE state = 'queued' AND id > ? ORDER BY id LIMIT 100",
+    )
+    .bind(after)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn mark_sent(conn: &mut SqliteConnection, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE mail_outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?,
+                last_error = NULL
+         WHERE id = ? AND state = 'queued'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried at `retry_at`, or `failed` for good when `None`.
+pub async fn mark_attempt_failed(
+    conn: &mut SqliteConnection,
+    id: i64,
+    error: &str,
+    retry_at: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE mail_outbox SET attempts = attempts + 1, last_error = ?,
+                state = CASE WHEN ? IS NULL THEN 'failed' ELSE 'queued' END,
+                next_attempt_at = COALESCE(?, next_attempt_at)
+         WHERE id = ? AND state = 'queued'",
+    )
+    .bind(error)
+    .bind(retry_at)
+    .bind(retry_at)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The newest mails, for Settings → Technical → Emails.
+pub async fn newest(
+    conn: &mut SqliteConnection,
+    limit: i64,
+) -> Result<Vec<OutboxMail>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT m.id, m.account_id,
+                COALESCE((SELECT group_concat(value, ', ') FROM json_each(m.recipients)), '')
+                    AS recipients,
+                m.subject, m.text_body, m.html_body, m.state, m.attempts, m.last_error,
+                strftime('%Y-%m-%d %H:%M:%S', m.created_at / 1000, 'unixepoch') AS created_at,
+                strftime('%Y-%m-%d %H:%M:%S', m.sent_at / 1000, 'unixepoch') AS sent_at
+         FROM mail_outbox m ORDER BY m.id DESC LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}

@@ -1,0 +1,75 @@
+//! Reading and storing accounts' low-credit warning settings. Saving happens inside the
+//! ledger writer's transaction (see `Ledger::configure_warning`), so a warning sent on
+//! saving is committed together with the settings that caused it.
+
+use crate::domain::warning::WarningSettings;
+use sqlx::SqliteConnection;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    account_id: i64,
+    enabled: bool,
+    threshold: i64,
+    emails: String,
+}
+
+impl Row {
+    fn settings(self) -> (i64, WarningSettings) {
+        let emails = serde_json::from_str(&self.emails).unwrap_or_default();
+        (
+            self.account_id,
+            WarningSettings {
+                enabled: self.enabled,
+                threshold: self.threshold,
+                emails,
+            },
+        )
+    }
+}
+
+/// The account's settings; Warn Me off with nothing set when it never had any.
+pub async fn get(
+    conn: &mut SqliteConnection,
+    account: i64,
+) -> Result<WarningSettings, sqlx::Error> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT account_id, enabled, threshold, emails FROM iap_account_warnings
+         WHERE account_id = ?",
+    )
+    .bind(account)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| r.settings().1).unwrap_or_default())
+}
+
+/// Every account's settings, for the ledger writer to hold in memory.
+pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<(i64, WarningSettings)>, sqlx::Error> {
+    let rows: Vec<Row> =
+        sqlx::query_as("SELECT account_id, enabled, threshold, emails FROM iap_account_warnings")
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(Row::settings).collect())
+}
+
+pub async fn save(
+    conn: &mut SqliteConnection,
+    account: i64,
+    settings: &WarningSettings,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO iap_account_warnings (account_id, enabled, threshold, emails, updated_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (account_id) DO UPDATE SET enabled = excluded.enabled,
+             threshold = excluded.threshold, emails = excluded.emails,
+             updated_at = excluded.updated_at",
+    )
+    .bind(account)
+    .bind(settings.enabled)
+    .bind(settings.threshold)
+    .bind(serde_json::to_string(&settings.emails).unwrap_or_else(|_| "[]".into()))
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

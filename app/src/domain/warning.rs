@@ -1,0 +1,412 @@
+//! Low-credit warnings: the settings an administrator gives an account (Warn Me, Threshold,
+//! Warning Email), when a change of credits must send a warning, and the warning mail itself.
+//!
+//! The rule compares *available* credits (balance minus open holds), because that is what
+//! a user can still spend. A warning goes out when a change takes the account from at or
+//! above the threshold to below it. The rule needs no stored "already warned" flag: the
+//! ledger writer sees every change with the figures before and after it, and writes the
+//! mail in the same transaction as the change, so each crossing yields exactly one mail.
+
+use crate::domain::contact::is_email;
+use crate::domain::credits::Credits;
+use crate::i18n::{Msg, t, tf};
+use serde::{Deserialize, Serialize};
+
+/// Addresses longer than this are refused, as are lists of more than [`MAX_EMAILS`].
+pub const EMAIL_MAX: usize = 254;
+/// Enough for a team; more is likely a pasted list by mistake.
+pub const MAX_EMAILS: usize = 20;
+
+/// An account's warning settings. Unticking Warn Me keeps the threshold and addresses, so
+/// they are still there when it is ticked again.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarningSettings {
+    /// Warn Me: warnings are only sent while this is on.
+    pub enabled: bool,
+    /// Available credits below this send a warning; minor units, positive when enabled
+    /// (zero only means "never set" on a disabled warning).
+    pub threshold: i64,
+    /// Warning Email: who receives the warning.
+    pub emails: Vec<String>,
+}
+
+/// A refused setting: the form field it belongs to and the message to show next to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WarningError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl WarningError {
+    fn new(field: &'static str, message: impl Into<String>) -> Self {
+        WarningError {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl WarningSettings {
+    /// Parses the form: a threshold in the service's unit and a comma-separated list of
+    /// addresses. While Warn Me is off, empty fields are accepted (nothing to keep), but a
+    /// value that is there must still be valid.
+    pub fn parse(enabled: bool, threshold: &str, emails: &str) -> Result<Self, WarningError> {
+        let threshold = if !enabled && threshold.trim().is_empty() {
+            0
+        } else {
+            parse_threshold(threshold)?
+        };
+        let emails = if !enabled && emails.trim().is_empty() {
+            Vec::new()
+        } else {
+            parse_emails(emails)?
+        };
+        Ok(WarningSettings {
+            enabled,
+            threshold,
+            emails,
+        })
+    }
+
+    /// Checks settings that arrived already typed (from the API): the same rules as
+    /// [`WarningSettings::parse`], and addresses trimmed.
+    pub fn validate(mut self) -> Result<Self, WarningError> {
+        if self.threshold < 0 || (self.enabled && self.threshold == 0) {
+            return Err(WarningError::new("threshold", t(Msg::ErrAmountNotPositive)));
+        }
+        if self.threshold > crate::domain::credits::MAX.minor() {
+            return Err(WarningError::new("threshold", t(Msg::ErrAmountTooLarge)));
+        }
+        if self.enabled || !self.emails.is_empty() {
+            self.emails = parse_emails(&self.emails.join(","))?;
+        }
+        Ok(self)
+    }
+
+    /// Whether a change of available credits from `before` to `after` crosses the line.
+    pub fn crossed(&self, before: i64, after: i64) -> bool {
+        self.enabled && before >= self.threshold && after < self.threshold
+    }
+
+    /// Whether saving `self` over `old` must warn at once: Warn Me is on, the account is
+    /// below the (new) threshold, and the old settings had not already warned about it.
+    pub fn warns_on_save(&self, old: &WarningSettings, available: i64) -> bool {
+        let below_now = self.enabled && available < self.threshold;
+        let already_warned = old.enabled && available < old.threshold;
+        below_now && !already_warned
+    }
+
+    /// The addresses as the form shows them.
+    pub fn email_list(&self) -> String {
+        self.emails.join(", ")
+    }
+}
+
+/// A threshold: a positive amount of credits, as typed in the service's unit.
+pub fn parse_threshold(text: &str) -> Result<i64, WarningError> {
+    Credits::parse_positive(text)
+        .map(Credits::minor)
+        .map_err(|e| WarningError::new("threshold", e.to_string()))
+}
+
+/// One or more addresses separated by commas (or semicolons, as mail clients paste them).
+/// One bad address refuses the whole list, and the message names it. Duplicates are dropped.
+pub fn parse_emails(text: &str) -> Result<Vec<String>, WarningError> {
+    let mut emails: Vec<String> = Vec::new();
+    for part in text.split([',', ';']) {
+        let email = part.trim();
+        if email.is_empty() {
+            continue;
+        }
+        if email.chars().count() > EMAIL_MAX || !is_email(email) || email.contains(['<', '>', '"'])
+        {
+            return Err(WarningError::new(
+                "emails",
+                tf(Msg::ErrWarningEmail, &[email]),
+            ));
+        }
+        if !emails.iter().any(|e| e.eq_ignore_ascii_case(email)) {
+            emails.push(email.to_owned());
+        }
+    }
+    if emails.is_empty() {
+        return Err(WarningError::new("emails", t(Msg::ErrWarningEmailEmpty)));
+    }
+    if emails.len() > MAX_EMAILS {
+        return Err(WarningError::new(
+            "emails",
+            tf(Msg::ErrWarningEmailMany, &[&MAX_EMAILS.to_string()]),
+        ));
+    }
+    Ok(emails)
+}
+
+/// What the warning mail says about its account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WarningFacts {
+    pub account_id: i64,
+    pub account_name: String,
+    pub service_label: String,
+    pub unit_name: String,
+    pub whole_number: bool,
+    /// Minor units.
+    pub available: i64,
+    /// Minor units.
+    pub threshold: i64,
+    /// Where iapd is reached, without a trailing slash, for the pack store link.
+    pub public_url: String,
+}
+
+/// A rendered mail, ready for the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mail {
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl WarningFacts {
+    /// The pack store of this account.
+    pub fn store_url(&self) -> String {
+        format!(
+            "{}/iap-accounts/{}/buy",
+            self.public_url.trim_end_matches('/'),
+            self.account_id
+        )
+    }
+
+    fn amount(&self, minor: i64) -> String {
+        let amount = Credits::from_minor(minor).display(self.whole_number);
+        format!("{amount} {}", self.unit_name.to_lowercase())
+    }
+
+    /// The warning: plain text and HTML saying the same, with a link to the pack store.
+    pub fn mail(&self, recipients: Vec<String>) -> Mail {
+        let available = self.amount(self.available);
+        let threshold = self.amount(self.threshold);
+        let url = self.store_url();
+        let subject = tf(Msg::WarningSubject, &[&self.service_label, &available]);
+        let intro = tf(
+            Msg::WarningIntro,
+            &[
+                &self.service_label,
+                &self.account_name,
+                &available,
+                &threshold,
+            ],
+        );
+        let text = format!(
+            "{}\n\n{intro}\n\n{}\n\n{}\n{url}\n",
+            t(Msg::WarningGreeting),
+            t(Msg::WarningAvailableHelp),
+            t(Msg::WarningBuyText),
+        );
+        let html = format!(
+            "<!DOCTYPE html>\n<html><body style=\"font-family:sans-serif;color:#212529\">\n\
+             <p>{}</p>\n<p>{}</p>\n<p style=\"color:#6c757d\">{}</p>\n\
+             <p><a href=\"{}\" style=\"background:#714b67;color:#fff;padding:8px 14px;\
+             border-radius:4px;text-decoration:none\">{}</a></p>\n</body></html>\n",
+            escape(t(Msg::WarningGreeting)),
+            escape(&intro),
+            escape(t(Msg::WarningAvailableHelp)),
+            escape(&url),
+            escape(t(Msg::BuyCredit)),
+        );
+        Mail {
+            recipients,
+            subject,
+            text,
+            html,
+        }
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn on(threshold: i64) -> WarningSettings {
+        WarningSettings {
+            enabled: true,
+            threshold,
+            emails: vec!["ops@example.com".into()],
+        }
+    }
+
+    #[test]
+    fn falling_from_above_to_below_the_threshold_warns() {
+        assert!(on(50).crossed(60, 40));
+    }
+
+    #[test]
+    fn falling_from_exactly_the_threshold_warns_and_landing_on_it_does_not() {
+        assert!(on(50).crossed(50, 49));
+        assert!(!on(50).crossed(60, 50));
+    }
+
+    #[test]
+    fn staying_below_the_threshold_does_not_warn_again() {
+        assert!(!on(50).crossed(40, 30));
+        assert!(!on(50).crossed(40, 45));
+    }
+
+    #[test]
+    fn going_back_above_rearms_so_crossing_twice_warns_twice() {
+        let settings = on(50);
+        let changes = [(100, 40), (40, 140), (140, 20), (20, 10)];
+        let warnings = changes
+            .iter()
+            .filter(|(before, after)| settings.crossed(*before, *after))
+            .count();
+        assert_eq!(warnings, 2);
+    }
+
+    #[test]
+    fn no_warning_while_warn_me_is_off() {
+        let mut settings = on(50);
+        settings.enabled = false;
+        assert!(!settings.crossed(60, 40));
+    }
+
+    #[test]
+    fn enabling_while_below_warns_once_at_once() {
+        let off = WarningSettings {
+            enabled: false,
+            ..on(50)
+        };
+        assert!(on(50).warns_on_save(&off, 30));
+        assert!(on(50).warns_on_save(&WarningSettings::default(), 30));
+        // Saving again changes nothing: the warning was already sent.
+        assert!(!on(50).warns_on_save(&on(50), 30));
+        // Enabling while at or above waits for the crossing.
+        assert!(!on(50).warns_on_save(&off, 50));
+    }
+
+    #[test]
+    fn raising_the_threshold_above_the_available_credits_warns_lowering_it_does_not() {
+        assert!(on(80).warns_on_save(&on(50), 60));
+        assert!(!on(40).warns_on_save(&on(50), 30));
+        assert!(!on(20).warns_on_save(&on(50), 30));
+    }
+
+    #[test]
+    fn thresholds_are_positive_amounts_in_the_service_unit() {
+        assert_eq!(parse_threshold("3.5"), Ok(35_000));
+        assert_eq!(parse_threshold(" 20 "), Ok(200_000));
+        for bad in ["0", "-5", "abc", "", "1e3", "0.00001"] {
+            let error = parse_threshold(bad).unwrap_err();
+            assert_eq!(error.field, "threshold", "{bad}");
+            assert!(!error.message.is_empty());
+        }
+        assert_eq!(
+            parse_threshold("0").unwrap_err().message,
+            t(Msg::ErrAmountNotPositive)
+        );
+    }
+
+    #[test]
+    fn email_lists_are_split_on_commas_trimmed_and_deduplicated() {
+        assert_eq!(
+            parse_emails(" a@example.com,b@example.org ; A@example.com,"),
+            Ok(vec!["a@example.com".to_owned(), "b@example.org".to_owned()])
+        );
+    }
+
+    #[test]
+    fn one_bad_address_refuses_the_whole_list_and_is_named() {
+        let error = parse_emails("a@example.com, not-an-address, b@example.com").unwrap_err();
+        assert_eq!(error.field, "emails");
+        assert!(
+            error.message.contains("not-an-address"),
+            "{}",
+            error.message
+        );
+        assert!(parse_emails("x <x@example.com>").is_err());
+        assert!(parse_emails(" , ").is_err());
+    }
+
+    #[test]
+    fn the_form_allows_empty_fields_only_while_warn_me_is_off() {
+        assert_eq!(
+            WarningSettings::parse(false, "", ""),
+            Ok(WarningSettings::default())
+        );
+        assert_eq!(
+            WarningSettings::parse(false, "5", "a@example.com"),
+            Ok(WarningSettings {
+                enabled: false,
+                threshold: 50_000,
+                emails: vec!["a@example.com".into()]
+            })
+        );
+        assert_eq!(
+            WarningSettings::parse(true, "", "a@example.com")
+                .unwrap_err()
+                .field,
+            "threshold"
+        );
+        assert_eq!(
+            WarningSettings::parse(true, "5", "").unwrap_err().field,
+            "emails"
+        );
+        assert_eq!(
+            WarningSettings::parse(false, "x", "").unwrap_err().field,
+            "threshold"
+        );
+    }
+
+    #[test]
+    fn typed_settings_are_checked_like_the_form() {
+        assert!(on(1).validate().is_ok());
+        assert_eq!(on(0).validate().unwrap_err().field, "threshold");
+        assert_eq!(on(-1).validate().unwrap_err().field, "threshold");
+        let mut no_one = on(5);
+        no_one.emails.clear();
+        assert_eq!(no_one.validate().unwrap_err().field, "emails");
+        assert!(WarningSettings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn the_mail_names_service_account_figures_and_links_to_the_store() {
+        let facts = WarningFacts {
+            account_id: 7,
+            account_name: "SMS <Ops>".into(),
+            service_label: "SMS".into(),
+            unit_name: "Credits".into(),
+            whole_number: false,
+            available: 35_000,
+            threshold: 200_000,
+            public_url: "https://iap.example/".into(),
+        };
+        let mail = facts.mail(vec!["ops@example.com".into()]);
+        assert_eq!(mail.subject, "Low credits: SMS has 3.5 credits left");
+        for part in [&mail.text, &mail.html] {
+            assert!(part.contains("3.5 credits"), "{part}");
+            assert!(part.contains("20 credits"), "{part}");
+            assert!(
+                part.contains("https://iap.example/iap-accounts/7/buy"),
+                "{part}"
+            );
+        }
+        assert!(mail.text.contains("SMS <Ops>"));
+        assert!(mail.html.contains("SMS &lt;Ops&gt;"));
+        assert!(!mail.html.contains("<Ops>"));
+    }
+}
