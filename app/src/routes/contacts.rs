@@ -95,7 +95,7 @@ pub fn ContactsPage() -> impl IntoView {
                                                 let href = format!("/contacts/{}", c.id);
                                                 let id = c.id;
                                                 let label = format!("{} {}", t(Msg::SelectRow), c.name);
-                                                let country = c.country_code.as_deref().and_then(country::name).unwrap_or_default();
+                                                let country = c.country_code.as_deref().and_then(country::name);
                                                 view! {
                                                     <tr class="o-data-row" class:o-selected=move || selected.with(|s| s.contains(&id))>
                                                         <td class="o-list-select">

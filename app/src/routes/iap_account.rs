@@ -135,10 +135,10 @@ fn History(account: IapAccount, lines: Vec<LedgerLine>) -> impl IntoView {
     if lines.is_empty() {
         return view! { <p class="o-list-empty">{t(Msg::HistoryEmpty)}</p> }.into_any();
     }
+    // `None`, not "", for no change: an empty text node is not in the server's HTML, so
+    // hydrating one would fail.
     let amount = move |minor: i64| {
-        if minor == 0 {
-            String::new()
-        } else {
+        (minor != 0).then(|| {
             let shown =
                 crate::domain::credits::Credits::from_minor(minor).display(account.whole_number);
             if minor > 0 {
@@ -146,7 +146,7 @@ fn History(account: IapAccount, lines: Vec<LedgerLine>) -> impl IntoView {
             } else {
                 shown
             }
-        }
+        })
     };
     view! {
         <table class="o-list-table o-history">

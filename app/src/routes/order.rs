@@ -19,11 +19,12 @@ pub fn state_label(state: &str) -> &'static str {
     })
 }
 
-/// "Visa •••• 4242", or nothing before payment.
-pub fn card_text(order: &Order) -> String {
+/// "Visa •••• 4242", or nothing before payment (`None`: an empty text node would not
+/// survive hydration).
+pub fn card_text(order: &Order) -> Option<String> {
     match (&order.card_brand, &order.card_last4) {
-        (Some(brand), Some(last4)) => format!("{brand} •••• {last4}"),
-        _ => String::new(),
+        (Some(brand), Some(last4)) => Some(format!("{brand} •••• {last4}")),
+        _ => None,
     }
 }
 
