@@ -7,6 +7,8 @@ pub mod contacts;
 pub mod demo;
 pub mod messages;
 pub mod orders;
+pub mod service_api;
+pub mod services;
 pub mod sessions;
 pub mod settings;
 pub mod users;

@@ -3,7 +3,9 @@
 pub mod contact;
 pub mod country;
 pub mod credits;
+pub mod hosting;
 pub mod ledger;
 pub mod packs;
 pub mod payment;
+pub mod service;
 pub mod throttle;
