@@ -38,6 +38,10 @@ pub struct Config {
     /// Log filter, in `tracing` syntax.
     #[arg(long, env = "RUST_LOG", default_value = "info,sqlx=warn")]
     pub log: String,
+
+    /// An operator command to run instead of serving (see the README).
+    #[command(subcommand)]
+    pub command: Option<crate::cli::Command>,
 }
 
 impl Config {
@@ -57,6 +61,19 @@ mod tests {
         assert_eq!(config.site_addr.to_string(), "127.0.0.1:3000");
         assert!(!config.demo);
         assert!(!config.secure_cookies());
+        assert!(config.command.is_none());
+    }
+
+    #[test]
+    fn operator_commands_parse_with_negative_amounts() {
+        let config = Config::try_parse_from([
+            "server", "adjust", "--token", "t", "--amount", "-2.5", "--reason", "refund",
+        ])
+        .expect("parse");
+        assert!(matches!(
+            config.command,
+            Some(crate::cli::Command::Adjust { ref amount, .. }) if amount == "-2.5"
+        ));
     }
 
     #[test]

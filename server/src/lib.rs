@@ -1,6 +1,7 @@
 //! The iapd server: configuration, the HTTP router around the Leptos app, and startup.
 //!
 //! # Layout
+//! - [`cli`]: operator subcommands (service keys, accounts, adjustments).
 //! - [`config`]: every setting, from flags and environment variables (`server --help`).
 //! - [`http`]: the router and its middleware (sessions, access rules, cross-site checks).
 //! - [`startup`]: [`startup::Application`] binds a listener and serves until told to stop;
@@ -9,6 +10,7 @@
 
 #![recursion_limit = "512"]
 
+pub mod cli;
 pub mod config;
 pub mod http;
 pub mod startup;
