@@ -10,6 +10,7 @@
 //!
 //! # Layout
 //! - [`rpc`]: the JSON-RPC envelope, parameters and Odoo's error names;
+//! - [`cache`]: keys, tokens and holds the hot path would otherwise read every time;
 //! - this file: the routes and what each call does;
 //! - [`credit`]: the buy-credits link.
 //!
@@ -17,6 +18,7 @@
 //! `/iap/1/update-warning-email-alerts`) belong with the low-credit warnings and are added
 //! beside these routes when they land.
 
+pub mod cache;
 pub mod credit;
 pub mod rpc;
 
@@ -24,6 +26,7 @@ use app::auth::service_key::key_hash;
 use app::db::service_api::{self, ApiAccount};
 use app::db::services::{self, KeyedService};
 use app::domain::credits::Credits;
+use app::domain::hosting::HostingType;
 use app::domain::ledger::LedgerError;
 use app::i18n::{Msg, t};
 use app::ledger::{HoldRequest, Ledger};
@@ -47,6 +50,7 @@ pub struct ApiState {
     ledger: Ledger,
     /// `<public url>/iap/1/credit`, where InsufficientCreditError sends the user.
     credit_url: Arc<str>,
+    cache: Arc<cache::Cache>,
 }
 
 /// The JSON-RPC routes, with their own state and layers; merged into the main router.
@@ -55,6 +59,7 @@ pub fn router(pool: SqlitePool, ledger: Ledger, public_url: &str) -> Router {
         pool,
         ledger,
         credit_url: format!("{}/iap/1/credit", public_url.trim_end_matches('/')).into(),
+        cache: Arc::default(),
     };
     Router::new()
         .route(
@@ -98,26 +103,41 @@ impl ApiState {
     /// The service whose key the call carries, if it is offered to this database.
     async fn service(&self, params: &Params) -> Result<KeyedService, RpcError> {
         let key = params.secret("key", Msg::RpcBadKey)?;
-        let mut conn = self.pool.acquire().await?;
-        let service = services::by_key_hash(&mut conn, &key_hash(key))
-            .await?
-            .ok_or_else(|| RpcError::access(Msg::RpcBadKey))?;
-        self.check_offered(&mut conn, service.first_party).await?;
+        let hash = key_hash(key);
+        let service = match self.cache.key(&hash) {
+            Some(service) => service,
+            None => {
+                let mut conn = self.pool.acquire().await?;
+                let service = services::by_key_hash(&mut conn, &hash)
+                    .await?
+                    .ok_or_else(|| RpcError::access(Msg::RpcBadKey))?;
+                self.cache.put_key(&hash, &service);
+                service
+            }
+        };
+        self.check_offered(service.first_party).await?;
         Ok(service)
     }
 
-    async fn check_offered(
-        &self,
-        conn: &mut sqlx::SqliteConnection,
-        first_party: bool,
-    ) -> Result<(), RpcError> {
-        if services::hosting_type(conn).await?.offers(first_party) {
+    async fn hosting(&self) -> Result<HostingType, RpcError> {
+        if let Some(hosting) = self.cache.hosting() {
+            return Ok(hosting);
+        }
+        let mut conn = self.pool.acquire().await?;
+        let hosting = services::hosting_type(&mut conn).await?;
+        self.cache.put_hosting(hosting);
+        Ok(hosting)
+    }
+
+    async fn check_offered(&self, first_party: bool) -> Result<(), RpcError> {
+        if self.hosting().await?.offers(first_party) {
             Ok(())
         } else {
             Err(RpcError::access(Msg::RpcServiceNotOffered))
         }
     }
 
+    /// The account with its figures, from the database (balances must be current).
     async fn account(&self, token: &str) -> Result<Option<ApiAccount>, RpcError> {
         let mut conn = self.pool.acquire().await?;
         Ok(service_api::account_by_token(&mut conn, token, app::ledger::now_ms()).await?)
@@ -125,8 +145,14 @@ impl ApiState {
 
     /// Refuses a transaction token unknown here or placed by another service.
     async fn check_hold(&self, token: &str, service: &KeyedService) -> Result<(), RpcError> {
-        let mut conn = self.pool.acquire().await?;
-        match service_api::service_of_hold(&mut conn, token).await? {
+        let owner = match self.cache.hold(token) {
+            Some(owner) => Some(owner),
+            None => {
+                let mut conn = self.pool.acquire().await?;
+                service_api::service_of_hold(&mut conn, token).await?
+            }
+        };
+        match owner {
             None => Err(RpcError::access(Msg::RpcUnknownTransaction)),
             Some(owner) if owner != service.technical_name => {
                 Err(RpcError::access(Msg::RpcWrongService))
@@ -165,24 +191,35 @@ async fn authorize(state: ApiState, params: Params) -> Result<Value, RpcError> {
     params.opt_str("dbuuid")?;
     let ttl_hours = params.opt_int("ttl")?;
     let name = service.technical_name.as_str();
-    let Some(account) = state.account(token).await? else {
-        let mut conn = state.pool.acquire().await?;
-        // Odoo's client offers the trial when told so; the account appears on first use.
-        return Err(if service_api::trial_available(&mut conn, name).await? {
-            RpcError::InsufficientCredit {
-                credit,
-                service: name.to_owned(),
-                trial: true,
+    let account = match state.cache.account(token) {
+        Some(account) => account,
+        None => {
+            let Some(account) = state.account(token).await? else {
+                let mut conn = state.pool.acquire().await?;
+                // Odoo's client offers the trial when told so; the account appears on first use.
+                return Err(if service_api::trial_available(&mut conn, name).await? {
+                    RpcError::InsufficientCredit {
+                        credit,
+                        service: name.to_owned(),
+                        trial: true,
+                    }
+                } else {
+                    RpcError::access(Msg::RpcUnknownAccount)
+                });
+            };
+            if account.disabled {
+                return Err(RpcError::Access(t(Msg::ErrAccountDisabled).to_owned()));
             }
-        } else {
-            RpcError::access(Msg::RpcUnknownAccount)
-        });
+            let found = cache::AccountRef {
+                id: account.id,
+                service: account.service,
+            };
+            state.cache.put_account(token, found.clone());
+            found
+        }
     };
     if account.service != name {
         return Err(RpcError::access(Msg::RpcWrongService));
-    }
-    if account.disabled {
-        return Err(RpcError::Access(t(Msg::ErrAccountDisabled).to_owned()));
     }
     let hold = HoldRequest {
         account: account.id,
@@ -192,7 +229,10 @@ async fn authorize(state: ApiState, params: Params) -> Result<Value, RpcError> {
         idempotency_key: None,
     };
     match state.ledger.hold(hold).await {
-        Ok(transaction) => Ok(Value::String(transaction)),
+        Ok(transaction) => {
+            state.cache.put_hold(&transaction, name);
+            Ok(Value::String(transaction))
+        }
         Err(error) => Err(ledger_error(error, name)),
     }
 }
@@ -205,7 +245,10 @@ async fn capture(state: ApiState, params: Params) -> Result<Value, RpcError> {
     let amount = params.opt_credits("credit_to_capture")?;
     state.check_hold(token, &service).await?;
     match state.ledger.capture(token, amount).await {
-        Ok(taken) => Ok(json!(taken.to_json_number())),
+        Ok(taken) => {
+            state.cache.forget_hold(token);
+            Ok(json!(taken.to_json_number()))
+        }
         Err(error) => Err(ledger_error(error, &service.technical_name)),
     }
 }
@@ -216,7 +259,10 @@ async fn cancel(state: ApiState, params: Params) -> Result<Value, RpcError> {
     let token = params.secret("token", Msg::RpcUnknownTransaction)?;
     state.check_hold(token, &service).await?;
     match state.ledger.cancel(token).await {
-        Ok(()) => Ok(Value::Bool(true)),
+        Ok(()) => {
+            state.cache.forget_hold(token);
+            Ok(Value::Bool(true))
+        }
         Err(error) => Err(ledger_error(error, &service.technical_name)),
     }
 }
@@ -232,8 +278,7 @@ async fn balance(state: ApiState, params: Params) -> Result<Value, RpcError> {
         .await?
         .filter(|a| a.service == service && !a.disabled)
         .ok_or_else(|| RpcError::access(Msg::RpcUnknownAccount))?;
-    let mut conn = state.pool.acquire().await?;
-    state.check_offered(&mut conn, account.first_party).await?;
+    state.check_offered(account.first_party).await?;
     Ok(json!(available(&account).to_json_number()))
 }
 
@@ -258,8 +303,8 @@ struct AccountInformation {
 async fn accounts_information(state: ApiState, params: Params) -> Result<Value, RpcError> {
     params.opt_str("dbuuid")?;
     let wanted = parse_account_list(params.value("iap_accounts"))?;
+    let hosting = state.hosting().await?;
     let mut conn = state.pool.acquire().await?;
-    let hosting = services::hosting_type(&mut conn).await?;
     let now = app::ledger::now_ms();
     let mut out = Map::new();
     for (token, service) in wanted {
