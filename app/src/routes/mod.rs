@@ -14,6 +14,7 @@ pub mod settings;
 pub mod store;
 pub mod technical_database;
 pub mod technical_iap_accounts;
+pub mod technical_iap_services;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
