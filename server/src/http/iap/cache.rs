@@ -110,10 +110,10 @@ mod tests {
         };
         cache.put_key("h", &sms);
         assert_eq!(cache.key("h"), Some(sms));
-        if let Ok(mut m) = cache.keys.lock() {
-            if let Some(entry) = m.get_mut("h") {
-                entry.0 -= TTL;
-            }
+        if let Ok(mut m) = cache.keys.lock()
+            && let Some(entry) = m.get_mut("h")
+        {
+            entry.0 -= TTL;
         }
         assert_eq!(cache.key("h"), None);
         cache.put_hold("1.abc", "sms");
