@@ -22,28 +22,20 @@ pub fn TechnicalIapServicesPage() -> impl IntoView {
     let register = ServerAction::<RegisterService>::new();
     let rotate = ServerAction::<RotateServiceKey>::new();
     let hosting = ServerAction::<SetHostingType>::new();
-    // The key just made, with its service's name: shown until the next action.
+    // The key just made, with its service's label: shown until the next one. The label is
+    // noted when the action is dispatched (an action forgets its input once it answers).
     let shown = RwSignal::new(None::<(String, String)>);
+    let naming = RwSignal::new(String::new());
     let changed = RwSignal::new(0u32);
     Effect::new(move |_| {
         if let Some(Ok(key)) = register.value().get() {
-            let name = register
-                .input()
-                .get_untracked()
-                .map(|i| i.service.label)
-                .unwrap_or_default();
-            shown.set(Some((name, key)));
+            shown.set(Some((naming.get_untracked(), key)));
             changed.update(|n| *n += 1);
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(key)) = rotate.value().get() {
-            let name = rotate
-                .input()
-                .get_untracked()
-                .map(|i| i.service)
-                .unwrap_or_default();
-            shown.set(Some((name, key)));
+            shown.set(Some((naming.get_untracked(), key)));
             changed.update(|n| *n += 1);
         }
     });
@@ -73,13 +65,13 @@ pub fn TechnicalIapServicesPage() -> impl IntoView {
                         Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
                         Ok(data) => view! {
                             <HostingChoice current=data.hosting_type hosting />
-                            <ServicesTable services=data.services rotate />
+                            <ServicesTable services=data.services rotate naming />
                         }
                             .into_any(),
                     }
                 })}
             </Transition>
-            <RegisterForm register />
+            <RegisterForm register naming />
         </div>
     }
 }
@@ -126,6 +118,7 @@ fn HostingChoice(current: HostingType, hosting: ServerAction<SetHostingType>) ->
 fn ServicesTable(
     services: Vec<ServiceSummary>,
     rotate: ServerAction<RotateServiceKey>,
+    naming: RwSignal<String>,
 ) -> impl IntoView {
     view! {
         <table class="o-list-table">
@@ -144,6 +137,7 @@ fn ServicesTable(
             <tbody>
                 {services.into_iter().map(|s| {
                     let name = s.technical_name.clone();
+                    let label = s.label.clone();
                     let (provider, badge) = if s.first_party {
                         (t(Msg::FirstParty), "o-badge o-badge-muted")
                     } else {
@@ -165,7 +159,7 @@ fn ServicesTable(
                                     class="btn btn-secondary btn-sm"
                                     aria-label=format!("{button} {}", s.label)
                                     disabled=move || rotate.pending().get()
-                                    on:click=move |_| { rotate.dispatch(RotateServiceKey { service: name.clone() }); }
+                                    on:click=move |_| { naming.set(label.clone()); rotate.dispatch(RotateServiceKey { service: name.clone() }); }
                                 >
                                     {button}
                                 </button>
@@ -179,7 +173,10 @@ fn ServicesTable(
 }
 
 #[component]
-fn RegisterForm(register: ServerAction<RegisterService>) -> impl IntoView {
+fn RegisterForm(
+    register: ServerAction<RegisterService>,
+    naming: RwSignal<String>,
+) -> impl IntoView {
     let technical_name = RwSignal::new(String::new());
     let label = RwSignal::new(String::new());
     let unit_name = RwSignal::new(String::from("Credits"));
@@ -207,6 +204,19 @@ fn RegisterForm(register: ServerAction<RegisterService>) -> impl IntoView {
             .map(|e| view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> })
     };
     let rows = packs.clone();
+    // A registered service leaves an empty form for the next one.
+    let cleared = packs.clone();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = register.value().get() {
+            technical_name.set(String::new());
+            label.set(String::new());
+            for (name, credits, price) in &cleared {
+                name.set(String::new());
+                credits.set(String::new());
+                price.set(String::new());
+            }
+        }
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let service = ServiceInput {
@@ -223,6 +233,7 @@ fn RegisterForm(register: ServerAction<RegisterService>) -> impl IntoView {
                 })
                 .collect(),
         };
+        naming.set(service.label.trim().to_owned());
         register.dispatch(RegisterService { service });
     };
 
