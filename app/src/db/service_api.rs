@@ -21,14 +21,16 @@ const SELECT: &str = "SELECT a.id, a.service, s.first_party, a.token LIKE '%+dis
     FROM iap_accounts a JOIN services s ON s.technical_name = a.service";
 
 /// The account whose token is `token`; a disabled account answers to its token without the
-/// `+disabled` suffix too, so a service hears "disabled" rather than "unknown".
+/// `+disabled` suffix too, so a service hears "disabled" rather than "unknown" (an account
+/// whose token is exactly `token` comes first).
 pub async fn account_by_token(
     conn: &mut SqliteConnection,
     token: &str,
     now: i64,
 ) -> Result<Option<ApiAccount>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE a.token = ?1 OR a.token = ?1 || '+disabled' LIMIT 1"
+        "{SELECT} WHERE a.token = ?1 OR a.token = ?1 || '+disabled'
+         ORDER BY a.token = ?1 DESC LIMIT 1"
     )))
     .bind(token)
     .bind(now)
@@ -94,4 +96,56 @@ pub async fn trial_available(
     .fetch_optional(conn)
     .await?;
     Ok(open.unwrap_or(false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::test_support::fresh_db;
+    use crate::ledger::store::insert_account;
+
+    #[tokio::test]
+    async fn a_token_finds_its_own_account_before_a_disabled_namesake() {
+        let pool = fresh_db().await;
+        let mut conn = pool.acquire().await.expect("conn");
+        let token = "t".repeat(22);
+        let disabled = insert_account(&mut conn, "sms", "Old", &format!("{token}+disabled"), 0)
+            .await
+            .expect("disabled");
+        let live = insert_account(&mut conn, "sms", "New", &token, 0)
+            .await
+            .expect("live");
+        let found = account_by_token(&mut conn, &token, 0).await.expect("find");
+        assert_eq!(found.map(|a| (a.id, a.disabled)), Some((live, false)));
+        let other = "u".repeat(22);
+        insert_account(&mut conn, "sms", "Other", &format!("{other}+disabled"), 0)
+            .await
+            .expect("other");
+        let found = account_by_token(&mut conn, &other, 0).await.expect("find");
+        assert_eq!(found.map(|a| a.disabled), Some(true));
+        assert_ne!(live, disabled);
+    }
+
+    #[tokio::test]
+    async fn a_hashed_token_finds_its_account_within_the_service_only() {
+        let pool = fresh_db().await;
+        let mut conn = pool.acquire().await.expect("conn");
+        let token = "h".repeat(22);
+        let id = insert_account(&mut conn, "sms", "SMS", &token, 0)
+            .await
+            .expect("account");
+        let hash = crate::auth::service_key::odoo_token_hash(&token);
+        assert_eq!(
+            account_by_token_hash(&mut conn, "sms", &hash.to_uppercase())
+                .await
+                .expect("find"),
+            Some(id)
+        );
+        assert_eq!(
+            account_by_token_hash(&mut conn, "snailmail", &hash)
+                .await
+                .expect("find"),
+            None
+        );
+    }
 }
