@@ -3,6 +3,7 @@
 //! (WAL, synchronous=FULL). First one hot account, then 1,000 accounts. Each call counts as
 //! one operation, so an authorize + capture pair is two, as in the ledger benchmark.
 //! Prints figures; asserts nothing. The load generator shares the machine with the server.
+//! `BENCH_SECONDS` and `BENCH_CLIENTS` override the defaults (5 s, 64 clients).
 
 use app::domain::credits::Credits;
 use app::domain::ledger::EntryKind;
@@ -14,7 +15,13 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const CLIENTS: usize = 64;
+fn clients() -> usize {
+    std::env::var("BENCH_CLIENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(64)
+}
 
 fn run_time() -> Duration {
     let secs = std::env::var("BENCH_SECONDS")
@@ -47,12 +54,13 @@ async fn main() {
     }));
 
     println!(
-        "iapd HTTP JSON-RPC benchmark: {CLIENTS} keep-alive clients, authorize + capture, {}s per scenario, synchronous=FULL",
+        "iapd HTTP JSON-RPC benchmark: {} keep-alive clients, authorize + capture, {}s per scenario, synchronous=FULL",
+        clients(),
         run_time().as_secs()
     );
     println!(
-        "{:<34} {:>10} {:>9} {:>9}",
-        "scenario", "ops/s", "p50 ms", "p99 ms"
+        "{:<34} {:>10} {:>9} {:>9} {:>10}",
+        "scenario", "ops/s", "p50 ms", "p99 ms", "pairs/s"
     );
     let hot = run(port, &key, &tokens[..1]).await;
     report("HTTP, 1 hot account", &hot);
@@ -122,10 +130,11 @@ struct Figures {
 
 fn report(name: &str, f: &Figures) {
     println!(
-        "{name:<34} {:>10.0} {:>9.2} {:>9.2}{}",
+        "{name:<34} {:>10.0} {:>9.2} {:>9.2} {:>10.0}{}",
         f.ops_per_sec,
         f.p50.as_secs_f64() * 1e3,
         f.p99.as_secs_f64() * 1e3,
+        f.ops_per_sec / 2.0,
         if f.errors > 0 {
             format!("  ({} errors)", f.errors)
         } else {
@@ -136,8 +145,9 @@ fn report(name: &str, f: &Figures) {
 
 async fn run(port: u16, key: &str, tokens: &[String]) -> Figures {
     let run = run_time();
+    let count = clients();
     let start = Instant::now();
-    let clients: Vec<_> = (0..CLIENTS)
+    let clients: Vec<_> = (0..count)
         .map(|c| {
             let key = key.to_owned();
             let tokens = tokens.to_vec();
@@ -148,7 +158,7 @@ async fn run(port: u16, key: &str, tokens: &[String]) -> Figures {
                 let mut i = c;
                 while start.elapsed() < run {
                     let account = &tokens[i % tokens.len()];
-                    i += CLIENTS;
+                    i += count;
                     let t0 = Instant::now();
                     let reply = conn
                         .call(
