@@ -75,6 +75,10 @@ pub fn App() -> impl IntoView {
                         view=routes::technical_iap_accounts::TechnicalIapAccountPage
                     />
                     <Route
+                        path=path!("settings/technical/iap-services")
+                        view=routes::technical_iap_services::TechnicalIapServicesPage
+                    />
+                    <Route
                         path=path!("settings/technical/database")
                         view=routes::technical_database::DatabasePage
                     />

@@ -313,3 +313,43 @@ pub struct SmsOutboxLine {
     pub account_name: String,
     pub whole_number: bool,
 }
+
+/// A service of the catalogue as Settings → Technical → IAP Services lists it. Never carries
+/// its key: only a hash is stored, and the key is shown once when made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ServiceSummary {
+    pub technical_name: String,
+    pub label: String,
+    pub unit_name: String,
+    pub trial_credits: i64,
+    pub first_party: bool,
+    /// Whether a provider key exists (its hash is stored).
+    pub has_key: bool,
+    pub packs: i64,
+}
+
+/// The IAP Services page: the catalogue and the database's hosting type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServicesOverview {
+    pub services: Vec<ServiceSummary>,
+    pub hosting_type: crate::domain::hosting::HostingType,
+}
+
+/// A pack row of the service registration form, as typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackInput {
+    pub name: String,
+    pub credits: String,
+    pub price: String,
+}
+
+/// The service registration form, as typed; checked by `domain::service::NewService::parse`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceInput {
+    pub technical_name: String,
+    pub label: String,
+    pub unit_name: String,
+    pub trial_credits: String,
+    pub packs: Vec<PackInput>,
+}

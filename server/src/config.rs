@@ -112,6 +112,10 @@ pub struct Config {
         help_heading = "Mail"
     )]
     pub smtp_timeout_seconds: u64,
+
+    /// An operator command to run instead of serving (see the README).
+    #[command(subcommand)]
+    pub command: Option<crate::cli::Command>,
 }
 
 /// How the SMTP connection is secured.
@@ -217,6 +221,7 @@ mod tests {
         let mail = config.mail();
         assert!(mail.smtp.is_none());
         assert_eq!(mail.max_attempts, 8);
+        assert!(config.command.is_none());
     }
 
     #[test]
@@ -266,6 +271,18 @@ mod tests {
         .expect("flags parse");
         assert!(!format!("{config:?}").contains("s3cr3t-token"));
         assert_eq!(config.sms_provider().map(|p| p.code()).ok(), Some("http"));
+    }
+
+    #[test]
+    fn operator_commands_parse_with_negative_amounts() {
+        let config = Config::try_parse_from([
+            "server", "adjust", "--token", "t", "--amount", "-2.5", "--reason", "refund",
+        ])
+        .expect("parse");
+        assert!(matches!(
+            config.command,
+            Some(crate::cli::Command::Adjust { ref amount, .. }) if amount == "-2.5"
+        ));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The iapd server: configuration, the HTTP router around the Leptos app, and startup.
 //!
 //! # Layout
+//! - [`cli`]: operator subcommands (service keys, accounts, adjustments).
 //! - [`config`]: every setting, from flags and environment variables (`server --help`).
 //! - [`http`]: the router and its middleware (sessions, access rules, cross-site checks).
 //! - [`mail`]: SMTP delivery of the mail outbox (low-credit warnings).
@@ -10,6 +11,7 @@
 
 #![recursion_limit = "512"]
 
+pub mod cli;
 pub mod config;
 pub mod http;
 pub mod mail;

@@ -11,6 +11,16 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
+    if let Some(command) = &config.command {
+        server::telemetry::init_stderr(&config.log);
+        return match server::cli::run(command, &config.database_url, &mut std::io::stdout()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                tracing::error!(%error, "command failed");
+                ExitCode::FAILURE
+            }
+        };
+    }
     server::telemetry::init(&config.log);
     let app = match Application::build(&config).await {
         Ok(app) => app,

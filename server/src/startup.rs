@@ -90,7 +90,7 @@ impl Application {
         };
         Ok(Application {
             listener,
-            router: router(state),
+            router: router(state, &config.public_url),
         })
     }
 

@@ -2,6 +2,7 @@
 //! that every request carries once its session is resolved.
 
 pub mod password;
+pub mod service_key;
 pub mod session;
 
 pub use session::Identity;

@@ -82,6 +82,9 @@ pub fn TopBar(info: SessionInfo) -> impl IntoView {
                                     <a class="o-dropdown-item" href="/settings/technical/iap-accounts">
                                         {t(Msg::IapAccounts)}
                                     </a>
+                                    <a class="o-dropdown-item" href="/settings/technical/iap-services">
+                                        {t(Msg::IapServices)}
+                                    </a>
                                     <a class="o-dropdown-item" href="/settings/technical/database">
                                         {t(Msg::DatabaseInformation)}
                                     </a>

@@ -15,11 +15,13 @@ const SELECT: &str = "SELECT a.id, a.service, s.label AS service_label, s.unit_n
         a.token LIKE '%+disabled' AS disabled, a.token
     FROM iap_accounts a JOIN services s ON s.technical_name = a.service";
 
-/// Accounts usable by any of `companies`: shared ones and those restricted to one of them.
+/// Accounts usable by any of `companies`: shared ones and those restricted to one of them,
+/// of the services offered (an Online database offers no third-party service).
 const USABLE: &str =
     "(NOT EXISTS (SELECT 1 FROM iap_account_companies ac WHERE ac.account_id = a.id)
      OR EXISTS (SELECT 1 FROM iap_account_companies ac WHERE ac.account_id = a.id
-                AND ac.company_id IN (SELECT value FROM json_each(?2))))";
+                AND ac.company_id IN (SELECT value FROM json_each(?2))))
+     AND (s.first_party = 1 OR COALESCE((SELECT value FROM settings WHERE key = 'hosting_type'), '') <> 'Online')";
 
 pub async fn usable(
     conn: &mut SqliteConnection,

@@ -8,6 +8,8 @@ pub mod demo;
 pub mod messages;
 pub mod orders;
 pub mod outbox;
+pub mod service_api;
+pub mod services;
 pub mod sessions;
 pub mod settings;
 pub mod sms;

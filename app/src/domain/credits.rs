@@ -30,6 +30,8 @@ pub enum CreditsError {
     NotPositive,
     #[error("{}", t(Msg::ErrAmountTooLarge))]
     TooLarge,
+    #[error("{}", t(Msg::ErrAmountNegative))]
+    Negative,
 }
 
 impl Credits {
@@ -107,6 +109,28 @@ impl Credits {
             m if m > MAX.0 => Err(CreditsError::TooLarge),
             _ => Ok(self),
         }
+    }
+
+    /// Converts a credit amount that arrived as a JSON number (Odoo's IAP protocol sends
+    /// floats) exactly: the float's shortest decimal form must have at most 4 decimals, so
+    /// `0.1` is 1,000 minor units and never 999. NaN, infinities and negatives are refused
+    /// rather than rounded or clamped.
+    pub fn from_json_number(value: f64) -> Result<Self, CreditsError> {
+        if !value.is_finite() {
+            return Err(CreditsError::NotANumber);
+        }
+        if value < 0.0 {
+            return Err(CreditsError::Negative);
+        }
+        // `Display` for f64 prints the shortest decimal that reads back as the same float,
+        // and never uses an exponent.
+        Self::parse_signed(&value.to_string())
+    }
+
+    /// The amount as a JSON number: the nearest float to the exact decimal, whose shortest
+    /// form is that decimal (exact for every amount below 2^53 minor units).
+    pub fn to_json_number(self) -> f64 {
+        self.0 as f64 / SCALE as f64
     }
 
     pub fn checked_add(self, other: Credits) -> Option<Credits> {
@@ -229,5 +253,64 @@ mod tests {
         assert_eq!(Credits(5).checked_sub(Credits(7)), Some(Credits(-2)));
         assert_eq!(Credits::whole(100), Some(Credits(1_000_000)));
         assert_eq!(Credits::whole(i64::MAX), None);
+    }
+
+    #[test]
+    fn json_numbers_convert_exactly_to_minor_units() {
+        assert_eq!(Credits::from_json_number(0.1), Ok(Credits(1_000)));
+        assert_eq!(Credits::from_json_number(0.0536), Ok(Credits(536)));
+        assert_eq!(Credits::from_json_number(0.0001), Ok(Credits(1)));
+        assert_eq!(Credits::from_json_number(12.0), Ok(Credits(120_000)));
+        assert_eq!(Credits::from_json_number(0.3), Ok(Credits(3_000)));
+        assert_eq!(Credits::from_json_number(0.0), Ok(Credits(0)));
+        assert_eq!(Credits::from_json_number(-0.0), Ok(Credits(0)));
+        assert_eq!(Credits::from_json_number(1e12), Ok(MAX));
+    }
+
+    #[test]
+    fn json_numbers_with_more_than_four_decimals_or_no_value_are_refused() {
+        assert_eq!(
+            Credits::from_json_number(0.00001),
+            Err(CreditsError::TooManyDecimals)
+        );
+        assert_eq!(
+            Credits::from_json_number(0.1 + 0.2),
+            Err(CreditsError::TooManyDecimals)
+        );
+        assert_eq!(
+            Credits::from_json_number(5e-324),
+            Err(CreditsError::TooManyDecimals)
+        );
+        assert_eq!(
+            Credits::from_json_number(f64::NAN),
+            Err(CreditsError::NotANumber)
+        );
+        assert_eq!(
+            Credits::from_json_number(f64::INFINITY),
+            Err(CreditsError::NotANumber)
+        );
+        assert_eq!(
+            Credits::from_json_number(f64::NEG_INFINITY),
+            Err(CreditsError::NotANumber)
+        );
+        assert_eq!(Credits::from_json_number(-1.0), Err(CreditsError::Negative));
+        assert_eq!(Credits::from_json_number(1e13), Err(CreditsError::TooLarge));
+        assert_eq!(
+            Credits::from_json_number(1e300),
+            Err(CreditsError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn minor_units_round_trip_through_json_numbers() {
+        for minor in [0, 1, 536, 9_999, 10_000, 123_456_789, MAX.0] {
+            let float = Credits(minor).to_json_number();
+            assert_eq!(
+                Credits::from_json_number(float),
+                Ok(Credits(minor)),
+                "{float}"
+            );
+        }
+        assert_eq!(Credits(1_000).to_json_number().to_string(), "0.1");
     }
 }

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod contacts;
 pub mod iap;
+pub mod services;
 pub mod settings;
 pub mod sms;
 pub mod store;

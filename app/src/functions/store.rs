@@ -36,6 +36,10 @@ pub async fn get_store(account_id: i64, credit: Option<String>) -> Result<Store,
     let who = super::ssr::identity()?;
     let mut conn = super::ssr::state()?.pool.acquire().await?;
     let account = super::ssr::visible_account(&mut conn, &who, account_id).await?;
+    // An Online database sells no third-party service, whoever asks.
+    if !crate::db::services::is_offered(&mut conn, &account.service).await? {
+        return Err(AppError::NotFound);
+    }
     let packs = crate::db::orders::packs_of(&mut conn, &account.service).await?;
     let wanted = credit.and_then(|c| Credits::parse_positive(&c).ok());
     let suggested = wanted.and_then(|w| pack_for(&packs, w.minor()).map(|p| p.id));

@@ -15,6 +15,7 @@ pub mod store;
 pub mod technical_database;
 pub mod technical_emails;
 pub mod technical_iap_accounts;
+pub mod technical_iap_services;
 pub mod technical_sms;
 
 use leptos::prelude::*;

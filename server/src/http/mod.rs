@@ -1,9 +1,11 @@
 //! The HTTP router: Leptos pages and server functions, static files, and the middleware
 //! every request passes through, outermost first:
 //! tracing → body limit → [`cross_site`] → [`session`] → [`access`] → handler.
+//! The IAP JSON-RPC API ([`iap`]) is merged beside them with layers of its own.
 
 pub mod access;
 pub mod cross_site;
+pub mod iap;
 pub mod session;
 
 use app::auth::Identity;
@@ -25,12 +27,15 @@ use tower_http::trace::TraceLayer;
 /// Requests larger than this are refused before any handler reads them.
 const BODY_LIMIT: usize = 1024 * 1024;
 
-pub fn router(state: AppState) -> Router {
+/// `public_url` is where users reach iapd; the IAP API links to it.
+pub fn router(state: AppState, public_url: &str) -> Router {
+    let api = iap::router(state.pool.clone(), state.ledger.clone(), public_url);
     let routes = generate_route_list(App);
     let page_routes = routes.clone();
     Router::new()
         // POST only: no server function, and so nothing that changes state, answers a GET.
         .route("/api/{*fn_name}", post(server_fn_handler))
+        .route("/iap/1/credit", get(iap::credit::credit))
         .leptos_routes_with_handler(
             routes,
             get(move |state: State<AppState>, req: Request<Body>| {
@@ -46,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+        .merge(api)
 }
 
 /// What server functions and pages find in their context: the state, the identity the

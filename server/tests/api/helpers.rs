@@ -13,12 +13,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 
+/// The public URL the test router believes it is reached at.
+pub const PUBLIC_URL: &str = "http://iapd.test";
+
 pub struct TestApp {
     pub router: Router,
     pub pool: SqlitePool,
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with_clock(app::ledger::system_clock()).await
+}
+
+/// The same, with the ledger reading `clock` (a `ManualClock` lets a test expire holds).
+pub async fn spawn_app_with_clock(clock: app::ledger::Clock) -> TestApp {
     static N: AtomicU64 = AtomicU64::new(0);
     let path = std::env::temp_dir().join(format!(
         "iapd-api-test-{}-{}.sqlite",
@@ -36,7 +44,7 @@ pub async fn spawn_app() -> TestApp {
         .await
         .expect("uuid");
     app::db::demo::seed_if_empty(&pool).await.expect("seed");
-    let ledger = app::ledger::Ledger::start(&pool, app::ledger::system_clock())
+    let ledger = app::ledger::Ledger::start(&pool, clock)
         .await
         .expect("ledger");
     app::db::demo::open_accounts(&pool, &ledger)
@@ -55,7 +63,7 @@ pub async fn spawn_app() -> TestApp {
         secure_cookies: false,
     };
     TestApp {
-        router: server::http::router(state),
+        router: server::http::router(state, PUBLIC_URL),
         pool,
     }
 }

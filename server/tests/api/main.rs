@@ -5,6 +5,8 @@ mod helpers;
 mod auth;
 mod contacts;
 mod iap;
+mod iap_api;
+mod iap_cli;
 mod mail;
 mod security;
 mod settings;

@@ -1,0 +1,151 @@
+//! The reads the service API makes besides the catalogue: accounts by token (plain, or
+//! hashed as Odoo 19 sends it in links) and the service a transaction belongs to.
+
+use sqlx::SqliteConnection;
+
+/// An account as the API sees it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiAccount {
+    pub id: i64,
+    pub service: String,
+    pub first_party: bool,
+    pub disabled: bool,
+    pub balance: i64,
+    pub held: i64,
+}
+
+const SELECT: &str = "SELECT a.id, a.service, s.first_party, a.token LIKE '%+disabled' AS disabled,
+        a.balance,
+        a.held - COALESCE((SELECT SUM(h.amount) FROM holds h
+                           WHERE h.state = 'open' AND h.expires_at <= ?2 AND h.account_id = a.id), 0) AS held
+    FROM iap_accounts a JOIN services s ON s.technical_name = a.service";
+
+/// The account whose token is `token`; a disabled account answers to its token without the
+/// `+disabled` suffix too, so a service hears "disabled" rather than "unknown" (an account
+/// whose token is exactly `token` comes first).
+pub async fn account_by_token(
+    conn: &mut SqliteConnection,
+    token: &str,
+    now: i64,
+) -> Result<Option<ApiAccount>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE a.token = ?1 OR a.token = ?1 || '+disabled'
+         ORDER BY a.token = ?1 DESC LIMIT 1"
+    )))
+    .bind(token)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The account of `service` whose token hashes to `hash` (see
+/// [`crate::auth::service_key::odoo_token_hash`]). A service has few accounts, so they are
+/// hashed here rather than storing a second hash of every token.
+pub async fn account_by_token_hash(
+    conn: &mut SqliteConnection,
+    service: &str,
+    hash: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, token FROM iap_accounts WHERE service = ?")
+            .bind(service)
+            .fetch_all(conn)
+            .await?;
+    let hash = hash.to_ascii_lowercase();
+    Ok(rows
+        .into_iter()
+        .find(|(_, token)| crate::auth::service_key::odoo_token_hash(token) == hash)
+        .map(|(id, _)| id))
+}
+
+/// The service whose account a transaction token's hold was placed on.
+pub async fn service_of_hold(
+    conn: &mut SqliteConnection,
+    token: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let Some(id) = token
+        .split_once('.')
+        .and_then(|(id, _)| id.parse::<i64>().ok())
+    else {
+        return Ok(None);
+    };
+    sqlx::query_scalar(
+        "SELECT a.service FROM holds h JOIN iap_accounts a ON a.id = h.account_id
+         WHERE h.id = ? AND h.token = ?",
+    )
+    .bind(id)
+    .bind(token)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Whether an account created now for `service` would get trial credits: the edition grants
+/// them, the service has some, and it has not had its trial yet.
+pub async fn trial_available(
+    conn: &mut SqliteConnection,
+    service: &str,
+) -> Result<bool, sqlx::Error> {
+    if !crate::ledger::store::grants_trials(conn).await? {
+        return Ok(false);
+    }
+    let open: Option<bool> = sqlx::query_scalar(
+        "SELECT s.trial_credits > 0 AND NOT EXISTS (SELECT 1 FROM trial_grants g WHERE g.service = s.technical_name)
+         FROM services s WHERE s.technical_name = ?",
+    )
+    .bind(service)
+    .fetch_optional(conn)
+    .await?;
+    Ok(open.unwrap_or(false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::test_support::fresh_db;
+    use crate::ledger::store::insert_account;
+
+    #[tokio::test]
+    async fn a_token_finds_its_own_account_before_a_disabled_namesake() {
+        let pool = fresh_db().await;
+        let mut conn = pool.acquire().await.expect("conn");
+        let token = "t".repeat(22);
+        let disabled = insert_account(&mut conn, "sms", "Old", &format!("{token}+disabled"), 0)
+            .await
+            .expect("disabled");
+        let live = insert_account(&mut conn, "sms", "New", &token, 0)
+            .await
+            .expect("live");
+        let found = account_by_token(&mut conn, &token, 0).await.expect("find");
+        assert_eq!(found.map(|a| (a.id, a.disabled)), Some((live, false)));
+        let other = "u".repeat(22);
+        insert_account(&mut conn, "sms", "Other", &format!("{other}+disabled"), 0)
+            .await
+            .expect("other");
+        let found = account_by_token(&mut conn, &other, 0).await.expect("find");
+        assert_eq!(found.map(|a| a.disabled), Some(true));
+        assert_ne!(live, disabled);
+    }
+
+    #[tokio::test]
+    async fn a_hashed_token_finds_its_account_within_the_service_only() {
+        let pool = fresh_db().await;
+        let mut conn = pool.acquire().await.expect("conn");
+        let token = "h".repeat(22);
+        let id = insert_account(&mut conn, "sms", "SMS", &token, 0)
+            .await
+            .expect("account");
+        let hash = crate::auth::service_key::odoo_token_hash(&token);
+        assert_eq!(
+            account_by_token_hash(&mut conn, "sms", &hash.to_uppercase())
+                .await
+                .expect("find"),
+            Some(id)
+        );
+        assert_eq!(
+            account_by_token_hash(&mut conn, "snailmail", &hash)
+                .await
+                .expect("find"),
+            None
+        );
+    }
+}

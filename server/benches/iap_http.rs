@@ -1,0 +1,269 @@
+//! `make bench`, HTTP part: 64 concurrent HTTP/1.1 keep-alive clients calling the JSON-RPC
+//! API (`authorize` then `capture`) against the real server, release build, full durability
+//! (WAL, synchronous=FULL). First one hot account, then 1,000 accounts. Each call counts as
+//! one operation, so an authorize + capture pair is two, as in the ledger benchmark.
+//! Prints figures; asserts nothing. The load generator shares the machine with the server.
+//! `BENCH_SECONDS` and `BENCH_CLIENTS` override the defaults (5 s, 64 clients).
+
+use app::domain::credits::Credits;
+use app::domain::ledger::EntryKind;
+use app::ledger::{Ledger, store, system_clock};
+use clap::Parser;
+use server::config::Config;
+use server::startup::Application;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn clients() -> usize {
+    std::env::var("BENCH_CLIENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(64)
+}
+
+fn run_time() -> Duration {
+    let secs = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    Duration::from_secs(secs)
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = std::env::temp_dir().join(format!("iapd-http-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let url = format!("sqlite://{}/bench.sqlite", dir.display());
+    let (tokens, key) = prepare(&url, 1_000).await;
+
+    let config = Config::try_parse_from([
+        "server",
+        "--database-url",
+        &url,
+        "--site-addr",
+        "127.0.0.1:0",
+    ])
+    .expect("config");
+    let app = Application::build(&config).await.expect("server");
+    let port = app.port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+
+    println!(
+        "iapd HTTP JSON-RPC benchmark: {} keep-alive clients, authorize + capture, {}s per scenario, synchronous=FULL",
+        clients(),
+        run_time().as_secs()
+    );
+    println!(
+        "{:<34} {:>10} {:>9} {:>9} {:>10}",
+        "scenario", "ops/s", "p50 ms", "p99 ms", "pairs/s"
+    );
+    let hot = run(port, &key, &tokens[..1]).await;
+    report("HTTP, 1 hot account", &hot);
+    let spread = run(port, &key, &tokens).await;
+    report("HTTP, 1,000 accounts", &spread);
+
+    let _ = stop.send(());
+    let _ = server.await;
+    let pool = app::db::connect(&url).await.expect("db");
+    let mut conn = pool.acquire().await.expect("conn");
+    let problems = store::check(&mut conn).await.expect("check");
+    println!(
+        "ledger check: {}",
+        if problems.is_empty() {
+            "consistent".to_owned()
+        } else {
+            format!("{problems:?}")
+        }
+    );
+    drop(conn);
+    pool.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Accounts funded through the ledger, and a key for their service.
+async fn prepare(url: &str, n: usize) -> (Vec<String>, String) {
+    let pool = app::db::connect(url).await.expect("db");
+    app::db::migrate(&pool).await.expect("migrate");
+    let mut conn = pool.acquire().await.expect("conn");
+    let mut accounts = Vec::with_capacity(n);
+    for i in 0..n {
+        let token = app::ledger::new_token();
+        let id = store::insert_account(&mut conn, "sms", &format!("Bench {i}"), &token, 0)
+            .await
+            .expect("account");
+        accounts.push((id, token));
+    }
+    let key = app::auth::service_key::new_key();
+    app::db::services::set_key_hash(&mut conn, "sms", &app::auth::service_key::key_hash(&key))
+        .await
+        .expect("key");
+    drop(conn);
+    let ledger = Ledger::start(&pool, system_clock()).await.expect("ledger");
+    for (id, _) in &accounts {
+        ledger
+            .credit(
+                *id,
+                EntryKind::Purchase,
+                Credits::whole(1_000_000_000).expect("amount"),
+                "bench funds",
+                None,
+            )
+            .await
+            .expect("fund");
+    }
+    drop(ledger);
+    pool.close().await;
+    (accounts.into_iter().map(|(_, t)| t).collect(), key)
+}
+
+struct Figures {
+    ops_per_sec: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: usize,
+}
+
+fn report(name: &str, f: &Figures) {
+    println!(
+        "{name:<34} {:>10.0} {:>9.2} {:>9.2} {:>10.0}{}",
+        f.ops_per_sec,
+        f.p50.as_secs_f64() * 1e3,
+        f.p99.as_secs_f64() * 1e3,
+        f.ops_per_sec / 2.0,
+        if f.errors > 0 {
+            format!("  ({} errors)", f.errors)
+        } else {
+            String::new()
+        }
+    );
+}
+
+async fn run(port: u16, key: &str, tokens: &[String]) -> Figures {
+    let run = run_time();
+    let count = clients();
+    let start = Instant::now();
+    let clients: Vec<_> = (0..count)
+        .map(|c| {
+            let key = key.to_owned();
+            let tokens = tokens.to_vec();
+            tokio::spawn(async move {
+                let mut conn = Client::connect(port).await;
+                let mut latencies = Vec::new();
+                let mut errors = 0;
+                let mut i = c;
+                while start.elapsed() < run {
+                    let account = &tokens[i % tokens.len()];
+                    i += count;
+                    let t0 = Instant::now();
+                    let reply = conn
+                        .call(
+                            "/iap/1/authorize",
+                            &serde_json::json!({"jsonrpc": "2.0", "method": "call", "id": i,
+                                "params": {"key": key, "account_token": account, "credit": 1,
+                                           "description": "bench"}}),
+                        )
+                        .await;
+                    let t1 = Instant::now();
+                    latencies.push(t1 - t0);
+                    let Some(token) = reply["result"].as_str() else {
+                        errors += 1;
+                        continue;
+                    };
+                    let reply = conn
+                        .call(
+                            "/iap/1/capture",
+                            &serde_json::json!({"jsonrpc": "2.0", "method": "call", "id": i,
+                                "params": {"key": key, "token": token, "credit_to_capture": 0.5}}),
+                        )
+                        .await;
+                    latencies.push(t1.elapsed());
+                    if reply.get("result").is_none() {
+                        errors += 1;
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for client in clients {
+        let (latencies, e) = client.await.expect("client");
+        all.extend(latencies);
+        errors += e;
+    }
+    let elapsed = start.elapsed();
+    all.sort_unstable();
+    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    Figures {
+        ops_per_sec: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: pct(0.50),
+        p99: pct(0.99),
+        errors,
+    }
+}
+
+/// A minimal HTTP/1.1 keep-alive client: one request at a time on one connection.
+struct Client {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    async fn connect(port: u16) -> Self {
+        let stream = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        Client {
+            stream,
+            buf: Vec::with_capacity(4096),
+        }
+    }
+
+    async fn call(&mut self, path: &str, body: &serde_json::Value) -> serde_json::Value {
+        let body = body.to_string();
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        self.stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("write");
+        let (head_end, length) = loop {
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&self.buf[..end]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .expect("content-length");
+                break (end + 4, length);
+            }
+            self.fill().await;
+        };
+        while self.buf.len() < head_end + length {
+            self.fill().await;
+        }
+        let value = serde_json::from_slice(&self.buf[head_end..head_end + length]).expect("JSON");
+        self.buf.drain(..head_end + length);
+        value
+    }
+
+    async fn fill(&mut self) {
+        let mut chunk = [0u8; 4096];
+        let n = self.stream.read(&mut chunk).await.expect("read");
+        assert!(n > 0, "the server closed the connection");
+        self.buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

@@ -1,0 +1,118 @@
+//! Operator subcommands of the server binary, run against `DATABASE_URL` instead of
+//! serving: create or rotate a service key, list accounts, adjust an account's credits.
+//! Operators script their setup with them; tests call [`run`] directly.
+
+use app::auth::service_key::{key_hash, new_key};
+use app::db;
+use app::domain::credits::Credits;
+use app::domain::ledger::EntryKind;
+use app::ledger::{Ledger, system_clock};
+use clap::Subcommand;
+use std::io::Write;
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum Command {
+    /// Create or rotate a service's provider key and print it, once: only its hash is kept,
+    /// and the previous key stops working.
+    ServiceKey {
+        /// The service's technical name, e.g. `sms`.
+        service: String,
+    },
+    /// List every IAP account: service, companies, token and balance (tab-separated).
+    Accounts,
+    /// Add credits to an account (or remove them, with a negative amount), recorded as an
+    /// adjustment with its reason. Stop the server first: a running server keeps balances
+    /// in memory and would not see the change.
+    Adjust {
+        /// The account's token.
+        #[arg(long)]
+        token: String,
+        /// Credits, up to 4 decimals, e.g. `100` or `-2.5`.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// Why; recorded in the account's history.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot apply migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot write the output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Runs `command` against the database at `url` (migrated first), writing to `out`.
+pub async fn run(command: &Command, url: &str, out: &mut impl Write) -> Result<(), CliError> {
+    let pool = db::connect(url).await?;
+    db::migrate(&pool).await?;
+    db::demo::ensure_database_uuid(&pool).await?;
+    match command {
+        Command::ServiceKey { service } => {
+            let key = new_key();
+            let mut conn = pool.acquire().await?;
+            if !db::services::set_key_hash(&mut conn, service, &key_hash(&key)).await? {
+                return Err(CliError::Invalid(app::i18n::tf(
+                    app::i18n::Msg::ErrUnknownService,
+                    &[service],
+                )));
+            }
+            tracing::info!(service, "service key created");
+            writeln!(out, "{key}")?;
+        }
+        Command::Accounts => {
+            let mut conn = pool.acquire().await?;
+            writeln!(out, "service\tcompanies\ttoken\tbalance")?;
+            for (account, token) in db::accounts::all(&mut conn, app::ledger::now_ms()).await? {
+                let companies = if account.company_names.is_empty() {
+                    "*".to_owned()
+                } else {
+                    account.company_names.clone()
+                };
+                let balance = Credits::from_minor(account.balance)
+                    .display(false)
+                    .replace(',', "");
+                writeln!(out, "{}\t{companies}\t{token}\t{balance}", account.service)?;
+            }
+        }
+        Command::Adjust {
+            token,
+            amount,
+            reason,
+        } => {
+            let amount =
+                Credits::parse_signed(amount).map_err(|e| CliError::Invalid(e.to_string()))?;
+            let mut conn = pool.acquire().await?;
+            let account = db::service_api::account_by_token(&mut conn, token, 0)
+                .await?
+                .ok_or_else(|| {
+                    CliError::Invalid(app::i18n::t(app::i18n::Msg::RpcUnknownAccount).into())
+                })?;
+            drop(conn);
+            let ledger = Ledger::start(&pool, system_clock()).await?;
+            ledger
+                .credit(account.id, EntryKind::Adjustment, amount, reason, None)
+                .await
+                .map_err(|e| CliError::Invalid(e.to_string()))?;
+            tracing::info!(account = account.id, %amount, "account adjusted");
+            let mut conn = pool.acquire().await?;
+            let balance: i64 = sqlx::query_scalar("SELECT balance FROM iap_accounts WHERE id = ?")
+                .bind(account.id)
+                .fetch_one(&mut *conn)
+                .await?;
+            writeln!(
+                out,
+                "{}",
+                Credits::from_minor(balance).display(false).replace(',', "")
+            )?;
+        }
+    }
+    pool.close().await;
+    Ok(())
+}

@@ -1,0 +1,358 @@
+//! The IAP service API: Odoo-compatible JSON-RPC under `/iap/1/`, so that services written
+//! against Odoo's documentation, and Odoo databases whose `iap.endpoint` points here, work
+//! unchanged.
+//!
+//! Service-provider calls (`authorize`, `capture`, `cancel`) authenticate with the service's
+//! key; database calls (`balance`, `get-accounts-information`) with the account token. No
+//! session cookie is read, so these routes sit outside the session, access and cross-site
+//! middleware, with a body limit of their own ([`rpc::BODY_LIMIT`]). The browser link
+//! `GET /iap/1/credit` is the exception: it needs the signed-in user (see [`credit`]).
+//!
+//! # Layout
+//! - [`rpc`]: the JSON-RPC envelope, parameters and Odoo's error names;
+//! - [`cache`]: keys, tokens and holds the hot path would otherwise read every time;
+//! - this file: the routes and what each call does;
+//! - [`credit`]: the buy-credits link.
+//!
+//! The warning endpoints (`/iap/services-token`, `/iap/update-warning-odoo`,
+//! `/iap/1/update-warning-email-alerts`) belong with the low-credit warnings and are added
+//! beside these routes when they land.
+
+pub mod cache;
+pub mod credit;
+pub mod rpc;
+
+use app::auth::service_key::key_hash;
+use app::db::service_api::{self, ApiAccount};
+use app::db::services::{self, KeyedService};
+use app::domain::credits::Credits;
+use app::domain::hosting::HostingType;
+use app::domain::ledger::LedgerError;
+use app::i18n::{Msg, t};
+use app::ledger::{HoldRequest, Ledger};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::post;
+use rpc::{Params, RpcError, respond};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sqlx::SqlitePool;
+use std::future::Future;
+use std::sync::Arc;
+use tower_http::trace::TraceLayer;
+
+/// What the API handlers need.
+#[derive(Clone)]
+pub struct ApiState {
+    pool: SqlitePool,
+    ledger: Ledger,
+    /// `<public url>/iap/1/credit`, where InsufficientCreditError sends the user.
+    credit_url: Arc<str>,
+    cache: Arc<cache::Cache>,
+}
+
+/// The JSON-RPC routes, with their own state and layers; merged into the main router.
+pub fn router(pool: SqlitePool, ledger: Ledger, public_url: &str) -> Router {
+    let state = ApiState {
+        pool,
+        ledger,
+        credit_url: format!("{}/iap/1/credit", public_url.trim_end_matches('/')).into(),
+        cache: Arc::default(),
+    };
+    Router::new()
+        .route(
+            "/iap/1/authorize",
+            post(|State(s): State<ApiState>, body: Body| serve(s, body, authorize)),
+        )
+        .route(
+            "/iap/1/capture",
+            post(|State(s): State<ApiState>, body: Body| serve(s, body, capture)),
+        )
+        .route(
+            "/iap/1/cancel",
+            post(|State(s): State<ApiState>, body: Body| serve(s, body, cancel)),
+        )
+        .route(
+            "/iap/1/balance",
+            post(|State(s): State<ApiState>, body: Body| serve(s, body, balance)),
+        )
+        .route(
+            "/iap/1/get-accounts-information",
+            post(|State(s): State<ApiState>, body: Body| serve(s, body, accounts_information)),
+        )
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Reads the envelope, runs the call, and wraps its outcome.
+async fn serve<F, Fut>(state: ApiState, body: Body, call: F) -> Response
+where
+    F: FnOnce(ApiState, Params) -> Fut,
+    Fut: Future<Output = Result<Value, RpcError>>,
+{
+    let credit_url = state.credit_url.clone();
+    match rpc::read_call(body).await {
+        Err((id, error)) => respond(id, Err(error), &credit_url),
+        Ok(request) => respond(request.id, call(state, request.params).await, &credit_url),
+    }
+}
+
+impl ApiState {
+    /// The service whose key the call carries, if it is offered to this database.
+    async fn service(&self, params: &Params) -> Result<KeyedService, RpcError> {
+        let key = params.secret("key", Msg::RpcBadKey)?;
+        let hash = key_hash(key);
+        let service = match self.cache.key(&hash) {
+            Some(service) => service,
+            None => {
+                let mut conn = self.pool.acquire().await?;
+                let service = services::by_key_hash(&mut conn, &hash)
+                    .await?
+                    .ok_or_else(|| RpcError::access(Msg::RpcBadKey))?;
+                self.cache.put_key(&hash, &service);
+                service
+            }
+        };
+        self.check_offered(service.first_party).await?;
+        Ok(service)
+    }
+
+    async fn hosting(&self) -> Result<HostingType, RpcError> {
+        if let Some(hosting) = self.cache.hosting() {
+            return Ok(hosting);
+        }
+        let mut conn = self.pool.acquire().await?;
+        let hosting = services::hosting_type(&mut conn).await?;
+        self.cache.put_hosting(hosting);
+        Ok(hosting)
+    }
+
+    async fn check_offered(&self, first_party: bool) -> Result<(), RpcError> {
+        if self.hosting().await?.offers(first_party) {
+            Ok(())
+        } else {
+            Err(RpcError::access(Msg::RpcServiceNotOffered))
+        }
+    }
+
+    /// The account with its figures, from the database (balances must be current).
+    async fn account(&self, token: &str) -> Result<Option<ApiAccount>, RpcError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(service_api::account_by_token(&mut conn, token, app::ledger::now_ms()).await?)
+    }
+
+    /// Refuses a transaction token unknown here or placed by another service.
+    async fn check_hold(&self, token: &str, service: &KeyedService) -> Result<(), RpcError> {
+        let owner = match self.cache.hold(token) {
+            Some(owner) => Some(owner),
+            None => {
+                let mut conn = self.pool.acquire().await?;
+                service_api::service_of_hold(&mut conn, token).await?
+            }
+        };
+        match owner {
+            None => Err(RpcError::access(Msg::RpcUnknownTransaction)),
+            Some(owner) if owner != service.technical_name => {
+                Err(RpcError::access(Msg::RpcWrongService))
+            }
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+/// What a ledger refusal means to the caller.
+fn ledger_error(error: LedgerError, service: &str) -> RpcError {
+    match error {
+        LedgerError::InsufficientCredits { required, .. } => RpcError::InsufficientCredit {
+            credit: required,
+            service: service.to_owned(),
+            trial: false,
+        },
+        LedgerError::UnknownAccount | LedgerError::AccountDisabled => {
+            RpcError::Access(error.to_string())
+        }
+        LedgerError::UnknownHold => RpcError::access(Msg::RpcUnknownTransaction),
+        LedgerError::HoldExpired | LedgerError::Conflict(_) | LedgerError::Invalid { .. } => {
+            RpcError::User(error.to_string())
+        }
+        LedgerError::Storage => RpcError::Internal,
+    }
+}
+
+/// `authorize(key, account_token, credit, description?, dbuuid?, ttl?)`: places a hold and
+/// returns its transaction token.
+async fn authorize(state: ApiState, params: Params) -> Result<Value, RpcError> {
+    let service = state.service(&params).await?;
+    let token = params.secret("account_token", Msg::RpcUnknownAccount)?;
+    let credit = params.credits("credit")?;
+    let description = params.opt_str("description")?.unwrap_or_default();
+    params.opt_str("dbuuid")?;
+    let ttl_hours = params.opt_int("ttl")?;
+    let name = service.technical_name.as_str();
+    let account = match state.cache.account(token) {
+        Some(account) => account,
+        None => {
+            let Some(account) = state.account(token).await? else {
+                let mut conn = state.pool.acquire().await?;
+                // Odoo's client offers the trial when told so; the account appears on first use.
+                return Err(if service_api::trial_available(&mut conn, name).await? {
+                    RpcError::InsufficientCredit {
+                        credit,
+                        service: name.to_owned(),
+                        trial: true,
+                    }
+                } else {
+                    RpcError::access(Msg::RpcUnknownAccount)
+                });
+            };
+            if account.disabled {
+                return Err(RpcError::Access(t(Msg::ErrAccountDisabled).to_owned()));
+            }
+            let found = cache::AccountRef {
+                id: account.id,
+                service: account.service,
+            };
+            state.cache.put_account(token, found.clone());
+            found
+        }
+    };
+    if account.service != name {
+        return Err(RpcError::access(Msg::RpcWrongService));
+    }
+    let hold = HoldRequest {
+        account: account.id,
+        amount: credit,
+        description: description.to_owned(),
+        ttl_hours,
+        idempotency_key: None,
+    };
+    match state.ledger.hold(hold).await {
+        Ok(transaction) => {
+            state.cache.put_hold(&transaction, name);
+            Ok(Value::String(transaction))
+        }
+        Err(error) => Err(ledger_error(error, name)),
+    }
+}
+
+/// `capture(token, key, credit_to_capture?)`: spends the hold, or the part asked (the rest
+/// is released); returns the credits spent. Repeating it answers the same.
+async fn capture(state: ApiState, params: Params) -> Result<Value, RpcError> {
+    let service = state.service(&params).await?;
+    let token = params.secret("token", Msg::RpcUnknownTransaction)?;
+    let amount = params.opt_credits("credit_to_capture")?;
+    state.check_hold(token, &service).await?;
+    match state.ledger.capture(token, amount).await {
+        Ok(taken) => {
+            state.cache.forget_hold(token);
+            Ok(json!(taken.to_json_number()))
+        }
+        Err(error) => Err(ledger_error(error, &service.technical_name)),
+    }
+}
+
+/// `cancel(token, key)`: releases the hold; repeating it answers the same.
+async fn cancel(state: ApiState, params: Params) -> Result<Value, RpcError> {
+    let service = state.service(&params).await?;
+    let token = params.secret("token", Msg::RpcUnknownTransaction)?;
+    state.check_hold(token, &service).await?;
+    match state.ledger.cancel(token).await {
+        Ok(()) => {
+            state.cache.forget_hold(token);
+            Ok(Value::Bool(true))
+        }
+        Err(error) => Err(ledger_error(error, &service.technical_name)),
+    }
+}
+
+/// `balance(dbuuid, account_token, service_name)`: the credits the account can spend now
+/// (its balance less what open holds reserve).
+async fn balance(state: ApiState, params: Params) -> Result<Value, RpcError> {
+    let token = params.secret("account_token", Msg::RpcUnknownAccount)?;
+    let service = params.str("service_name")?;
+    params.opt_str("dbuuid")?;
+    let account = state
+        .account(token)
+        .await?
+        .filter(|a| a.service == service && !a.disabled)
+        .ok_or_else(|| RpcError::access(Msg::RpcUnknownAccount))?;
+    state.check_offered(account.first_party).await?;
+    Ok(json!(available(&account).to_json_number()))
+}
+
+fn available(account: &ApiAccount) -> Credits {
+    Credits::from_minor(account.balance - account.held)
+}
+
+/// One account in `get-accounts-information`'s answer.
+#[derive(Debug, Serialize)]
+struct AccountInformation {
+    /// What the account can spend now, as in `balance`.
+    balance: f64,
+    /// Odoo 18 stores this as the account's state; Odoo 17 as a boolean (any text is true).
+    registered: &'static str,
+    service: String,
+    // The low-credit warnings add `warning_threshold: f64` here (Odoo reads it).
+}
+
+/// `get-accounts-information(iap_accounts: [{token, service}], dbuuid)`: for each known
+/// account of an offered service, `{token: {balance, registered, service}}`. Tokens unknown
+/// here are left out, so the database keeps what it had.
+async fn accounts_information(state: ApiState, params: Params) -> Result<Value, RpcError> {
+    params.opt_str("dbuuid")?;
+    let wanted = parse_account_list(params.value("iap_accounts"))?;
+    let hosting = state.hosting().await?;
+    let mut conn = state.pool.acquire().await?;
+    let now = app::ledger::now_ms();
+    let mut out = Map::new();
+    for (token, service) in wanted {
+        let Some(account) = service_api::account_by_token(&mut conn, &token, now).await? else {
+            continue;
+        };
+        if account.service != service || !hosting.offers(account.first_party) {
+            continue;
+        }
+        let info = AccountInformation {
+            balance: available(&account).to_json_number(),
+            registered: if account.disabled {
+                "banned"
+            } else {
+                "registered"
+            },
+            service,
+        };
+        out.insert(token, json!(info));
+    }
+    Ok(Value::Object(out))
+}
+
+/// At most this many accounts per call: a database has one per service and company.
+const MAX_ACCOUNTS: usize = 1_000;
+
+fn parse_account_list(value: Option<&Value>) -> Result<Vec<(String, String)>, RpcError> {
+    let wrong = || {
+        RpcError::User(app::i18n::tf(
+            Msg::RpcWrongType,
+            &["iap_accounts", "a list of {token, service}"],
+        ))
+    };
+    let Some(Value::Array(items)) = value else {
+        return Err(wrong());
+    };
+    if items.len() > MAX_ACCOUNTS {
+        return Err(wrong());
+    }
+    items
+        .iter()
+        .map(|item| {
+            let token = item.get("token").and_then(Value::as_str);
+            let service = item.get("service").and_then(Value::as_str);
+            match (token, service) {
+                (Some(token), Some(service)) => Ok((token.to_owned(), service.to_owned())),
+                _ => Err(wrong()),
+            }
+        })
+        .collect()
+}
