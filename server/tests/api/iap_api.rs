@@ -623,8 +623,8 @@ async fn accounts_information_answers_each_known_token_with_its_balance() {
     assert_eq!(
         result,
         json!({
-            sms.clone(): {"balance": 10.0, "registered": "registered", "service": "sms"},
-            ocr.clone(): {"balance": 10.0, "registered": "registered", "service": "invoice_ocr"},
+            sms.clone(): {"balance": 10.0, "registered": "registered", "service": "sms", "warning_threshold": 0.0},
+            ocr.clone(): {"balance": 10.0, "registered": "registered", "service": "invoice_ocr", "warning_threshold": 0.0},
         })
     );
     for bad in [
@@ -796,4 +796,138 @@ async fn an_unknown_or_foreign_account_gets_a_clear_page_not_a_crash() {
         assert!(reply.body.contains("Unknown IAP account"), "{}", reply.body);
         assert!(reply.body.contains("href=\"/iap-accounts\""));
     }
+}
+
+async fn outbox_count(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox")
+        .fetch_one(&app.pool)
+        .await
+        .expect("outbox")
+}
+
+async fn accounts_information(app: &TestApp, token: &str) -> Value {
+    let result = ok(
+        app,
+        "/iap/1/get-accounts-information",
+        json!({"dbuuid": "x", "iap_accounts": [{"token": token, "service": "sms"}]}),
+    )
+    .await;
+    result[token].clone()
+}
+
+#[tokio::test]
+async fn odoo_18_sets_the_email_alert_and_reads_its_threshold_back() {
+    let app = spawn_app().await;
+    let sms = token_of(&app, "sms").await;
+    let params = json!({
+        "account_token": sms,
+        "warning_threshold": 25.5,
+        "warning_emails": [
+            {"email": "ops@example.com", "lang_code": "en_US"},
+            {"email": "boss@example.com", "lang_code": "fr_FR"},
+        ],
+    });
+    assert_eq!(
+        ok(&app, "/iap/1/update-warning-email-alerts", params).await,
+        json!(true)
+    );
+    assert_eq!(
+        accounts_information(&app, &sms).await["warning_threshold"],
+        25.5
+    );
+    // 10 credits is already below 25.5: turning the alert on warns at once, once.
+    assert_eq!(outbox_count(&app).await, 1);
+    let recipients: String = sqlx::query_scalar("SELECT recipients FROM mail_outbox")
+        .fetch_one(&app.pool)
+        .await
+        .expect("mail");
+    assert!(recipients.contains("ops@example.com") && recipients.contains("boss@example.com"));
+
+    // Clearing the recipients turns it off; Odoo reads 0 as "no alert".
+    let off = json!({"account_token": sms, "warning_threshold": 25.5, "warning_emails": []});
+    assert_eq!(
+        ok(&app, "/iap/1/update-warning-email-alerts", off).await,
+        json!(true)
+    );
+    assert_eq!(
+        accounts_information(&app, &sms).await["warning_threshold"],
+        0.0
+    );
+    assert_eq!(outbox_count(&app).await, 1);
+}
+
+#[tokio::test]
+async fn odoo_17_updates_only_the_fields_it_sends_and_lists_its_services() {
+    let app = spawn_app().await;
+    let sms = token_of(&app, "sms").await;
+    let set = json!({
+        "account_token": sms, "dbuuid": "x",
+        "warn_me": true, "warning_threshold": 3, "warning_email": "ops@example.com",
+    });
+    assert_eq!(ok(&app, "/iap/update-warning-odoo", set).await, json!(true));
+    // Only the threshold changes; Warn Me and the address stay.
+    let raise = json!({"account_token": sms, "dbuuid": "x", "warn_me": null, "warning_threshold": 4.5, "warning_email": null});
+    assert_eq!(
+        ok(&app, "/iap/update-warning-odoo", raise).await,
+        json!(true)
+    );
+
+    let services = ok(
+        &app,
+        "/iap/services-token",
+        json!({"dbuuid": "x", "iap_accounts": [sms, "unknown-token-1234567890"]}),
+    )
+    .await;
+    let list = services.as_array().expect("a list");
+    assert_eq!(list.len(), 1);
+    let info = list[0].as_object().expect("an object");
+    assert_eq!(info["account_token"], sms.as_str());
+    assert_eq!(info["service_name"], "sms");
+    assert_eq!(info["balance"], 10.0);
+    assert_eq!(info["warn_me"], true);
+    assert_eq!(info["warning_threshold"], 4.5);
+    assert_eq!(info["warning_email"], "ops@example.com");
+    assert_eq!(info["unit_name"], "Credits");
+    assert_eq!(info["account_uuid_hashed"], odoo_token_hash(&sms).as_str());
+    assert!(
+        info["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("SMS"))
+    );
+    assert_eq!(info.len(), 9);
+}
+
+#[tokio::test]
+async fn warning_updates_with_bad_input_change_nothing() {
+    let app = spawn_app().await;
+    let sms = token_of(&app, "sms").await;
+    let bad_address = json!({"account_token": sms, "warning_threshold": 5, "warning_emails": [{"email": "not-an-address"}]});
+    let message = fails(
+        &app,
+        "/iap/1/update-warning-email-alerts",
+        bad_address,
+        USER,
+    )
+    .await;
+    assert!(message.contains("not-an-address"), "{message}");
+    let negative = json!({"account_token": sms, "warn_me": true, "warning_threshold": -1, "warning_email": "a@example.com"});
+    fails(&app, "/iap/update-warning-odoo", negative, USER).await;
+    let zero = json!({"account_token": sms, "warn_me": true, "warning_threshold": 0, "warning_email": "a@example.com"});
+    fails(&app, "/iap/update-warning-odoo", zero, USER).await;
+    let wrong_type = json!({"account_token": sms, "warn_me": "yes"});
+    fails(&app, "/iap/update-warning-odoo", wrong_type, USER).await;
+    let unknown = json!({"account_token": "unknown-token-1234567890", "warning_threshold": 5, "warning_emails": []});
+    fails(&app, "/iap/1/update-warning-email-alerts", unknown, ACCESS).await;
+    fails(
+        &app,
+        "/iap/services-token",
+        json!({"iap_accounts": "nope"}),
+        USER,
+    )
+    .await;
+    assert_eq!(
+        accounts_information(&app, &sms).await["warning_threshold"],
+        0.0
+    );
+    assert_eq!(outbox_count(&app).await, 0);
 }

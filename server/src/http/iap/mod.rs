@@ -14,13 +14,12 @@
 //! - this file: the routes and what each call does;
 //! - [`credit`]: the buy-credits link.
 //!
-//! The warning endpoints (`/iap/services-token`, `/iap/update-warning-odoo`,
-//! `/iap/1/update-warning-email-alerts`) belong with the low-credit warnings and are added
-//! beside these routes when they land.
+//! - [`warnings`]: the low-credit warning calls of Odoo 17 and 18.
 
 pub mod cache;
 pub mod credit;
 pub mod rpc;
+pub mod warnings;
 
 use app::auth::service_key::key_hash;
 use app::db::service_api::{self, ApiAccount};
@@ -81,6 +80,22 @@ pub fn router(pool: SqlitePool, ledger: Ledger, public_url: &str) -> Router {
         .route(
             "/iap/1/get-accounts-information",
             post(|State(s): State<ApiState>, body: Body| serve(s, body, accounts_information)),
+        )
+        .route(
+            "/iap/1/update-warning-email-alerts",
+            post(|State(s): State<ApiState>, body: Body| {
+                serve(s, body, warnings::update_email_alerts)
+            }),
+        )
+        .route(
+            "/iap/update-warning-odoo",
+            post(|State(s): State<ApiState>, body: Body| {
+                serve(s, body, warnings::update_warning_odoo)
+            }),
+        )
+        .route(
+            "/iap/services-token",
+            post(|State(s): State<ApiState>, body: Body| serve(s, body, warnings::services_token)),
         )
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -294,7 +309,8 @@ struct AccountInformation {
     /// Odoo 18 stores this as the account's state; Odoo 17 as a boolean (any text is true).
     registered: &'static str,
     service: String,
-    // The low-credit warnings add `warning_threshold: f64` here (Odoo reads it).
+    /// The low-credit warning's threshold in credits; 0 when Warn Me is off.
+    warning_threshold: f64,
 }
 
 /// `get-accounts-information(iap_accounts: [{token, service}], dbuuid)`: for each known
@@ -314,6 +330,7 @@ async fn accounts_information(state: ApiState, params: Params) -> Result<Value, 
         if account.service != service || !hosting.offers(account.first_party) {
             continue;
         }
+        let warning = app::db::warnings::get(&mut conn, account.id).await?;
         let info = AccountInformation {
             balance: available(&account).to_json_number(),
             registered: if account.disabled {
@@ -322,6 +339,7 @@ async fn accounts_information(state: ApiState, params: Params) -> Result<Value, 
                 "registered"
             },
             service,
+            warning_threshold: warnings::reported_threshold(&warning),
         };
         out.insert(token, json!(info));
     }

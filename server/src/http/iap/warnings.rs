@@ -1,0 +1,178 @@
+//! The low-credit warning calls Odoo databases make, so that Warn Me, Threshold and Warning
+//! Email set in Odoo reach iapd's warnings:
+//! - `POST /iap/1/update-warning-email-alerts` (Odoo 18): `account_token`,
+//!   `warning_threshold`, `warning_emails: [{email, lang_code}]`; a positive threshold with
+//!   at least one address turns the warning on, anything else turns it off (keeping values);
+//! - `POST /iap/update-warning-odoo` (Odoo 17): `account_token`, `warn_me`,
+//!   `warning_threshold`, `warning_email`, each changed only when given;
+//! - `POST /iap/services-token` (Odoo 17): `iap_accounts: [token]`, answered with one
+//!   `iap.account.info` record per known account.
+//!
+//! Every change goes through `Ledger::configure_warning`, as the Account Information form's
+//! does, so turning a warning on below the threshold warns at once, in the same transaction.
+
+use super::ApiState;
+use super::rpc::{Params, RpcError};
+use app::db::service_api::ApiAccount;
+use app::domain::credits::Credits;
+use app::domain::warning::{WarningError, WarningSettings};
+use app::i18n::{Msg, tf};
+use serde_json::{Value, json};
+
+/// The account a warning call is about: known, not disabled, of an offered service.
+async fn account(state: &ApiState, params: &Params) -> Result<ApiAccount, RpcError> {
+    let token = params.secret("account_token", Msg::RpcUnknownAccount)?;
+    params.opt_str("dbuuid")?;
+    let account = state
+        .account(token)
+        .await?
+        .filter(|a| !a.disabled)
+        .ok_or_else(|| RpcError::access(Msg::RpcUnknownAccount))?;
+    state.check_offered(account.first_party).await?;
+    Ok(account)
+}
+
+async fn current(state: &ApiState, account: i64) -> Result<WarningSettings, RpcError> {
+    let mut conn = state.pool.acquire().await?;
+    Ok(app::db::warnings::get(&mut conn, account).await?)
+}
+
+/// Validates and stores `settings` through the ledger writer.
+async fn save(
+    state: &ApiState,
+    account: i64,
+    settings: WarningSettings,
+) -> Result<Value, RpcError> {
+    let settings = settings.validate().map_err(invalid)?;
+    state
+        .ledger
+        .configure_warning(account, settings)
+        .await
+        .map_err(|e| super::ledger_error(e, ""))?;
+    Ok(Value::Bool(true))
+}
+
+fn invalid(error: WarningError) -> RpcError {
+    RpcError::User(tf(Msg::RpcInvalid, &[error.field, &error.message]))
+}
+
+fn wrong_type(name: &str, what: &str) -> RpcError {
+    RpcError::User(tf(Msg::RpcWrongType, &[name, what]))
+}
+
+/// `update-warning-email-alerts(account_token, warning_threshold, warning_emails)`.
+pub async fn update_email_alerts(state: ApiState, params: Params) -> Result<Value, RpcError> {
+    let account = account(&state, &params).await?;
+    let threshold = params
+        .opt_credits("warning_threshold")?
+        .unwrap_or(Credits::ZERO);
+    let emails = match params.value("warning_emails") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.get("email")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| wrong_type("warning_emails", "a list of {email, lang_code}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => return Err(wrong_type("warning_emails", "a list of {email, lang_code}")),
+    };
+    let old = current(&state, account.id).await?;
+    let settings = if threshold.minor() > 0 && !emails.is_empty() {
+        WarningSettings {
+            enabled: true,
+            threshold: threshold.minor(),
+            emails,
+        }
+    } else {
+        // Odoo 18 has no Warn Me box: clearing the threshold or the recipients turns the
+        // warning off, and iapd keeps the last values as its own form does.
+        WarningSettings {
+            enabled: false,
+            ..old
+        }
+    };
+    save(&state, account.id, settings).await
+}
+
+/// `update-warning-odoo(account_token, dbuuid, warn_me?, warning_threshold?, warning_email?)`.
+pub async fn update_warning_odoo(state: ApiState, params: Params) -> Result<Value, RpcError> {
+    let account = account(&state, &params).await?;
+    let mut settings = current(&state, account.id).await?;
+    match params.value("warn_me") {
+        None => {}
+        Some(Value::Bool(on)) => settings.enabled = *on,
+        Some(_) => return Err(wrong_type("warn_me", "true or false")),
+    }
+    if let Some(threshold) = params.opt_credits("warning_threshold")? {
+        settings.threshold = threshold.minor();
+    }
+    if let Some(emails) = params.opt_str("warning_email")? {
+        settings.emails = emails
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
+    save(&state, account.id, settings).await
+}
+
+/// `services-token(dbuuid, iap_accounts: [token])`: Odoo 17's `iap.account.info` for each
+/// known account; unknown tokens are left out.
+pub async fn services_token(state: ApiState, params: Params) -> Result<Value, RpcError> {
+    params.opt_str("dbuuid")?;
+    let tokens: Vec<&str> = match params.value("iap_accounts") {
+        Some(Value::Array(items)) if items.len() <= super::MAX_ACCOUNTS => items
+            .iter()
+            .map(|t| {
+                t.as_str()
+                    .ok_or_else(|| wrong_type("iap_accounts", "a list of tokens"))
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(wrong_type("iap_accounts", "a list of tokens")),
+    };
+    let hosting = state.hosting().await?;
+    let now = app::ledger::now_ms();
+    let mut conn = state.pool.acquire().await?;
+    let mut out = Vec::new();
+    for token in tokens {
+        let Some(account) = app::db::service_api::account_by_token(&mut conn, token, now).await?
+        else {
+            continue;
+        };
+        if !hosting.offers(account.first_party) {
+            continue;
+        }
+        let warning = app::db::warnings::get(&mut conn, account.id).await?;
+        let (description, unit_name): (String, String) =
+            sqlx::query_as("SELECT description, unit_name FROM services WHERE technical_name = ?")
+                .bind(&account.service)
+                .fetch_one(&mut *conn)
+                .await?;
+        out.push(json!({
+            "account_token": token,
+            "balance": super::available(&account).to_json_number(),
+            "account_uuid_hashed": app::auth::service_key::odoo_token_hash(token),
+            "service_name": account.service,
+            "description": description,
+            "warn_me": warning.enabled,
+            "warning_threshold": Credits::from_minor(warning.threshold).to_json_number(),
+            "warning_email": warning.email_list(),
+            "unit_name": unit_name,
+        }));
+    }
+    Ok(Value::Array(out))
+}
+
+/// The threshold `get-accounts-information` reports: Odoo 18 reads it as the account's
+/// alert threshold, where 0 means no alert.
+pub fn reported_threshold(warning: &WarningSettings) -> f64 {
+    if warning.enabled {
+        Credits::from_minor(warning.threshold).to_json_number()
+    } else {
+        0.0
+    }
+}
