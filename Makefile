@@ -29,9 +29,14 @@ run: tools release
 
 test: unit e2e
 
+# Test databases go to a scratch folder emptied before each run, not to /tmp where a
+# crashed or interrupted run would leave them.
+unit: export TMPDIR := $(CURDIR)/target/test-tmp
 unit:
+	rm -rf target/test-tmp && mkdir -p target/test-tmp
 	cargo test -p app --features ssr
 	cargo test -p server
+	rm -rf target/test-tmp
 
 e2e: tools browser e2e-deps release
 	cd end2end && npx playwright test
