@@ -8,7 +8,6 @@ use app::domain::credits::Credits;
 use app::domain::ledger::{EntryKind, LedgerError};
 use app::ledger::{AccountEdit, HoldRequest, Ledger, ManualClock, store};
 use sqlx::SqlitePool;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 const HOUR: i64 = 3_600_000;
 
@@ -21,19 +20,7 @@ struct Fixture {
 }
 
 async fn fixture(edition: &str) -> Fixture {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "iapd-ledger-test-{}-{}.sqlite",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    let pool = app::db::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    app::db::migrate(&pool).await.unwrap();
+    let (pool, _) = app::db::scratch("ledger-test").await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
     app::db::settings::set(&mut conn, app::db::settings::EDITION, edition)
         .await

@@ -16,43 +16,18 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use sqlx::SqlitePool;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// A database file removed with the fixture, so test runs leave nothing behind.
-struct TempDb(std::path::PathBuf);
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
-        }
-    }
-}
 
 struct Fixture {
     pool: SqlitePool,
     ledger: Ledger,
     company: i64,
     user: i64,
-    _db: TempDb,
 }
 
 async fn fixture() -> Fixture {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "iapd-sms-test-{}-{}.sqlite",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    // Dropping a guard first clears what a crashed earlier run may have left.
-    drop(TempDb(path.clone()));
-    let db = TempDb(path.clone());
-    let pool = app::db::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    app::db::migrate(&pool).await.unwrap();
+    let (pool, _) = app::db::scratch("sms-test").await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
     // Community: no trial credits, so every test starts from the balance it buys.
     app::db::settings::set(&mut conn, app::db::settings::EDITION, "community")
@@ -80,7 +55,6 @@ async fn fixture() -> Fixture {
         ledger,
         company,
         user,
-        _db: db,
     }
 }
 

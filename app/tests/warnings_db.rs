@@ -9,7 +9,6 @@ use app::domain::ledger::{EntryKind, LedgerError};
 use app::domain::warning::WarningSettings;
 use app::ledger::{HoldRequest, Ledger, ManualClock, store};
 use sqlx::SqlitePool;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 const CREDIT: i64 = 10_000;
 
@@ -21,19 +20,7 @@ struct Fixture {
 
 /// A Community database (no trial credits) with one SMS account holding `credits`.
 async fn fixture(credits: i64) -> Fixture {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "iapd-warnings-test-{}-{}.sqlite",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    let pool = app::db::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    app::db::migrate(&pool).await.unwrap();
+    let (pool, _) = app::db::scratch("warnings-test").await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
     app::db::settings::set(&mut conn, app::db::settings::EDITION, "Community")
         .await

@@ -19,6 +19,7 @@ pub mod warnings;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Opens (creating if needed) the database with the durability settings iapd relies on:
@@ -39,6 +40,27 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
 /// Applies the embedded migrations.
 pub async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
     sqlx::migrate!("../migrations").run(pool).await
+}
+
+/// A fresh, migrated database in its own file under the temporary folder, for tests: each
+/// call gets `iapd-<label>-<pid>-<n>.sqlite`, cleared first if a crashed run left one.
+/// Returns the pool and its URL (for code that opens the database itself).
+pub async fn scratch(label: &str) -> Result<(SqlitePool, String), sqlx::migrate::MigrateError> {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "iapd-{label}-{}-{}.sqlite",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let url = format!("sqlite://{}", path.display());
+    let pool = connect(&url)
+        .await
+        .map_err(sqlx::migrate::MigrateError::Execute)?;
+    migrate(&pool).await?;
+    Ok((pool, url))
 }
 
 /// Starts a write transaction that takes SQLite's write lock up front. A deferred `BEGIN`

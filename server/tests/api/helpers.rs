@@ -9,7 +9,6 @@ use http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use sqlx::SqlitePool;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 
@@ -27,19 +26,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// The same, with the ledger reading `clock` (a `ManualClock` lets a test expire holds).
 pub async fn spawn_app_with_clock(clock: app::ledger::Clock) -> TestApp {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "iapd-api-test-{}-{}.sqlite",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    let pool = app::db::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("open db");
-    app::db::migrate(&pool).await.expect("migrate");
+    let (pool, _) = app::db::scratch("api-test").await.expect("fresh database");
     app::db::demo::ensure_database_uuid(&pool)
         .await
         .expect("uuid");

@@ -3,21 +3,9 @@
 
 use app::auth::service_key::key_hash;
 use server::cli::{Command, run};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 async fn temp_db() -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "iapd-cli-test-{}-{}.sqlite",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    let url = format!("sqlite://{}", path.display());
-    let pool = app::db::connect(&url).await.expect("db");
-    app::db::migrate(&pool).await.expect("migrate");
+    let (pool, url) = app::db::scratch("cli-test").await.expect("fresh database");
     app::db::demo::seed_if_empty(&pool).await.expect("seed");
     let ledger = app::ledger::Ledger::start(&pool, app::ledger::system_clock())
         .await

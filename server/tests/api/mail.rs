@@ -9,7 +9,7 @@ use server::config::SmtpTls;
 use server::mail::worker::{self, deliver_due};
 use server::mail::{MailSettings, Mailer, Smtp};
 use sqlx::SqlitePool;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -139,23 +139,6 @@ async fn converse(
     Ok(())
 }
 
-async fn fresh_db() -> SqlitePool {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "iapd-mail-test-{}-{}.sqlite",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    let pool = app::db::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("open db");
-    app::db::migrate(&pool).await.expect("migrate");
-    pool
-}
-
 /// Queues the warning the ledger writer would queue for an SMS account left with 3.5
 /// credits under a threshold of 20.
 async fn queue_warning(pool: &SqlitePool) -> i64 {
@@ -207,7 +190,10 @@ async fn settled(pool: &SqlitePool, id: i64) -> Row {
 #[tokio::test]
 async fn the_warning_arrives_with_its_recipients_subject_and_both_parts() {
     let smtp = SmtpServer::start(Behaviour::Accept).await;
-    let pool = fresh_db().await;
+    let pool = app::db::scratch("mail-test")
+        .await
+        .expect("fresh database")
+        .0;
     let id = queue_warning(&pool).await;
     let settings = smtp.settings(3);
     let mailer =
@@ -259,7 +245,10 @@ async fn the_warning_arrives_with_its_recipients_subject_and_both_parts() {
 #[tokio::test]
 async fn a_server_refusing_the_first_attempts_gets_the_mail_on_a_retry() {
     let smtp = SmtpServer::start(Behaviour::RefuseFirst(2)).await;
-    let pool = fresh_db().await;
+    let pool = app::db::scratch("mail-test")
+        .await
+        .expect("fresh database")
+        .0;
     let id = queue_warning(&pool).await;
     let settings = smtp.settings(5);
     let mailer =
@@ -289,7 +278,10 @@ async fn a_server_refusing_the_first_attempts_gets_the_mail_on_a_retry() {
 #[tokio::test]
 async fn a_server_that_never_answers_leaves_the_mail_failed_after_the_last_attempt() {
     let smtp = SmtpServer::start(Behaviour::Silent).await;
-    let pool = fresh_db().await;
+    let pool = app::db::scratch("mail-test")
+        .await
+        .expect("fresh database")
+        .0;
     let id = queue_warning(&pool).await;
     let settings = smtp.settings(3);
     let mailer =
@@ -306,7 +298,10 @@ async fn a_server_that_never_answers_leaves_the_mail_failed_after_the_last_attem
 
 #[tokio::test]
 async fn without_an_smtp_server_mails_stay_queued() {
-    let pool = fresh_db().await;
+    let pool = app::db::scratch("mail-test")
+        .await
+        .expect("fresh database")
+        .0;
     let id = queue_warning(&pool).await;
     let settings = MailSettings {
         smtp: None,

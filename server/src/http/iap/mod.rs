@@ -33,7 +33,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 use rpc::{Params, RpcError, respond};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -61,44 +61,31 @@ pub fn router(pool: SqlitePool, ledger: Ledger, public_url: &str) -> Router {
         cache: Arc::default(),
     };
     Router::new()
-        .route(
-            "/iap/1/authorize",
-            post(|State(s): State<ApiState>, body: Body| serve(s, body, authorize)),
-        )
-        .route(
-            "/iap/1/capture",
-            post(|State(s): State<ApiState>, body: Body| serve(s, body, capture)),
-        )
-        .route(
-            "/iap/1/cancel",
-            post(|State(s): State<ApiState>, body: Body| serve(s, body, cancel)),
-        )
-        .route(
-            "/iap/1/balance",
-            post(|State(s): State<ApiState>, body: Body| serve(s, body, balance)),
-        )
-        .route(
-            "/iap/1/get-accounts-information",
-            post(|State(s): State<ApiState>, body: Body| serve(s, body, accounts_information)),
-        )
+        .route("/iap/1/authorize", rpc(authorize))
+        .route("/iap/1/capture", rpc(capture))
+        .route("/iap/1/cancel", rpc(cancel))
+        .route("/iap/1/balance", rpc(balance))
+        .route("/iap/1/get-accounts-information", rpc(accounts_information))
         .route(
             "/iap/1/update-warning-email-alerts",
-            post(|State(s): State<ApiState>, body: Body| {
-                serve(s, body, warnings::update_email_alerts)
-            }),
+            rpc(warnings::update_email_alerts),
         )
         .route(
             "/iap/update-warning-odoo",
-            post(|State(s): State<ApiState>, body: Body| {
-                serve(s, body, warnings::update_warning_odoo)
-            }),
+            rpc(warnings::update_warning_odoo),
         )
-        .route(
-            "/iap/services-token",
-            post(|State(s): State<ApiState>, body: Body| serve(s, body, warnings::services_token)),
-        )
+        .route("/iap/services-token", rpc(warnings::services_token))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A JSON-RPC route: POST only, answered by [`serve`] with `call`.
+fn rpc<F, Fut>(call: F) -> MethodRouter<ApiState>
+where
+    F: FnOnce(ApiState, Params) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, RpcError>> + Send + 'static,
+{
+    post(|State(s): State<ApiState>, body: Body| serve(s, body, call))
 }
 
 /// Reads the envelope, runs the call, and wraps its outcome.
