@@ -4,9 +4,12 @@
 //! Scenarios: one hot account; 1,000 accounts; 1,000 accounts after preloading 1,000,000
 //! ledger entries. A hold and a capture count as two operations.
 
+use app::clock::system_clock;
+use app::db::ledger as store;
 use app::domain::credits::Credits;
-use app::domain::ledger::EntryKind;
-use app::ledger::{HoldRequest, Ledger, store, system_clock};
+use app::domain::ledger::{EntryKind, HoldRequest, NewCredit, NewHold};
+use app::ledger::Ledger;
+use app::tasks::Tasks;
 use sqlx::SqlitePool;
 use std::time::{Duration, Instant};
 
@@ -29,7 +32,8 @@ async fn main() {
         .expect("db");
     app::db::migrate(&pool).await.expect("migrate");
     let accounts = create_accounts(&pool, 1_000).await;
-    let ledger = Ledger::start(&pool, system_clock()).await.expect("ledger");
+    let mut tasks = Tasks::new();
+    let ledger = start(&pool, &mut tasks).await;
 
     println!(
         "iapd ledger benchmark: {TASKS} tasks, {}s per scenario, synchronous=FULL",
@@ -45,8 +49,10 @@ async fn main() {
     report("1,000 accounts", &spread);
 
     drop(ledger);
+    tasks.shutdown(Duration::from_secs(10)).await;
     preload(&pool, &accounts, 1_000_000).await;
-    let ledger = Ledger::start(&pool, system_clock()).await.expect("ledger");
+    let mut tasks = Tasks::new();
+    let ledger = start(&pool, &mut tasks).await;
     let preloaded = run(&ledger, &accounts).await;
     report("1,000 accounts, 1M entries preloaded", &preloaded);
     println!(
@@ -65,8 +71,15 @@ async fn main() {
         }
     );
     drop(conn);
+    tasks.shutdown(Duration::from_secs(10)).await;
     pool.close().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn start(pool: &SqlitePool, tasks: &mut Tasks) -> Ledger {
+    Ledger::start(pool, system_clock(), "http://127.0.0.1:3000", tasks)
+        .await
+        .expect("ledger")
 }
 
 struct Figures {
@@ -92,7 +105,7 @@ async fn create_accounts(pool: &SqlitePool, n: usize) -> Vec<i64> {
             &mut conn,
             "sms",
             &format!("Bench {i}"),
-            &app::ledger::new_token(),
+            &app::crypto::random_token(16),
             0,
         )
         .await
@@ -101,19 +114,15 @@ async fn create_accounts(pool: &SqlitePool, n: usize) -> Vec<i64> {
     }
     drop(conn);
     // Fund them through the ledger so the books stay consistent.
-    let ledger = Ledger::start(pool, system_clock()).await.expect("ledger");
+    let mut tasks = Tasks::new();
+    let ledger = start(pool, &mut tasks).await;
     for id in &ids {
-        ledger
-            .credit(
-                *id,
-                EntryKind::Purchase,
-                Credits::whole(1_000_000_000).expect("amount"),
-                "bench funds",
-                None,
-            )
-            .await
-            .expect("fund");
+        let amount = Credits::whole(1_000_000_000).expect("amount");
+        let credit =
+            NewCredit::parse(*id, EntryKind::Purchase, amount, "bench funds").expect("credit");
+        ledger.credit(credit, None).await.expect("fund");
     }
+    tasks.shutdown(Duration::from_secs(10)).await;
     ids
 }
 
@@ -133,13 +142,16 @@ async fn run(ledger: &Ledger, accounts: &[i64]) -> Figures {
                     i += TASKS;
                     let t0 = Instant::now();
                     let token = ledger
-                        .hold(HoldRequest {
-                            account,
-                            amount: Credits::whole(1).expect("amount"),
-                            description: "bench".into(),
-                            ttl_hours: None,
-                            idempotency_key: None,
-                        })
+                        .hold(
+                            NewHold::parse(HoldRequest {
+                                account,
+                                amount: Credits::whole(1).expect("amount"),
+                                description: "bench".into(),
+                                ttl_hours: None,
+                                idempotency_key: None,
+                            })
+                            .expect("valid hold"),
+                        )
                         .await
                         .expect("hold");
                     let t1 = Instant::now();

@@ -113,14 +113,9 @@ fn SignedIn() -> impl IntoView {
                             .into_any()
                     }
                     Ok(None) => view! { <routes::login::GoToLogin /> }.into_any(),
-                    Err(e) => view! { <p class="o-alert o-alert-danger">{e.to_string()}</p> }.into_any(),
+                    Err(error) => view! { <crate::components::status::ErrorAlert error /> }.into_any(),
                 }
             })}
         </Transition>
     }
-}
-
-/// Sends the browser to `url` with a full page load, so the server sees the new session.
-pub fn reload_to(url: &str) {
-    let _ = window().location().set_href(url);
 }

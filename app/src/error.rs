@@ -1,77 +1,120 @@
-//! The one error type users may see.
+//! The one error type users may see, and the one place the layers below are turned into it.
 //!
-//! Server functions return [`AppError`]; its text is what the browser shows, so nothing in it
-//! may come from a database or library error. Those are logged where they happen and become
-//! [`AppError::Internal`].
+//! Server functions return [`AppError`]. It carries message keys with their arguments, never
+//! text from a database or a library: those are logged where they happen and become
+//! [`AppError::Internal`]. The page that shows an error renders it in its reader's locale
+//! ([`AppError::text`]).
 
-use crate::i18n::{Msg, t, tf};
+use crate::domain::FieldError;
+use crate::domain::credits::Credits;
+use crate::domain::ledger::{Conflict, LedgerError};
+use crate::i18n::{Msg, Text};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AppError {
     /// No valid session: the browser should go to the login page.
-    #[error("{}", t(Msg::ErrUnauthenticated))]
     Unauthenticated,
     /// Signed in, but not allowed (e.g. a plain user asking for Settings).
-    #[error("{}", t(Msg::ErrForbidden))]
     Forbidden,
     /// The record does not exist or is not visible to the user; the two are not told apart
     /// so ids of other companies' records leak nothing.
-    #[error("{}", t(Msg::ErrNotFound))]
     NotFound,
-    /// One input is invalid; `field` names the form field the message belongs next to.
-    #[error("{message}")]
-    Validation { field: String, message: String },
+    /// One input is invalid; the error names the form field its message belongs next to.
+    Validation(FieldError),
     /// The request contradicts the current state (a duplicate, a stale edit, ...).
-    #[error("{0}")]
-    Conflict(String),
+    Conflict(Text),
     /// A hold was refused: the dialog offers to buy the difference.
-    #[error("{}", tf(Msg::ErrInsufficientCredits, &[&crate::domain::credits::Credits::from_minor(*required).to_string(), &crate::domain::credits::Credits::from_minor(*available).to_string()]))]
-    InsufficientCredits { available: i64, required: i64 },
-    #[error("{}", t(Msg::ErrAccountDisabled))]
+    InsufficientCredits {
+        available: Credits,
+        required: Credits,
+    },
     AccountDisabled,
     /// The payment provider refused the card; the message is its reason.
-    #[error("{0}")]
-    PaymentDeclined(String),
+    PaymentDeclined(Text),
     /// The SMS provider took none of the messages; the hold was released.
-    #[error("{}", tf(Msg::ErrSmsNotSent, &[.0]))]
-    NotSent(String),
-    #[error("{}", t(Msg::ErrBadLogin))]
+    NotSent(Text),
     BadCredentials,
-    #[error("{}", t(Msg::ErrTooManyAttempts))]
     TooManyAttempts,
     /// Anything unexpected; the details are only in the server log.
-    #[error("{}", t(Msg::ErrInternal))]
     Internal,
-    /// The call never reached the server function, or its answer could not be read.
-    #[error("{}", tf(Msg::ErrTransport, &[.0]))]
+    /// The call never reached the server function, or its answer could not be read. The
+    /// text comes from the browser's transport, so it stays as it is.
     Transport(String),
 }
 
 impl AppError {
-    pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        AppError::Validation {
-            field: field.to_owned(),
-            message: message.into(),
+    /// A validation error of `field`.
+    pub fn validation(field: &str, message: Msg) -> Self {
+        AppError::Validation(FieldError::new(field, message))
+    }
+
+    /// What to tell the user.
+    pub fn text(&self) -> Text {
+        match self {
+            AppError::Unauthenticated => Msg::ErrUnauthenticated.into(),
+            AppError::Forbidden => Msg::ErrForbidden.into(),
+            AppError::NotFound => Msg::ErrNotFound.into(),
+            AppError::Validation(error) => error.text(),
+            AppError::Conflict(text) | AppError::PaymentDeclined(text) => text.clone(),
+            AppError::InsufficientCredits {
+                available,
+                required,
+            } => Text::new(Msg::ErrInsufficientCredits)
+                .arg("required", *required)
+                .arg("available", *available),
+            AppError::AccountDisabled => Msg::ErrAccountDisabled.into(),
+            AppError::NotSent(reason) => {
+                Text::new(Msg::ErrSmsNotSent).arg("error", reason.to_string())
+            }
+            AppError::BadCredentials => Msg::ErrBadLogin.into(),
+            AppError::TooManyAttempts => Msg::ErrTooManyAttempts.into(),
+            AppError::Internal => Msg::ErrInternal.into(),
+            AppError::Transport(detail) => Text::new(Msg::ErrTransport).arg("error", detail),
+        }
+    }
+
+    /// The validation error of `field`, when this error is about that field.
+    pub fn field(&self, field: &str) -> Option<&FieldError> {
+        match self {
+            AppError::Validation(error) if error.field == field => Some(error),
+            _ => None,
         }
     }
 
     /// The message to show next to `field`, when this error is about that field.
-    pub fn for_field(&self, field: &str) -> Option<&str> {
-        match self {
-            AppError::Validation { field: f, message } if f == field => Some(message),
-            _ => None,
-        }
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        self.field(field).map(|e| e.text().to_string())
+    }
+
+    /// Whether the form shows this error next to a field rather than above the form.
+    pub fn is_validation(&self) -> bool {
+        matches!(self, AppError::Validation(_))
     }
 }
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.text(), f)
+    }
+}
+
+impl std::error::Error for AppError {}
 
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::Transport(value.to_string())
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(error: FieldError) -> Self {
+        AppError::Validation(error)
     }
 }
 
@@ -84,27 +127,50 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
-#[cfg(feature = "ssr")]
-impl From<crate::domain::ledger::LedgerError> for AppError {
-    fn from(error: crate::domain::ledger::LedgerError) -> Self {
-        use crate::domain::ledger::LedgerError as L;
+impl From<LedgerError> for AppError {
+    fn from(error: LedgerError) -> Self {
         match error {
-            L::UnknownAccount | L::UnknownHold => AppError::NotFound,
-            L::AccountDisabled => AppError::AccountDisabled,
-            L::InsufficientCredits {
+            LedgerError::UnknownAccount | LedgerError::UnknownHold | LedgerError::UnknownOrder => {
+                AppError::NotFound
+            }
+            LedgerError::AccountDisabled => AppError::AccountDisabled,
+            LedgerError::InsufficientCredits {
                 available,
                 required,
             } => AppError::InsufficientCredits {
-                available: available.minor(),
-                required: required.minor(),
+                available,
+                required,
             },
-            L::HoldExpired | L::Conflict(_) => AppError::Conflict(error.to_string()),
-            L::Invalid { field, message } => AppError::Validation {
-                field: field.to_owned(),
-                message,
-            },
-            L::Storage => AppError::Internal,
+            LedgerError::HoldExpired => AppError::Conflict(Msg::ErrHoldExpired.into()),
+            LedgerError::Conflict(conflict) => AppError::Conflict(conflict_text(conflict)),
+            LedgerError::Invalid(error) => AppError::Validation(error),
+            LedgerError::Storage => AppError::Internal,
         }
+    }
+}
+
+/// What a ledger refusal says, for pages, the API and the command line alike.
+pub fn ledger_text(error: &LedgerError) -> Text {
+    match error {
+        LedgerError::UnknownAccount => Msg::ErrUnknownAccount.into(),
+        LedgerError::UnknownHold => Msg::ErrUnknownHold.into(),
+        LedgerError::UnknownOrder => Msg::ErrNotFound.into(),
+        LedgerError::Storage => Msg::ErrLedgerStorage.into(),
+        other => AppError::from(other.clone()).text(),
+    }
+}
+
+fn conflict_text(conflict: Conflict) -> Text {
+    match conflict {
+        Conflict::CapturedFor(amount) => {
+            Text::new(Msg::ErrAlreadyCapturedFor).arg("amount", amount)
+        }
+        Conflict::HoldCancelled => Msg::ErrHoldCancelled.into(),
+        Conflict::AlreadyCaptured => Msg::ErrAlreadyCaptured.into(),
+        Conflict::IdempotencyKeyReused => Msg::ErrIdempotencyConflict.into(),
+        Conflict::OrderPaid => Msg::ErrOrderPaid.into(),
+        Conflict::OrderFailed => Msg::ErrOrderFailed.into(),
+        Conflict::PaymentReused => Msg::ErrPaymentReused.into(),
     }
 }
 
@@ -114,10 +180,16 @@ mod tests {
 
     #[test]
     fn a_validation_error_belongs_to_its_field_only() {
-        let err = AppError::validation("email", "bad");
-        assert_eq!(err.for_field("email"), Some("bad"));
+        let err = AppError::validation("email", Msg::ErrEmail);
+        assert_eq!(
+            err.for_field("email"),
+            Some(Msg::ErrEmail.text(Default::default()).into())
+        );
         assert_eq!(err.for_field("name"), None);
-        assert_eq!(err.to_string(), "bad");
+        assert_eq!(
+            err.to_string(),
+            "Enter an email address such as name@example.com."
+        );
     }
 
     #[test]
@@ -127,6 +199,22 @@ mod tests {
                 .to_string()
                 .to_lowercase()
                 .contains("sql")
+        );
+    }
+
+    #[test]
+    fn ledger_refusals_become_what_users_see() {
+        assert_eq!(AppError::from(LedgerError::UnknownHold), AppError::NotFound);
+        assert_eq!(
+            AppError::from(LedgerError::Conflict(Conflict::CapturedFor(
+                Credits::from_minor(25_000)
+            )))
+            .to_string(),
+            "The transaction was already captured for 2.5."
+        );
+        assert_eq!(
+            ledger_text(&LedgerError::UnknownAccount).to_string(),
+            "The IAP account does not exist."
         );
     }
 }

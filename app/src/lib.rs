@@ -2,19 +2,21 @@
 //! server (feature `ssr`) and for the browser (feature `hydrate`).
 //!
 //! # Layout
-//! - [`domain`]: business rules in plain Rust with unit tests; no framework types.
-//! - [`models`]: the data that crosses the wire.
-//! - [`error`]: [`error::AppError`], the one error type users may see.
-//! - [`i18n`]: every user-visible string.
-//! - `db` (server only): persistence; functions take a connection so callers compose them.
-//! - `auth` (server only): password hashing, session tokens and cookies.
-//! - `ledger` (server only): the single writer every balance change goes through.
-//! - `payment`, `sms` (server only): card payments and SMS sending, each behind a provider
-//!   trait with a built-in implementation.
-//! - `state` (server only): [`state::AppState`], shared with server functions via context.
+//! Dependencies point down this list; nothing imports from a layer above it.
+//! - [`routes`] (one page per file) and [`components`]: the views; [`app`] the router and
+//!   [`nav`] the menus.
 //! - [`functions`]: server functions by area; thin: authorise, call, map errors.
-//! - [`components`]: reusable view pieces (top bar, form fields).
-//! - [`routes`]: one page per file, named after its route.
+//! - `auth`, `payment`, `sms`, `mail`, `seed` (server only): the flows that combine the
+//!   layers below: signing in, paying an order, sending SMS, delivering mail, demo data.
+//! - `ledger` (server only): the single writer every balance change goes through.
+//! - `db` (server only): persistence, all of the SQL; functions take a connection so callers
+//!   compose them in one transaction.
+//! - [`models`]: the data that crosses the wire; [`error`]: [`error::AppError`], the one
+//!   error type users may see, and the one place lower errors become it.
+//! - [`domain`]: business rules in plain Rust with unit tests; no framework types.
+//! - [`i18n`]: every user-visible string, as message keys rendered at the edge.
+//! - `state`, `api_cache`, `tasks`, `clock`, `crypto`, `secret` (server only): shared state,
+//!   background tasks and small helpers.
 
 #![recursion_limit = "512"]
 
@@ -25,19 +27,34 @@ pub mod error;
 pub mod functions;
 pub mod i18n;
 pub mod models;
+pub mod nav;
 pub mod routes;
 
 #[cfg(feature = "ssr")]
+pub mod api_cache;
+#[cfg(feature = "ssr")]
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
+pub mod crypto;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod ledger;
 #[cfg(feature = "ssr")]
+pub mod mail;
+#[cfg(feature = "ssr")]
 pub mod payment;
+#[cfg(feature = "ssr")]
+pub mod secret;
+#[cfg(feature = "ssr")]
+pub mod seed;
 #[cfg(feature = "ssr")]
 pub mod sms;
 #[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "ssr")]
+pub mod tasks;
 
 pub use app::{App, shell};

@@ -1,9 +1,19 @@
 //! Data that crosses the wire between server functions and the browser.
 //!
 //! Row types derive `sqlx::FromRow` only on the server, so the browser build carries no
-//! database code.
+//! database code. Amounts are [`Credits`], times [`Timestamp`]s and states enums: the page
+//! decides how to show them, in its reader's language.
 
+use crate::domain::credits::Credits;
+use crate::domain::ledger::EntryKind;
+use crate::domain::order::OrderState;
+use crate::domain::time::Timestamp;
+use crate::i18n::Text;
 use serde::{Deserialize, Serialize};
+
+pub use crate::domain::contact::ContactInput;
+pub use crate::domain::order::order_reference;
+pub use crate::domain::service::{PackInput, ServiceInput};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
@@ -54,16 +64,18 @@ pub struct Contact {
     pub owner_company_name: Option<String>,
 }
 
-/// What the contact form sends; validated by `domain::contact::ValidContact::parse`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContactInput {
-    pub name: String,
-    pub company_name: String,
-    pub email: String,
-    pub phone: String,
-    pub mobile: String,
-    pub country_code: String,
-    pub owner_company_id: Option<i64>,
+impl From<&Contact> for crate::domain::contact::ValidContact {
+    fn from(c: &Contact) -> Self {
+        crate::domain::contact::ValidContact {
+            name: c.name.clone(),
+            company_name: c.company_name.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            mobile: c.mobile.clone(),
+            country_code: c.country_code.clone(),
+            owner_company_id: c.owner_company_id,
+        }
+    }
 }
 
 /// One message in a record's chatter.
@@ -73,8 +85,7 @@ pub struct ChatterMessage {
     pub id: i64,
     pub author_name: String,
     pub body: String,
-    /// UTC, `YYYY-MM-DD HH:MM:SS`.
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// The contact form's data: the record, its chatter and the companies it may be restricted to.
@@ -94,8 +105,8 @@ pub struct DatabaseInfo {
 /// The figures the Settings page shows under Users & Companies.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingsOverview {
-    pub companies: i64,
-    pub users: i64,
+    pub companies: u32,
+    pub users: u32,
 }
 
 /// An IAP account as its pages show it. Never carries the token: see [`IapAccountAdmin`].
@@ -110,22 +121,21 @@ pub struct IapAccount {
     pub name: String,
     /// Names of the companies it is restricted to, comma-separated; empty when shared.
     pub company_names: String,
-    /// Credits owned, in minor units.
-    pub balance: i64,
-    /// Credits reserved by open, unexpired holds, in minor units.
-    pub held: i64,
+    /// Credits owned.
+    pub balance: Credits,
+    /// Credits reserved by open, unexpired holds.
+    pub held: Credits,
     pub disabled: bool,
 }
 
 impl IapAccount {
-    pub fn available(&self) -> i64 {
-        self.balance - self.held
+    pub fn available(&self) -> Credits {
+        Credits::from_minor(self.balance.minor() - self.held.minor())
     }
 
     /// An amount in this service's unit, e.g. "3.5 Credits".
-    pub fn show(&self, minor: i64) -> String {
-        let amount = crate::domain::credits::Credits::from_minor(minor).display(self.whole_number);
-        format!("{amount} {}", self.unit_name)
+    pub fn show(&self, amount: Credits) -> String {
+        format!("{} {}", amount.display(self.whole_number), self.unit_name)
     }
 }
 
@@ -143,14 +153,13 @@ pub struct IapAccountAdmin {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct LedgerLine {
     pub id: i64,
-    /// UTC, `YYYY-MM-DD HH:MM:SS`.
-    pub created_at: String,
-    pub kind: String,
+    pub created_at: Timestamp,
+    pub kind: EntryKind,
     pub description: String,
-    /// Change to the balance, in minor units.
-    pub amount: i64,
-    /// Change to the held amount, in minor units.
-    pub held_delta: i64,
+    /// Change to the balance.
+    pub amount: Credits,
+    /// Change to the held amount.
+    pub held_delta: Credits,
 }
 
 /// A page of history, newest first; `older` is the cursor for the next page.
@@ -171,17 +180,16 @@ pub struct Order {
     pub unit_name: String,
     pub whole_number: bool,
     pub pack_name: String,
-    pub credits: i64,
+    pub credits: Credits,
+    /// The price, in cents of `currency`.
     pub amount: i64,
     pub currency: String,
-    /// draft, pending, paid or failed.
-    pub state: String,
+    pub state: OrderState,
     pub card_brand: Option<String>,
     pub card_last4: Option<String>,
     pub failure_reason: Option<String>,
     pub buyer: String,
-    /// UTC, `YYYY-MM-DD HH:MM:SS`.
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 impl Order {
@@ -204,8 +212,8 @@ pub struct Store {
 pub struct IapAccountWarning {
     /// Warn Me.
     pub warn_enabled: bool,
-    /// Minor units; zero when never set.
-    pub threshold: i64,
+    /// Zero when never set.
+    pub threshold: Credits,
     /// Warning Email.
     pub emails: Vec<String>,
     /// Whether the viewer may change it (administrators). Decided by the server, so the
@@ -224,18 +232,63 @@ pub struct OutboxMail {
     pub subject: String,
     pub text_body: String,
     pub html_body: String,
-    /// queued, sent or failed.
-    pub state: String,
-    pub attempts: i64,
+    pub state: MailState,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub attempts: u32,
     pub last_error: Option<String>,
-    /// UTC, `YYYY-MM-DD HH:MM:SS`.
-    pub created_at: String,
-    pub sent_at: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
 }
 
-/// The reference customers see for an order, e.g. `IAP00042`.
-pub fn order_reference(id: i64) -> String {
-    format!("IAP{id:05}")
+/// Where a mail of the outbox stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MailState {
+    /// Waiting for its (next) attempt.
+    Queued,
+    Sent,
+    /// Given up after the last attempt.
+    Failed,
+}
+
+/// Where an SMS stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SmsState {
+    /// Held for and handed to the provider, with no answer yet.
+    Outgoing,
+    Sent,
+    Error,
+}
+
+/// Where a batch of SMS stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SmsBatchState {
+    /// Held, and being handed to the provider.
+    Pending,
+    /// Captured or released.
+    Done,
+}
+
+macro_rules! stored_names {
+    ($($ty:ident { $($variant:ident => $name:literal),* $(,)? })*) => {$(
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
+
+            /// The name stored in the database.
+            pub const fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $name),* }
+            }
+
+            pub fn parse(name: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|s| s.as_str() == name)
+            }
+        }
+    )*};
+}
+
+stored_names! {
+    MailState { Queued => "queued", Sent => "sent", Failed => "failed" }
+    SmsState { Outgoing => "outgoing", Sent => "sent", Error => "error" }
+    SmsBatchState { Pending => "pending", Done => "done" }
 }
 
 /// Which of a contact's numbers an SMS goes to.
@@ -255,10 +308,10 @@ pub struct SmsRecipient {
     pub name: String,
     /// The number as typed on the contact.
     pub number: String,
-    /// Minor units per part to the number's country; `None` with `problem` when the number
-    /// cannot be texted.
-    pub price_per_part: Option<i64>,
-    pub problem: Option<String>,
+    /// Per part to the number's country; `None` with `problem` when the number cannot be
+    /// texted.
+    pub price_per_part: Option<Credits>,
+    pub problem: Option<Text>,
 }
 
 /// What the pop-up needs before the user types: who, at what price, from which account.
@@ -285,10 +338,10 @@ pub struct SmsInput {
 /// What a send did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmsSent {
-    pub sent: usize,
-    pub failed: usize,
-    /// Minor units charged.
-    pub credits: i64,
+    pub sent: u32,
+    pub failed: u32,
+    /// Charged.
+    pub credits: Credits,
 }
 
 /// One row of Settings → Technical → SMS Outbox.
@@ -296,17 +349,17 @@ pub struct SmsSent {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct SmsOutboxLine {
     pub id: i64,
-    /// UTC, `YYYY-MM-DD HH:MM:SS`.
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub number: String,
     pub contact_name: Option<String>,
     pub body: String,
     pub encoding: String,
-    pub parts: i64,
-    /// Minor units held, and finally charged.
-    pub cost: i64,
-    pub credits: i64,
-    pub state: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub parts: u32,
+    /// Held, and finally charged.
+    pub cost: Credits,
+    pub credits: Credits,
+    pub state: SmsState,
     pub provider: Option<String>,
     pub error: Option<String>,
     pub author_name: String,
@@ -322,11 +375,12 @@ pub struct ServiceSummary {
     pub technical_name: String,
     pub label: String,
     pub unit_name: String,
-    pub trial_credits: i64,
+    pub trial_credits: Credits,
     pub first_party: bool,
     /// Whether a provider key exists (its hash is stored).
     pub has_key: bool,
-    pub packs: i64,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub packs: u32,
 }
 
 /// The IAP Services page: the catalogue and the database's hosting type.
@@ -334,22 +388,4 @@ pub struct ServiceSummary {
 pub struct ServicesOverview {
     pub services: Vec<ServiceSummary>,
     pub hosting_type: crate::domain::hosting::HostingType,
-}
-
-/// A pack row of the service registration form, as typed.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PackInput {
-    pub name: String,
-    pub credits: String,
-    pub price: String,
-}
-
-/// The service registration form, as typed; checked by `domain::service::NewService::parse`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServiceInput {
-    pub technical_name: String,
-    pub label: String,
-    pub unit_name: String,
-    pub trial_credits: String,
-    pub packs: Vec<PackInput>,
 }

@@ -1,5 +1,6 @@
 //! What server functions and handlers share: reached through Leptos context or axum state.
 
+use crate::api_cache::ApiCache;
 use crate::domain::throttle::Throttle;
 use crate::ledger::Ledger;
 use axum::extract::FromRef;
@@ -13,12 +14,17 @@ pub struct AppState {
     pub pool: SqlitePool,
     /// Every balance change goes through the ledger writer.
     pub ledger: Ledger,
-    /// Where card payments go; the built-in Demo provider unless configured otherwise.
+    /// Where card payments go: the built-in Demo provider unless configured otherwise.
     pub payments: Arc<dyn crate::payment::PaymentProvider>,
     /// Who delivers SMS: the built-in outbox unless an HTTP gateway is configured.
     pub sms: Arc<dyn crate::sms::SmsProvider>,
     /// Failed-login counts, kept in memory: a restart forgiving them is acceptable.
     pub throttle: Arc<Mutex<Throttle>>,
+    /// Keys, tokens and holds the IAP API would otherwise read on every call; the pages
+    /// that change them invalidate it.
+    pub api_cache: Arc<ApiCache>,
+    /// The URL users reach iapd at, without a trailing slash: links in mails and API errors.
+    pub public_url: Arc<str>,
     /// Whether cookies get the `Secure` flag, i.e. iapd is reached over HTTPS.
     pub secure_cookies: bool,
 }

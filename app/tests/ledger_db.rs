@@ -4,9 +4,15 @@
 #![cfg(feature = "ssr")]
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+mod common;
+
+use app::clock::ManualClock;
+use app::db::ledger as store;
 use app::domain::credits::Credits;
-use app::domain::ledger::{EntryKind, LedgerError};
-use app::ledger::{AccountEdit, HoldRequest, Ledger, ManualClock, store};
+use app::domain::ledger::{AccountEdit, EntryKind, HoldRequest, LedgerError};
+use app::ledger::Ledger;
+use app::tasks::Tasks;
+use common::{credit_with, edit_with, hold_with, start_ledger};
 use sqlx::SqlitePool;
 
 const HOUR: i64 = 3_600_000;
@@ -14,6 +20,7 @@ const HOUR: i64 = 3_600_000;
 struct Fixture {
     pool: SqlitePool,
     ledger: Ledger,
+    _tasks: Tasks,
     clock: ManualClock,
     sf: i64,
     chicago: i64,
@@ -31,10 +38,11 @@ async fn fixture(edition: &str) -> Fixture {
         .unwrap();
     drop(conn);
     let clock = ManualClock::at(1_800_000_000_000);
-    let ledger = Ledger::start(&pool, clock.clock()).await.unwrap();
+    let (ledger, tasks) = start_ledger(&pool, clock.clock()).await;
     Fixture {
         pool,
         ledger,
+        _tasks: tasks,
         clock,
         sf,
         chicago,
@@ -49,16 +57,16 @@ impl Fixture {
         // Bring the account to exactly `credits`, whatever trial it got.
         let delta = credits * 10_000 - figures.0;
         if delta != 0 {
-            self.ledger
-                .credit(
-                    id,
-                    EntryKind::Adjustment,
-                    Credits::from_minor(delta),
-                    "test setup",
-                    None,
-                )
-                .await
-                .unwrap();
+            credit_with(
+                &self.ledger,
+                id,
+                EntryKind::Adjustment,
+                Credits::from_minor(delta),
+                "test setup",
+                None,
+            )
+            .await
+            .unwrap();
         }
         id
     }
@@ -101,7 +109,7 @@ fn hold(account: i64, credits: i64) -> HoldRequest {
 async fn a_hold_then_a_smaller_capture_spends_only_what_was_captured() {
     let f = fixture("Community").await;
     let account = f.account_with(100).await;
-    let token = f.ledger.hold(hold(account, 30)).await.unwrap();
+    let token = hold_with(&f.ledger, hold(account, 30)).await.unwrap();
     assert_eq!(f.figures(account).await, (1_000_000, 300_000));
     let taken = f
         .ledger
@@ -123,7 +131,7 @@ async fn concurrent_holds_never_overdraw_the_account() {
         let account = f.account_with(covered).await;
         let attempts = (0..64).map(|_| {
             let ledger = f.ledger.clone();
-            tokio::spawn(async move { ledger.hold(hold(account, 1)).await })
+            tokio::spawn(async move { hold_with(&ledger, hold(account, 1)).await })
         });
         let results = futures::future::join_all(attempts).await;
         let granted = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
@@ -164,7 +172,7 @@ async fn the_same_idempotency_key_sent_concurrently_makes_one_hold() {
     };
     let calls = (0..64).map(|_| {
         let (ledger, request) = (f.ledger.clone(), request.clone());
-        tokio::spawn(async move { ledger.hold(request).await.unwrap() })
+        tokio::spawn(async move { hold_with(&ledger, request).await.unwrap() })
     });
     let tokens: Vec<String> = futures::future::join_all(calls)
         .await
@@ -178,13 +186,16 @@ async fn the_same_idempotency_key_sent_concurrently_makes_one_hold() {
         .unwrap();
     assert_eq!(holds, 1);
     // A later retry still gets the first answer; other content under the same key conflicts.
-    assert_eq!(f.ledger.hold(request.clone()).await.unwrap(), tokens[0]);
+    assert_eq!(
+        hold_with(&f.ledger, request.clone()).await.unwrap(),
+        tokens[0]
+    );
     let different = HoldRequest {
         amount: Credits::whole(6).unwrap(),
         ..request
     };
     assert!(matches!(
-        f.ledger.hold(different).await,
+        hold_with(&f.ledger, different).await,
         Err(LedgerError::Conflict(_))
     ));
     f.assert_consistent().await;
@@ -197,7 +208,7 @@ async fn capture_and_cancel_are_idempotent_and_conflicting_repeats_are_refused()
     let five_credits = Credits::whole(5).unwrap();
     let five = Some(five_credits);
 
-    let captured = f.ledger.hold(hold(account, 10)).await.unwrap();
+    let captured = hold_with(&f.ledger, hold(account, 10)).await.unwrap();
     assert_eq!(
         f.ledger.capture(&captured, five).await.unwrap(),
         five_credits
@@ -215,7 +226,7 @@ async fn capture_and_cancel_are_idempotent_and_conflicting_repeats_are_refused()
         Err(LedgerError::Conflict(_))
     ));
 
-    let cancelled = f.ledger.hold(hold(account, 10)).await.unwrap();
+    let cancelled = hold_with(&f.ledger, hold(account, 10)).await.unwrap();
     f.ledger.cancel(&cancelled).await.unwrap();
     f.ledger.cancel(&cancelled).await.unwrap();
     assert!(matches!(
@@ -232,16 +243,17 @@ async fn capture_and_cancel_are_idempotent_and_conflicting_repeats_are_refused()
 async fn a_hold_past_its_ttl_is_released_and_cannot_be_captured() {
     let f = fixture("Community").await;
     let account = f.account_with(10).await;
-    let token = f
-        .ledger
-        .hold(HoldRequest {
+    let token = hold_with(
+        &f.ledger,
+        HoldRequest {
             ttl_hours: Some(1),
             ..hold(account, 10)
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await
+    .unwrap();
     assert!(matches!(
-        f.ledger.hold(hold(account, 1)).await,
+        hold_with(&f.ledger, hold(account, 1)).await,
         Err(LedgerError::InsufficientCredits { .. })
     ));
     f.clock.advance(HOUR);
@@ -263,16 +275,18 @@ async fn a_hold_past_its_ttl_is_released_and_cannot_be_captured() {
 async fn an_expired_hold_no_longer_counts_even_before_the_sweeper_runs() {
     let f = fixture("Community").await;
     let account = f.account_with(10).await;
-    f.ledger
-        .hold(HoldRequest {
+    hold_with(
+        &f.ledger,
+        HoldRequest {
             ttl_hours: Some(1),
             ..hold(account, 10)
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await
+    .unwrap();
     f.clock.advance(HOUR + 1);
     // The next operation's batch releases the expired hold first.
-    assert!(f.ledger.hold(hold(account, 10)).await.is_ok());
+    assert!(hold_with(&f.ledger, hold(account, 10)).await.is_ok());
     f.assert_consistent().await;
 }
 
@@ -297,15 +311,17 @@ async fn first_use_creates_one_shared_account_with_trial_credits_once_per_servic
         .fetch_one(&f.pool)
         .await
         .unwrap();
-    f.ledger
-        .edit_account(AccountEdit {
+    edit_with(
+        &f.ledger,
+        AccountEdit {
             account: first,
             name: "SMS (SF)".into(),
             token,
             companies: vec![f.sf],
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await
+    .unwrap();
     let chicago = f.ledger.resolve_account("sms", f.chicago).await.unwrap();
     assert_ne!(chicago, first);
     assert_eq!(f.figures(chicago).await, (0, 0));
@@ -336,17 +352,16 @@ async fn a_disabled_token_refuses_holds_and_reenabling_keeps_the_balance() {
         token,
         companies: vec![],
     };
-    f.ledger
-        .edit_account(edit(format!("{token}+disabled")))
+    edit_with(&f.ledger, edit(format!("{token}+disabled")))
         .await
         .unwrap();
     assert_eq!(
-        f.ledger.hold(hold(account, 1)).await,
+        hold_with(&f.ledger, hold(account, 1)).await,
         Err(LedgerError::AccountDisabled)
     );
     assert_eq!(f.figures(account).await, (500_000, 0));
-    f.ledger.edit_account(edit(token)).await.unwrap();
-    assert!(f.ledger.hold(hold(account, 1)).await.is_ok());
+    edit_with(&f.ledger, edit(token)).await.unwrap();
+    assert!(hold_with(&f.ledger, hold(account, 1)).await.is_ok());
     f.assert_consistent().await;
 }
 
@@ -357,59 +372,69 @@ async fn bad_input_is_refused_and_changes_nothing() {
     let before = f.entries(account).await.len();
     let invalid = |r: Result<String, LedgerError>, field: &str| {
         assert!(
-            matches!(&r, Err(LedgerError::Invalid { field: f, .. }) if *f == field),
+            matches!(&r, Err(LedgerError::Invalid(e)) if e.field == field),
             "{field}: {r:?}"
         );
     };
     invalid(
-        f.ledger
-            .hold(HoldRequest {
+        hold_with(
+            &f.ledger,
+            HoldRequest {
                 amount: Credits::ZERO,
                 ..hold(account, 1)
-            })
-            .await,
+            },
+        )
+        .await,
         "amount",
     );
     invalid(
-        f.ledger
-            .hold(HoldRequest {
+        hold_with(
+            &f.ledger,
+            HoldRequest {
                 amount: Credits::from_minor(-5),
                 ..hold(account, 1)
-            })
-            .await,
+            },
+        )
+        .await,
         "amount",
     );
     invalid(
-        f.ledger
-            .hold(HoldRequest {
+        hold_with(
+            &f.ledger,
+            HoldRequest {
                 amount: Credits::from_minor(i64::MAX),
                 ..hold(account, 1)
-            })
-            .await,
+            },
+        )
+        .await,
         "amount",
     );
     for ttl in [0, -1, 10_000_000] {
         invalid(
-            f.ledger
-                .hold(HoldRequest {
+            hold_with(
+                &f.ledger,
+                HoldRequest {
                     ttl_hours: Some(ttl),
                     ..hold(account, 1)
-                })
-                .await,
+                },
+            )
+            .await,
             "ttl",
         );
     }
     invalid(
-        f.ledger
-            .hold(HoldRequest {
+        hold_with(
+            &f.ledger,
+            HoldRequest {
                 description: "x".repeat(300),
                 ..hold(account, 1)
-            })
-            .await,
+            },
+        )
+        .await,
         "description",
     );
     assert_eq!(
-        f.ledger.hold(hold(9_999, 1)).await,
+        hold_with(&f.ledger, hold(9_999, 1)).await,
         Err(LedgerError::UnknownAccount)
     );
     assert_eq!(
@@ -418,38 +443,31 @@ async fn bad_input_is_refused_and_changes_nothing() {
     );
     assert_eq!(f.ledger.cancel("").await, Err(LedgerError::UnknownHold));
 
-    let token = f.ledger.hold(hold(account, 5)).await.unwrap();
+    let token = hold_with(&f.ledger, hold(account, 5)).await.unwrap();
     let above = f
         .ledger
         .capture(&token, Some(Credits::whole(6).unwrap()))
         .await;
     assert!(matches!(
         above,
-        Err(LedgerError::Invalid {
-            field: "amount",
-            ..
-        })
+        Err(LedgerError::Invalid(ref e)) if e.field == "amount"
     ));
     f.ledger.cancel(&token).await.unwrap();
 
     for reason in ["", "   ", &"r".repeat(300)] {
-        let r = f
-            .ledger
-            .credit(
-                account,
-                EntryKind::Adjustment,
-                Credits::whole(1).unwrap(),
-                reason,
-                None,
-            )
-            .await;
+        let r = credit_with(
+            &f.ledger,
+            account,
+            EntryKind::Adjustment,
+            Credits::whole(1).unwrap(),
+            reason,
+            None,
+        )
+        .await;
         assert!(
             matches!(
                 r,
-                Err(LedgerError::Invalid {
-                    field: "reason",
-                    ..
-                })
+                Err(LedgerError::Invalid(ref e)) if e.field == "reason"
             ),
             "{reason:?}"
         );
@@ -457,23 +475,17 @@ async fn bad_input_is_refused_and_changes_nothing() {
     let r = f.ledger.resolve_account("telepathy", f.sf).await;
     assert!(matches!(
         r,
-        Err(LedgerError::Invalid {
-            field: "service",
-            ..
-        })
+        Err(LedgerError::Invalid(ref e)) if e.field == "service"
     ));
     let edit = AccountEdit {
         account,
         name: "SMS".into(),
-        token: app::ledger::new_token(),
+        token: app::crypto::random_token(16),
         companies: vec![4242],
     };
     assert!(matches!(
-        f.ledger.edit_account(edit).await,
-        Err(LedgerError::Invalid {
-            field: "companies",
-            ..
-        })
+        edit_with(&f.ledger, edit).await,
+        Err(LedgerError::Invalid(ref e)) if e.field == "companies"
     ));
 
     // Only the valid hold and its cancel were recorded.
@@ -485,17 +497,17 @@ async fn bad_input_is_refused_and_changes_nothing() {
 async fn a_restarted_ledger_picks_up_where_it_left_off() {
     let f = fixture("Community").await;
     let account = f.account_with(20).await;
-    let token = f.ledger.hold(hold(account, 8)).await.unwrap();
-    let again = Ledger::start(&f.pool, f.clock.clock()).await.unwrap();
+    let token = hold_with(&f.ledger, hold(account, 8)).await.unwrap();
+    let (again, _again_tasks) = start_ledger(&f.pool, f.clock.clock()).await;
     assert!(matches!(
-        again.hold(hold(account, 13)).await,
+        hold_with(&again, hold(account, 13)).await,
         Err(LedgerError::InsufficientCredits { .. })
     ));
     assert_eq!(
         again.capture(&token, None).await.unwrap(),
         Credits::whole(8).unwrap()
     );
-    assert!(again.hold(hold(account, 12)).await.is_ok());
+    assert!(hold_with(&again, hold(account, 12)).await.is_ok());
     f.assert_consistent().await;
 }
 
@@ -634,7 +646,7 @@ async fn an_order_is_paid_once_and_a_reference_credits_one_order_only() {
     assert_eq!(f.figures(account).await, (1_000_000, 0));
     assert_eq!(
         f.ledger.payment_succeeded(9_999, "demo", "REF-D").await,
-        Err(LedgerError::UnknownHold)
+        Err(LedgerError::UnknownOrder)
     );
     f.assert_consistent().await;
 }

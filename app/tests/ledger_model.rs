@@ -4,7 +4,7 @@
 //! account may have less than nothing available.
 
 use app::domain::credits::Credits;
-use app::domain::ledger::{Account, Book, EntryKind, NewHold};
+use app::domain::ledger::{Account, Book, EntryKind, NewHold, Placement};
 use proptest::prelude::*;
 
 const ACCOUNTS: usize = 3;
@@ -112,15 +112,20 @@ proptest! {
                 Op::Hold { account, amount, ttl } => {
                     let ok = amount > 0 && !model.disabled[account] && model.available(account) >= amount;
                     let token = format!("h{}", model.holds.len());
-                    let got = book.hold(NewHold {
+                    // A one-hour hold placed so that it expires at `now + ttl`.
+                    let new = NewHold {
                         account: account as i64,
                         amount: Credits::from_minor(amount),
-                        expires_at: model.now + ttl,
-                        token,
                         description: "hold".into(),
-                        created_at: model.now,
+                        ttl_hours: 1,
+                        idempotency_key: None,
+                    };
+                    let placement = Placement {
+                        token,
+                        now: model.now + ttl - 3_600_000,
                         idempotency: None,
-                    });
+                    };
+                    let got = book.hold(&new, placement);
                     prop_assert_eq!(got.is_ok(), ok, "hold {} on {}", amount, account);
                     // Keep hold indexes aligned with tokens, refused holds included.
                     model.holds.push((account, amount, model.now + ttl, got.is_ok()));

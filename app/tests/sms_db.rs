@@ -4,17 +4,22 @@
 #![cfg(feature = "ssr")]
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+mod common;
+
+use app::db::ledger as store;
 use app::domain::contact::ValidContact;
 use app::domain::credits::Credits;
 use app::domain::ledger::EntryKind;
 use app::error::AppError;
-use app::ledger::{Ledger, store};
+use app::ledger::Ledger;
 use app::sms::{
     BuiltinProvider, GatewayConfig, HttpGateway, Recipient, SendRequest, Sender, SmsProvider,
 };
+use app::tasks::Tasks;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use common::{credit_with, edit_with};
 use sqlx::SqlitePool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,6 +27,7 @@ use std::time::Duration;
 struct Fixture {
     pool: SqlitePool,
     ledger: Ledger,
+    _tasks: Tasks,
     company: i64,
     user: i64,
 }
@@ -47,12 +53,11 @@ async fn fixture() -> Fixture {
     .await
     .unwrap();
     drop(conn);
-    let ledger = Ledger::start(&pool, app::ledger::system_clock())
-        .await
-        .unwrap();
+    let (ledger, tasks) = common::start_ledger(&pool, app::clock::system_clock()).await;
     Fixture {
         pool,
         ledger,
+        _tasks: tasks,
         company,
         user,
     }
@@ -75,6 +80,7 @@ impl Fixture {
                 country_code: Some(country.into()),
                 owner_company_id: None,
             },
+            0,
         )
         .await
         .unwrap();
@@ -98,16 +104,16 @@ impl Fixture {
             .await
             .unwrap();
         if minor > 0 {
-            self.ledger
-                .credit(
-                    account,
-                    EntryKind::Purchase,
-                    Credits::from_minor(minor),
-                    "pack",
-                    None,
-                )
-                .await
-                .unwrap();
+            credit_with(
+                &self.ledger,
+                account,
+                EntryKind::Purchase,
+                Credits::from_minor(minor),
+                "pack",
+                None,
+            )
+            .await
+            .unwrap();
         }
         account
     }
@@ -168,7 +174,10 @@ async fn a_send_deducts_exactly_the_cost_and_logs_it_in_the_chatter() {
         .send(&BuiltinProvider, f.request("one", &long, vec![marc]))
         .await
         .unwrap();
-    assert_eq!((sent.sent, sent.failed, sent.credits), (1, 0, 2 * BE_PART));
+    assert_eq!(
+        (sent.sent, sent.failed, sent.credits.minor()),
+        (1, 0, 2 * BE_PART)
+    );
     assert_eq!(f.balance(account).await, (10_000 - 2 * BE_PART, 0));
     assert_eq!(f.states().await, vec![("sent".into(), 2 * BE_PART)]);
     let mut conn = f.pool.acquire().await.unwrap();
@@ -200,8 +209,8 @@ async fn without_enough_credits_nothing_is_sent_or_charged() {
     assert_eq!(
         err,
         AppError::InsufficientCredits {
-            available: BE_PART - 1,
-            required: BE_PART
+            available: Credits::from_minor(BE_PART - 1),
+            required: Credits::from_minor(BE_PART)
         }
     );
     assert_eq!(f.balance(account).await, (BE_PART - 1, 0));
@@ -224,7 +233,7 @@ async fn a_batch_that_does_not_fit_sends_nothing() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, AppError::InsufficientCredits { required, .. } if required == 2 * BE_PART + 900)
+        matches!(err, AppError::InsufficientCredits { required, .. } if required.minor() == 2 * BE_PART + 900)
     );
     assert!(f.states().await.is_empty());
     assert_eq!(f.balance(account).await, (2 * BE_PART, 0));
@@ -234,7 +243,7 @@ async fn a_batch_that_does_not_fit_sends_nothing() {
         .send(&BuiltinProvider, f.request("batch-2", "Hi all", recipients))
         .await
         .unwrap();
-    assert_eq!((sent.sent, sent.credits), (3, 2 * BE_PART + 900));
+    assert_eq!((sent.sent, sent.credits.minor()), (3, 2 * BE_PART + 900));
     assert_eq!(f.balance(account).await, (0, 0));
     f.check().await;
 }
@@ -302,7 +311,7 @@ async fn bad_input_is_refused_before_anything_is_held() {
     let bad_number = f.contact("Typo", "0470 12", "BE").await;
     let sanctioned = f.contact("Pyongyang", "+850 2 381 2345", "BE").await;
     let field = |r: Result<_, AppError>| match r {
-        Err(AppError::Validation { field, message }) => (field, message),
+        Err(AppError::Validation(e)) => (e.field.clone(), e.text().to_string()),
         other => panic!("expected a validation error, got {other:?}"),
     };
     let (f1, _) = field(
@@ -353,15 +362,17 @@ async fn a_disabled_sms_account_sends_nothing() {
         .fetch_one(&f.pool)
         .await
         .unwrap();
-    f.ledger
-        .edit_account(app::ledger::AccountEdit {
+    edit_with(
+        &f.ledger,
+        app::domain::ledger::AccountEdit {
             account,
             name: "SMS".into(),
             token: format!("{token}+disabled"),
             companies: vec![],
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await
+    .unwrap();
     let marc = f.belgian().await;
     let err = f
         .send(&BuiltinProvider, f.request("off", "Hi", vec![marc]))
@@ -435,7 +446,7 @@ async fn the_http_gateway_receives_each_message_as_json_and_its_reference_is_kep
         .send(&provider, f.request("gw", "Bonjour 👋", vec![marc]))
         .await
         .unwrap();
-    assert_eq!((sent.sent, sent.credits), (1, BE_PART));
+    assert_eq!((sent.sent, sent.credits.minor()), (1, BE_PART));
     let received = gateway.received.lock().unwrap().clone();
     assert_eq!(received.len(), 1);
     let (headers, body) = &received[0];

@@ -4,10 +4,16 @@
 #![cfg(feature = "ssr")]
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+mod common;
+
+use app::clock::ManualClock;
+use app::db::ledger as store;
 use app::domain::credits::Credits;
-use app::domain::ledger::{EntryKind, LedgerError};
+use app::domain::ledger::{EntryKind, HoldRequest, LedgerError};
 use app::domain::warning::WarningSettings;
-use app::ledger::{HoldRequest, Ledger, ManualClock, store};
+use app::ledger::Ledger;
+use app::tasks::Tasks;
+use common::{configure_with, credit_with, hold_with, start_ledger, start_ledger_at};
 use sqlx::SqlitePool;
 
 const CREDIT: i64 = 10_000;
@@ -15,6 +21,7 @@ const CREDIT: i64 = 10_000;
 struct Fixture {
     pool: SqlitePool,
     ledger: Ledger,
+    _tasks: Tasks,
     account: i64,
 }
 
@@ -28,25 +35,24 @@ async fn fixture(credits: i64) -> Fixture {
     let company = app::db::companies::insert(&mut conn, "SF").await.unwrap();
     drop(conn);
     let clock = ManualClock::at(1_800_000_000_000);
-    let ledger = Ledger::start_with(&pool, clock.clock(), "https://iap.example/")
-        .await
-        .unwrap();
+    let (ledger, tasks) = start_ledger_at(&pool, clock.clock(), "https://iap.example").await;
     let account = ledger.resolve_account("sms", company).await.unwrap();
     if credits > 0 {
-        ledger
-            .credit(
-                account,
-                EntryKind::Purchase,
-                Credits::whole(credits).unwrap(),
-                "setup",
-                None,
-            )
-            .await
-            .unwrap();
+        credit_with(
+            &ledger,
+            account,
+            EntryKind::Purchase,
+            Credits::whole(credits).unwrap(),
+            "setup",
+            None,
+        )
+        .await
+        .unwrap();
     }
     Fixture {
         pool,
         ledger,
+        _tasks: tasks,
         account,
     }
 }
@@ -92,23 +98,24 @@ impl Fixture {
 }
 
 async fn spend(ledger: &Ledger, account: i64, credits: i64) -> Result<(), LedgerError> {
-    let token = ledger
-        .hold(HoldRequest {
+    let token = hold_with(
+        ledger,
+        HoldRequest {
             account,
             amount: Credits::whole(credits).unwrap(),
             description: "SMS to a contact".into(),
             ttl_hours: None,
             idempotency_key: None,
-        })
-        .await?;
+        },
+    )
+    .await?;
     ledger.capture(&token, None).await.map(|_| ())
 }
 
 #[tokio::test]
 async fn sixty_four_concurrent_spends_crossing_the_threshold_together_queue_exactly_one_mail() {
     let f = fixture(100).await;
-    f.ledger
-        .configure_warning(f.account, warn_below(50, &["ops@example.com"]))
+    configure_with(&f.ledger, f.account, warn_below(50, &["ops@example.com"]))
         .await
         .unwrap();
     assert!(f.outbox().await.is_empty(), "100 credits are not below 50");
@@ -130,23 +137,22 @@ async fn sixty_four_concurrent_spends_crossing_the_threshold_together_queue_exac
 #[tokio::test]
 async fn staying_below_sends_nothing_more_and_a_purchase_rearms_the_warning() {
     let f = fixture(60).await;
-    f.ledger
-        .configure_warning(f.account, warn_below(50, &["ops@example.com"]))
+    configure_with(&f.ledger, f.account, warn_below(50, &["ops@example.com"]))
         .await
         .unwrap();
     f.spend(15).await.unwrap(); // 60 → 45: crosses
     f.spend(5).await.unwrap(); // 45 → 40: still below
     assert_eq!(f.outbox().await.len(), 1);
-    f.ledger
-        .credit(
-            f.account,
-            EntryKind::Purchase,
-            Credits::whole(100).unwrap(),
-            "Order IAP00001: Standard Pack",
-            None,
-        )
-        .await
-        .unwrap(); // 140: back above
+    credit_with(
+        &f.ledger,
+        f.account,
+        EntryKind::Purchase,
+        Credits::whole(100).unwrap(),
+        "Order IAP00001: Standard Pack",
+        None,
+    )
+    .await
+    .unwrap(); // 140: back above
     assert_eq!(f.outbox().await.len(), 1, "going up sends nothing");
     f.spend(95).await.unwrap(); // 140 → 45: crosses again
     let outbox = f.outbox().await;
@@ -162,21 +168,21 @@ async fn staying_below_sends_nothing_more_and_a_purchase_rearms_the_warning() {
 #[tokio::test]
 async fn a_hold_counts_against_the_threshold_and_its_cancellation_rearms() {
     let f = fixture(60).await;
-    f.ledger
-        .configure_warning(f.account, warn_below(50, &["ops@example.com"]))
+    configure_with(&f.ledger, f.account, warn_below(50, &["ops@example.com"]))
         .await
         .unwrap();
-    let token = f
-        .ledger
-        .hold(HoldRequest {
+    let token = hold_with(
+        &f.ledger,
+        HoldRequest {
             account: f.account,
             amount: Credits::whole(20).unwrap(),
             description: "pending scan".into(),
             ttl_hours: None,
             idempotency_key: None,
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await
+    .unwrap();
     let outbox = f.outbox().await;
     assert_eq!(
         outbox.len(),
@@ -193,8 +199,7 @@ async fn a_hold_counts_against_the_threshold_and_its_cancellation_rearms() {
 async fn enabling_while_below_queues_one_warning_at_once_and_saving_again_none() {
     let f = fixture(10).await;
     let settings = warn_below(20, &["ops@example.com", "cfo@example.com"]);
-    f.ledger
-        .configure_warning(f.account, settings.clone())
+    configure_with(&f.ledger, f.account, settings.clone())
         .await
         .unwrap();
     let outbox = f.outbox().await;
@@ -214,8 +219,7 @@ async fn enabling_while_below_queues_one_warning_at_once_and_saving_again_none()
             "{body}"
         );
     }
-    f.ledger
-        .configure_warning(f.account, settings)
+    configure_with(&f.ledger, f.account, settings)
         .await
         .unwrap();
     f.spend(1).await.unwrap();
@@ -226,13 +230,11 @@ async fn enabling_while_below_queues_one_warning_at_once_and_saving_again_none()
 async fn unticking_warn_me_stops_warnings_and_keeps_the_values() {
     let f = fixture(100).await;
     let mut settings = warn_below(50, &["ops@example.com"]);
-    f.ledger
-        .configure_warning(f.account, settings.clone())
+    configure_with(&f.ledger, f.account, settings.clone())
         .await
         .unwrap();
     settings.enabled = false;
-    f.ledger
-        .configure_warning(f.account, settings.clone())
+    configure_with(&f.ledger, f.account, settings.clone())
         .await
         .unwrap();
     f.spend(80).await.unwrap();
@@ -245,8 +247,7 @@ async fn unticking_warn_me_stops_warnings_and_keeps_the_values() {
     drop(conn);
     // Ticking it again while below warns at once.
     settings.enabled = true;
-    f.ledger
-        .configure_warning(f.account, settings)
+    configure_with(&f.ledger, f.account, settings)
         .await
         .unwrap();
     assert_eq!(f.outbox().await.len(), 1);
@@ -257,24 +258,20 @@ async fn invalid_settings_are_refused_and_change_nothing() {
     let f = fixture(10).await;
     let zero = warn_below(0, &["ops@example.com"]);
     assert!(matches!(
-        f.ledger.configure_warning(f.account, zero).await,
-        Err(LedgerError::Invalid {
-            field: "threshold",
-            ..
-        })
+        configure_with(&f.ledger, f.account, zero).await,
+        Err(LedgerError::Invalid(ref e)) if e.field == "threshold"
     ));
     let bad_address = warn_below(20, &["ops@example.com", "nobody"]);
-    match f.ledger.configure_warning(f.account, bad_address).await {
-        Err(LedgerError::Invalid { field, message }) => {
-            assert_eq!(field, "emails");
+    match configure_with(&f.ledger, f.account, bad_address).await {
+        Err(LedgerError::Invalid(e)) => {
+            assert_eq!(e.field, "emails");
+            let message = e.text().to_string();
             assert!(message.contains("nobody"), "{message}");
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
     assert_eq!(
-        f.ledger
-            .configure_warning(999, warn_below(20, &["ops@example.com"]))
-            .await,
+        configure_with(&f.ledger, 999, warn_below(20, &["ops@example.com"])).await,
         Err(LedgerError::UnknownAccount)
     );
     assert!(f.outbox().await.is_empty());
@@ -288,13 +285,10 @@ async fn invalid_settings_are_refused_and_change_nothing() {
 #[tokio::test]
 async fn a_restarted_ledger_still_knows_the_warning_settings() {
     let f = fixture(100).await;
-    f.ledger
-        .configure_warning(f.account, warn_below(50, &["ops@example.com"]))
+    configure_with(&f.ledger, f.account, warn_below(50, &["ops@example.com"]))
         .await
         .unwrap();
-    let restarted = Ledger::start(&f.pool, app::ledger::system_clock())
-        .await
-        .unwrap();
+    let (restarted, _restarted_tasks) = start_ledger(&f.pool, app::clock::system_clock()).await;
     spend(&restarted, f.account, 60).await.unwrap();
     assert_eq!(f.outbox().await.len(), 1);
 }

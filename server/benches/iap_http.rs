@@ -5,9 +5,12 @@
 //! Prints figures; asserts nothing. The load generator shares the machine with the server.
 //! `BENCH_SECONDS` and `BENCH_CLIENTS` override the defaults (5 s, 64 clients).
 
+use app::clock::system_clock;
+use app::db::ledger as store;
 use app::domain::credits::Credits;
-use app::domain::ledger::EntryKind;
-use app::ledger::{Ledger, store, system_clock};
+use app::domain::ledger::{EntryKind, NewCredit};
+use app::ledger::Ledger;
+use app::tasks::Tasks;
 use clap::Parser;
 use server::config::Config;
 use server::startup::Application;
@@ -92,7 +95,7 @@ async fn prepare(url: &str, n: usize) -> (Vec<String>, String) {
     let mut conn = pool.acquire().await.expect("conn");
     let mut accounts = Vec::with_capacity(n);
     for i in 0..n {
-        let token = app::ledger::new_token();
+        let token = app::crypto::random_token(16);
         let id = store::insert_account(&mut conn, "sms", &format!("Bench {i}"), &token, 0)
             .await
             .expect("account");
@@ -103,20 +106,18 @@ async fn prepare(url: &str, n: usize) -> (Vec<String>, String) {
         .await
         .expect("key");
     drop(conn);
-    let ledger = Ledger::start(&pool, system_clock()).await.expect("ledger");
+    let mut tasks = Tasks::new();
+    let ledger = Ledger::start(&pool, system_clock(), "", &mut tasks)
+        .await
+        .expect("ledger");
     for (id, _) in &accounts {
-        ledger
-            .credit(
-                *id,
-                EntryKind::Purchase,
-                Credits::whole(1_000_000_000).expect("amount"),
-                "bench funds",
-                None,
-            )
-            .await
-            .expect("fund");
+        let amount = Credits::whole(1_000_000_000).expect("amount");
+        let credit =
+            NewCredit::parse(*id, EntryKind::Purchase, amount, "bench funds").expect("credit");
+        ledger.credit(credit, None).await.expect("fund");
     }
     drop(ledger);
+    tasks.shutdown(Duration::from_secs(10)).await;
     pool.close().await;
     (accounts.into_iter().map(|(_, t)| t).collect(), key)
 }

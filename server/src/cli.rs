@@ -3,10 +3,13 @@
 //! Operators script their setup with them; tests call [`run`] directly.
 
 use app::auth::service_key::{key_hash, new_key};
+use app::clock::system_clock;
 use app::db;
 use app::domain::credits::Credits;
-use app::domain::ledger::EntryKind;
-use app::ledger::{Ledger, system_clock};
+use app::domain::ledger::{EntryKind, NewCredit};
+use app::error::ledger_text;
+use app::ledger::Ledger;
+use app::tasks::Tasks;
 use clap::Subcommand;
 use std::io::Write;
 
@@ -52,7 +55,7 @@ pub enum CliError {
 pub async fn run(command: &Command, url: &str, out: &mut impl Write) -> Result<(), CliError> {
     let pool = db::connect(url).await?;
     db::migrate(&pool).await?;
-    db::demo::ensure_database_uuid(&pool).await?;
+    app::seed::ensure_database_uuid(&pool).await?;
     match command {
         Command::ServiceKey { service } => {
             let key = new_key();
@@ -60,7 +63,7 @@ pub async fn run(command: &Command, url: &str, out: &mut impl Write) -> Result<(
             if !db::services::set_key_hash(&mut conn, service, &key_hash(&key)).await? {
                 return Err(CliError::Invalid(app::i18n::tf(
                     app::i18n::Msg::ErrUnknownService,
-                    &[service],
+                    &[("service", service.as_str().into())],
                 )));
             }
             tracing::info!(service, "service key created");
@@ -69,15 +72,13 @@ pub async fn run(command: &Command, url: &str, out: &mut impl Write) -> Result<(
         Command::Accounts => {
             let mut conn = pool.acquire().await?;
             writeln!(out, "service\tcompanies\ttoken\tbalance")?;
-            for (account, token) in db::accounts::all(&mut conn, app::ledger::now_ms()).await? {
+            for (account, token) in db::accounts::all(&mut conn, app::clock::now_ms()).await? {
                 let companies = if account.company_names.is_empty() {
                     "*".to_owned()
                 } else {
                     account.company_names.clone()
                 };
-                let balance = Credits::from_minor(account.balance)
-                    .display(false)
-                    .replace(',', "");
+                let balance = account.balance.display(false).replace(',', "");
                 writeln!(out, "{}\t{companies}\t{token}\t{balance}", account.service)?;
             }
         }
@@ -86,8 +87,8 @@ pub async fn run(command: &Command, url: &str, out: &mut impl Write) -> Result<(
             amount,
             reason,
         } => {
-            let amount =
-                Credits::parse_signed(amount).map_err(|e| CliError::Invalid(e.to_string()))?;
+            let amount = Credits::parse_signed(amount)
+                .map_err(|e| CliError::Invalid(e.at("amount").text().to_string()))?;
             let mut conn = pool.acquire().await?;
             let account = db::service_api::account_by_token(&mut conn, token, 0)
                 .await?
@@ -95,11 +96,13 @@ pub async fn run(command: &Command, url: &str, out: &mut impl Write) -> Result<(
                     CliError::Invalid(app::i18n::t(app::i18n::Msg::RpcUnknownAccount).into())
                 })?;
             drop(conn);
-            let ledger = Ledger::start(&pool, system_clock()).await?;
-            ledger
-                .credit(account.id, EntryKind::Adjustment, amount, reason, None)
-                .await
-                .map_err(|e| CliError::Invalid(e.to_string()))?;
+            let credit = NewCredit::parse(account.id, EntryKind::Adjustment, amount, reason)
+                .map_err(|e| CliError::Invalid(e.text().to_string()))?;
+            let mut tasks = Tasks::new();
+            let ledger = Ledger::start(&pool, system_clock(), "", &mut tasks).await?;
+            let applied = ledger.credit(credit, None).await;
+            tasks.shutdown(std::time::Duration::from_secs(5)).await;
+            applied.map_err(|e| CliError::Invalid(ledger_text(&e).to_string()))?;
             tracing::info!(account = account.id, %amount, "account adjusted");
             let mut conn = pool.acquire().await?;
             let balance: i64 = sqlx::query_scalar("SELECT balance FROM iap_accounts WHERE id = ?")

@@ -1,6 +1,9 @@
 //! Every setting iapd reads, from command-line flags or environment variables.
 
+use app::mail::SmtpTls;
+pub use app::secret::Secret;
 use clap::Parser;
+use clap::builder::TypedValueParser;
 use std::net::SocketAddr;
 
 #[derive(Clone, Debug, Parser)]
@@ -79,7 +82,14 @@ pub struct Config {
     pub smtp_password: Option<Secret>,
 
     /// How to secure the SMTP connection: none, starttls or tls (implicit TLS).
-    #[arg(long, env = "SMTP_TLS", value_enum, default_value_t = SmtpTls::Starttls, help_heading = "Mail")]
+    #[arg(
+        long,
+        env = "SMTP_TLS",
+        default_value = "starttls",
+        value_parser = clap::builder::PossibleValuesParser::new(SmtpTls::NAMES)
+            .try_map(|name| name.parse::<SmtpTls>()),
+        help_heading = "Mail"
+    )]
     pub smtp_tls: SmtpTls,
 
     /// The sender of iapd's mails, e.g. `iapd <iapd@example.com>`.
@@ -118,42 +128,6 @@ pub struct Config {
     pub command: Option<crate::cli::Command>,
 }
 
-/// How the SMTP connection is secured.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum SmtpTls {
-    /// Plain text, for a relay on the same machine or network.
-    None,
-    /// Upgrade with STARTTLS, required.
-    Starttls,
-    /// TLS from the first byte (SMTPS).
-    Tls,
-}
-
-/// A secret from the environment: `Debug` never prints it, so neither does logging the
-/// configuration.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(\"[redacted]\")")
-    }
-}
-
-impl std::str::FromStr for Secret {
-    type Err = std::convert::Infallible;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Secret(s.to_owned()))
-    }
-}
-
 impl Config {
     /// The configured SMS provider: the HTTP gateway when `SMS_GATEWAY_URL` is set, the
     /// built-in outbox otherwise.
@@ -181,21 +155,17 @@ impl Config {
     }
 
     /// The mail worker's settings; `None` for the SMTP server when `SMTP_HOST` is unset.
-    pub fn mail(&self) -> crate::mail::MailSettings {
+    pub fn mail(&self) -> app::mail::MailSettings {
         use std::time::Duration;
-        let smtp = self.smtp_host.clone().map(|host| crate::mail::Smtp {
-            port: self.smtp_port.unwrap_or(match self.smtp_tls {
-                SmtpTls::None => 25,
-                SmtpTls::Starttls => 587,
-                SmtpTls::Tls => 465,
-            }),
+        let smtp = self.smtp_host.clone().map(|host| app::mail::Smtp {
+            port: self.smtp_port.unwrap_or(self.smtp_tls.default_port()),
             host,
             tls: self.smtp_tls,
             username: self.smtp_username.clone(),
             password: self.smtp_password.clone(),
             timeout: Duration::from_secs(self.smtp_timeout_seconds.max(1)),
         });
-        crate::mail::MailSettings {
+        app::mail::MailSettings {
             smtp,
             from: self.mail_from.clone(),
             max_attempts: self.mail_max_attempts,

@@ -4,7 +4,6 @@
 //! - [`cli`]: operator subcommands (service keys, accounts, adjustments).
 //! - [`config`]: every setting, from flags and environment variables (`server --help`).
 //! - [`http`]: the router and its middleware (sessions, access rules, cross-site checks).
-//! - [`mail`]: SMTP delivery of the mail outbox (low-credit warnings).
 //! - [`startup`]: [`startup::Application`] binds a listener and serves until told to stop;
 //!   tests start it on port 0 or drive [`http::router`] directly.
 //! - [`telemetry`]: `tracing` set-up.
@@ -14,6 +13,5 @@
 pub mod cli;
 pub mod config;
 pub mod http;
-pub mod mail;
 pub mod startup;
 pub mod telemetry;

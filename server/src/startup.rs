@@ -1,15 +1,23 @@
-//! Building and running the application: database, state, router, listener.
+//! Building and running the application: database, state, background tasks, router and
+//! listener. `main` and the HTTP tests both start iapd through [`Application::build`].
 
 use crate::config::Config;
 use crate::http::router;
+use app::api_cache::ApiCache;
+use app::clock::{Clock, system_clock};
 use app::db;
 use app::domain::throttle::Throttle;
-use app::ledger::{Ledger, system_clock};
+use app::ledger::Ledger;
 use app::state::AppState;
+use app::tasks::Tasks;
 use leptos::config::LeptosOptions;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::net::TcpListener;
+
+/// How long background tasks get to finish (a ledger batch, a mail) once serving stopped.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -18,7 +26,7 @@ pub enum StartupError {
     #[error("cannot apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot seed demo data: {0}")]
-    Seed(#[from] db::demo::SeedError),
+    Seed(#[from] app::seed::SeedError),
     #[error("database error at startup: {0}")]
     Sqlx(#[from] sqlx::Error),
     #[error("cannot listen on {addr}: {source}")]
@@ -31,17 +39,26 @@ pub enum StartupError {
     #[error("cannot create the folder for the database: {0}")]
     DataDir(std::io::Error),
     #[error("invalid mail settings: {0}")]
-    Mail(#[from] crate::mail::SendError),
+    Mail(#[from] app::mail::SendError),
 }
 
+/// A built iapd: its listener, its router over the shared state, and the background tasks
+/// it owns (ledger writer, checkpointer, expiry sweeper, mail worker, session cleanup).
 pub struct Application {
     listener: TcpListener,
-    router: axum::Router,
+    state: AppState,
+    tasks: Tasks,
 }
 
 impl Application {
-    /// Opens and migrates the database, seeds demo data if asked, and binds the listener.
+    /// Opens and migrates the database, seeds demo data if asked, starts the background
+    /// tasks and binds the listener.
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        Self::build_with(config, system_clock()).await
+    }
+
+    /// [`Application::build`] with another clock, for tests that expire holds.
+    pub async fn build_with(config: &Config, clock: Clock) -> Result<Self, StartupError> {
         ensure_parent_dir(&config.database_url).map_err(StartupError::DataDir)?;
         let pool =
             db::connect(&config.database_url)
@@ -51,22 +68,23 @@ impl Application {
                     source,
                 })?;
         db::migrate(&pool).await?;
-        db::demo::ensure_database_uuid(&pool).await?;
-        let seeded = config.demo && db::demo::seed_if_empty(&pool).await?;
-        spawn_session_cleanup(pool.clone());
+        app::seed::ensure_database_uuid(&pool).await?;
+        let seeded = config.demo && app::seed::seed_if_empty(&pool).await?;
+        let mut tasks = Tasks::new();
         let mail = config.mail();
         let mailer = match &mail.smtp {
-            Some(smtp) => Some(crate::mail::Mailer::new(smtp, &mail.from)?),
+            Some(smtp) => Some(app::mail::Mailer::new(smtp, &mail.from)?),
             None => {
                 tracing::info!("SMTP_HOST is not set: mails stay in the outbox and are logged");
                 None
             }
         };
-        let ledger = Ledger::start_with(&pool, system_clock(), &config.public_url).await?;
-        crate::mail::worker::spawn(pool.clone(), mail, mailer);
-        ledger.spawn_sweeper(std::time::Duration::from_secs(60));
+        let public_url = config.public_url.trim_end_matches('/');
+        let ledger = Ledger::start(&pool, clock, public_url, &mut tasks).await?;
+        let _ = app::mail::worker::start(&mut tasks, pool.clone(), mail, mailer);
+        start_session_cleanup(&mut tasks, pool.clone());
         if seeded {
-            db::demo::open_accounts(&pool, &ledger).await?;
+            app::seed::open_accounts(&pool, &ledger).await?;
             tracing::info!("seeded demo data: log in as admin / admin or demo / demo");
         }
         let listener = TcpListener::bind(config.site_addr)
@@ -83,14 +101,17 @@ impl Application {
             leptos_options: leptos_options(config, addr),
             pool,
             ledger,
-            payments: std::sync::Arc::new(app::payment::DemoProvider),
+            payments: Arc::new(app::payment::DemoProvider),
             sms: config.sms_provider().map_err(StartupError::SmsGateway)?,
             throttle: Arc::new(Mutex::new(Throttle::default())),
+            api_cache: Arc::new(ApiCache::default()),
+            public_url: public_url.into(),
             secure_cookies: config.secure_cookies(),
         };
         Ok(Application {
             listener,
-            router: router(state, &config.public_url),
+            state,
+            tasks,
         })
     }
 
@@ -101,17 +122,25 @@ impl Application {
             .unwrap_or_default()
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// The shared state, e.g. for tests that look into the database.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes and lets in-flight requests finish, then stops the
+    /// background tasks, which finish what they were doing first.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let service = self
-            .router
+        let service = router(self.state.clone())
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(self.listener, service)
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        self.tasks.shutdown(SHUTDOWN_GRACE).await;
+        self.state.pool.close().await;
+        served
     }
 }
 
@@ -127,14 +156,13 @@ pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOpti
 }
 
 /// Deletes expired sessions every hour, so the table only holds live ones.
-fn spawn_session_cleanup(pool: sqlx::SqlitePool) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
+fn start_session_cleanup(tasks: &mut Tasks, pool: sqlx::SqlitePool) {
+    tasks.every("session cleanup", Duration::from_secs(3600), move || {
+        let pool = pool.clone();
+        async move {
             let result = async {
                 let mut conn = pool.acquire().await?;
-                db::sessions::delete_expired(&mut conn, app::auth::session::now()).await
+                db::sessions::delete_expired(&mut conn, app::clock::now_ms()).await
             };
             match result.await {
                 Ok(0) => {}

@@ -1,6 +1,7 @@
-//! Sign-in on the server: password hashing, session tokens and cookies, and the identity
-//! that every request carries once its session is resolved.
+//! Sign-in on the server: password hashing, session tokens and cookies, the login flow, and
+//! the identity that every request carries once its session is resolved.
 
+pub mod login;
 pub mod password;
 pub mod service_key;
 pub mod session;

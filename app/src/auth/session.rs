@@ -5,15 +5,12 @@
 //! served over TLS.
 
 use crate::db::sessions::SessionRow;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crate::domain::time::DAY;
 use http::HeaderMap;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 pub const COOKIE_NAME: &str = "iapd_session";
-/// Sessions last a week of wall-clock time.
-pub const LIFETIME_SECS: i64 = 7 * 24 * 3600;
+/// Sessions last a week of wall-clock time, in milliseconds like every stored time.
+pub const LIFETIME_MS: i64 = 7 * DAY;
 
 /// Who is asking, resolved from the session cookie by the server before any handler runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,27 +45,21 @@ impl From<SessionRow> for Identity {
     }
 }
 
-/// A new random session token, as it goes in the cookie.
+/// A new random session token, as it goes in the cookie: 256 bits.
 pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    crate::crypto::random_token(32)
 }
 
 /// What the database stores for a token.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::crypto::sha256_hex(token)
 }
 
 /// The `Set-Cookie` value that starts a session.
 pub fn cookie(token: &str, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!(
-        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={LIFETIME_SECS}{secure}"
-    )
+    let max_age = LIFETIME_MS / 1_000;
+    format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
@@ -89,29 +80,31 @@ pub fn token_from(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-/// Seconds since the Unix epoch.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn tokens_are_long_random_and_hash_to_hex() {
+    fn tokens_are_long_random_and_only_their_hash_is_stored() {
         let (a, b) = (new_token(), new_token());
         assert_ne!(a, b);
         assert_eq!(a.len(), 43);
-        assert_eq!(token_hash(&a).len(), 64);
-        assert_eq!(token_hash(&a), token_hash(&a));
+        let hash = token_hash(&a);
+        assert_eq!(hash.len(), 64);
+        assert!(!hash.contains(&a));
+        assert_ne!(hash, token_hash(&b));
+        // The stored value is the SHA-256 of the cookie value, so a known token gives a
+        // known hash: what the session lookup relies on.
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]
     fn the_cookie_is_http_only_lax_and_secure_only_over_tls() {
         let plain = cookie("t", false);
+        assert!(plain.contains("Max-Age=604800"));
         assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Lax"));
         assert!(!plain.contains("Secure"));
         assert!(cookie("t", true).ends_with("; Secure"));

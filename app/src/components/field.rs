@@ -18,11 +18,7 @@ pub fn TextField(
     #[prop(optional)]
     children: Option<Children>,
 ) -> impl IntoView {
-    let message = move || {
-        error
-            .get()
-            .and_then(|e| e.for_field(name).map(str::to_owned))
-    };
+    let message = move || error.get().and_then(|e| e.for_field(name));
     view! {
         <div class="o-field" class:o-field-invalid=move || message().is_some()>
             <label class="o-field-label" for=name>{label}</label>
@@ -42,5 +38,20 @@ pub fn TextField(
                 {move || message().map(|m| view! { <div class="o-field-error" role="alert">{m}</div> })}
             </div>
         </div>
+    }
+}
+
+/// The message of `error` when it is about `name`, under a field that is not a [`TextField`]
+/// (a select, a group of checkboxes).
+#[component]
+pub fn FieldMessage(
+    name: &'static str,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .and_then(|e| e.for_field(name))
+            .map(|m| view! { <div class="o-field-error" role="alert">{m}</div> })
     }
 }

@@ -6,8 +6,8 @@ use crate::i18n::{Msg, t, tf};
 use leptos::prelude::*;
 
 /// The store link asking for the shortfall, so the store suggests a pack that covers it.
-pub fn store_url(account_id: i64, available: i64, required: i64) -> String {
-    let shortfall = Credits::from_minor((required - available).max(0))
+pub fn store_url(account_id: i64, available: Credits, required: Credits) -> String {
+    let shortfall = Credits::from_minor((required.minor() - available.minor()).max(0))
         .display(false)
         .replace(',', "");
     format!("/iap-accounts/{account_id}/buy?credit={shortfall}")
@@ -16,19 +16,21 @@ pub fn store_url(account_id: i64, available: i64, required: i64) -> String {
 #[component]
 pub fn InsufficientCreditsDialog(
     account_id: i64,
-    /// Minor units.
-    available: i64,
-    /// Minor units.
-    required: i64,
+    available: Credits,
+    required: Credits,
     whole_number: bool,
     on_close: Callback<()>,
 ) -> impl IntoView {
-    let show = |minor: i64| Credits::from_minor(minor).display(whole_number);
     view! {
         <div class="o-dialog-backdrop">
             <div class="o-dialog" role="dialog" aria-modal="true" aria-labelledby="insufficient-title">
                 <h2 id="insufficient-title">{t(Msg::InsufficientTitle)}</h2>
-                <p>{tf(Msg::InsufficientDetail, &[&show(required), &show(available)])}</p>
+                <p>
+                    {tf(
+                        Msg::InsufficientDetail,
+                        &[("required", required.arg(whole_number)), ("available", available.arg(whole_number))],
+                    )}
+                </p>
                 <div class="o-dialog-buttons">
                     <a class="btn btn-primary" href=store_url(account_id, available, required) target="_blank" rel="external">
                         {t(Msg::BuyCredits)}
@@ -45,17 +47,19 @@ pub fn InsufficientCreditsDialog(
 #[cfg(test)]
 mod tests {
     use super::store_url;
+    use crate::domain::credits::Credits;
 
     #[test]
     fn the_store_is_asked_for_exactly_the_shortfall() {
+        let c = Credits::from_minor;
         assert_eq!(
-            store_url(3, 12_000, 35_000),
+            store_url(3, c(12_000), c(35_000)),
             "/iap-accounts/3/buy?credit=2.3"
         );
         assert_eq!(
-            store_url(3, 0, 100_000_000),
+            store_url(3, c(0), c(100_000_000)),
             "/iap-accounts/3/buy?credit=10000"
         );
-        assert_eq!(store_url(3, 50, 10), "/iap-accounts/3/buy?credit=0");
+        assert_eq!(store_url(3, c(50), c(10)), "/iap-accounts/3/buy?credit=0");
     }
 }

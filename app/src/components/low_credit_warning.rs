@@ -2,8 +2,8 @@
 //! Warning Email. Administrators edit it; everyone else who sees the account reads it.
 
 use crate::components::field::TextField;
+use crate::components::status::FormAlert;
 use crate::domain::credits::Credits;
-use crate::error::AppError;
 use crate::functions::warnings::SaveAccountWarning;
 use crate::i18n::{Msg, t, tf};
 use crate::models::{IapAccount, IapAccountWarning};
@@ -11,11 +11,11 @@ use leptos::prelude::*;
 
 /// A threshold as the Threshold field shows it: in the service's unit, without thousands
 /// separators (the parser refuses them), empty when never set.
-fn threshold_input(minor: i64) -> String {
-    if minor <= 0 {
+fn threshold_input(threshold: Credits) -> String {
+    if threshold.minor() <= 0 {
         String::new()
     } else {
-        Credits::from_minor(minor).display(false).replace(',', "")
+        threshold.display(false).replace(',', "")
     }
 }
 
@@ -62,14 +62,11 @@ fn WarningForm(account: IapAccount, settings: IapAccountWarning) -> impl IntoVie
     let threshold = RwSignal::new(threshold_input(settings.threshold));
     let emails = RwSignal::new(settings.emails.join(", "));
     let error = Signal::derive(move || save.value().get().and_then(Result::err));
-    let general = move || {
-        error
-            .get()
-            .filter(|e| !matches!(e, AppError::Validation { .. }))
-            .map(|e| view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> })
-    };
     let saved = move || matches!(save.value().get(), Some(Ok(())));
-    let unit_help = tf(Msg::WarningThresholdUnit, &[&account.unit_name]);
+    let unit_help = tf(
+        Msg::WarningThresholdUnit,
+        &[("unit", account.unit_name.as_str().into())],
+    );
     view! {
         <form
             class="o-warning-form"
@@ -84,7 +81,7 @@ fn WarningForm(account: IapAccount, settings: IapAccountWarning) -> impl IntoVie
                 });
             }
         >
-            {general}
+            <FormAlert error />
             <div class="o-field">
                 <label class="o-field-label" for="warn_me">{t(Msg::WarnMe)}</label>
                 <div class="o-field-widget o-checkbox">

@@ -1,8 +1,10 @@
 //! Reusable view pieces.
 
+pub mod accounts_table;
 pub mod field;
 pub mod insufficient_credits;
 pub mod low_credit_warning;
+pub mod orders_table;
 pub mod sms_dialog;
 pub mod status;
 pub mod topbar;

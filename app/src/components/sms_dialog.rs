@@ -3,6 +3,7 @@
 //! server prices the message with.
 
 use crate::components::insufficient_credits::InsufficientCreditsDialog;
+use crate::components::status::ErrorAlert;
 use crate::domain::credits::Credits;
 use crate::domain::sms::{self, MESSAGE_MAX_CHARS};
 use crate::error::AppError;
@@ -62,12 +63,12 @@ fn SmsForm(
     let body = RwSignal::new(String::new());
     // Each attempt gets its own key; a retried request of the same attempt sends once.
     let attempt = RwSignal::new(0u32);
-    let shortfall = RwSignal::new(None::<(i64, i64)>);
+    let shortfall = RwSignal::new(None::<(Credits, Credits)>);
     let segments = Memo::new(move |_| body.with(|b| sms::count(b)));
     let price_total: i64 = quote
         .recipients
         .iter()
-        .filter_map(|r| r.price_per_part)
+        .filter_map(|r| r.price_per_part.map(Credits::minor))
         .sum();
     let whole = quote.whole_number;
     let unit = quote.unit_name.clone();
@@ -80,16 +81,16 @@ fn SmsForm(
         tf(
             Msg::SmsCounter,
             &[
-                &s.characters.to_string(),
-                &s.parts.to_string(),
-                s.encoding.label(),
+                ("characters", s.characters.into()),
+                ("parts", s.parts.into()),
+                ("encoding", s.encoding.label().into()),
             ],
         )
     };
     let problems: Vec<String> = quote
         .recipients
         .iter()
-        .filter_map(|r| r.problem.clone())
+        .filter_map(|r| r.problem.as_ref().map(ToString::to_string))
         .collect();
     let blocked = !problems.is_empty();
 
@@ -118,18 +119,11 @@ fn SmsForm(
             request_key: format!("{key}-{}", attempt.get_untracked()),
         });
     };
-    let body_error = move || {
-        error
-            .get()
-            .and_then(|e| e.for_field("body").map(str::to_owned))
-    };
+    let body_error = move || error.get().and_then(|e| e.for_field("body"));
     let general_error = move || {
-        error
-            .get()
-            .filter(|e| {
-                e.for_field("body").is_none() && !matches!(e, AppError::InsufficientCredits { .. })
-            })
-            .map(|e| e.to_string())
+        error.get().filter(|e| {
+            e.field("body").is_none() && !matches!(e, AppError::InsufficientCredits { .. })
+        })
     };
     let single = quote.recipients.len() == 1;
     let account_id = quote.account_id;
@@ -142,7 +136,7 @@ fn SmsForm(
                     <Show
                         when=move || single
                         fallback={
-                            let count = tf(Msg::SmsRecipientCount, &[&quote.recipients.len().to_string()]);
+                            let count = tf(Msg::SmsRecipientCount, &[("count", quote.recipients.len().into())]);
                             let names = quote.recipients.iter().map(|r| r.name.clone()).collect::<Vec<_>>().join(", ");
                             move || view! { <span class="o-sms-recipients" title=names.clone()>{count.clone()}</span> }
                         }
@@ -174,11 +168,11 @@ fn SmsForm(
                         <span id="sms-counter" class="o-sms-counter" aria-live="polite">{counter}</span>
                         <span class="o-sms-cost">{t(Msg::SmsCost)}": "<strong data-testid="sms-cost">{cost}</strong></span>
                     </div>
-                    <p id="sms-hint" class="o-field-help">{tf(Msg::SmsMaxHint, &[&MESSAGE_MAX_CHARS.to_string()])}</p>
+                    <p id="sms-hint" class="o-field-help">{tf(Msg::SmsMaxHint, &[("max", MESSAGE_MAX_CHARS.into())])}</p>
                     {move || body_error().map(|m| view! { <div class="o-field-error" role="alert">{m}</div> })}
                 </div>
             </div>
-            {move || general_error().map(|m| view! { <p class="o-alert o-alert-danger" role="alert">{m}</p> })}
+            {move || general_error().map(|error| view! { <ErrorAlert error /> })}
             <div class="o-dialog-buttons">
                 <button type="submit" class="btn btn-primary" disabled=move || blocked || send.pending().get()>
                     {t(Msg::SendSms)}
@@ -202,13 +196,19 @@ fn SmsForm(
 
 /// What a page says after a send.
 pub fn sent_notice(sent: &SmsSent) -> String {
-    let credits = crate::domain::credits::Credits::from_minor(sent.credits).display(false);
     if sent.failed == 0 {
-        tf(Msg::SmsSentNotice, &[&sent.sent.to_string(), &credits])
+        tf(
+            Msg::SmsSentNotice,
+            &[("sent", sent.sent.into()), ("credits", sent.credits.into())],
+        )
     } else {
         tf(
             Msg::SmsSentWithErrors,
-            &[&sent.sent.to_string(), &sent.failed.to_string(), &credits],
+            &[
+                ("sent", sent.sent.into()),
+                ("failed", sent.failed.into()),
+                ("credits", sent.credits.into()),
+            ],
         )
     }
 }

@@ -1,4 +1,4 @@
-//! What a page shows while its data loads, or when loading failed.
+//! What a page shows while its data loads, or when loading or a form failed.
 
 use crate::error::AppError;
 use crate::i18n::{Msg, t};
@@ -13,4 +13,16 @@ pub fn Loading() -> impl IntoView {
 #[component]
 pub fn ErrorAlert(error: AppError) -> impl IntoView {
     view! { <p class="o-alert o-alert-danger" role="alert">{error.to_string()}</p> }
+}
+
+/// The error of a form that belongs above the form rather than next to a field: anything
+/// but a validation error, which its field shows.
+#[component]
+pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .filter(|e| !e.is_validation())
+            .map(|error| view! { <ErrorAlert error /> })
+    }
 }

@@ -1,19 +1,12 @@
 //! The top bar: the app menu, the current app and its menus, the company switcher and the
 //! user menu, in the spirit of Odoo's web client.
 
-use crate::app::reload_to;
 use crate::functions::auth::{Logout, SwitchCompany};
 use crate::i18n::{Msg, t};
 use crate::models::SessionInfo;
+use crate::nav::{APPS, apps_for, reload_to};
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
-
-/// The apps of the home screen and app menu: (label, path, icon letter, admin only).
-pub const APPS: &[(Msg, &str, &str, bool)] = &[
-    (Msg::AppContacts, "/contacts", "C", false),
-    (Msg::AppIap, "/iap-accounts", "I", false),
-    (Msg::AppSettings, "/settings", "S", true),
-];
 
 #[component]
 pub fn TopBar(info: SessionInfo) -> impl IntoView {
@@ -21,8 +14,8 @@ pub fn TopBar(info: SessionInfo) -> impl IntoView {
     let current_app = move || {
         let path = location.pathname.get();
         APPS.iter()
-            .find(|(_, href, _, _)| path.starts_with(href))
-            .map(|(label, href, ..)| (*label, *href))
+            .find(|app| path.starts_with(app.href))
+            .map(|app| (app.label, app.href))
     };
     let is_admin = info.is_admin;
     let debug = info.debug;
@@ -52,10 +45,8 @@ pub fn TopBar(info: SessionInfo) -> impl IntoView {
                 </button>
                 <Show when=move || is_open("apps")>
                     <nav class="o-dropdown-menu" aria-label=t(Msg::Apps)>
-                        {APPS
-                            .iter()
-                            .filter(|(.., admin_only)| is_admin || !admin_only)
-                            .map(|(label, href, ..)| view! { <a class="o-dropdown-item" href=*href>{t(*label)}</a> })
+                        {apps_for(is_admin)
+                            .map(|app| view! { <a class="o-dropdown-item" href=app.href>{t(app.label)}</a> })
                             .collect_view()}
                     </nav>
                 </Show>

@@ -1,19 +1,22 @@
 //! Reading IAP accounts and their history for the pages. Writes go through the ledger.
 
-use crate::db::id_list;
+use crate::db::{disabled, held_now, id_list};
 use crate::models::{Company, IapAccount, LedgerLine};
 use sqlx::SqliteConnection;
+use tracing::instrument;
 
-/// Held counts only unexpired holds: a hold past its TTL reserves nothing even before the
-/// sweeper records its expiry.
-const SELECT: &str = "SELECT a.id, a.service, s.label AS service_label, s.unit_name, s.whole_number, a.name,
+/// `?1` is now: held counts only unexpired holds.
+const SELECT: &str = concat!(
+    "SELECT a.id, a.service, s.label AS service_label, s.unit_name, s.whole_number, a.name,
         COALESCE((SELECT group_concat(c.name, ', ') FROM iap_account_companies ac
                   JOIN companies c ON c.id = ac.company_id WHERE ac.account_id = a.id), '') AS company_names,
-        a.balance,
-        a.held - COALESCE((SELECT SUM(h.amount) FROM holds h
-                           WHERE h.state = 'open' AND h.expires_at <= ?1 AND h.account_id = a.id), 0) AS held,
-        a.token LIKE '%+disabled' AS disabled, a.token
-    FROM iap_accounts a JOIN services s ON s.technical_name = a.service";
+        a.balance, ",
+    held_now!("?1"),
+    " AS held, ",
+    disabled!(),
+    " AS disabled, a.token
+    FROM iap_accounts a JOIN services s ON s.technical_name = a.service"
+);
 
 /// Accounts usable by any of `companies`: shared ones and those restricted to one of them,
 /// of the services offered (an Online database offers no third-party service).
@@ -23,6 +26,7 @@ const USABLE: &str =
                 AND ac.company_id IN (SELECT value FROM json_each(?2))))
      AND (s.first_party = 1 OR COALESCE((SELECT value FROM settings WHERE key = 'hosting_type'), '') <> 'Online')";
 
+#[instrument(level = "debug", skip_all)]
 pub async fn usable(
     conn: &mut SqliteConnection,
     companies: &[i64],
@@ -38,6 +42,7 @@ pub async fn usable(
 }
 
 /// One account, if usable by `companies`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn usable_one(
     conn: &mut SqliteConnection,
     companies: &[i64],
@@ -55,6 +60,7 @@ pub async fn usable_one(
 }
 
 /// Every account, for administrators.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn all(
     conn: &mut SqliteConnection,
     now: i64,
@@ -69,6 +75,7 @@ pub async fn all(
 }
 
 /// One account whoever its companies are, for administrators.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn one(
     conn: &mut SqliteConnection,
     id: i64,
@@ -91,6 +98,7 @@ struct WithToken {
     token: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn companies_of(
     conn: &mut SqliteConnection,
     account: i64,
@@ -103,6 +111,7 @@ pub async fn companies_of(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn all_companies(conn: &mut SqliteConnection) -> Result<Vec<Company>, sqlx::Error> {
     sqlx::query_as("SELECT id, name FROM companies ORDER BY name")
         .fetch_all(conn)
@@ -111,6 +120,7 @@ pub async fn all_companies(conn: &mut SqliteConnection) -> Result<Vec<Company>, 
 
 /// History newest first, by key: entries older than `before` (or the newest), `limit` at most.
 /// The (account_id, id) index keeps every page as fast as the first, however long the ledger.
+#[instrument(level = "debug", skip_all)]
 pub async fn history(
     conn: &mut SqliteConnection,
     account: i64,
@@ -118,8 +128,7 @@ pub async fn history(
     limit: i64,
 ) -> Result<Vec<LedgerLine>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, strftime('%Y-%m-%d %H:%M:%S', created_at / 1000, 'unixepoch') AS created_at,
-                kind, description, amount, held_delta
+        "SELECT id, created_at, kind, description, amount, held_delta
          FROM ledger_entries WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
     )
     .bind(account)
@@ -132,14 +141,13 @@ pub async fn history(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::test_support::fresh_db;
 
     #[tokio::test]
     async fn history_pages_by_key_without_gaps_or_repeats() {
-        let pool = fresh_db().await;
+        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
         let mut conn = pool.acquire().await.unwrap();
         let account =
-            crate::ledger::store::insert_account(&mut conn, "sms", "SMS", &"t".repeat(22), 0)
+            crate::db::ledger::insert_account(&mut conn, "sms", "SMS", &"t".repeat(22), 0)
                 .await
                 .unwrap();
         for i in 0..25 {

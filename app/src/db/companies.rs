@@ -3,6 +3,7 @@
 use crate::models::Company;
 use sqlx::SqliteConnection;
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut SqliteConnection, name: &str) -> Result<i64, sqlx::Error> {
     let row = sqlx::query("INSERT INTO companies (name) VALUES (?)")
         .bind(name)
@@ -12,6 +13,7 @@ pub async fn insert(conn: &mut SqliteConnection, name: &str) -> Result<i64, sqlx
 }
 
 /// The companies `user_id` belongs to, by name.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn of_user(
     conn: &mut SqliteConnection,
     user_id: i64,
@@ -26,6 +28,7 @@ pub async fn of_user(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_member(
     conn: &mut SqliteConnection,
     user_id: i64,

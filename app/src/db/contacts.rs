@@ -10,6 +10,7 @@ const SELECT: &str = "SELECT c.id, c.name, c.company_name, c.email, c.phone, c.m
     FROM contacts c LEFT JOIN companies o ON o.id = c.owner_company_id";
 
 /// Contacts visible to `companies` whose name, company, email or numbers contain `search`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     conn: &mut SqliteConnection,
     companies: &[i64],
@@ -40,6 +41,7 @@ pub async fn list(
 }
 
 /// One contact, if `companies` may see it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(
     conn: &mut SqliteConnection,
     companies: &[i64],
@@ -57,10 +59,16 @@ pub async fn get(
     .await
 }
 
-pub async fn insert(conn: &mut SqliteConnection, c: &ValidContact) -> Result<i64, sqlx::Error> {
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    c: &ValidContact,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
     let row = sqlx::query(
-        "INSERT INTO contacts (name, company_name, email, phone, mobile, country_code, owner_company_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO contacts (name, company_name, email, phone, mobile, country_code,
+                               owner_company_id, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&c.name)
     .bind(&c.company_name)
@@ -69,20 +77,23 @@ pub async fn insert(conn: &mut SqliteConnection, c: &ValidContact) -> Result<i64
     .bind(&c.mobile)
     .bind(&c.country_code)
     .bind(c.owner_company_id)
+    .bind(now)
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(row.last_insert_rowid())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     conn: &mut SqliteConnection,
     id: i64,
     c: &ValidContact,
+    now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE contacts SET name = ?, company_name = ?, email = ?, phone = ?, mobile = ?,
-                country_code = ?, owner_company_id = ?,
-                updated_at = strftime('%Y-%m-%d %H:%M:%S', 'now')
+                country_code = ?, owner_company_id = ?, updated_at = ?
          WHERE id = ?",
     )
     .bind(&c.name)
@@ -92,6 +103,7 @@ pub async fn update(
     .bind(&c.mobile)
     .bind(&c.country_code)
     .bind(c.owner_company_id)
+    .bind(now)
     .bind(id)
     .execute(conn)
     .await?;
@@ -101,8 +113,8 @@ pub async fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{companies, test_support::fresh_db};
-    use crate::models::ContactInput;
+    use crate::db::companies;
+    use crate::domain::contact::ContactInput;
 
     fn contact(name: &str, owner: Option<i64>) -> ValidContact {
         ValidContact::parse(ContactInput {
@@ -115,14 +127,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_restricted_contact_is_only_seen_by_its_company() {
-        let pool = fresh_db().await;
+        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
         let mut conn = pool.acquire().await.expect("conn");
         let sf = companies::insert(&mut conn, "SF").await.expect("sf");
         let chicago = companies::insert(&mut conn, "Chicago").await.expect("chi");
-        let shared = insert(&mut conn, &contact("Shared", None))
+        let shared = insert(&mut conn, &contact("Shared", None), 0)
             .await
             .expect("insert");
-        let private = insert(&mut conn, &contact("Only SF", Some(sf)))
+        let private = insert(&mut conn, &contact("Only SF", Some(sf)), 0)
             .await
             .expect("insert");
 
@@ -148,12 +160,12 @@ mod tests {
 
     #[tokio::test]
     async fn search_matches_any_listed_field_and_treats_wildcards_literally() {
-        let pool = fresh_db().await;
+        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
         let mut conn = pool.acquire().await.expect("conn");
         let mut with_phone = contact("Marc Demo", None);
         with_phone.phone = Some("+32 470 12 34 56".into());
-        insert(&mut conn, &with_phone).await.expect("insert");
-        insert(&mut conn, &contact("Azure Interior", None))
+        insert(&mut conn, &with_phone, 0).await.expect("insert");
+        insert(&mut conn, &contact("Azure Interior", None), 0)
             .await
             .expect("insert");
 
@@ -171,14 +183,14 @@ mod tests {
 
     #[tokio::test]
     async fn an_update_replaces_every_field() {
-        let pool = fresh_db().await;
+        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
         let mut conn = pool.acquire().await.expect("conn");
-        let id = insert(&mut conn, &contact("Before", None))
+        let id = insert(&mut conn, &contact("Before", None), 0)
             .await
             .expect("insert");
         let mut after = contact("After", None);
         after.mobile = Some("+1 415 555 0100".into());
-        update(&mut conn, id, &after).await.expect("update");
+        update(&mut conn, id, &after, 1).await.expect("update");
         let got = get(&mut conn, &[], id).await.expect("get").expect("exists");
         assert_eq!(got.name, "After");
         assert_eq!(got.mobile.as_deref(), Some("+1 415 555 0100"));

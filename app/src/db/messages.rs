@@ -3,24 +3,30 @@
 use crate::models::ChatterMessage;
 use sqlx::SqliteConnection;
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn post(
     conn: &mut SqliteConnection,
     model: &str,
     res_id: i64,
     author_id: i64,
     body: &str,
+    now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO messages (model, res_id, author_id, body) VALUES (?, ?, ?, ?)")
-        .bind(model)
-        .bind(res_id)
-        .bind(author_id)
-        .bind(body)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO messages (model, res_id, author_id, body, created_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(model)
+    .bind(res_id)
+    .bind(author_id)
+    .bind(body)
+    .bind(now)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// The record's messages, newest first, as Odoo's chatter shows them.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn of_record(
     conn: &mut SqliteConnection,
     model: &str,

@@ -1,10 +1,12 @@
-//! Persistence. Every function takes a connection or transaction (`&mut SqliteConnection`),
-//! so callers compose several into one transaction; only [`connect`] knows about the pool.
+//! Persistence: all of iapd's SQL, and nothing else. Every function takes a connection or
+//! transaction (`&mut SqliteConnection`), so callers compose several into one transaction;
+//! only [`connect`] and [`scratch`] know about the pool. Domain values are stored through
+//! [`types`]: amounts and times as integers (minor units, Unix milliseconds), states by name.
 
 pub mod accounts;
 pub mod companies;
 pub mod contacts;
-pub mod demo;
+pub mod ledger;
 pub mod messages;
 pub mod orders;
 pub mod outbox;
@@ -13,6 +15,7 @@ pub mod services;
 pub mod sessions;
 pub mod settings;
 pub mod sms;
+mod types;
 pub mod users;
 pub mod warnings;
 
@@ -24,6 +27,7 @@ use std::time::Duration;
 
 /// Opens (creating if needed) the database with the durability settings iapd relies on:
 /// WAL, `synchronous=FULL` (a commit survives power loss) and foreign keys.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
@@ -38,6 +42,7 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
 }
 
 /// Applies the embedded migrations.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
     sqlx::migrate!("../migrations").run(pool).await
 }
@@ -45,6 +50,7 @@ pub async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateErro
 /// A fresh, migrated database in its own file under the temporary folder, for tests: each
 /// call gets `iapd-<label>-<pid>-<n>.sqlite`, cleared first if a crashed run left one.
 /// Returns the pool and its URL (for code that opens the database itself).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn scratch(label: &str) -> Result<(SqlitePool, String), sqlx::migrate::MigrateError> {
     static N: AtomicU64 = AtomicU64::new(0);
     let path = std::env::temp_dir().join(format!(
@@ -65,9 +71,32 @@ pub async fn scratch(label: &str) -> Result<(SqlitePool, String), sqlx::migrate:
 
 /// Starts a write transaction that takes SQLite's write lock up front. A deferred `BEGIN`
 /// that reads first can fail to upgrade when another writer committed in between.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await
 }
+
+/// SQL: the credits account `a` holds now. Holds past their TTL reserve nothing even before
+/// the sweeper records their expiry; `$now` is the placeholder of the current time.
+macro_rules! held_now {
+    ($now:literal) => {
+        concat!(
+            "a.held - COALESCE((SELECT SUM(h.amount) FROM holds h WHERE h.state = 'open' ",
+            "AND h.expires_at <= ",
+            $now,
+            " AND h.account_id = a.id), 0)"
+        )
+    };
+}
+pub(crate) use held_now;
+
+/// SQL: whether account `a` is disabled, i.e. its token ends in `+disabled`.
+macro_rules! disabled {
+    () => {
+        "a.token LIKE '%+disabled'"
+    };
+}
+pub(crate) use disabled;
 
 /// Company ids as the JSON array that queries read back with `json_each`.
 pub(crate) fn id_list(ids: &[i64]) -> String {
@@ -75,25 +104,60 @@ pub(crate) fn id_list(ids: &[i64]) -> String {
 }
 
 #[cfg(test)]
-pub(crate) mod test_support {
-    //! A fresh, migrated database per test.
-    use sqlx::SqlitePool;
-    use std::sync::atomic::{AtomicU64, Ordering};
+mod tests {
+    /// Every landed migration with the SHA-256 of its file. A database that applied a
+    /// migration refuses to start once its file changes, so landed migrations are never
+    /// edited: add a new one, and a line here.
+    const LANDED: &[(&str, &str)] = &[
+        (
+            "0001_foundation.sql",
+            "43e0a69c81e997930fb61eb5938f7194803de09ef2e5c6f4925cc745369252b2",
+        ),
+        (
+            "0002_iap_ledger.sql",
+            "2d8bfe5ff3bc74f6c4510a8d0f21001d92fbdb7f28a5a2719554888525e5d84d",
+        ),
+        (
+            "0003_packs_orders.sql",
+            "333f17f6aa940f7e0513c4a593acae077a2db5e3974c86ab3fd658429888ee42",
+        ),
+        (
+            "0004_sms.sql",
+            "a2057e343b8f701ab7d426dc12687c06e8a94c052fefccf751908c033bf1811a",
+        ),
+        (
+            "0005_low_credit_warnings.sql",
+            "d893ae0c2d92beda80ee3fdacc59fd9f0bfd9fb043f248d203acc4bcc84cec3b",
+        ),
+        (
+            "0006_service_api.sql",
+            "4d59760f7fd0b3550c60d8d321ade864ca3839a20073dd4b9abd4046e59a4d5a",
+        ),
+        (
+            "0007_one_clock_unit.sql",
+            "e12d918b2e536dd50307deb0dc09067a790f725366e6da74d996e3b6ba2f78e7",
+        ),
+    ];
 
-    pub async fn fresh_db() -> SqlitePool {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "iapd-app-test-{}-{}.sqlite",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    #[test]
+    fn landed_migrations_are_never_edited_and_every_migration_is_listed() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("migrations folder")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let listed: Vec<&str> = LANDED.iter().map(|(name, _)| *name).collect();
+        assert_eq!(files, listed, "list a new migration in LANDED");
+        for (name, sum) in LANDED {
+            let text = std::fs::read_to_string(dir.join(name)).expect("migration");
+            assert_eq!(
+                crate::crypto::sha256_hex(&text),
+                *sum,
+                "{name} changed after it landed"
+            );
         }
-        let pool = super::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .expect("open");
-        super::migrate(&pool).await.expect("migrate");
-        pool
     }
 }

@@ -1,32 +1,61 @@
 //! Packs and orders. An order is paid only by the ledger writer, together with its credits.
 
+use crate::domain::order::OrderState;
 use crate::domain::packs::Pack;
 use crate::models::Order;
 use sqlx::SqliteConnection;
 
+#[derive(sqlx::FromRow)]
+struct PackRow {
+    id: i64,
+    service: String,
+    name: String,
+    credits: i64,
+    price: i64,
+    currency: String,
+}
+
+impl From<PackRow> for Pack {
+    fn from(r: PackRow) -> Self {
+        Pack {
+            id: r.id,
+            service: r.service,
+            name: r.name,
+            credits: r.credits,
+            price: r.price,
+            currency: r.currency,
+        }
+    }
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn packs_of(
     conn: &mut SqliteConnection,
     service: &str,
 ) -> Result<Vec<Pack>, sqlx::Error> {
-    sqlx::query_as(
+    let rows: Vec<PackRow> = sqlx::query_as(
         "SELECT id, service, name, credits, price, currency FROM packs
          WHERE service = ? AND active = 1 ORDER BY credits",
     )
     .bind(service)
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(Pack::from).collect())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn pack(conn: &mut SqliteConnection, id: i64) -> Result<Option<Pack>, sqlx::Error> {
-    sqlx::query_as(
+    let row: Option<PackRow> = sqlx::query_as(
         "SELECT id, service, name, credits, price, currency FROM packs WHERE id = ? AND active = 1",
     )
     .bind(id)
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(Pack::from))
 }
 
 /// A draft order for `pack`, priced by the server from the pack, never by the client.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     conn: &mut SqliteConnection,
     account: i64,
@@ -53,11 +82,11 @@ pub async fn create(
 
 const SELECT: &str = "SELECT o.id, o.account_id, a.name AS account_name, s.label AS service_label, s.unit_name,
         s.whole_number, o.pack_name, o.credits, o.amount, o.currency, o.state, o.card_brand, o.card_last4,
-        o.failure_reason, u.name AS buyer,
-        strftime('%Y-%m-%d %H:%M:%S', o.created_at / 1000, 'unixepoch') AS created_at
+        o.failure_reason, u.name AS buyer, o.created_at
     FROM orders o JOIN iap_accounts a ON a.id = o.account_id
     JOIN services s ON s.technical_name = a.service JOIN users u ON u.id = o.created_by";
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(conn: &mut SqliteConnection, id: i64) -> Result<Option<Order>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE o.id = ?")))
         .bind(id)
@@ -65,6 +94,7 @@ pub async fn get(conn: &mut SqliteConnection, id: i64) -> Result<Option<Order>, 
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn of_account(
     conn: &mut SqliteConnection,
     account: i64,
@@ -77,6 +107,7 @@ pub async fn of_account(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<Order>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} ORDER BY o.id DESC LIMIT 500"
@@ -87,6 +118,7 @@ pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<Order>, sqlx::Error>
 
 /// draft → pending, keeping only the card's brand and last four digits. `false` when the
 /// order was not a draft any more (a double click, a resubmitted form).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn start_payment(
     conn: &mut SqliteConnection,
     id: i64,
@@ -95,26 +127,29 @@ pub async fn start_payment(
     last4: &str,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE orders SET state = 'pending', provider = ?, card_brand = ?, card_last4 = ?
-         WHERE id = ? AND state = 'draft'",
+        "UPDATE orders SET state = ?, provider = ?, card_brand = ?, card_last4 = ?
+         WHERE id = ? AND state = ?",
     )
+    .bind(OrderState::Pending)
     .bind(provider)
     .bind(brand)
     .bind(last4)
     .bind(id)
+    .bind(OrderState::Draft)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// pending → failed, with the provider's reason.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn fail(conn: &mut SqliteConnection, id: i64, reason: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE orders SET state = 'failed', failure_reason = ? WHERE id = ? AND state = 'pending'",
-    )
-    .bind(reason)
-    .bind(id)
-    .execute(conn)
-    .await?;
+    sqlx::query("UPDATE orders SET state = ?, failure_reason = ? WHERE id = ? AND state = ?")
+        .bind(OrderState::Failed)
+        .bind(reason)
+        .bind(id)
+        .bind(OrderState::Pending)
+        .execute(conn)
+        .await?;
     Ok(())
 }

@@ -2,11 +2,20 @@
 //! and a worker delivers them. A mail is `queued` until it is `sent`, or `failed` after the
 //! worker's last attempt; `attempts`, `next_attempt_at` and `last_error` record the retries.
 
-use crate::domain::warning::Mail;
 use crate::models::OutboxMail;
 use sqlx::SqliteConnection;
 
+/// A rendered mail, ready for the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mail {
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
 /// Queues `mail`, due at once.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
     conn: &mut SqliteConnection,
     account: Option<i64>,
@@ -49,6 +58,7 @@ impl DueMail {
 }
 
 /// Queued mails whose next attempt is due at `now`, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn due(
     conn: &mut SqliteConnection,
     now: i64,
@@ -65,6 +75,7 @@ pub async fn due(
 }
 
 /// Queued mails created after mail `after`, for logging them when no SMTP server is set.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn queued_after(
     conn: &mut SqliteConnection,
     after: i64,
@@ -78,6 +89,7 @@ pub async fn queued_after(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_sent(conn: &mut SqliteConnection, id: i64, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE mail_outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?,
@@ -92,6 +104,7 @@ pub async fn mark_sent(conn: &mut SqliteConnection, id: i64, now: i64) -> Result
 }
 
 /// Records a failed attempt: retried at `retry_at`, or `failed` for good when `None`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_attempt_failed(
     conn: &mut SqliteConnection,
     id: i64,
@@ -114,6 +127,7 @@ pub async fn mark_attempt_failed(
 }
 
 /// The newest mails, for Settings → Technical → Emails.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn newest(
     conn: &mut SqliteConnection,
     limit: i64,
@@ -123,8 +137,7 @@ pub async fn newest(
                 COALESCE((SELECT group_concat(value, ', ') FROM json_each(m.recipients)), '')
                     AS recipients,
                 m.subject, m.text_body, m.html_body, m.state, m.attempts, m.last_error,
-                strftime('%Y-%m-%d %H:%M:%S', m.created_at / 1000, 'unixepoch') AS created_at,
-                strftime('%Y-%m-%d %H:%M:%S', m.sent_at / 1000, 'unixepoch') AS sent_at
+                m.created_at, m.sent_at
          FROM mail_outbox m ORDER BY m.id DESC LIMIT ?",
     )
     .bind(limit)

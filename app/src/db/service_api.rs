@@ -1,6 +1,7 @@
 //! The reads the service API makes besides the catalogue: accounts by token (plain, or
 //! hashed as Odoo 19 sends it in links) and the service a transaction belongs to.
 
+use crate::db::{disabled, held_now};
 use sqlx::SqliteConnection;
 
 /// An account as the API sees it.
@@ -14,15 +15,19 @@ pub struct ApiAccount {
     pub held: i64,
 }
 
-const SELECT: &str = "SELECT a.id, a.service, s.first_party, a.token LIKE '%+disabled' AS disabled,
-        a.balance,
-        a.held - COALESCE((SELECT SUM(h.amount) FROM holds h
-                           WHERE h.state = 'open' AND h.expires_at <= ?2 AND h.account_id = a.id), 0) AS held
-    FROM iap_accounts a JOIN services s ON s.technical_name = a.service";
+/// `?2` is now: held counts only unexpired holds.
+const SELECT: &str = concat!(
+    "SELECT a.id, a.service, s.first_party, ",
+    disabled!(),
+    " AS disabled, a.balance, ",
+    held_now!("?2"),
+    " AS held FROM iap_accounts a JOIN services s ON s.technical_name = a.service"
+);
 
 /// The account whose token is `token`; a disabled account answers to its token without the
 /// `+disabled` suffix too, so a service hears "disabled" rather than "unknown" (an account
 /// whose token is exactly `token` comes first).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn account_by_token(
     conn: &mut SqliteConnection,
     token: &str,
@@ -38,9 +43,9 @@ pub async fn account_by_token(
     .await
 }
 
-/// The account of `service` whose token hashes to `hash` (see
-/// [`crate::auth::service_key::odoo_token_hash`]). A service has few accounts, so they are
+/// The account of `service` whose token hashes to `hash` (see [`odoo_token_hash`]). A service has few accounts, so they are
 /// hashed here rather than storing a second hash of every token.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn account_by_token_hash(
     conn: &mut SqliteConnection,
     service: &str,
@@ -54,11 +59,18 @@ pub async fn account_by_token_hash(
     let hash = hash.to_ascii_lowercase();
     Ok(rows
         .into_iter()
-        .find(|(_, token)| crate::auth::service_key::odoo_token_hash(token) == hash)
+        .find(|(_, token)| odoo_token_hash(token) == hash)
         .map(|(id, _)| id))
 }
 
+/// Odoo 19 puts `sha1(token)` in the buy-credits link instead of the token, without any
+/// `+...` suffix (a disabled account is still the same account).
+pub fn odoo_token_hash(token: &str) -> String {
+    crate::crypto::sha1_hex(token.split('+').next().unwrap_or_default())
+}
+
 /// The service whose account a transaction token's hold was placed on.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn service_of_hold(
     conn: &mut SqliteConnection,
     token: &str,
@@ -81,11 +93,12 @@ pub async fn service_of_hold(
 
 /// Whether an account created now for `service` would get trial credits: the edition grants
 /// them, the service has some, and it has not had its trial yet.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn trial_available(
     conn: &mut SqliteConnection,
     service: &str,
 ) -> Result<bool, sqlx::Error> {
-    if !crate::ledger::store::grants_trials(conn).await? {
+    if !super::ledger::grants_trials(conn).await? {
         return Ok(false);
     }
     let open: Option<bool> = sqlx::query_scalar(
@@ -101,12 +114,11 @@ pub async fn trial_available(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::test_support::fresh_db;
-    use crate::ledger::store::insert_account;
+    use crate::db::ledger::insert_account;
 
     #[tokio::test]
     async fn a_token_finds_its_own_account_before_a_disabled_namesake() {
-        let pool = fresh_db().await;
+        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
         let mut conn = pool.acquire().await.expect("conn");
         let token = "t".repeat(22);
         let disabled = insert_account(&mut conn, "sms", "Old", &format!("{token}+disabled"), 0)
@@ -128,13 +140,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_hashed_token_finds_its_account_within_the_service_only() {
-        let pool = fresh_db().await;
+        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
         let mut conn = pool.acquire().await.expect("conn");
         let token = "h".repeat(22);
         let id = insert_account(&mut conn, "sms", "SMS", &token, 0)
             .await
             .expect("account");
-        let hash = crate::auth::service_key::odoo_token_hash(&token);
+        let hash = odoo_token_hash(&token);
         assert_eq!(
             account_by_token_hash(&mut conn, "sms", &hash.to_uppercase())
                 .await
@@ -147,5 +159,14 @@ mod tests {
                 .expect("find"),
             None
         );
+    }
+
+    #[test]
+    fn the_odoo_token_hash_is_sha1_without_the_suffix() {
+        assert_eq!(
+            odoo_token_hash("abc"),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(odoo_token_hash("abc+disabled"), odoo_token_hash("abc"));
     }
 }

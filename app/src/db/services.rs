@@ -10,6 +10,7 @@ use sqlx::SqliteConnection;
 pub const HOSTING_TYPE: &str = "hosting_type";
 
 /// The database's hosting type; On-premise when unset or unreadable.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn hosting_type(conn: &mut SqliteConnection) -> Result<HostingType, sqlx::Error> {
     let stored = crate::db::settings::get(conn, HOSTING_TYPE).await?;
     Ok(stored
@@ -18,6 +19,7 @@ pub async fn hosting_type(conn: &mut SqliteConnection) -> Result<HostingType, sq
         .unwrap_or_default())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_hosting_type(
     conn: &mut SqliteConnection,
     hosting: HostingType,
@@ -26,6 +28,7 @@ pub async fn set_hosting_type(
 }
 
 /// Whether `service` exists and is offered under the current hosting type.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn is_offered(conn: &mut SqliteConnection, service: &str) -> Result<bool, sqlx::Error> {
     let first_party: Option<bool> =
         sqlx::query_scalar("SELECT first_party FROM services WHERE technical_name = ?")
@@ -38,7 +41,20 @@ pub async fn is_offered(conn: &mut SqliteConnection, service: &str) -> Result<bo
     }
 }
 
+/// A service's description and unit, as Odoo 17's `iap.account.info` shows them.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn description(
+    conn: &mut SqliteConnection,
+    service: &str,
+) -> Result<(String, String), sqlx::Error> {
+    sqlx::query_as("SELECT description, unit_name FROM services WHERE technical_name = ?")
+        .bind(service)
+        .fetch_one(conn)
+        .await
+}
+
 /// Every service, first-party ones first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<ServiceSummary>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.technical_name, s.label, s.unit_name, s.trial_credits, s.first_party,
@@ -52,6 +68,7 @@ pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<ServiceSummary>, sq
 
 /// Registers a third-party service and its packs; `false` when the technical name is taken.
 /// Call inside a transaction so the service never exists without its packs.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_third_party(
     conn: &mut SqliteConnection,
     service: &NewService,
@@ -84,6 +101,7 @@ pub async fn insert_third_party(
 
 /// Replaces the service's key hash (creating or rotating its key); `false` for an unknown
 /// service.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_key_hash(
     conn: &mut SqliteConnection,
     service: &str,
@@ -104,6 +122,7 @@ pub struct KeyedService {
     pub first_party: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_key_hash(
     conn: &mut SqliteConnection,
     hash: &str,
@@ -117,8 +136,7 @@ pub async fn by_key_hash(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::service_key::key_hash;
-    use crate::db::test_support::fresh_db;
+    use crate::crypto::sha256_hex as key_hash;
     use crate::domain::service::NewPack;
 
     fn fax() -> NewService {
@@ -137,7 +155,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_registered_service_is_listed_as_third_party_with_its_packs() {
-        let pool = fresh_db().await;
+        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
         let mut conn = pool.acquire().await.expect("conn");
         assert!(insert_third_party(&mut conn, &fax()).await.expect("insert"));
         assert!(!insert_third_party(&mut conn, &fax()).await.expect("again"));
@@ -149,7 +167,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_key_finds_its_service_until_it_is_rotated() {
-        let pool = fresh_db().await;
+        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
         let mut conn = pool.acquire().await.expect("conn");
         assert!(
             set_key_hash(&mut conn, "sms", &key_hash("one"))
@@ -178,7 +196,7 @@ mod tests {
 
     #[tokio::test]
     async fn online_databases_offer_only_first_party_services() {
-        let pool = fresh_db().await;
+        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
         let mut conn = pool.acquire().await.expect("conn");
         insert_third_party(&mut conn, &fax()).await.expect("insert");
         assert_eq!(

@@ -24,6 +24,7 @@ pub struct NewSession<'a> {
     pub expires_at: i64,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut SqliteConnection, s: NewSession<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, current_company_id, active_company_ids,
@@ -42,6 +43,7 @@ pub async fn insert(conn: &mut SqliteConnection, s: NewSession<'_>) -> Result<()
 }
 
 /// The unexpired session with this token hash, if any.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(
     conn: &mut SqliteConnection,
     token_hash: &str,
@@ -59,6 +61,7 @@ pub async fn find(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(conn: &mut SqliteConnection, token_hash: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
         .bind(token_hash)
@@ -67,6 +70,7 @@ pub async fn delete(conn: &mut SqliteConnection, token_hash: &str) -> Result<(),
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_expired(conn: &mut SqliteConnection, now: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
         .bind(now)
@@ -75,6 +79,7 @@ pub async fn delete_expired(conn: &mut SqliteConnection, now: i64) -> Result<u64
     Ok(done.rows_affected())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_companies(
     conn: &mut SqliteConnection,
     token_hash: &str,
@@ -92,6 +97,7 @@ pub async fn set_companies(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_debug(
     conn: &mut SqliteConnection,
     token_hash: &str,

@@ -1,10 +1,13 @@
-//! Database-wide facts kept as key/value pairs: the edition and the database UUID.
+//! Database-wide facts kept as key/value pairs (the edition, the database UUID), and the
+//! figures the Settings page shows.
 
+use crate::models::SettingsOverview;
 use sqlx::SqliteConnection;
 
 pub const EDITION: &str = "edition";
 pub const DATABASE_UUID: &str = "database_uuid";
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
         .bind(key)
@@ -12,6 +15,7 @@ pub async fn get(conn: &mut SqliteConnection, key: &str) -> Result<Option<String
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO settings (key, value) VALUES (?, ?)
@@ -22,4 +26,18 @@ pub async fn set(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// How many companies and users there are.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn overview(conn: &mut SqliteConnection) -> Result<SettingsOverview, sqlx::Error> {
+    let (companies, users): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM companies), (SELECT COUNT(*) FROM users)")
+            .fetch_one(conn)
+            .await?;
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(SettingsOverview {
+        companies: count(companies),
+        users: count(users),
+    })
 }

@@ -1,6 +1,6 @@
 //! The SMS outbox: batches (one hold each) and their messages, with what each one cost.
 
-use crate::models::SmsOutboxLine;
+use crate::models::{SmsBatchState, SmsOutboxLine, SmsState};
 use sqlx::SqliteConnection;
 
 /// A message about to be handed to the provider.
@@ -24,12 +24,13 @@ pub struct StoredMessage {
     pub number: String,
     pub cost: i64,
     pub credits: i64,
-    pub state: String,
+    pub state: SmsState,
     pub error: Option<String>,
 }
 
 /// Records a batch and its messages as outgoing. Returns the batch id, or `None` when a
 /// batch with this request key already exists (the request is a retry).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_batch(
     conn: &mut SqliteConnection,
     request_key: &str,
@@ -78,11 +79,12 @@ pub async fn insert_batch(
 }
 
 /// The messages of the batch with `request_key`, if that request was already made.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn batch_by_key(
     conn: &mut SqliteConnection,
     request_key: &str,
-) -> Result<Option<(String, Vec<StoredMessage>)>, sqlx::Error> {
-    let Some((id, state)): Option<(i64, String)> =
+) -> Result<Option<(SmsBatchState, Vec<StoredMessage>)>, sqlx::Error> {
+    let Some((id, state)): Option<(i64, SmsBatchState)> =
         sqlx::query_as("SELECT id, state FROM sms_batches WHERE request_key = ?")
             .bind(request_key)
             .fetch_optional(&mut *conn)
@@ -101,6 +103,7 @@ pub async fn batch_by_key(
 }
 
 /// Marks a message accepted by `provider`: it cost what was held for it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_sent(
     conn: &mut SqliteConnection,
     id: i64,
@@ -123,6 +126,7 @@ pub async fn mark_sent(
 }
 
 /// Marks a message refused by `provider`: it cost nothing, and the reason is kept.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_error(
     conn: &mut SqliteConnection,
     id: i64,
@@ -141,6 +145,7 @@ pub async fn mark_error(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn finish_batch(conn: &mut SqliteConnection, batch: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE sms_batches SET state = 'done' WHERE id = ?")
         .bind(batch)
@@ -150,13 +155,13 @@ pub async fn finish_batch(conn: &mut SqliteConnection, batch: i64) -> Result<(),
 }
 
 /// The newest messages first, as the Technical → SMS Outbox view lists them.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn outbox(
     conn: &mut SqliteConnection,
     limit: i64,
 ) -> Result<Vec<SmsOutboxLine>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT m.id, strftime('%Y-%m-%d %H:%M:%S', m.created_at / 1000, 'unixepoch') AS created_at,
-                m.number, c.name AS contact_name, m.body, m.encoding, m.parts, m.cost, m.credits,
+        "SELECT m.id, m.created_at, m.number, c.name AS contact_name, m.body, m.encoding, m.parts, m.cost, m.credits,
                 m.state, m.provider, m.error, u.name AS author_name, a.name AS account_name,
                 s.whole_number
          FROM sms_messages m

@@ -12,6 +12,7 @@ pub struct UserRow {
     pub default_company_id: i64,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_login(
     conn: &mut SqliteConnection,
     login: &str,
@@ -33,6 +34,7 @@ pub struct NewUser<'a> {
     pub default_company_id: i64,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut SqliteConnection, user: NewUser<'_>) -> Result<i64, sqlx::Error> {
     let row = sqlx::query(
         "INSERT INTO users (login, name, password_hash, is_admin, default_company_id)

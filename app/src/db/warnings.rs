@@ -28,6 +28,7 @@ impl Row {
 }
 
 /// The account's settings; Warn Me off with nothing set when it never had any.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(
     conn: &mut SqliteConnection,
     account: i64,
@@ -43,6 +44,7 @@ pub async fn get(
 }
 
 /// Every account's settings, for the ledger writer to hold in memory.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<(i64, WarningSettings)>, sqlx::Error> {
     let rows: Vec<Row> =
         sqlx::query_as("SELECT account_id, enabled, threshold, emails FROM iap_account_warnings")
@@ -51,6 +53,7 @@ pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<(i64, WarningSetting
     Ok(rows.into_iter().map(Row::settings).collect())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn save(
     conn: &mut SqliteConnection,
     account: i64,

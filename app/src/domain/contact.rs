@@ -1,12 +1,23 @@
 //! What makes a contact valid: the rules behind the Contacts form.
 
-use crate::domain::country;
-use crate::error::AppError;
-use crate::i18n::{Msg, t, tf};
-use crate::models::ContactInput;
+use crate::domain::{FieldError, country};
+use crate::i18n::Msg;
+use serde::{Deserialize, Serialize};
 
 pub const NAME_MAX: usize = 128;
 pub const TEXT_MAX: usize = 254;
+
+/// What the contact form sends, as typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactInput {
+    pub name: String,
+    pub company_name: String,
+    pub email: String,
+    pub phone: String,
+    pub mobile: String,
+    pub country_code: String,
+    pub owner_company_id: Option<i64>,
+}
 
 /// A contact that passed validation: trimmed, with empty optional fields as `None`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,10 +33,10 @@ pub struct ValidContact {
 
 impl ValidContact {
     /// Checks every field and returns the first problem, named by its form field.
-    pub fn parse(input: ContactInput) -> Result<Self, AppError> {
+    pub fn parse(input: ContactInput) -> Result<Self, FieldError> {
         let name = input.name.trim().to_owned();
         if name.is_empty() {
-            return Err(AppError::validation("name", t(Msg::ErrRequired)));
+            return Err(FieldError::new("name", Msg::ErrRequired));
         }
         check_len("name", &name, NAME_MAX)?;
         let company_name = optional(&input.company_name);
@@ -36,7 +47,7 @@ impl ValidContact {
         if let Some(e) = &email {
             check_len("email", e, TEXT_MAX)?;
             if !is_email(e) {
-                return Err(AppError::validation("email", t(Msg::ErrEmail)));
+                return Err(FieldError::new("email", Msg::ErrEmail));
             }
         }
         let phone = parse_phone("phone", &input.phone)?;
@@ -45,7 +56,7 @@ impl ValidContact {
         if let Some(code) = &country_code
             && country::name(code).is_none()
         {
-            return Err(AppError::validation("country_code", t(Msg::ErrCountry)));
+            return Err(FieldError::new("country_code", Msg::ErrCountry));
         }
         Ok(ValidContact {
             name,
@@ -64,12 +75,9 @@ fn optional(value: &str) -> Option<String> {
     (!v.is_empty()).then(|| v.to_owned())
 }
 
-fn check_len(field: &str, value: &str, max: usize) -> Result<(), AppError> {
+fn check_len(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
     if value.chars().count() > max {
-        return Err(AppError::validation(
-            field,
-            tf(Msg::ErrTooLong, &[&max.to_string()]),
-        ));
+        return Err(FieldError::new(field, Msg::ErrTooLong).arg("max", max));
     }
     Ok(())
 }
@@ -88,7 +96,7 @@ pub fn is_email(value: &str) -> bool {
 
 /// Phone numbers as people type them: digits with spaces, dots, dashes or brackets, and an
 /// optional leading `+`. Between 4 and 17 digits (E.164 allows 15, plus trunk prefixes).
-fn parse_phone(field: &str, value: &str) -> Result<Option<String>, AppError> {
+fn parse_phone(field: &str, value: &str) -> Result<Option<String>, FieldError> {
     let Some(phone) = optional(value) else {
         return Ok(None);
     };
@@ -98,9 +106,43 @@ fn parse_phone(field: &str, value: &str) -> Result<Option<String>, AppError> {
         .all(|c| c.is_ascii_digit() || " .-()/".contains(c));
     let digits = body.chars().filter(char::is_ascii_digit).count();
     if !allowed || !(4..=17).contains(&digits) {
-        return Err(AppError::validation(field, t(Msg::ErrPhone)));
+        return Err(FieldError::new(field, Msg::ErrPhone));
     }
     Ok(Some(phone))
+}
+
+/// One field whose value an edit changed, for the chatter: Odoo's tracking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// The field's label.
+    pub field: Msg,
+    pub old: String,
+    pub new: String,
+}
+
+/// The fields `after` changes compared with `before`, in form order.
+pub fn changes(before: &ValidContact, after: &ValidContact) -> Vec<Change> {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    [
+        (Msg::ColName, before.name.clone(), after.name.clone()),
+        (
+            Msg::ColCompany,
+            text(&before.company_name),
+            text(&after.company_name),
+        ),
+        (Msg::ColEmail, text(&before.email), text(&after.email)),
+        (Msg::ColPhone, text(&before.phone), text(&after.phone)),
+        (Msg::ColMobile, text(&before.mobile), text(&after.mobile)),
+        (
+            Msg::ColCountry,
+            text(&before.country_code),
+            text(&after.country_code),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, old, new)| old != new)
+    .map(|(field, old, new)| Change { field, old, new })
+    .collect()
 }
 
 #[cfg(test)]
@@ -114,11 +156,8 @@ mod tests {
         }
     }
 
-    fn field_of(err: AppError) -> String {
-        match err {
-            AppError::Validation { field, .. } => field,
-            other => panic!("expected a validation error, got {other:?}"),
-        }
+    fn field_of(err: FieldError) -> String {
+        err.field
     }
 
     #[test]
@@ -196,5 +235,35 @@ mod tests {
             Some("BE")
         );
         assert_eq!(field_of(with("ZZ").unwrap_err()), "country_code");
+    }
+
+    #[test]
+    fn an_edit_lists_each_changed_field_once_with_its_old_and_new_value() {
+        let before = ValidContact::parse(ContactInput {
+            phone: "+32 2 290 34 90".into(),
+            ..input("Deco Addict")
+        })
+        .expect("valid");
+        let after = ValidContact::parse(ContactInput {
+            email: "deco@example.com".into(),
+            ..input("Deco Addict")
+        })
+        .expect("valid");
+        assert_eq!(
+            changes(&before, &after),
+            vec![
+                Change {
+                    field: Msg::ColEmail,
+                    old: String::new(),
+                    new: "deco@example.com".into()
+                },
+                Change {
+                    field: Msg::ColPhone,
+                    old: "+32 2 290 34 90".into(),
+                    new: String::new()
+                },
+            ]
+        );
+        assert!(changes(&after, &after).is_empty());
     }
 }

@@ -1,7 +1,9 @@
 //! Credits as integers: 1 credit = 10,000 minor units, so SMS prices like 0.0536 are exact.
-//! Parsing and display live here and nowhere else.
+//! Parsing lives here and nowhere else; display is `i18n`'s number formatting, in English
+//! here and in the reader's locale on pages.
 
-use crate::i18n::{Msg, t};
+use crate::domain::FieldError;
+use crate::i18n::{Arg, Locale, Msg};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -18,20 +20,32 @@ pub const MAX: Credits = Credits(1_000_000_000_000 * SCALE);
 pub struct Credits(i64);
 
 /// Why a typed amount is not a valid amount of credits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CreditsError {
-    #[error("{}", t(Msg::ErrAmountEmpty))]
     Empty,
-    #[error("{}", t(Msg::ErrAmountNotNumber))]
     NotANumber,
-    #[error("{}", t(Msg::ErrAmountDecimals))]
     TooManyDecimals,
-    #[error("{}", t(Msg::ErrAmountNotPositive))]
     NotPositive,
-    #[error("{}", t(Msg::ErrAmountTooLarge))]
     TooLarge,
-    #[error("{}", t(Msg::ErrAmountNegative))]
     Negative,
+}
+
+impl CreditsError {
+    pub const fn msg(self) -> Msg {
+        match self {
+            CreditsError::Empty => Msg::ErrAmountEmpty,
+            CreditsError::NotANumber => Msg::ErrAmountNotNumber,
+            CreditsError::TooManyDecimals => Msg::ErrAmountDecimals,
+            CreditsError::NotPositive => Msg::ErrAmountNotPositive,
+            CreditsError::TooLarge => Msg::ErrAmountTooLarge,
+            CreditsError::Negative => Msg::ErrAmountNegative,
+        }
+    }
+
+    /// The error as the validation error of `field`.
+    pub fn at(self, field: &str) -> FieldError {
+        FieldError::new(field, self.msg())
+    }
 }
 
 impl Credits {
@@ -141,20 +155,26 @@ impl Credits {
         self.0.checked_sub(other.0).map(Credits)
     }
 
-    /// For display in a service's unit: whole-number services never show decimals (amounts
-    /// are truncated towards zero, which only matters for fractional adjustments); the others
-    /// show up to 4 decimals without trailing zeros. Thousands are separated by commas.
+    /// For display in a service's unit, in English: whole-number services never show
+    /// decimals (amounts are truncated towards zero, which only matters for fractional
+    /// adjustments); the others show up to 4 decimals without trailing zeros. Thousands are
+    /// separated by commas.
     pub fn display(self, whole_number: bool) -> String {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let abs = self.0.unsigned_abs();
-        let int = group_thousands(abs / SCALE as u64);
-        let frac = abs % SCALE as u64;
-        if whole_number || frac == 0 {
-            format!("{sign}{int}")
-        } else {
-            let frac = format!("{frac:04}");
-            format!("{sign}{int}.{}", frac.trim_end_matches('0'))
+        crate::i18n::credits(Locale::En, self.0, whole_number)
+    }
+
+    /// The amount as a message argument, shown in the reader's locale.
+    pub fn arg(self, whole_number: bool) -> Arg {
+        Arg::Credits {
+            minor: self.0,
+            whole: whole_number,
         }
+    }
+}
+
+impl From<Credits> for Arg {
+    fn from(value: Credits) -> Self {
+        value.arg(false)
     }
 }
 
@@ -162,18 +182,6 @@ impl fmt::Display for Credits {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.display(false))
     }
-}
-
-fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -9,13 +9,30 @@
 //! [`Book::expire_due`], which the writer calls before every batch, so a hold past its TTL
 //! never counts towards `held` when a new operation is judged.
 
-use crate::domain::credits::Credits;
-use crate::i18n::{Msg, t, tf};
+use crate::domain::FieldError;
+use crate::domain::credits::{self, Credits};
+use crate::i18n::Msg;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
 pub type AccountId = i64;
 pub type HoldId = i64;
+
+/// Odoo's default hold lifetime: 4,320 hours (180 days).
+pub const DEFAULT_TTL_HOURS: i64 = 4_320;
+/// Longer TTLs are refused as mistakes: ten years.
+pub const MAX_TTL_HOURS: i64 = 87_600;
+/// The longest description or reason a ledger entry keeps, in characters.
+pub const DESCRIPTION_MAX: usize = 256;
+/// The longest idempotency key a caller may send.
+pub const IDEMPOTENCY_KEY_MAX: usize = 128;
+/// Appended to an account's token, this disables the account (Odoo's convention).
+pub const DISABLED_SUFFIX: &str = "+disabled";
+
+/// Whether a token marks its account as disabled.
+pub fn is_disabled_token(token: &str) -> bool {
+    token.ends_with(DISABLED_SUFFIX)
+}
 
 /// The kinds of ledger entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -62,6 +79,61 @@ impl EntryKind {
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == name)
     }
+
+    /// How the history names it.
+    pub const fn label(self) -> Msg {
+        match self {
+            EntryKind::Trial => Msg::KindTrial,
+            EntryKind::Purchase => Msg::KindPurchase,
+            EntryKind::Hold => Msg::KindHold,
+            EntryKind::Capture => Msg::KindCapture,
+            EntryKind::Release => Msg::KindRelease,
+            EntryKind::Expiry => Msg::KindExpiry,
+            EntryKind::Adjustment => Msg::KindAdjustment,
+        }
+    }
+}
+
+/// Where a hold stands. Only an open hold reserves credits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HoldState {
+    Open,
+    Captured,
+    Released,
+    Expired,
+}
+
+impl HoldState {
+    pub const ALL: [HoldState; 4] = [
+        HoldState::Open,
+        HoldState::Captured,
+        HoldState::Released,
+        HoldState::Expired,
+    ];
+
+    /// The name stored in the database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            HoldState::Open => "open",
+            HoldState::Captured => "captured",
+            HoldState::Released => "released",
+            HoldState::Expired => "expired",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// How a closed hold ended, for answering a repeated capture or cancel; `None` while open.
+    pub fn end(self, hold_amount: i64, captured: Option<i64>) -> Option<HoldEnd> {
+        match self {
+            HoldState::Open => None,
+            HoldState::Captured => Some(HoldEnd::Captured(captured.unwrap_or(hold_amount))),
+            HoldState::Released => Some(HoldEnd::Released),
+            HoldState::Expired => Some(HoldEnd::Expired),
+        }
+    }
 }
 
 /// One row the ledger appends: what it does to the balance and to the held amount.
@@ -107,15 +179,151 @@ pub struct OpenHold {
     pub idempotency: Option<(String, String)>,
 }
 
-/// What a caller asks to hold.
+/// What a caller asks to hold, as it arrived.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HoldRequest {
+    pub account: AccountId,
+    pub amount: Credits,
+    pub description: String,
+    /// Hours; `None` is [`DEFAULT_TTL_HOURS`].
+    pub ttl_hours: Option<i64>,
+    /// A retried request with the same key gets the first answer instead of a second hold.
+    pub idempotency_key: Option<String>,
+}
+
+/// A hold request that passed its checks: what the book reserves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewHold {
     pub account: AccountId,
     pub amount: Credits,
-    pub expires_at: i64,
-    pub token: String,
     pub description: String,
-    pub created_at: i64,
+    pub ttl_hours: i64,
+    pub idempotency_key: Option<String>,
+}
+
+impl NewHold {
+    /// A positive amount up to [`credits::MAX`], a TTL of 1 to [`MAX_TTL_HOURS`] hours, a
+    /// description of at most [`DESCRIPTION_MAX`] characters (trimmed) and an idempotency key
+    /// of 1 to [`IDEMPOTENCY_KEY_MAX`] bytes.
+    pub fn parse(request: HoldRequest) -> Result<Self, FieldError> {
+        let amount = request.amount.positive().map_err(|e| e.at("amount"))?;
+        let ttl_hours = request.ttl_hours.unwrap_or(DEFAULT_TTL_HOURS);
+        if !(1..=MAX_TTL_HOURS).contains(&ttl_hours) {
+            return Err(FieldError::new("ttl", Msg::ErrTtl).arg("max", MAX_TTL_HOURS));
+        }
+        let description = description(&request.description, "description")?;
+        if let Some(key) = &request.idempotency_key
+            && (key.is_empty() || key.len() > IDEMPOTENCY_KEY_MAX)
+        {
+            return Err(FieldError::new("idempotency_key", Msg::ErrIdempotencyKey));
+        }
+        Ok(NewHold {
+            account: request.account,
+            amount,
+            description,
+            ttl_hours,
+            idempotency_key: request.idempotency_key,
+        })
+    }
+
+    /// When a hold placed at `now` (Unix ms) stops reserving credits.
+    pub fn expires_at(&self, now: i64) -> i64 {
+        now.saturating_add(self.ttl_hours.saturating_mul(3_600_000))
+    }
+}
+
+/// Credits added (trial, purchase) or corrected (adjustment), checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewCredit {
+    pub account: AccountId,
+    pub kind: EntryKind,
+    pub amount: Credits,
+    pub description: String,
+}
+
+impl NewCredit {
+    /// An amount no larger than [`credits::MAX`] either way, and a description of at most
+    /// [`DESCRIPTION_MAX`] characters, required for adjustments (it is their reason). The
+    /// sign rules depend on the balance and are the book's ([`Book::credit`]).
+    pub fn parse(
+        account: AccountId,
+        kind: EntryKind,
+        amount: Credits,
+        description: &str,
+    ) -> Result<Self, FieldError> {
+        if amount.minor().unsigned_abs() > credits::MAX.minor().unsigned_abs() {
+            return Err(FieldError::new("amount", Msg::ErrAmountTooLarge));
+        }
+        let description = self::description(description, "reason")?;
+        if kind == EntryKind::Adjustment && description.is_empty() {
+            return Err(FieldError::new("reason", Msg::ErrReasonRequired));
+        }
+        Ok(NewCredit {
+            account,
+            kind,
+            amount,
+            description,
+        })
+    }
+}
+
+fn description(text: &str, field: &str) -> Result<String, FieldError> {
+    let text = text.trim();
+    if text.chars().count() > DESCRIPTION_MAX {
+        return Err(FieldError::new(field, Msg::ErrTooLong).arg("max", DESCRIPTION_MAX));
+    }
+    Ok(text.to_owned())
+}
+
+/// An administrator's edit of an account, checked: a name, a token (a `+disabled` suffix
+/// disables the account) and the companies it is restricted to (none: all), sorted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountEdit {
+    pub account: AccountId,
+    pub name: String,
+    pub token: String,
+    pub companies: Vec<i64>,
+}
+
+impl AccountEdit {
+    pub fn parse(
+        account: AccountId,
+        name: &str,
+        token: &str,
+        mut companies: Vec<i64>,
+    ) -> Result<Self, FieldError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 128 {
+            return Err(FieldError::new("name", Msg::ErrAccountName));
+        }
+        let token = token.trim();
+        if token.len() < 22
+            || token.len() > 128
+            || token.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(FieldError::new("token", Msg::ErrToken));
+        }
+        companies.sort_unstable();
+        companies.dedup();
+        Ok(AccountEdit {
+            account,
+            name: name.to_owned(),
+            token: token.to_owned(),
+            companies,
+        })
+    }
+
+    pub fn disabled(&self) -> bool {
+        is_disabled_token(&self.token)
+    }
+}
+
+/// What the ledger decides about a hold besides the request: its token, when it is placed
+/// (Unix ms), and the idempotency key with a digest of the request it came with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placement {
+    pub token: String,
+    pub now: i64,
     pub idempotency: Option<(String, String)>,
 }
 
@@ -127,39 +335,41 @@ pub enum HoldEnd {
     Expired,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why a request contradicts what the ledger already recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    /// The transaction was captured, for this amount.
+    CapturedFor(Credits),
+    HoldCancelled,
+    AlreadyCaptured,
+    /// The idempotency key came with a different request.
+    IdempotencyKeyReused,
+    OrderPaid,
+    OrderFailed,
+    /// The provider's payment reference was used for another order.
+    PaymentReused,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LedgerError {
-    #[error("{}", t(Msg::ErrUnknownAccount))]
     UnknownAccount,
-    #[error("{}", t(Msg::ErrAccountDisabled))]
     AccountDisabled,
-    #[error("{}", tf(Msg::ErrInsufficientCredits, &[&required.to_string(), &available.to_string()]))]
     InsufficientCredits {
         available: Credits,
         required: Credits,
     },
-    #[error("{}", t(Msg::ErrUnknownHold))]
     UnknownHold,
-    #[error("{}", t(Msg::ErrHoldExpired))]
+    UnknownOrder,
     HoldExpired,
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Conflict(Conflict),
+    Invalid(FieldError),
     /// The change could not be stored; nothing was changed and the call may be retried.
-    #[error("{}", t(Msg::ErrLedgerStorage))]
     Storage,
 }
 
-impl LedgerError {
-    fn invalid(field: &'static str, message: &str) -> Self {
-        LedgerError::Invalid {
-            field,
-            message: message.to_owned(),
-        }
+impl From<FieldError> for LedgerError {
+    fn from(error: FieldError) -> Self {
+        LedgerError::Invalid(error)
     }
 }
 
@@ -207,16 +417,8 @@ impl Book {
         self.accounts.get(&id)
     }
 
-    pub fn accounts(&self) -> impl Iterator<Item = (AccountId, &Account)> {
-        self.accounts.iter().map(|(id, a)| (*id, a))
-    }
-
     pub fn open_hold(&self, token: &str) -> Option<&OpenHold> {
         self.by_token.get(token).and_then(|id| self.holds.get(id))
-    }
-
-    pub fn open_holds(&self) -> impl Iterator<Item = &OpenHold> {
-        self.holds.values()
     }
 
     pub fn set_disabled(&mut self, id: AccountId, disabled: bool) -> Result<(), LedgerError> {
@@ -270,11 +472,17 @@ impl Book {
         let amount = amount.minor();
         match kind {
             EntryKind::Trial | EntryKind::Purchase if amount <= 0 => {
-                return Err(LedgerError::invalid("amount", t(Msg::ErrAmountNotPositive)));
+                return Err(LedgerError::Invalid(FieldError::new(
+                    "amount",
+                    Msg::ErrAmountNotPositive,
+                )));
             }
             EntryKind::Trial | EntryKind::Purchase => {}
             EntryKind::Adjustment if amount == 0 => {
-                return Err(LedgerError::invalid("amount", t(Msg::ErrAdjustmentZero)));
+                return Err(LedgerError::Invalid(FieldError::new(
+                    "amount",
+                    Msg::ErrAdjustmentZero,
+                )));
             }
             EntryKind::Adjustment if amount < 0 && acct.available() < -amount => {
                 return Err(LedgerError::InsufficientCredits {
@@ -283,14 +491,16 @@ impl Book {
                 });
             }
             EntryKind::Adjustment => {}
-            _ => {
-                return Err(LedgerError::invalid("kind", t(Msg::ErrCreditKind)));
+            EntryKind::Hold | EntryKind::Capture | EntryKind::Release | EntryKind::Expiry => {
+                return Err(LedgerError::Invalid(FieldError::new(
+                    "kind",
+                    Msg::ErrCreditKind,
+                )));
             }
         }
-        acct.balance = acct
-            .balance
-            .checked_add(amount)
-            .ok_or_else(|| LedgerError::invalid("amount", t(Msg::ErrBalanceTooLarge)))?;
+        acct.balance = acct.balance.checked_add(amount).ok_or_else(|| {
+            LedgerError::Invalid(FieldError::new("amount", Msg::ErrBalanceTooLarge))
+        })?;
         Ok(Entry {
             account,
             kind,
@@ -302,10 +512,17 @@ impl Book {
     }
 
     /// Reserves credits. Refused on a disabled account or when fewer are available.
-    pub fn hold(&mut self, new: NewHold) -> Result<(HoldId, Entry), LedgerError> {
+    pub fn hold(
+        &mut self,
+        new: &NewHold,
+        placement: Placement,
+    ) -> Result<(HoldId, Entry), LedgerError> {
         let amount = new.amount.minor();
         if amount <= 0 {
-            return Err(LedgerError::invalid("amount", t(Msg::ErrAmountNotPositive)));
+            return Err(LedgerError::Invalid(FieldError::new(
+                "amount",
+                Msg::ErrAmountNotPositive,
+            )));
         }
         let acct = self
             .accounts
@@ -335,11 +552,11 @@ impl Book {
             id,
             account: new.account,
             amount,
-            expires_at: new.expires_at,
-            token: new.token,
-            description: new.description,
-            created_at: new.created_at,
-            idempotency: new.idempotency,
+            expires_at: new.expires_at(placement.now),
+            token: placement.token,
+            description: new.description.clone(),
+            created_at: placement.now,
+            idempotency: placement.idempotency,
         });
         Ok((id, entry))
     }
@@ -358,10 +575,16 @@ impl Book {
             .ok_or(LedgerError::UnknownHold)?;
         let take = amount.map_or(held, Credits::minor);
         if take < 0 {
-            return Err(LedgerError::invalid("amount", t(Msg::ErrCaptureNegative)));
+            return Err(LedgerError::Invalid(FieldError::new(
+                "amount",
+                Msg::ErrCaptureNegative,
+            )));
         }
         if take > held {
-            return Err(LedgerError::invalid("amount", t(Msg::ErrCaptureAboveHold)));
+            return Err(LedgerError::Invalid(FieldError::new(
+                "amount",
+                Msg::ErrCaptureAboveHold,
+            )));
         }
         let hold = self.remove(id).ok_or(LedgerError::UnknownHold)?;
         self.release_held(&hold);
@@ -425,11 +648,10 @@ pub fn repeat_capture(
     let wanted = requested.map_or(hold_amount, Credits::minor);
     match end {
         HoldEnd::Captured(taken) if taken == wanted => Ok(taken),
-        HoldEnd::Captured(taken) => Err(LedgerError::Conflict(tf(
-            Msg::ErrAlreadyCapturedFor,
-            &[&Credits::from_minor(taken).to_string()],
+        HoldEnd::Captured(taken) => Err(LedgerError::Conflict(Conflict::CapturedFor(
+            Credits::from_minor(taken),
         ))),
-        HoldEnd::Released => Err(LedgerError::Conflict(t(Msg::ErrHoldCancelled).into())),
+        HoldEnd::Released => Err(LedgerError::Conflict(Conflict::HoldCancelled)),
         HoldEnd::Expired => Err(LedgerError::HoldExpired),
     }
 }
@@ -438,7 +660,7 @@ pub fn repeat_capture(
 pub fn repeat_cancel(end: HoldEnd) -> Result<(), LedgerError> {
     match end {
         HoldEnd::Released | HoldEnd::Expired => Ok(()),
-        HoldEnd::Captured(_) => Err(LedgerError::Conflict(t(Msg::ErrAlreadyCaptured).into())),
+        HoldEnd::Captured(_) => Err(LedgerError::Conflict(Conflict::AlreadyCaptured)),
     }
 }
 
@@ -458,22 +680,34 @@ mod tests {
         book
     }
 
-    fn new_hold(amount: i64, token: &str, expires_at: i64) -> NewHold {
-        NewHold {
+    /// A one-hour hold of `amount` on account 1, placed so that it expires at `expires_at`.
+    fn new_hold(amount: i64, token: &str, expires_at: i64) -> (NewHold, Placement) {
+        let new = NewHold {
             account: 1,
             amount: Credits::from_minor(amount),
-            expires_at,
-            token: token.into(),
             description: "test".into(),
-            created_at: 0,
+            ttl_hours: 1,
+            idempotency_key: None,
+        };
+        let placement = Placement {
+            token: token.into(),
+            now: expires_at - 3_600_000,
             idempotency: None,
-        }
+        };
+        (new, placement)
+    }
+
+    fn place(
+        book: &mut Book,
+        (new, placement): (NewHold, Placement),
+    ) -> Result<(HoldId, Entry), LedgerError> {
+        book.hold(&new, placement)
     }
 
     #[test]
     fn a_hold_reserves_and_a_capture_spends_part_and_releases_the_rest() {
         let mut book = book_with(100);
-        let (_, entry) = book.hold(new_hold(60, "t", 1_000)).unwrap();
+        let (_, entry) = place(&mut book, new_hold(60, "t", 1_000)).unwrap();
         assert_eq!((entry.amount, entry.held_delta), (0, 60));
         assert_eq!(book.account(1).unwrap().available(), 40);
         let (_, taken, entry) = book.capture("t", Some(Credits::from_minor(25))).unwrap();
@@ -492,8 +726,8 @@ mod tests {
     #[test]
     fn a_hold_beyond_what_is_available_is_refused_with_both_amounts() {
         let mut book = book_with(100);
-        book.hold(new_hold(70, "a", 1_000)).unwrap();
-        let err = book.hold(new_hold(31, "b", 1_000)).unwrap_err();
+        place(&mut book, new_hold(70, "a", 1_000)).unwrap();
+        let err = place(&mut book, new_hold(31, "b", 1_000)).unwrap_err();
         assert_eq!(
             err,
             LedgerError::InsufficientCredits {
@@ -501,38 +735,32 @@ mod tests {
                 required: Credits::from_minor(31)
             }
         );
-        assert!(book.hold(new_hold(30, "c", 1_000)).is_ok());
+        assert!(place(&mut book, new_hold(30, "c", 1_000)).is_ok());
     }
 
     #[test]
     fn a_disabled_account_refuses_holds_but_keeps_its_balance_and_open_holds() {
         let mut book = book_with(100);
-        book.hold(new_hold(10, "open", 1_000)).unwrap();
+        place(&mut book, new_hold(10, "open", 1_000)).unwrap();
         book.set_disabled(1, true).unwrap();
         assert_eq!(
-            book.hold(new_hold(1, "x", 1_000)).unwrap_err(),
+            place(&mut book, new_hold(1, "x", 1_000)).unwrap_err(),
             LedgerError::AccountDisabled
         );
         assert!(book.capture("open", None).is_ok());
         book.set_disabled(1, false).unwrap();
-        assert!(book.hold(new_hold(1, "y", 1_000)).is_ok());
+        assert!(place(&mut book, new_hold(1, "y", 1_000)).is_ok());
         assert_eq!(book.account(1).unwrap().balance, 90);
     }
 
     #[test]
     fn capturing_more_than_the_hold_changes_nothing() {
         let mut book = book_with(100);
-        book.hold(new_hold(10, "t", 1_000)).unwrap();
+        place(&mut book, new_hold(10, "t", 1_000)).unwrap();
         let err = book
             .capture("t", Some(Credits::from_minor(11)))
             .unwrap_err();
-        assert!(matches!(
-            err,
-            LedgerError::Invalid {
-                field: "amount",
-                ..
-            }
-        ));
+        assert!(matches!(err, LedgerError::Invalid(ref e) if e.field == "amount"));
         assert_eq!(book.account(1).unwrap().held, 10);
         assert!(book.open_hold("t").is_some());
     }
@@ -540,7 +768,7 @@ mod tests {
     #[test]
     fn cancel_releases_everything_and_the_token_is_then_unknown_to_the_book() {
         let mut book = book_with(100);
-        book.hold(new_hold(10, "t", 1_000)).unwrap();
+        place(&mut book, new_hold(10, "t", 1_000)).unwrap();
         let (_, entry) = book.cancel("t").unwrap();
         assert_eq!((entry.kind, entry.held_delta), (EntryKind::Release, -10));
         assert_eq!(book.cancel("t").unwrap_err(), LedgerError::UnknownHold);
@@ -550,8 +778,8 @@ mod tests {
     #[test]
     fn holds_past_their_ttl_expire_and_stop_counting() {
         let mut book = book_with(100);
-        book.hold(new_hold(40, "early", 1_000)).unwrap();
-        book.hold(new_hold(50, "late", 2_000)).unwrap();
+        place(&mut book, new_hold(40, "early", 1_000)).unwrap();
+        place(&mut book, new_hold(50, "late", 2_000)).unwrap();
         assert!(book.expire_due(999).is_empty());
         let expired = book.expire_due(1_000);
         assert_eq!(expired.len(), 1);
@@ -569,7 +797,7 @@ mod tests {
     #[test]
     fn negative_adjustments_cannot_take_away_held_credits() {
         let mut book = book_with(100);
-        book.hold(new_hold(80, "t", 1_000)).unwrap();
+        place(&mut book, new_hold(80, "t", 1_000)).unwrap();
         let err = book
             .credit(1, EntryKind::Adjustment, Credits::from_minor(-21), "fix")
             .unwrap_err();
@@ -638,5 +866,126 @@ mod tests {
             assert_eq!(EntryKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(EntryKind::parse("gift"), None);
+    }
+
+    #[test]
+    fn hold_states_round_trip_and_only_closed_ones_have_an_end() {
+        for state in HoldState::ALL {
+            assert_eq!(HoldState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(HoldState::parse("pending"), None);
+        assert_eq!(HoldState::Open.end(10, None), None);
+        assert_eq!(
+            HoldState::Captured.end(10, Some(4)),
+            Some(HoldEnd::Captured(4))
+        );
+        assert_eq!(
+            HoldState::Captured.end(10, None),
+            Some(HoldEnd::Captured(10))
+        );
+        assert_eq!(HoldState::Expired.end(10, None), Some(HoldEnd::Expired));
+    }
+
+    fn request(amount: i64) -> HoldRequest {
+        HoldRequest {
+            account: 1,
+            amount: Credits::from_minor(amount),
+            description: "  OCR  ".into(),
+            ttl_hours: None,
+            idempotency_key: None,
+        }
+    }
+
+    #[test]
+    fn a_hold_request_is_checked_field_by_field() {
+        let new = NewHold::parse(request(5)).expect("valid");
+        assert_eq!(
+            (new.ttl_hours, new.description.as_str()),
+            (DEFAULT_TTL_HOURS, "OCR")
+        );
+        assert_eq!(new.expires_at(1_000), 1_000 + DEFAULT_TTL_HOURS * 3_600_000);
+        let field = |r: HoldRequest| NewHold::parse(r).expect_err("invalid").field;
+        assert_eq!(field(request(0)), "amount");
+        assert_eq!(field(request(-1)), "amount");
+        assert_eq!(
+            field(HoldRequest {
+                ttl_hours: Some(0),
+                ..request(1)
+            }),
+            "ttl"
+        );
+        assert_eq!(
+            field(HoldRequest {
+                ttl_hours: Some(MAX_TTL_HOURS + 1),
+                ..request(1)
+            }),
+            "ttl"
+        );
+        assert_eq!(
+            field(HoldRequest {
+                description: "x".repeat(DESCRIPTION_MAX + 1),
+                ..request(1)
+            }),
+            "description"
+        );
+        assert_eq!(
+            field(HoldRequest {
+                idempotency_key: Some(String::new()),
+                ..request(1)
+            }),
+            "idempotency_key"
+        );
+        assert_eq!(
+            field(HoldRequest {
+                idempotency_key: Some("k".repeat(IDEMPOTENCY_KEY_MAX + 1)),
+                ..request(1)
+            }),
+            "idempotency_key"
+        );
+    }
+
+    #[test]
+    fn adjustments_need_a_reason_and_no_credit_exceeds_the_maximum() {
+        let adjust = |amount: i64, reason: &str| {
+            NewCredit::parse(
+                1,
+                EntryKind::Adjustment,
+                Credits::from_minor(amount),
+                reason,
+            )
+        };
+        assert_eq!(
+            adjust(-5, " refund ").map(|c| c.description),
+            Ok("refund".into())
+        );
+        assert_eq!(adjust(5, "  ").expect_err("no reason").field, "reason");
+        assert_eq!(
+            adjust(-(credits::MAX.minor() + 1), "x")
+                .expect_err("too large")
+                .field,
+            "amount"
+        );
+        assert!(NewCredit::parse(1, EntryKind::Purchase, Credits::from_minor(5), "").is_ok());
+    }
+
+    #[test]
+    fn an_account_edit_trims_checks_and_sorts() {
+        let token = "t".repeat(22);
+        let edit = AccountEdit::parse(1, " SMS ", &format!(" {token}+disabled "), vec![3, 1, 3])
+            .expect("valid");
+        assert_eq!(
+            (edit.name.as_str(), edit.companies.clone()),
+            ("SMS", vec![1, 3])
+        );
+        assert!(edit.disabled());
+        let field = |name: &str, token: &str| {
+            AccountEdit::parse(1, name, token, vec![])
+                .expect_err("invalid")
+                .field
+        };
+        assert_eq!(field("", &token), "name");
+        assert_eq!(field(&"n".repeat(129), &token), "name");
+        assert_eq!(field("SMS", "short"), "token");
+        assert_eq!(field("SMS", &format!("{token} x")), "token");
     }
 }

@@ -1,10 +1,18 @@
 //! Business rules in plain Rust: no framework, no database, unit-tested in place.
+//!
+//! The domain depends on nothing above it: only on [`crate::i18n`] for message keys. Its
+//! validation errors are one [`FieldError`]; the rules that refuse an operation have their
+//! own enums (such as [`ledger::LedgerError`]), turned into what users see in one place
+//! above the domain (the `error` module).
 
+pub mod company;
 pub mod contact;
 pub mod country;
 pub mod credits;
+pub mod error;
 pub mod hosting;
 pub mod ledger;
+pub mod order;
 pub mod packs;
 pub mod payment;
 #[cfg(feature = "ssr")]
@@ -12,4 +20,7 @@ pub mod phone;
 pub mod service;
 pub mod sms;
 pub mod throttle;
+pub mod time;
 pub mod warning;
+
+pub use error::FieldError;

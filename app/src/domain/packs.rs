@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 /// A pack on sale; amounts in minor units (credits in 1/10,000, prices in cents).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Pack {
     pub id: i64,
     pub service: String,

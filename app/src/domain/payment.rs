@@ -1,8 +1,8 @@
 //! Card checks a payment form makes before anything is charged, and the Demo provider's
 //! test cards. Only the brand and last four digits of a card are ever kept.
 
-use crate::error::AppError;
-use crate::i18n::{Msg, t};
+use crate::domain::FieldError;
+use crate::i18n::Msg;
 
 /// A card that passed the form's checks: what may be kept, plus the number for the provider.
 #[derive(Clone, PartialEq, Eq)]
@@ -29,29 +29,29 @@ impl Card {
         expiry: &str,
         cvc: &str,
         today: (i32, u32),
-    ) -> Result<Card, AppError> {
+    ) -> Result<Card, FieldError> {
         let holder = holder.trim();
         if holder.is_empty() || holder.chars().count() > 128 {
-            return Err(AppError::validation("cardholder", t(Msg::ErrCardholder)));
+            return Err(FieldError::new("cardholder", Msg::ErrCardholder));
         }
         let digits: String = number
             .chars()
             .filter(|c| !c.is_whitespace() && *c != '-')
             .collect();
         if !(12..=19).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::validation("card_number", t(Msg::ErrCardDigits)));
+            return Err(FieldError::new("card_number", Msg::ErrCardDigits));
         }
         if !luhn(&digits) {
-            return Err(AppError::validation("card_number", t(Msg::ErrCardLuhn)));
+            return Err(FieldError::new("card_number", Msg::ErrCardLuhn));
         }
-        let (year, month) = parse_expiry(expiry)
-            .ok_or_else(|| AppError::validation("expiry", t(Msg::ErrExpiryFormat)))?;
+        let (year, month) =
+            parse_expiry(expiry).ok_or_else(|| FieldError::new("expiry", Msg::ErrExpiryFormat))?;
         if (year, month) < today {
-            return Err(AppError::validation("expiry", t(Msg::ErrCardExpired)));
+            return Err(FieldError::new("expiry", Msg::ErrCardExpired));
         }
         let cvc = cvc.trim();
         if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::validation("cvc", t(Msg::ErrCvc)));
+            return Err(FieldError::new("cvc", Msg::ErrCvc));
         }
         Ok(Card {
             holder: holder.to_owned(),
@@ -106,31 +106,18 @@ fn parse_expiry(text: &str) -> Option<(i32, u32)> {
     Some((year, month))
 }
 
-/// The (year, month) of a Unix time in milliseconds, in UTC.
-pub fn year_month(unix_ms: i64) -> (i32, u32) {
-    // Howard Hinnant's civil-from-days.
-    let z = unix_ms.div_euclid(86_400_000) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-    (year, month)
-}
-
 /// What the Demo provider answers for a card, like a real provider's test mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DemoOutcome {
     Approved,
-    Declined(&'static str),
+    /// Declined, with the reason the customer is shown.
+    Declined(Msg),
 }
 
 pub fn demo_outcome(card: &Card) -> DemoOutcome {
     match card.number() {
-        "4000000000000002" => DemoOutcome::Declined(t(Msg::DemoDeclined)),
-        "4000000000009995" => DemoOutcome::Declined(t(Msg::DemoInsufficientFunds)),
+        "4000000000000002" => DemoOutcome::Declined(Msg::DemoDeclined),
+        "4000000000009995" => DemoOutcome::Declined(Msg::DemoInsufficientFunds),
         _ => DemoOutcome::Approved,
     }
 }
@@ -141,10 +128,10 @@ mod tests {
 
     const TODAY: (i32, u32) = (2026, 11);
 
-    fn field(result: Result<Card, AppError>) -> String {
+    fn field(result: Result<Card, FieldError>) -> String {
         match result {
-            Err(AppError::Validation { field, .. }) => field,
-            other => panic!("expected a validation error, got {other:?}"),
+            Err(error) => error.field,
+            Ok(card) => panic!("expected a validation error, got {card:?}"),
         }
     }
 
@@ -244,18 +231,11 @@ mod tests {
         );
         assert_eq!(
             demo_outcome(&card("4000000000000002")),
-            DemoOutcome::Declined(t(Msg::DemoDeclined))
+            DemoOutcome::Declined(Msg::DemoDeclined)
         );
         assert_eq!(
             demo_outcome(&card("4000 0000 0000 9995")),
-            DemoOutcome::Declined(t(Msg::DemoInsufficientFunds))
+            DemoOutcome::Declined(Msg::DemoInsufficientFunds)
         );
-    }
-
-    #[test]
-    fn unix_times_map_to_their_month() {
-        assert_eq!(year_month(0), (1970, 1));
-        assert_eq!(year_month(1_795_000_000_000), (2026, 11));
-        assert_eq!(year_month(951_782_400_000), (2000, 2)); // 2000-02-29
     }
 }

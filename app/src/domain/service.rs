@@ -1,9 +1,28 @@
 //! Registering a third-party service: the checks on what an administrator typed, before
 //! anything is stored.
 
+use crate::domain::FieldError;
 use crate::domain::credits::Credits;
-use crate::i18n::{Msg, t, tf};
-use crate::models::{PackInput, ServiceInput};
+use crate::i18n::Msg;
+use serde::{Deserialize, Serialize};
+
+/// A pack row of the service registration form, as typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackInput {
+    pub name: String,
+    pub credits: String,
+    pub price: String,
+}
+
+/// The service registration form, as typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceInput {
+    pub technical_name: String,
+    pub label: String,
+    pub unit_name: String,
+    pub trial_credits: String,
+    pub packs: Vec<PackInput>,
+}
 
 /// A pack of a new service: credits in minor units, price in cents (EUR).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,20 +42,6 @@ pub struct NewService {
     pub packs: Vec<NewPack>,
 }
 
-/// Which field is wrong, and why; becomes a validation error next to that field.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-fn field_error(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        message: message.into(),
-    }
-}
-
 pub const MAX_PACKS: usize = 6;
 
 impl NewService {
@@ -48,7 +53,7 @@ impl NewService {
             && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
             && technical_name.len() <= 64;
         if !well_formed {
-            return Err(field_error("technical_name", t(Msg::ErrTechnicalName)));
+            return Err(FieldError::new("technical_name", Msg::ErrTechnicalName));
         }
         let label = text(&input.label, "label", 64)?;
         let unit_name = text(&input.unit_name, "unit_name", 32)?;
@@ -59,7 +64,7 @@ impl NewService {
             Credits::parse_signed(trial)
                 .ok()
                 .filter(|c| c.minor() >= 0 && *c <= crate::domain::credits::MAX)
-                .ok_or_else(|| field_error("trial_credits", t(Msg::ErrTrialCredits)))?
+                .ok_or_else(|| FieldError::new("trial_credits", Msg::ErrTrialCredits))?
                 .minor()
         };
         let mut packs = Vec::new();
@@ -69,7 +74,7 @@ impl NewService {
             }
         }
         if packs.is_empty() {
-            return Err(field_error("packs[0].name", t(Msg::ErrPackNeeded)));
+            return Err(FieldError::new("packs[0].name", Msg::ErrPackNeeded));
         }
         Ok(NewService {
             technical_name: technical_name.to_owned(),
@@ -84,10 +89,10 @@ impl NewService {
 fn text(value: &str, field: &str, max: usize) -> Result<String, FieldError> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(field_error(field, t(Msg::ErrRequired)));
+        return Err(FieldError::new(field, Msg::ErrRequired));
     }
     if value.chars().count() > max {
-        return Err(field_error(field, tf(Msg::ErrTooLong, &[&max.to_string()])));
+        return Err(FieldError::new(field, Msg::ErrTooLong).arg("max", max));
     }
     Ok(value.to_owned())
 }
@@ -99,10 +104,10 @@ fn parse_pack(i: usize, pack: &PackInput) -> Result<Option<NewPack>, FieldError>
     }
     let name = text(name, &format!("packs[{i}].name"), 64)?;
     let credits = Credits::parse_positive(credits)
-        .map_err(|e| field_error(&format!("packs[{i}].credits"), e.to_string()))?
+        .map_err(|e| e.at(&format!("packs[{i}].credits")))?
         .minor();
     let price = parse_price(price)
-        .ok_or_else(|| field_error(&format!("packs[{i}].price"), t(Msg::ErrPrice)))?;
+        .ok_or_else(|| FieldError::new(format!("packs[{i}].price"), Msg::ErrPrice))?;
     Ok(Some(NewPack {
         name,
         credits,

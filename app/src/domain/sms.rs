@@ -4,7 +4,9 @@
 //! Compiled into both the server and the browser, so the pop-up's live counter and the
 //! amount the server holds come from the same code.
 
+use crate::domain::FieldError;
 use crate::domain::credits::Credits;
+use crate::i18n::Msg;
 
 /// The longest message iapd accepts, in characters: ten concatenated GSM-7 parts.
 pub const MESSAGE_MAX_CHARS: usize = 1_530;
@@ -105,22 +107,15 @@ pub fn count(text: &str) -> Segments {
     }
 }
 
-/// Why a message cannot be sent as typed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BodyError {
-    Empty,
-    /// Longer than [`MESSAGE_MAX_CHARS`].
-    TooLong,
-}
-
-/// The message's size, if it may be sent: not blank, and at most [`MESSAGE_MAX_CHARS`].
-pub fn check_body(body: &str) -> Result<Segments, BodyError> {
+/// The message's size, if it may be sent: not blank, and at most [`MESSAGE_MAX_CHARS`];
+/// otherwise the error to show next to the Message field (`body`).
+pub fn check_body(body: &str) -> Result<Segments, FieldError> {
     if body.trim().is_empty() {
-        return Err(BodyError::Empty);
+        return Err(FieldError::new("body", Msg::ErrSmsEmpty));
     }
     let segments = count(body);
     if segments.characters > MESSAGE_MAX_CHARS {
-        return Err(BodyError::TooLong);
+        return Err(FieldError::new("body", Msg::ErrSmsTooLong).arg("max", MESSAGE_MAX_CHARS));
     }
     Ok(segments)
 }
@@ -271,15 +266,16 @@ mod tests {
 
     #[test]
     fn blank_and_overlong_messages_are_refused() {
-        assert_eq!(check_body(""), Err(BodyError::Empty));
-        assert_eq!(check_body(" \n "), Err(BodyError::Empty));
+        let empty = Err(FieldError::new("body", Msg::ErrSmsEmpty));
+        assert_eq!(check_body(""), empty);
+        assert_eq!(check_body(" \n "), empty);
         assert_eq!(
             check_body(&"a".repeat(MESSAGE_MAX_CHARS)).map(|s| s.parts),
             Ok(10)
         );
         assert_eq!(
             check_body(&"a".repeat(MESSAGE_MAX_CHARS + 1)),
-            Err(BodyError::TooLong)
+            Err(FieldError::new("body", Msg::ErrSmsTooLong).arg("max", MESSAGE_MAX_CHARS))
         );
     }
 

@@ -1,14 +1,47 @@
 //! Login throttling: after too many failures for one key within a window, further attempts
-//! are refused until the window has passed. Keys are the login name and the client address,
-//! so neither guessing many passwords for one user nor one client guessing many users works.
+//! are refused until the window has passed. The keys are the (login, client) pair, so one
+//! client cannot guess many passwords for a user, and the client alone with a higher limit,
+//! so one client cannot guess passwords for many users. No key is the login alone: failures
+//! from elsewhere never lock a user out ([`login_keys`]).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// Failures allowed per key within [`WINDOW`] before attempts are refused.
+/// Failures allowed per (login, client) within [`WINDOW`] before attempts are refused.
 pub const MAX_FAILURES: u32 = 5;
+/// Failures allowed per client, whatever the logins, within [`WINDOW`].
+pub const MAX_CLIENT_FAILURES: u32 = 20;
 /// How long failures are remembered, and how long a blocked key waits.
 pub const WINDOW: Duration = Duration::from_secs(60);
+
+/// A throttle key and the failures it allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub name: String,
+    pub limit: u32,
+}
+
+/// The keys a login attempt counts against: the (login, client) pair and the client; the
+/// login alone when the client is unknown (logins are compared case-insensitively).
+pub fn login_keys(login: &str, client: Option<&str>) -> Vec<Key> {
+    let login = login.trim().to_lowercase();
+    match client {
+        Some(client) => vec![
+            Key {
+                name: format!("login:{login}|client:{client}"),
+                limit: MAX_FAILURES,
+            },
+            Key {
+                name: format!("client:{client}"),
+                limit: MAX_CLIENT_FAILURES,
+            },
+        ],
+        None => vec![Key {
+            name: format!("login:{login}"),
+            limit: MAX_FAILURES,
+        }],
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct Throttle {
@@ -17,9 +50,9 @@ pub struct Throttle {
 
 impl Throttle {
     /// Whether `key` may try now.
-    pub fn allows(&self, key: &str, now: Instant) -> bool {
-        match self.failures.get(key) {
-            Some((count, since)) => *count < MAX_FAILURES || now.duration_since(*since) >= WINDOW,
+    pub fn allows(&self, key: &Key, now: Instant) -> bool {
+        match self.failures.get(&key.name) {
+            Some((count, since)) => *count < key.limit || now.duration_since(*since) >= WINDOW,
             None => true,
         }
     }
@@ -48,17 +81,24 @@ impl Throttle {
 mod tests {
     use super::*;
 
+    fn key(name: &str) -> Key {
+        Key {
+            name: name.into(),
+            limit: MAX_FAILURES,
+        }
+    }
+
     #[test]
     fn a_key_is_blocked_after_the_allowed_failures_and_freed_after_the_window() {
         let mut throttle = Throttle::default();
         let start = Instant::now();
         for _ in 0..MAX_FAILURES {
-            assert!(throttle.allows("admin", start));
+            assert!(throttle.allows(&key("admin"), start));
             throttle.record_failure("admin", start);
         }
-        assert!(!throttle.allows("admin", start + Duration::from_secs(59)));
-        assert!(throttle.allows("other", start));
-        assert!(throttle.allows("admin", start + WINDOW));
+        assert!(!throttle.allows(&key("admin"), start + Duration::from_secs(59)));
+        assert!(throttle.allows(&key("other"), start));
+        assert!(throttle.allows(&key("admin"), start + WINDOW));
     }
 
     #[test]
@@ -69,7 +109,7 @@ mod tests {
             throttle.record_failure("demo", now);
         }
         throttle.reset("demo");
-        assert!(throttle.allows("demo", now));
+        assert!(throttle.allows(&key("demo"), now));
     }
 
     #[test]
@@ -80,6 +120,24 @@ mod tests {
             throttle.record_failure("demo", start);
         }
         throttle.record_failure("demo", start + WINDOW);
-        assert!(throttle.allows("demo", start + WINDOW));
+        assert!(throttle.allows(&key("demo"), start + WINDOW));
+    }
+
+    #[test]
+    fn failures_for_a_user_from_one_client_never_lock_it_out_elsewhere() {
+        let mut throttle = Throttle::default();
+        let now = Instant::now();
+        for _ in 0..MAX_FAILURES {
+            for k in login_keys("Admin", Some("10.0.0.9")) {
+                throttle.record_failure(&k.name, now);
+            }
+        }
+        let blocked = |t: &Throttle, login, client| {
+            !login_keys(login, client).iter().all(|k| t.allows(k, now))
+        };
+        assert!(blocked(&throttle, "admin", Some("10.0.0.9")));
+        assert!(!blocked(&throttle, "admin", Some("10.0.0.7")));
+        // The same client may still sign in as someone else, up to its own limit.
+        assert!(!blocked(&throttle, "demo", Some("10.0.0.9")));
     }
 }

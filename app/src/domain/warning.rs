@@ -1,5 +1,6 @@
 //! Low-credit warnings: the settings an administrator gives an account (Warn Me, Threshold,
-//! Warning Email), when a change of credits must send a warning, and the warning mail itself.
+//! Warning Email), when a change of credits must send a warning, and the facts the warning
+//! mail states (the mail worker renders them in the recipient's language).
 //!
 //! The rule compares *available* credits (balance minus open holds), because that is what
 //! a user can still spend. A warning goes out when a change takes the account from at or
@@ -7,9 +8,10 @@
 //! ledger writer sees every change with the figures before and after it, and writes the
 //! mail in the same transaction as the change, so each crossing yields exactly one mail.
 
+use crate::domain::FieldError;
 use crate::domain::contact::is_email;
 use crate::domain::credits::Credits;
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::Msg;
 use serde::{Deserialize, Serialize};
 
 /// Addresses longer than this are refused, as are lists of more than [`MAX_EMAILS`].
@@ -30,27 +32,11 @@ pub struct WarningSettings {
     pub emails: Vec<String>,
 }
 
-/// A refused setting: the form field it belongs to and the message to show next to it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WarningError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl WarningError {
-    fn new(field: &'static str, message: impl Into<String>) -> Self {
-        WarningError {
-            field,
-            message: message.into(),
-        }
-    }
-}
-
 impl WarningSettings {
     /// Parses the form: a threshold in the service's unit and a comma-separated list of
     /// addresses. While Warn Me is off, empty fields are accepted (nothing to keep), but a
     /// value that is there must still be valid.
-    pub fn parse(enabled: bool, threshold: &str, emails: &str) -> Result<Self, WarningError> {
+    pub fn parse(enabled: bool, threshold: &str, emails: &str) -> Result<ValidWarning, FieldError> {
         let threshold = if !enabled && threshold.trim().is_empty() {
             0
         } else {
@@ -61,26 +47,26 @@ impl WarningSettings {
         } else {
             parse_emails(emails)?
         };
-        Ok(WarningSettings {
+        Ok(ValidWarning(WarningSettings {
             enabled,
             threshold,
             emails,
-        })
+        }))
     }
 
     /// Checks settings that arrived already typed (from the API): the same rules as
     /// [`WarningSettings::parse`], and addresses trimmed.
-    pub fn validate(mut self) -> Result<Self, WarningError> {
+    pub fn validate(mut self) -> Result<ValidWarning, FieldError> {
         if self.threshold < 0 || (self.enabled && self.threshold == 0) {
-            return Err(WarningError::new("threshold", t(Msg::ErrAmountNotPositive)));
+            return Err(FieldError::new("threshold", Msg::ErrAmountNotPositive));
         }
         if self.threshold > crate::domain::credits::MAX.minor() {
-            return Err(WarningError::new("threshold", t(Msg::ErrAmountTooLarge)));
+            return Err(FieldError::new("threshold", Msg::ErrAmountTooLarge));
         }
         if self.enabled || !self.emails.is_empty() {
             self.emails = parse_emails(&self.emails.join(","))?;
         }
-        Ok(self)
+        Ok(ValidWarning(self))
     }
 
     /// Whether a change of available credits from `before` to `after` crosses the line.
@@ -102,16 +88,35 @@ impl WarningSettings {
     }
 }
 
+/// Settings that passed [`WarningSettings::parse`] or [`WarningSettings::validate`]: the only
+/// kind the ledger saves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidWarning(WarningSettings);
+
+impl ValidWarning {
+    pub fn into_inner(self) -> WarningSettings {
+        self.0
+    }
+}
+
+impl std::ops::Deref for ValidWarning {
+    type Target = WarningSettings;
+
+    fn deref(&self) -> &WarningSettings {
+        &self.0
+    }
+}
+
 /// A threshold: a positive amount of credits, as typed in the service's unit.
-pub fn parse_threshold(text: &str) -> Result<i64, WarningError> {
+pub fn parse_threshold(text: &str) -> Result<i64, FieldError> {
     Credits::parse_positive(text)
         .map(Credits::minor)
-        .map_err(|e| WarningError::new("threshold", e.to_string()))
+        .map_err(|e| e.at("threshold"))
 }
 
 /// One or more addresses separated by commas (or semicolons, as mail clients paste them).
 /// One bad address refuses the whole list, and the message names it. Duplicates are dropped.
-pub fn parse_emails(text: &str) -> Result<Vec<String>, WarningError> {
+pub fn parse_emails(text: &str) -> Result<Vec<String>, FieldError> {
     let mut emails: Vec<String> = Vec::new();
     for part in text.split([',', ';']) {
         let email = part.trim();
@@ -120,29 +125,24 @@ pub fn parse_emails(text: &str) -> Result<Vec<String>, WarningError> {
         }
         if email.chars().count() > EMAIL_MAX || !is_email(email) || email.contains(['<', '>', '"'])
         {
-            return Err(WarningError::new(
-                "emails",
-                tf(Msg::ErrWarningEmail, &[email]),
-            ));
+            return Err(FieldError::new("emails", Msg::ErrWarningEmail).arg("email", email));
         }
         if !emails.iter().any(|e| e.eq_ignore_ascii_case(email)) {
             emails.push(email.to_owned());
         }
     }
     if emails.is_empty() {
-        return Err(WarningError::new("emails", t(Msg::ErrWarningEmailEmpty)));
+        return Err(FieldError::new("emails", Msg::ErrWarningEmailEmpty));
     }
     if emails.len() > MAX_EMAILS {
-        return Err(WarningError::new(
-            "emails",
-            tf(Msg::ErrWarningEmailMany, &[&MAX_EMAILS.to_string()]),
-        ));
+        return Err(FieldError::new("emails", Msg::ErrWarningEmailMany).arg("max", MAX_EMAILS));
     }
     Ok(emails)
 }
 
-/// What the warning mail says about its account.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the warning mail says about its account: stored with the queued mail, rendered by
+/// the mail worker in each recipient's language.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WarningFacts {
     pub account_id: i64,
     pub account_name: String,
@@ -153,89 +153,6 @@ pub struct WarningFacts {
     pub available: i64,
     /// Minor units.
     pub threshold: i64,
-    /// Where iapd is reached, without a trailing slash, for the pack store link.
-    pub public_url: String,
-}
-
-/// A rendered mail, ready for the outbox.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mail {
-    pub recipients: Vec<String>,
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
-
-impl WarningFacts {
-    /// The pack store of this account.
-    pub fn store_url(&self) -> String {
-        format!(
-            "{}/iap-accounts/{}/buy",
-            self.public_url.trim_end_matches('/'),
-            self.account_id
-        )
-    }
-
-    fn amount(&self, minor: i64) -> String {
-        let amount = Credits::from_minor(minor).display(self.whole_number);
-        format!("{amount} {}", self.unit_name.to_lowercase())
-    }
-
-    /// The warning: plain text and HTML saying the same, with a link to the pack store.
-    pub fn mail(&self, recipients: Vec<String>) -> Mail {
-        let available = self.amount(self.available);
-        let threshold = self.amount(self.threshold);
-        let url = self.store_url();
-        let subject = tf(Msg::WarningSubject, &[&self.service_label, &available]);
-        let intro = tf(
-            Msg::WarningIntro,
-            &[
-                &self.service_label,
-                &self.account_name,
-                &available,
-                &threshold,
-            ],
-        );
-        let text = format!(
-            "{}\n\n{intro}\n\n{}\n\n{}\n{url}\n",
-            t(Msg::WarningGreeting),
-            t(Msg::WarningAvailableHelp),
-            t(Msg::WarningBuyText),
-        );
-        let html = format!(
-            "<!DOCTYPE html>\n<html><body style=\"font-family:sans-serif;color:#212529\">\n\
-             <p>{}</p>\n<p>{}</p>\n<p style=\"color:#6c757d\">{}</p>\n\
-             <p><a href=\"{}\" style=\"background:#714b67;color:#fff;padding:8px 14px;\
-             border-radius:4px;text-decoration:none\">{}</a></p>\n</body></html>\n",
-            escape(t(Msg::WarningGreeting)),
-            escape(&intro),
-            escape(t(Msg::WarningAvailableHelp)),
-            escape(&url),
-            escape(t(Msg::BuyCredit)),
-        );
-        Mail {
-            recipients,
-            subject,
-            text,
-            html,
-        }
-    }
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -313,11 +230,11 @@ mod tests {
         for bad in ["0", "-5", "abc", "", "1e3", "0.00001"] {
             let error = parse_threshold(bad).unwrap_err();
             assert_eq!(error.field, "threshold", "{bad}");
-            assert!(!error.message.is_empty());
+            assert!(!error.text().to_string().is_empty());
         }
         assert_eq!(
             parse_threshold("0").unwrap_err().message,
-            t(Msg::ErrAmountNotPositive)
+            Msg::ErrAmountNotPositive
         );
     }
 
@@ -333,11 +250,8 @@ mod tests {
     fn one_bad_address_refuses_the_whole_list_and_is_named() {
         let error = parse_emails("a@example.com, not-an-address, b@example.com").unwrap_err();
         assert_eq!(error.field, "emails");
-        assert!(
-            error.message.contains("not-an-address"),
-            "{}",
-            error.message
-        );
+        let shown = error.text().to_string();
+        assert!(shown.contains("not-an-address"), "{shown}");
         assert!(parse_emails("x <x@example.com>").is_err());
         assert!(parse_emails(" , ").is_err());
     }
@@ -345,11 +259,11 @@ mod tests {
     #[test]
     fn the_form_allows_empty_fields_only_while_warn_me_is_off() {
         assert_eq!(
-            WarningSettings::parse(false, "", ""),
+            WarningSettings::parse(false, "", "").map(ValidWarning::into_inner),
             Ok(WarningSettings::default())
         );
         assert_eq!(
-            WarningSettings::parse(false, "5", "a@example.com"),
+            WarningSettings::parse(false, "5", "a@example.com").map(ValidWarning::into_inner),
             Ok(WarningSettings {
                 enabled: false,
                 threshold: 50_000,
@@ -381,32 +295,5 @@ mod tests {
         no_one.emails.clear();
         assert_eq!(no_one.validate().unwrap_err().field, "emails");
         assert!(WarningSettings::default().validate().is_ok());
-    }
-
-    #[test]
-    fn the_mail_names_service_account_figures_and_links_to_the_store() {
-        let facts = WarningFacts {
-            account_id: 7,
-            account_name: "SMS <Ops>".into(),
-            service_label: "SMS".into(),
-            unit_name: "Credits".into(),
-            whole_number: false,
-            available: 35_000,
-            threshold: 200_000,
-            public_url: "https://iap.example/".into(),
-        };
-        let mail = facts.mail(vec!["ops@example.com".into()]);
-        assert_eq!(mail.subject, "Low credits: SMS has 3.5 credits left");
-        for part in [&mail.text, &mail.html] {
-            assert!(part.contains("3.5 credits"), "{part}");
-            assert!(part.contains("20 credits"), "{part}");
-            assert!(
-                part.contains("https://iap.example/iap-accounts/7/buy"),
-                "{part}"
-            );
-        }
-        assert!(mail.text.contains("SMS <Ops>"));
-        assert!(mail.html.contains("SMS &lt;Ops&gt;"));
-        assert!(!mail.html.contains("<Ops>"));
     }
 }

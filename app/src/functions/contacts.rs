@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 /// The chatter model name for contacts.
 #[cfg(feature = "ssr")]
-const MODEL: &str = "contact";
+pub const MODEL: &str = "contact";
 
 #[server(endpoint = "contacts/list")]
 pub async fn list_contacts(search: String) -> Result<Vec<Contact>, AppError> {
@@ -27,70 +27,67 @@ pub async fn get_contact(id: i64) -> Result<ContactDetail, AppError> {
 }
 
 /// Creates (`id: None`) or updates a contact and returns its id. The change and its chatter
-/// line are one transaction.
+/// lines are one transaction.
 #[server(endpoint = "contacts/save")]
 pub async fn save_contact(id: Option<i64>, input: ContactInput) -> Result<i64, AppError> {
-    use crate::db::{companies, contacts, messages};
     use crate::domain::contact::ValidContact;
-    use crate::i18n::{Msg, t};
-
+    use crate::i18n::Msg;
     let who = super::ssr::identity()?;
     let contact = ValidContact::parse(input)?;
-    let state = super::ssr::state()?;
-    let mut tx = crate::db::begin_write(&state.pool).await?;
+    let mut tx = crate::db::begin_write(&super::ssr::state()?.pool).await?;
     if let Some(owner) = contact.owner_company_id {
-        let mine = companies::of_user(&mut tx, who.user_id).await?;
+        let mine = crate::db::companies::of_user(&mut tx, who.user_id).await?;
         if !mine.iter().any(|c| c.id == owner) {
             return Err(AppError::validation(
                 "owner_company_id",
-                t(Msg::ErrUnknownCompany),
+                Msg::ErrUnknownCompany,
             ));
         }
     }
-    let id = match id {
-        None => {
-            let id = contacts::insert(&mut tx, &contact).await?;
-            messages::post(&mut tx, MODEL, id, who.user_id, t(Msg::ContactCreatedLog)).await?;
-            id
-        }
-        Some(id) => {
-            let before = contacts::get(&mut tx, &who.active_company_ids, id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            contacts::update(&mut tx, id, &contact).await?;
-            for line in changes(&before, &contact) {
-                messages::post(&mut tx, MODEL, id, who.user_id, &line).await?;
-            }
-            id
-        }
-    };
+    let id = ssr::save(&mut tx, &who, id, &contact).await?;
     tx.commit().await?;
     Ok(id)
 }
 
-/// One chatter line per changed field, as Odoo's tracking shows them.
 #[cfg(feature = "ssr")]
-fn changes(before: &Contact, after: &crate::domain::contact::ValidContact) -> Vec<String> {
+mod ssr {
+    use super::MODEL;
+    use crate::auth::Identity;
+    use crate::clock::now_ms;
+    use crate::db::{contacts, messages};
+    use crate::domain::contact::{ValidContact, changes};
+    use crate::error::AppError;
     use crate::i18n::{Msg, t, tf};
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    [
-        (Msg::ColName, before.name.clone(), after.name.clone()),
-        (
-            Msg::ColCompany,
-            text(&before.company_name),
-            text(&after.company_name),
-        ),
-        (Msg::ColEmail, text(&before.email), text(&after.email)),
-        (Msg::ColPhone, text(&before.phone), text(&after.phone)),
-        (Msg::ColMobile, text(&before.mobile), text(&after.mobile)),
-        (
-            Msg::ColCountry,
-            text(&before.country_code),
-            text(&after.country_code),
-        ),
-    ]
-    .into_iter()
-    .filter(|(_, old, new)| old != new)
-    .map(|(field, old, new)| tf(Msg::ContactChangedLog, &[t(field), &old, &new]))
-    .collect()
+
+    /// Inserts or updates the contact with one chatter line per change, as Odoo's tracking.
+    pub async fn save(
+        conn: &mut sqlx::SqliteConnection,
+        who: &Identity,
+        id: Option<i64>,
+        contact: &ValidContact,
+    ) -> Result<i64, AppError> {
+        let now = now_ms();
+        let Some(id) = id else {
+            let id = contacts::insert(conn, contact, now).await?;
+            let line = t(Msg::ContactCreatedLog);
+            messages::post(conn, MODEL, id, who.user_id, line, now).await?;
+            return Ok(id);
+        };
+        let before = contacts::get(conn, &who.active_company_ids, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        contacts::update(conn, id, contact, now).await?;
+        for change in changes(&ValidContact::from(&before), contact) {
+            let line = tf(
+                Msg::ContactChangedLog,
+                &[
+                    ("field", change.field.into()),
+                    ("old", change.old.into()),
+                    ("new", change.new.into()),
+                ],
+            );
+            messages::post(conn, MODEL, id, who.user_id, &line, now).await?;
+        }
+        Ok(id)
+    }
 }

@@ -77,18 +77,13 @@ pub async fn admin_save_iap_account(
     token: String,
     companies: Option<Vec<i64>>,
 ) -> Result<(), AppError> {
+    use crate::domain::ledger::AccountEdit;
     let who = super::ssr::admin()?;
+    let edit = AccountEdit::parse(id, &name, &token, companies.unwrap_or_default())?;
     let state = super::ssr::state()?;
-    let companies = companies.unwrap_or_default();
-    state
-        .ledger
-        .edit_account(crate::ledger::AccountEdit {
-            account: id,
-            name,
-            token,
-            companies,
-        })
-        .await?;
+    state.ledger.edit_account(edit).await?;
+    // The token may have changed: the API must not answer to the old one any more.
+    state.api_cache.invalidate_accounts();
     tracing::info!(account = id, by = who.login, "IAP account edited");
     Ok(())
 }
@@ -101,24 +96,15 @@ pub async fn admin_adjust_iap_account(
     reason: String,
 ) -> Result<(), AppError> {
     use crate::domain::credits::Credits;
-    use crate::domain::ledger::EntryKind;
+    use crate::domain::ledger::{EntryKind, NewCredit};
     let who = super::ssr::admin()?;
-    let amount = Credits::parse_signed(&amount)
-        .map_err(|e| AppError::validation("amount", e.to_string()))?;
+    let amount = Credits::parse_signed(&amount).map_err(|e| e.at("amount"))?;
+    let credit = NewCredit::parse(id, EntryKind::Adjustment, amount, &reason)?;
     let state = super::ssr::state()?;
-    state
-        .ledger
-        .credit(
-            id,
-            EntryKind::Adjustment,
-            amount,
-            &reason,
-            Some(who.user_id),
-        )
-        .await?;
+    state.ledger.credit(credit, Some(who.user_id)).await?;
     tracing::info!(account = id, by = who.login, amount = %amount, "IAP account adjusted");
     Ok(())
 }
 
 #[cfg(feature = "ssr")]
-use crate::ledger::now_ms as now;
+use crate::clock::now_ms as now;

@@ -38,7 +38,7 @@ pub(crate) mod ssr {
         id: i64,
     ) -> Result<crate::models::IapAccount, AppError> {
         use crate::db::accounts;
-        let now = crate::ledger::now_ms();
+        let now = crate::clock::now_ms();
         let account = if who.is_admin {
             accounts::one(conn, id, now)
                 .await?
@@ -56,6 +56,40 @@ pub(crate) mod ssr {
             Ok(who)
         } else {
             Err(AppError::Forbidden)
+        }
+    }
+
+    /// An administrator in developer mode (the Technical menu), or `Forbidden`.
+    pub fn technical_admin() -> Result<Identity, AppError> {
+        let who = admin()?;
+        if who.debug {
+            Ok(who)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// The order if `who` may see its account, with that account.
+    pub async fn visible_order(
+        conn: &mut sqlx::SqliteConnection,
+        who: &Identity,
+        id: i64,
+    ) -> Result<(crate::models::Order, crate::models::IapAccount), AppError> {
+        let order = crate::db::orders::get(conn, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let account = visible_account(conn, who, order.account_id).await?;
+        Ok((order, account))
+    }
+
+    /// Sets a cookie on the server function's response.
+    pub fn set_cookie(value: &str) {
+        use http::header::{HeaderValue, SET_COOKIE};
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            HeaderValue::from_str(value),
+        ) {
+            response.append_header(SET_COOKIE, value);
         }
     }
 }

@@ -8,13 +8,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
-fn technical_admin() -> Result<crate::auth::Identity, AppError> {
-    let who = super::ssr::admin()?;
-    if !who.debug {
-        return Err(AppError::Forbidden);
-    }
-    Ok(who)
-}
+use super::ssr::technical_admin;
 
 #[server(endpoint = "services/overview")]
 pub async fn get_services_overview() -> Result<ServicesOverview, AppError> {
@@ -32,20 +26,18 @@ pub async fn get_services_overview() -> Result<ServicesOverview, AppError> {
 pub async fn register_service(service: ServiceInput) -> Result<String, AppError> {
     use crate::auth::service_key::{key_hash, new_key};
     use crate::domain::service::NewService;
-    use crate::i18n::{Msg, t};
+    use crate::i18n::Msg;
     let who = technical_admin()?;
-    let service =
-        NewService::parse(&service).map_err(|e| AppError::validation(&e.field, e.message))?;
+    let service = NewService::parse(&service)?;
     let key = new_key();
-    let mut tx = crate::db::begin_write(&super::ssr::state()?.pool).await?;
+    let state = super::ssr::state()?;
+    let mut tx = crate::db::begin_write(&state.pool).await?;
     if !crate::db::services::insert_third_party(&mut tx, &service).await? {
-        return Err(AppError::validation(
-            "technical_name",
-            t(Msg::ErrServiceTaken),
-        ));
+        return Err(AppError::validation("technical_name", Msg::ErrServiceTaken));
     }
     crate::db::services::set_key_hash(&mut tx, &service.technical_name, &key_hash(&key)).await?;
     tx.commit().await?;
+    state.api_cache.invalidate_keys();
     tracing::info!(
         service = service.technical_name,
         by = who.login,
@@ -60,10 +52,13 @@ pub async fn rotate_service_key(service: String) -> Result<String, AppError> {
     use crate::auth::service_key::{key_hash, new_key};
     let who = technical_admin()?;
     let key = new_key();
-    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    let state = super::ssr::state()?;
+    let mut conn = state.pool.acquire().await?;
     if !crate::db::services::set_key_hash(&mut conn, &service, &key_hash(&key)).await? {
         return Err(AppError::NotFound);
     }
+    // The previous key stops working now, not when the cache would have expired.
+    state.api_cache.invalidate_keys();
     tracing::info!(service, by = who.login, "service key rotated");
     Ok(key)
 }
@@ -71,12 +66,14 @@ pub async fn rotate_service_key(service: String) -> Result<String, AppError> {
 #[server(endpoint = "services/hosting_type")]
 pub async fn set_hosting_type(hosting: String) -> Result<(), AppError> {
     use crate::domain::hosting::HostingType;
-    use crate::i18n::{Msg, t};
+    use crate::i18n::Msg;
     let who = technical_admin()?;
     let hosting = HostingType::parse(&hosting)
-        .ok_or_else(|| AppError::validation("hosting", t(Msg::ErrRequired)))?;
-    let mut conn = super::ssr::state()?.pool.acquire().await?;
+        .ok_or_else(|| AppError::validation("hosting", Msg::ErrRequired))?;
+    let state = super::ssr::state()?;
+    let mut conn = state.pool.acquire().await?;
     crate::db::services::set_hosting_type(&mut conn, hosting).await?;
+    state.api_cache.invalidate_hosting();
     tracing::info!(
         hosting = hosting.as_str(),
         by = who.login,

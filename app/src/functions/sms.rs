@@ -12,6 +12,7 @@ pub const MAX_RECIPIENTS: usize = 500;
 /// account is the service's first use, so it may create the account with its trial credits.
 #[server(endpoint = "sms/quote")]
 pub async fn quote_sms(contact_ids: Vec<i64>, field: NumberField) -> Result<SmsQuote, AppError> {
+    use crate::domain::credits::Credits;
     use crate::models::SmsRecipient;
     let who = super::ssr::identity()?;
     let state = super::ssr::state()?;
@@ -29,15 +30,15 @@ pub async fn quote_sms(contact_ids: Vec<i64>, field: NumberField) -> Result<SmsQ
             contact_id: contact.id,
             name: contact.name,
             number,
-            price_per_part: price.as_ref().ok().copied(),
-            problem: price.err().map(|e| e.to_string()),
+            price_per_part: price.as_ref().ok().copied().map(Credits::from_minor),
+            problem: price.err().map(|e| e.text()),
         });
     }
     let account_id = state
         .ledger
         .resolve_account(crate::sms::SERVICE, who.current_company_id)
         .await?;
-    let (account, _) = crate::db::accounts::one(&mut conn, account_id, crate::ledger::now_ms())
+    let (account, _) = crate::db::accounts::one(&mut conn, account_id, crate::clock::now_ms())
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(SmsQuote {
@@ -45,7 +46,7 @@ pub async fn quote_sms(contact_ids: Vec<i64>, field: NumberField) -> Result<SmsQ
         account_id,
         whole_number: account.whole_number,
         unit_name: account.unit_name,
-        request_key: crate::ledger::new_token(),
+        request_key: crate::crypto::random_token(16),
     })
 }
 
@@ -53,17 +54,14 @@ pub async fn quote_sms(contact_ids: Vec<i64>, field: NumberField) -> Result<SmsQ
 /// account; all of them or none.
 #[server(endpoint = "sms/send")]
 pub async fn send_sms(input: SmsInput) -> Result<SmsSent, AppError> {
-    use crate::i18n::{Msg, t};
+    use crate::i18n::Msg;
     let who = super::ssr::identity()?;
     let state = super::ssr::state()?;
     if !(8..=96).contains(&input.request_key.len()) {
-        return Err(AppError::validation(
-            "request_key",
-            t(Msg::ErrIdempotencyKey),
-        ));
+        return Err(AppError::validation("request_key", Msg::ErrIdempotencyKey));
     }
     if input.contact_ids.len() > MAX_RECIPIENTS {
-        return Err(AppError::validation("contact_ids", t(Msg::ErrSmsTooMany)));
+        return Err(AppError::validation("contact_ids", Msg::ErrSmsTooMany));
     }
     let mut conn = state.pool.acquire().await?;
     let recipients = ssr::recipients(&mut conn, &who, &input.contact_ids, input.field)
@@ -89,7 +87,7 @@ pub async fn send_sms(input: SmsInput) -> Result<SmsSent, AppError> {
         .await
 }
 
-/// The SMS outbox, newest first (administrators, developer mode).
+/// The SMS outbox, newest first: administrators only (the page sits in the Technical menu).
 #[server(endpoint = "sms/outbox")]
 pub async fn sms_outbox() -> Result<Vec<SmsOutboxLine>, AppError> {
     super::ssr::admin()?;
@@ -100,8 +98,9 @@ pub async fn sms_outbox() -> Result<Vec<SmsOutboxLine>, AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::auth::Identity;
+    use crate::domain::FieldError;
     use crate::error::AppError;
-    use crate::i18n::{Msg, tf};
+    use crate::i18n::Msg;
     use crate::models::{Contact, NumberField};
     use crate::sms::Recipient;
 
@@ -112,7 +111,7 @@ mod ssr {
         who: &Identity,
         ids: &[i64],
         field: NumberField,
-    ) -> Result<Vec<(Contact, Result<Recipient, AppError>)>, AppError> {
+    ) -> Result<Vec<(Contact, Result<Recipient, FieldError>)>, AppError> {
         let mut out = Vec::with_capacity(ids.len());
         let mut seen = std::collections::HashSet::new();
         for id in ids.iter().filter(|id| seen.insert(**id)) {
@@ -131,7 +130,7 @@ mod ssr {
                     country: contact.country_code.clone(),
                 })
                 .ok_or_else(|| {
-                    AppError::validation("number", tf(Msg::ErrSmsNoNumber, &[&contact.name]))
+                    FieldError::new("number", Msg::ErrSmsNoNumber).arg("name", &contact.name)
                 });
             out.push((contact, recipient));
         }

@@ -2,31 +2,8 @@
 //! Prices always come from the server's packs; any price a client sends is ignored.
 
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::i18n::{Msg, t};
-use crate::models::{Order, Store};
+use crate::models::{IapAccount, Order, Store};
 use leptos::prelude::*;
-
-#[cfg(feature = "ssr")]
-mod ssr {
-    use crate::auth::Identity;
-    use crate::error::AppError;
-    use crate::models::IapAccount;
-    use sqlx::SqliteConnection;
-
-    /// The order if `who` may see its account.
-    pub async fn visible_order(
-        conn: &mut SqliteConnection,
-        who: &Identity,
-        id: i64,
-    ) -> Result<(crate::models::Order, IapAccount), AppError> {
-        let order = crate::db::orders::get(conn, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let account = crate::functions::ssr::visible_account(conn, who, order.account_id).await?;
-        Ok((order, account))
-    }
-}
 
 /// The account's packs; `credit` (a wanted amount, as the insufficient-credit dialog sends
 /// it) highlights the smallest pack that covers it.
@@ -53,22 +30,16 @@ pub async fn get_store(account_id: i64, credit: Option<String>) -> Result<Store,
 /// Starts an order for `pack_id` on the account; returns the order id for checkout.
 #[server(endpoint = "store/order")]
 pub async fn create_order(account_id: i64, pack_id: i64) -> Result<i64, AppError> {
+    use crate::i18n::Msg;
     let who = super::ssr::identity()?;
-    let state = super::ssr::state()?;
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = super::ssr::state()?.pool.acquire().await?;
     let account = super::ssr::visible_account(&mut conn, &who, account_id).await?;
     let pack = crate::db::orders::pack(&mut conn, pack_id)
         .await?
         .filter(|p| p.service == account.service)
-        .ok_or_else(|| AppError::validation("pack", t(Msg::ErrPackNotSold)))?;
-    let id = crate::db::orders::create(
-        &mut conn,
-        account.id,
-        &pack,
-        who.user_id,
-        crate::ledger::now_ms(),
-    )
-    .await?;
+        .ok_or_else(|| AppError::validation("pack", Msg::ErrPackNotSold))?;
+    let now = crate::clock::now_ms();
+    let id = crate::db::orders::create(&mut conn, account.id, &pack, who.user_id, now).await?;
     tracing::info!(
         order = id,
         account = account.id,
@@ -81,16 +52,13 @@ pub async fn create_order(account_id: i64, pack_id: i64) -> Result<i64, AppError
 
 /// The order with its account, for checkout and the confirmation page.
 #[server(endpoint = "store/get_order")]
-pub async fn get_order(id: i64) -> Result<(Order, crate::models::IapAccount), AppError> {
+pub async fn get_order(id: i64) -> Result<(Order, IapAccount), AppError> {
     let who = super::ssr::identity()?;
     let mut conn = super::ssr::state()?.pool.acquire().await?;
-    ssr::visible_order(&mut conn, &who, id).await
+    super::ssr::visible_order(&mut conn, &who, id).await
 }
 
-/// Pays a draft order by card. Card fields are checked first (nothing changes if one is
-/// wrong); the order then goes pending, and paid (with its credits, in one transaction) or
-/// failed with the provider's reason. A second call for the same order is refused, so a
-/// double click or a resubmitted form never pays twice.
+/// Pays a draft order by card (see `payment::checkout`).
 #[server(endpoint = "store/pay")]
 pub async fn pay_order(
     id: i64,
@@ -99,61 +67,24 @@ pub async fn pay_order(
     expiry: String,
     cvc: String,
 ) -> Result<(), AppError> {
-    use crate::domain::payment::{Card, year_month};
-    use crate::payment::{Charge, ChargeRequest};
-
+    use crate::payment::checkout::{CardForm, Checkout};
     let who = super::ssr::identity()?;
     let state = super::ssr::state()?;
     let mut conn = state.pool.acquire().await?;
-    let (order, _) = ssr::visible_order(&mut conn, &who, id).await?;
-    match order.state.as_str() {
-        "paid" => return Err(AppError::Conflict(t(Msg::ErrOrderPaid).into())),
-        "failed" => {
-            return Err(AppError::Conflict(t(Msg::ErrOrderFailedRetry).into()));
-        }
-        "pending" => {
-            return Err(AppError::Conflict(t(Msg::ErrOrderPending).into()));
-        }
-        _ => {}
-    }
-    let card = Card::parse(
-        &cardholder,
-        &card_number,
-        &expiry,
-        &cvc,
-        year_month(crate::ledger::now_ms()),
-    )?;
-    let provider = state.payments.clone();
-    if !crate::db::orders::start_payment(&mut conn, id, provider.code(), card.brand, &card.last4)
-        .await?
-    {
-        return Err(AppError::Conflict(t(Msg::ErrOrderPending).into()));
-    }
-    let request = ChargeRequest {
-        order_reference: order.reference(),
-        amount: order.amount,
-        currency: order.currency.clone(),
+    let (order, _) = super::ssr::visible_order(&mut conn, &who, id).await?;
+    drop(conn);
+    let form = CardForm {
+        holder: cardholder,
+        number: card_number,
+        expiry,
+        cvc,
     };
-    match provider.charge(&request, &card).await {
-        Charge::Approved { reference } => {
-            state
-                .ledger
-                .payment_succeeded(id, provider.code(), &reference)
-                .await?;
-            tracing::info!(order = id, card = ?card, "order paid");
-            Ok(())
-        }
-        Charge::Declined { reason } => {
-            crate::db::orders::fail(&mut conn, id, &reason).await?;
-            tracing::info!(order = id, card = ?card, %reason, "payment declined");
-            Err(AppError::PaymentDeclined(reason))
-        }
-        Charge::Redirect { url, .. } => {
-            // Hosted providers confirm through their webhook; the order stays pending.
-            leptos_axum::redirect(&url);
-            Ok(())
-        }
-    }
+    let checkout = Checkout {
+        pool: &state.pool,
+        ledger: &state.ledger,
+        provider: state.payments.as_ref(),
+    };
+    checkout.pay_by_card(&order, &form).await
 }
 
 /// The account's orders, newest first.

@@ -17,7 +17,7 @@ pub async fn get_account_warning(id: i64) -> Result<IapAccountWarning, AppError>
     let settings = crate::db::warnings::get(&mut conn, id).await?;
     Ok(IapAccountWarning {
         warn_enabled: settings.enabled,
-        threshold: settings.threshold,
+        threshold: crate::domain::credits::Credits::from_minor(settings.threshold),
         emails: settings.emails,
         editable: who.is_admin,
     })
@@ -33,12 +33,9 @@ pub async fn save_account_warning(
     emails: String,
 ) -> Result<(), AppError> {
     let who = super::ssr::admin()?;
-    let settings = crate::domain::warning::WarningSettings::parse(enabled, &threshold, &emails)
-        .map_err(|e| AppError::validation(e.field, e.message))?;
-    super::ssr::state()?
-        .ledger
-        .configure_warning(id, settings)
-        .await?;
+    let settings = crate::domain::warning::WarningSettings::parse(enabled, &threshold, &emails)?;
+    let state = super::ssr::state()?;
+    state.ledger.configure_warning(id, settings).await?;
     tracing::info!(
         account = id,
         by = who.login,

@@ -3,94 +3,38 @@
 //! SQLite allows one writer at a time, and a transaction per operation tops out near 2,000
 //! operations a second here. So a single task owns the [`Book`](crate::domain::ledger::Book),
 //! takes whatever operations are queued (up to [`writer::MAX_BATCH`]), applies them in memory,
-//! writes the whole batch in one transaction with a few multi-row statements, and answers
-//! each caller only after the commit is durable (`synchronous=FULL`). A failed commit rolls
-//! back the batch and reloads the book from the database, so nothing half-done survives.
+//! writes the whole batch in one transaction with a few multi-row statements (`db::ledger`),
+//! and answers each caller only after the commit is durable (`synchronous=FULL`). A failed
+//! commit rolls back the batch and reloads the book from the database, so nothing half-done
+//! survives.
+//!
+//! Callers hand in checked requests ([`NewHold`], [`NewCredit`], [`AccountEdit`],
+//! [`ValidWarning`]): the writer applies rules that depend on the balances, nothing else.
 //!
 //! # Layout
-//! - this file: [`Ledger`], the handle callers use, and the clock;
-//! - `writer`: the task, batching and idempotency;
-//! - `store`: the SQL the writer runs, and [`store::check`], which recomputes every account
-//!   from its ledger.
+//! - this file: [`Ledger`], the handle callers use, and the tasks it runs;
+//! - `writer`: the task, batching and idempotency.
 
-pub mod store;
 mod writer;
 
+use crate::clock::Clock;
 use crate::domain::credits::Credits;
-pub use crate::domain::ledger::LedgerError;
-use crate::domain::ledger::{AccountId, EntryKind};
-use crate::domain::warning::WarningSettings;
+use crate::domain::ledger::{AccountEdit, AccountId, NewCredit, NewHold};
+pub use crate::domain::ledger::{HoldRequest, LedgerError};
+use crate::domain::warning::ValidWarning;
+use crate::tasks::Tasks;
 use sqlx::SqlitePool;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-/// Odoo's default hold lifetime: 4,320 hours (180 days).
-pub const DEFAULT_TTL_HOURS: i64 = 4_320;
-/// Longer TTLs are refused as mistakes: ten years.
-pub const MAX_TTL_HOURS: i64 = 87_600;
-pub const DESCRIPTION_MAX: usize = 256;
-/// Where iapd is reached when nobody says otherwise; warning mails link to its pack store.
-pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
-
-/// Unix milliseconds; tests replace the system clock with one they advance.
-pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
-
-pub fn system_clock() -> Clock {
-    Arc::new(now_ms)
-}
-
-/// The wall clock in Unix milliseconds.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// A clock that only moves when told to.
-#[derive(Clone, Default)]
-pub struct ManualClock(Arc<AtomicI64>);
-
-impl ManualClock {
-    pub fn at(ms: i64) -> Self {
-        ManualClock(Arc::new(AtomicI64::new(ms)))
-    }
-
-    pub fn advance(&self, ms: i64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-
-    pub fn clock(&self) -> Clock {
-        let now = self.0.clone();
-        Arc::new(move || now.load(Ordering::SeqCst))
-    }
-}
-
-/// What a service asks to reserve.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HoldRequest {
-    pub account: AccountId,
-    pub amount: Credits,
-    pub description: String,
-    /// Hours; `None` is [`DEFAULT_TTL_HOURS`].
-    pub ttl_hours: Option<i64>,
-    /// A retried request with the same key gets the first answer instead of a second hold.
-    pub idempotency_key: Option<String>,
-}
-
-/// An administrator's edit of an account, applied by the writer so that disabling takes
-/// effect for the very next hold.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccountEdit {
-    pub account: AccountId,
-    pub name: String,
-    pub token: String,
-    pub companies: Vec<i64>,
-}
+/// How often holds past their TTL are released when nothing else happens.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// How often the WAL is copied back into the database, beside the writer.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 #[derive(Debug)]
 enum Command {
-    Hold(HoldRequest),
+    Hold(NewHold),
     Capture {
         token: String,
         amount: Option<Credits>,
@@ -99,10 +43,7 @@ enum Command {
         token: String,
     },
     Credit {
-        account: AccountId,
-        kind: EntryKind,
-        amount: Credits,
-        description: String,
+        credit: NewCredit,
         by: Option<i64>,
     },
     Resolve {
@@ -117,7 +58,7 @@ enum Command {
     },
     ConfigureWarning {
         account: AccountId,
-        settings: WarningSettings,
+        settings: ValidWarning,
     },
     Sweep,
 }
@@ -142,17 +83,15 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Loads the book from `pool` and starts the writer on a connection of its own; warning
-    /// mails link to [`DEFAULT_PUBLIC_URL`].
-    pub async fn start(pool: &SqlitePool, clock: Clock) -> Result<Ledger, sqlx::Error> {
-        Self::start_with(pool, clock, DEFAULT_PUBLIC_URL).await
-    }
-
-    /// [`Ledger::start`], with the URL users reach iapd at, for the links in warning mails.
-    pub async fn start_with(
+    /// Loads the book from `pool` and starts, among `tasks`, the writer (on a connection of
+    /// its own), the WAL checkpointer and the expiry sweeper. Warning mails link to
+    /// `public_url`.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn start(
         pool: &SqlitePool,
         clock: Clock,
         public_url: &str,
+        tasks: &mut Tasks,
     ) -> Result<Ledger, sqlx::Error> {
         let mut conn = pool.acquire().await?.detach();
         // The writer touches index pages all over the ledger; keep them in memory (128 MiB).
@@ -160,30 +99,28 @@ impl Ledger {
             .execute(&mut conn)
             .await?;
         // Copying the WAL back into the database must not happen inside the writer's commits:
-        // a background task checkpoints instead (see `spawn_checkpointer`).
+        // a task beside it checkpoints instead.
         sqlx::query("PRAGMA wal_autocheckpoint = 0")
             .execute(&mut conn)
             .await?;
-        spawn_checkpointer(pool.clone());
         let (jobs, queue) = mpsc::channel(4 * writer::MAX_BATCH);
         let task = writer::Writer::load(conn, clock, public_url).await?;
-        tokio::spawn(task.run(queue));
-        Ok(Ledger { jobs })
-    }
-
-    /// Starts a task that releases expired holds every `every`, even when nothing else
-    /// happens.
-    pub fn spawn_sweeper(&self, every: std::time::Duration) {
-        let ledger = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                if ledger.sweep().await.is_err() {
-                    break;
+        tasks.spawn("ledger writer", task.run(queue, tasks.token()));
+        let checkpoint_pool = pool.clone();
+        tasks.every("WAL checkpoint", CHECKPOINT_EVERY, move || {
+            checkpoint(checkpoint_pool.clone())
+        });
+        let ledger = Ledger { jobs };
+        let sweeper = ledger.clone();
+        tasks.every("hold expiry", SWEEP_EVERY, move || {
+            let ledger = sweeper.clone();
+            async move {
+                if let Err(error) = ledger.sweep().await {
+                    tracing::warn!(?error, "expiry sweep failed; trying again next round");
                 }
             }
         });
+        Ok(ledger)
     }
 
     async fn call(&self, command: Command) -> Result<Reply, LedgerError> {
@@ -196,31 +133,32 @@ impl Ledger {
     }
 
     /// Reserves credits; returns the transaction token to capture or cancel with.
-    pub async fn hold(&self, request: HoldRequest) -> Result<String, LedgerError> {
-        match self.call(Command::Hold(request)).await? {
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn hold(&self, hold: NewHold) -> Result<String, LedgerError> {
+        match self.call(Command::Hold(hold)).await? {
             Reply::Token(token) => Ok(token),
             _ => Err(LedgerError::Storage),
         }
     }
 
     /// Spends `amount` of the hold (all of it when `None`); returns what was spent.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn capture(
         &self,
         token: &str,
         amount: Option<Credits>,
     ) -> Result<Credits, LedgerError> {
-        match self
-            .call(Command::Capture {
-                token: token.to_owned(),
-                amount,
-            })
-            .await?
-        {
+        let command = Command::Capture {
+            token: token.to_owned(),
+            amount,
+        };
+        match self.call(command).await? {
             Reply::Captured(taken) => Ok(taken),
             _ => Err(LedgerError::Storage),
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn cancel(&self, token: &str) -> Result<(), LedgerError> {
         self.call(Command::Cancel {
             token: token.to_owned(),
@@ -230,43 +168,32 @@ impl Ledger {
     }
 
     /// Adds a trial, purchase or (signed) adjustment; `by` is the user responsible.
-    pub async fn credit(
-        &self,
-        account: AccountId,
-        kind: EntryKind,
-        amount: Credits,
-        description: &str,
-        by: Option<i64>,
-    ) -> Result<(), LedgerError> {
-        let command = Command::Credit {
-            account,
-            kind,
-            amount,
-            description: description.to_owned(),
-            by,
-        };
-        self.call(command).await.map(|_| ())
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn credit(&self, credit: NewCredit, by: Option<i64>) -> Result<(), LedgerError> {
+        self.call(Command::Credit { credit, by }).await.map(|_| ())
     }
 
     /// The account a user working in `company` uses for `service`, created (with trial
     /// credits where the edition grants them) on first use.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn resolve_account(
         &self,
         service: &str,
         company: i64,
     ) -> Result<AccountId, LedgerError> {
-        match self
-            .call(Command::Resolve {
-                service: service.to_owned(),
-                company,
-            })
-            .await?
-        {
+        let command = Command::Resolve {
+            service: service.to_owned(),
+            company,
+        };
+        match self.call(command).await? {
             Reply::Account(id) => Ok(id),
             _ => Err(LedgerError::Storage),
         }
     }
 
+    /// Renames, restricts, or (by its token) disables an account, so that disabling takes
+    /// effect for the very next hold.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn edit_account(&self, edit: AccountEdit) -> Result<(), LedgerError> {
         self.call(Command::Edit(edit)).await.map(|_| ())
     }
@@ -274,6 +201,7 @@ impl Ledger {
     /// The payment-succeeded event: marks the order paid and credits its pack in one
     /// transaction. Idempotent by the provider's reference: a replay, a double click or a
     /// concurrent duplicate credits nothing more and answers the same.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn payment_succeeded(
         &self,
         order: i64,
@@ -288,58 +216,35 @@ impl Ledger {
         self.call(command).await.map(|_| ())
     }
 
-    /// Saves an account's low-credit warning settings (Warn Me, Threshold, Warning Email).
-    /// Through the writer, so that turning Warn Me on while the account is already below the
-    /// threshold queues its one warning in the same transaction as the settings, and no
-    /// concurrent change can slip between the check and the save.
+    /// Saves an account's low-credit warning settings (Warn Me, Threshold, Warning Email),
+    /// already checked. Through the writer, so that turning Warn Me on while the account is
+    /// already below the threshold queues its one warning in the same transaction as the
+    /// settings, and no concurrent change can slip between the check and the save.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn configure_warning(
         &self,
-        account_id: AccountId,
-        settings: WarningSettings,
+        account: AccountId,
+        settings: ValidWarning,
     ) -> Result<(), LedgerError> {
-        let command = Command::ConfigureWarning {
-            account: account_id,
-            settings,
-        };
-        self.call(command).await.map(|_| ())
+        self.call(Command::ConfigureWarning { account, settings })
+            .await
+            .map(|_| ())
     }
 
     /// Releases every hold past its TTL now.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sweep(&self) -> Result<(), LedgerError> {
         self.call(Command::Sweep).await.map(|_| ())
     }
 }
 
-/// Checkpoints the WAL every half second from a pool connection, without blocking the
+/// Copies the WAL back into the database from a pool connection, without blocking the
 /// writer (PASSIVE never waits for it), so the WAL stays small.
-fn spawn_checkpointer(pool: SqlitePool) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
-        loop {
-            tick.tick().await;
-            if pool.is_closed() {
-                break;
-            }
-            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&pool)
-                .await
-            {
-                tracing::warn!(%error, "WAL checkpoint failed");
-            }
-        }
-    });
-}
-
-/// Whether a token marks its account as disabled.
-pub fn is_disabled_token(token: &str) -> bool {
-    token.ends_with("+disabled")
-}
-
-/// A new account or transaction token: 128 random bits, URL-safe.
-pub fn new_token() -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+async fn checkpoint(pool: SqlitePool) {
+    if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        .execute(&pool)
+        .await
+    {
+        tracing::warn!(%error, "WAL checkpoint failed");
+    }
 }

@@ -1,17 +1,19 @@
 //! The single ledger writer: batches queued operations into one durable transaction.
 
-use super::store::{self, EntryRow, HoldRow};
-use super::{AccountEdit, Clock, Command, HoldRequest, Job, Reply};
-use super::{DEFAULT_TTL_HOURS, DESCRIPTION_MAX, MAX_TTL_HOURS, is_disabled_token, new_token};
+use super::{Command, Job, Reply};
+use crate::clock::Clock;
+use crate::crypto;
+use crate::db::ledger::{self as store, EntryRow, HoldRow};
+use crate::domain::FieldError;
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{
-    AccountId, Book, Entry, EntryKind, LedgerError, NewHold, OpenHold, repeat_cancel,
-    repeat_capture,
+    AccountEdit, AccountId, Book, Conflict, Entry, EntryKind, HoldEnd, HoldState, LedgerError,
+    NewCredit, NewHold, OpenHold, Placement, repeat_cancel, repeat_capture,
 };
-use crate::domain::warning::{WarningFacts, WarningSettings};
+use crate::domain::order::{OrderState, order_reference};
+use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings};
 use crate::i18n::{Msg, t, tf};
-use crate::models::order_reference;
-use sha2::{Digest, Sha256};
+use crate::tasks::CancellationToken;
 use sqlx::{Connection, SqliteConnection};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tokio::sync::mpsc;
@@ -55,8 +57,8 @@ impl Pending {
         });
     }
 
-    fn hold(&mut self, hold: OpenHold, state: &'static str, captured: Option<i64>, now: i64) {
-        let closed_at = (state != "open").then_some(now);
+    fn hold(&mut self, hold: OpenHold, state: HoldState, captured: Option<i64>, now: i64) {
+        let closed_at = (state != HoldState::Open).then_some(now);
         if closed_at.is_some() {
             self.closed_by_token.insert(hold.token.clone(), hold.id);
         }
@@ -72,14 +74,9 @@ impl Pending {
     }
 
     /// A hold this batch already closed, as a repeat would need to see it.
-    fn closed(&self, token: &str) -> Option<(i64, crate::domain::ledger::HoldEnd)> {
-        use crate::domain::ledger::HoldEnd;
+    fn closed(&self, token: &str) -> Option<(i64, HoldEnd)> {
         let row = self.holds.get(self.closed_by_token.get(token)?)?;
-        let end = match row.state {
-            "captured" => HoldEnd::Captured(row.captured.unwrap_or(row.hold.amount)),
-            "released" => HoldEnd::Released,
-            _ => HoldEnd::Expired,
-        };
+        let end = row.state.end(row.hold.amount, row.captured)?;
         Some((row.hold.amount, end))
     }
 }
@@ -127,9 +124,20 @@ impl Writer {
         Ok(())
     }
 
-    pub async fn run(mut self, mut queue: mpsc::Receiver<Job>) {
+    /// Serves the queue until it closes or `cancel` fires; then answers what was already
+    /// queued (the server stops taking requests before it cancels its tasks) and stops.
+    pub async fn run(mut self, mut queue: mpsc::Receiver<Job>, cancel: CancellationToken) {
         let mut jobs = Vec::with_capacity(MAX_BATCH);
-        while let Some(first) = queue.recv().await {
+        loop {
+            let first = tokio::select! {
+                biased;
+                job = queue.recv() => job,
+                () = cancel.cancelled() => {
+                    queue.close();
+                    queue.recv().await
+                }
+            };
+            let Some(first) = first else { break };
             jobs.push(first);
             while jobs.len() < MAX_BATCH {
                 match queue.try_recv() {
@@ -179,7 +187,7 @@ impl Writer {
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let mut pending = Pending::default();
         for (hold, entry) in book.expire_due(now) {
-            pending.hold(hold, "expired", None, now);
+            pending.hold(hold, HoldState::Expired, None, now);
             pending.entry(entry, None, now);
         }
         let mut results = Vec::with_capacity(jobs.len());
@@ -263,9 +271,8 @@ async fn queue_warning(
         whole_number: about.whole_number,
         available,
         threshold: settings.threshold,
-        public_url: public_url.to_owned(),
     };
-    let mail = facts.mail(settings.emails.clone());
+    let mail = crate::mail::render::low_credit_warning(&facts, public_url, settings.emails.clone());
     let id = crate::db::outbox::insert(conn, Some(account), &mail, now).await?;
     tracing::info!(
         account,
@@ -288,25 +295,19 @@ struct Op<'a> {
     now: i64,
 }
 
+/// An operation's outcome: the outer `Result` is a database failure (the batch aborts),
+/// the inner one this operation's answer.
+type Outcome<T> = Result<Result<T, LedgerError>, sqlx::Error>;
+
 impl Op<'_> {
-    /// The outer `Result` is a database failure (the batch aborts); the inner one is this
-    /// operation's answer.
-    async fn run(&mut self, command: &Command) -> Result<Result<Reply, LedgerError>, sqlx::Error> {
+    async fn run(&mut self, command: &Command) -> Outcome<Reply> {
         Ok(match command {
-            Command::Hold(request) => self.hold(request).await?.map(Reply::Token),
+            Command::Hold(new) => self.hold(new).await?.map(Reply::Token),
             Command::Capture { token, amount } => {
                 self.capture(token, *amount).await?.map(Reply::Captured)
             }
             Command::Cancel { token } => self.cancel(token).await?.map(|()| Reply::Done),
-            Command::Credit {
-                account,
-                kind,
-                amount,
-                description,
-                by,
-            } => self
-                .credit(*account, *kind, *amount, description, *by)
-                .map(|()| Reply::Done),
+            Command::Credit { credit, by } => self.credit(credit, *by).map(|()| Reply::Done),
             Command::Resolve { service, company } => {
                 self.resolve(service, *company).await?.map(Reply::Account)
             }
@@ -327,35 +328,11 @@ impl Op<'_> {
         })
     }
 
-    async fn hold(
-        &mut self,
-        request: &HoldRequest,
-    ) -> Result<Result<String, LedgerError>, sqlx::Error> {
-        let amount = match request.amount.positive() {
-            Ok(amount) => amount,
-            Err(e) => return Ok(Err(invalid("amount", &e.to_string()))),
-        };
-        let ttl = request.ttl_hours.unwrap_or(DEFAULT_TTL_HOURS);
-        if !(1..=MAX_TTL_HOURS).contains(&ttl) {
-            return Ok(Err(invalid(
-                "ttl",
-                &tf(Msg::ErrTtl, &[&MAX_TTL_HOURS.to_string()]),
-            )));
-        }
-        let description = request.description.trim();
-        if description.chars().count() > DESCRIPTION_MAX {
-            return Ok(Err(invalid(
-                "description",
-                &tf(Msg::ErrTooLong, &[&DESCRIPTION_MAX.to_string()]),
-            )));
-        }
-        let idempotency = match &request.idempotency_key {
+    async fn hold(&mut self, new: &NewHold) -> Outcome<String> {
+        let idempotency = match &new.idempotency_key {
             None => None,
-            Some(key) if key.is_empty() || key.len() > 128 => {
-                return Ok(Err(invalid("idempotency_key", t(Msg::ErrIdempotencyKey))));
-            }
             Some(key) => {
-                let digest = request_digest(request.account, amount, description, ttl);
+                let digest = request_digest(new);
                 let earlier = match self.pending.keys.get(key) {
                     Some((hash, token)) => Some((token.clone(), hash.clone())),
                     None => store::hold_by_key(self.conn, key).await?,
@@ -364,46 +341,39 @@ impl Op<'_> {
                     return Ok(if hash == digest {
                         Ok(token)
                     } else {
-                        Err(LedgerError::Conflict(t(Msg::ErrIdempotencyConflict).into()))
+                        Err(LedgerError::Conflict(Conflict::IdempotencyKeyReused))
                     });
                 }
                 Some((key.clone(), digest))
             }
         };
-        let token = format!("{}.{}", self.book.next_hold_id(), new_token());
-        let new = NewHold {
-            account: request.account,
-            amount,
-            expires_at: self.now.saturating_add(ttl * 3_600_000),
+        let token = format!("{}.{}", self.book.next_hold_id(), crypto::random_token(16));
+        let placement = Placement {
             token: token.clone(),
-            description: description.to_owned(),
-            created_at: self.now,
+            now: self.now,
             idempotency: idempotency.clone(),
         };
-        Ok(self.book.hold(new).map(|(id, entry)| {
+        Ok(self.book.hold(new, placement).map(|(id, entry)| {
             if let Some((key, digest)) = idempotency {
                 self.pending.keys.insert(key, (digest, token.clone()));
             }
             if let Some(hold) = self.book.open_hold(&token).cloned() {
                 debug_assert_eq!(hold.id, id);
-                self.pending.hold(hold, "open", None, self.now);
+                self.pending.hold(hold, HoldState::Open, None, self.now);
             }
             self.pending.entry(entry, None, self.now);
             token
         }))
     }
 
-    async fn capture(
-        &mut self,
-        token: &str,
-        amount: Option<Credits>,
-    ) -> Result<Result<Credits, LedgerError>, sqlx::Error> {
+    async fn capture(&mut self, token: &str, amount: Option<Credits>) -> Outcome<Credits> {
         if self.book.open_hold(token).is_some() {
             return Ok(self
                 .book
                 .capture(token, amount)
                 .map(|(hold, taken, entry)| {
-                    self.pending.hold(hold, "captured", Some(taken), self.now);
+                    self.pending
+                        .hold(hold, HoldState::Captured, Some(taken), self.now);
                     self.pending.entry(entry, None, self.now);
                     Credits::from_minor(taken)
                 }));
@@ -414,10 +384,10 @@ impl Op<'_> {
         })
     }
 
-    async fn cancel(&mut self, token: &str) -> Result<Result<(), LedgerError>, sqlx::Error> {
+    async fn cancel(&mut self, token: &str) -> Outcome<()> {
         if self.book.open_hold(token).is_some() {
             return Ok(self.book.cancel(token).map(|(hold, entry)| {
-                self.pending.hold(hold, "released", None, self.now);
+                self.pending.hold(hold, HoldState::Released, None, self.now);
                 self.pending.entry(entry, None, self.now);
             }));
         }
@@ -427,49 +397,27 @@ impl Op<'_> {
         })
     }
 
-    async fn closed(
-        &mut self,
-        token: &str,
-    ) -> Result<Option<(i64, crate::domain::ledger::HoldEnd)>, sqlx::Error> {
+    async fn closed(&mut self, token: &str) -> Result<Option<(i64, HoldEnd)>, sqlx::Error> {
         match self.pending.closed(token) {
             Some(found) => Ok(Some(found)),
             None => store::closed_hold(self.conn, token).await,
         }
     }
 
-    fn credit(
-        &mut self,
-        account: AccountId,
-        kind: EntryKind,
-        amount: Credits,
-        description: &str,
-        by: Option<i64>,
-    ) -> Result<(), LedgerError> {
-        if amount.minor().unsigned_abs() > crate::domain::credits::MAX.minor().unsigned_abs() {
-            return Err(invalid("amount", t(Msg::ErrAmountTooLarge)));
-        }
-        let description = description.trim();
-        if kind == EntryKind::Adjustment && description.is_empty() {
-            return Err(invalid("reason", t(Msg::ErrReasonRequired)));
-        }
-        if description.chars().count() > DESCRIPTION_MAX {
-            return Err(invalid(
-                "reason",
-                &tf(Msg::ErrTooLong, &[&DESCRIPTION_MAX.to_string()]),
-            ));
-        }
-        let entry = self.book.credit(account, kind, amount, description)?;
+    fn credit(&mut self, credit: &NewCredit, by: Option<i64>) -> Result<(), LedgerError> {
+        let entry = self.book.credit(
+            credit.account,
+            credit.kind,
+            credit.amount,
+            &credit.description,
+        )?;
         self.pending.entry(entry, by, self.now);
         Ok(())
     }
 
     /// Odoo's rule: among the service's accounts usable by `company`, one restricted to it
     /// beats a shared one, and the newest wins among equals; none means a new shared account.
-    async fn resolve(
-        &mut self,
-        service: &str,
-        company: i64,
-    ) -> Result<Result<AccountId, LedgerError>, sqlx::Error> {
+    async fn resolve(&mut self, service: &str, company: i64) -> Outcome<AccountId> {
         let best = self
             .meta
             .iter()
@@ -482,13 +430,12 @@ impl Op<'_> {
             return Ok(Ok(id));
         }
         let Some(svc) = store::service(self.conn, service).await? else {
-            return Ok(Err(invalid(
-                "service",
-                &tf(Msg::ErrUnknownService, &[service]),
+            return Ok(Err(LedgerError::Invalid(
+                FieldError::new("service", Msg::ErrUnknownService).arg("service", service),
             )));
         };
-        let id =
-            store::insert_account(self.conn, service, &svc.label, &new_token(), self.now).await?;
+        let token = crypto::random_token(16);
+        let id = store::insert_account(self.conn, service, &svc.label, &token, self.now).await?;
         self.book.load_account(id, Default::default());
         self.meta.insert(
             id,
@@ -509,80 +456,75 @@ impl Op<'_> {
             );
             match trial {
                 Ok(entry) => self.pending.entry(entry, None, self.now),
-                Err(error) => tracing::error!(%error, service, "cannot grant trial credits"),
+                Err(error) => tracing::error!(?error, service, "cannot grant trial credits"),
             }
         }
         tracing::info!(service, account = id, "created IAP account on first use");
         Ok(Ok(id))
     }
 
-    async fn edit(&mut self, edit: &AccountEdit) -> Result<Result<(), LedgerError>, sqlx::Error> {
+    /// Applies a checked edit; the rules that need the database (the companies exist, the
+    /// token is free) are checked here, in the batch's transaction.
+    async fn edit(&mut self, edit: &AccountEdit) -> Outcome<()> {
         if !self.meta.contains_key(&edit.account) {
             return Ok(Err(LedgerError::UnknownAccount));
         }
-        let name = edit.name.trim();
-        if name.is_empty() || name.chars().count() > 128 {
-            return Ok(Err(invalid("name", t(Msg::ErrAccountName))));
-        }
-        let token = edit.token.trim();
-        if token.len() < 22
-            || token.len() > 128
-            || token.chars().any(|c| c.is_whitespace() || c.is_control())
+        if store::count_companies(self.conn, &edit.companies).await? != edit.companies.len() as i64
         {
-            return Ok(Err(invalid("token", t(Msg::ErrToken))));
+            return Ok(Err(
+                FieldError::new("companies", Msg::ErrCompanyMissing).into()
+            ));
         }
-        let mut companies = edit.companies.clone();
-        companies.sort_unstable();
-        companies.dedup();
-        if store::count_companies(self.conn, &companies).await? != companies.len() as i64 {
-            return Ok(Err(invalid("companies", t(Msg::ErrCompanyMissing))));
+        if store::token_taken(self.conn, &edit.token, edit.account).await? {
+            return Ok(Err(FieldError::new("token", Msg::ErrTokenTaken).into()));
         }
-        if store::token_taken(self.conn, token, edit.account).await? {
-            return Ok(Err(invalid("token", t(Msg::ErrTokenTaken))));
-        }
-        store::update_account(self.conn, edit.account, name, token, &companies).await?;
-        if let Err(error) = self
-            .book
-            .set_disabled(edit.account, is_disabled_token(token))
-        {
+        store::update_account(
+            self.conn,
+            edit.account,
+            &edit.name,
+            &edit.token,
+            &edit.companies,
+        )
+        .await?;
+        if let Err(error) = self.book.set_disabled(edit.account, edit.disabled()) {
             return Ok(Err(error));
         }
         if let Some(meta) = self.meta.get_mut(&edit.account) {
-            meta.companies = companies;
+            meta.companies = edit.companies.clone();
         }
         Ok(Ok(()))
     }
-}
 
-impl Op<'_> {
     async fn payment_succeeded(
         &mut self,
         order: i64,
         provider: &str,
         reference: &str,
-    ) -> Result<Result<(), LedgerError>, sqlx::Error> {
+    ) -> Outcome<()> {
         let Some(row) = store::order_for_payment(self.conn, order).await? else {
-            return Ok(Err(LedgerError::UnknownHold));
+            return Ok(Err(LedgerError::UnknownOrder));
         };
-        match row.state.as_str() {
-            "paid"
+        match row.state {
+            OrderState::Paid
                 if row.provider.as_deref() == Some(provider)
                     && row.provider_reference.as_deref() == Some(reference) =>
             {
                 return Ok(Ok(()));
             }
-            "paid" => {
-                return Ok(Err(LedgerError::Conflict(t(Msg::ErrOrderPaid).into())));
-            }
-            "failed" => {
-                return Ok(Err(LedgerError::Conflict(t(Msg::ErrOrderFailed).into())));
-            }
-            _ => {}
+            OrderState::Paid => return Ok(Err(LedgerError::Conflict(Conflict::OrderPaid))),
+            OrderState::Failed => return Ok(Err(LedgerError::Conflict(Conflict::OrderFailed))),
+            OrderState::Draft | OrderState::Pending => {}
         }
         if store::reference_used(self.conn, provider, reference).await? {
-            return Ok(Err(LedgerError::Conflict(t(Msg::ErrPaymentReused).into())));
+            return Ok(Err(LedgerError::Conflict(Conflict::PaymentReused)));
         }
-        let description = tf(Msg::OrderEntry, &[&order_reference(order), &row.pack_name]);
+        let description = tf(
+            Msg::OrderEntry,
+            &[
+                ("order", order_reference(order).into()),
+                ("pack", row.pack_name.as_str().into()),
+            ],
+        );
         let entry = match self.book.credit(
             row.account_id,
             EntryKind::Purchase,
@@ -596,53 +538,42 @@ impl Op<'_> {
         self.pending.entry(entry, Some(row.created_by), self.now);
         Ok(Ok(()))
     }
-}
 
-impl Op<'_> {
     /// Saves the settings and, when Warn Me now covers an account already below the line
     /// that had not been warned about it, queues that warning at once.
     async fn configure_warning(
         &mut self,
         account: AccountId,
-        settings: &WarningSettings,
-    ) -> Result<Result<(), LedgerError>, sqlx::Error> {
+        settings: &ValidWarning,
+    ) -> Outcome<()> {
         let Some(available) = self.book.account(account).map(|a| a.available()) else {
             return Ok(Err(LedgerError::UnknownAccount));
         };
-        let settings = match settings.clone().validate() {
-            Ok(settings) => settings,
-            Err(error) => return Ok(Err(invalid(error.field, &error.message))),
-        };
         let old = self.warnings.get(&account).cloned().unwrap_or_default();
-        crate::db::warnings::save(self.conn, account, &settings, self.now).await?;
+        crate::db::warnings::save(self.conn, account, settings, self.now).await?;
         if settings.warns_on_save(&old, available) {
             queue_warning(
                 self.conn,
                 account,
-                &settings,
+                settings,
                 available,
                 self.public_url,
                 self.now,
             )
             .await?;
         }
-        self.warnings.insert(account, settings);
+        self.warnings.insert(account, (**settings).clone());
         Ok(Ok(()))
     }
 }
 
-fn invalid(field: &'static str, message: &str) -> LedgerError {
-    LedgerError::Invalid {
-        field,
-        message: message.to_owned(),
-    }
-}
-
 /// Identifies a hold request, so a reused idempotency key with other content is caught.
-fn request_digest(account: AccountId, amount: Credits, description: &str, ttl: i64) -> String {
-    let digest = Sha256::digest(format!(
-        "{account}\n{}\n{ttl}\n{description}",
-        amount.minor()
-    ));
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+fn request_digest(new: &NewHold) -> String {
+    crypto::sha256_hex(&format!(
+        "{}\n{}\n{}\n{}",
+        new.account,
+        new.amount.minor(),
+        new.ttl_hours,
+        new.description
+    ))
 }

@@ -1,9 +1,9 @@
 //! `/orders/:id/checkout`: the order summary and the payment details form.
 
 use crate::components::field::TextField;
-use crate::domain::credits::Credits;
+use crate::components::status::{ErrorAlert, FormAlert};
+use crate::domain::order::OrderState;
 use crate::domain::packs::money;
-use crate::error::AppError;
 use crate::functions::store::{PayOrder, get_order};
 use crate::i18n::{Msg, t, tf};
 use crate::models::Order;
@@ -20,10 +20,10 @@ pub fn CheckoutPage() -> impl IntoView {
         <Transition fallback=crate::components::status::Loading>
             {move || Suspend::new(async move {
                 match order.await {
-                    Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
-                    Ok((order, _)) if order.state != "draft" => view! {
+                    Err(error) => view! { <ErrorAlert error /> }.into_any(),
+                    Ok((order, _)) if order.state != OrderState::Draft => view! {
                         <div class="o-empty-page">
-                            <p>{crate::routes::order::state_label(&order.state)}</p>
+                            <p>{t(order.state.label())}</p>
                             <a class="btn btn-primary" href=format!("/orders/{}", order.id)>{order.reference()}</a>
                         </div>
                     }.into_any(),
@@ -53,13 +53,7 @@ fn Checkout(order: Order) -> impl IntoView {
         Some(Err(_)) => in_flight.set(false),
         None => {}
     });
-    let general = move || {
-        error
-            .get()
-            .filter(|e| !matches!(e, AppError::Validation { .. }))
-            .map(|e| e.to_string())
-    };
-    let credits = Credits::from_minor(order.credits).display(order.whole_number);
+    let credits = order.credits.display(order.whole_number);
     let amount = money(order.amount, &order.currency);
 
     view! {
@@ -101,13 +95,13 @@ fn Checkout(order: Order) -> impl IntoView {
                     }
                 >
                     <h2 class="o-section-title">{t(Msg::PaymentDetails)}</h2>
-                    {move || general().map(|m| view! { <p class="o-alert o-alert-danger" role="alert">{m}</p> })}
+                    <FormAlert error />
                     <TextField name="cardholder" label=t(Msg::Cardholder) value=holder error autocomplete="cc-name" />
                     <TextField name="card_number" label=t(Msg::CardNumber) value=number error autocomplete="cc-number" />
                     <TextField name="expiry" label=t(Msg::Expiry) value=expiry error autocomplete="cc-exp" />
                     <TextField name="cvc" label=t(Msg::Cvc) value=cvc error autocomplete="cc-csc" />
                     <button type="submit" class="btn btn-primary btn-block o-pay" disabled=move || in_flight.get()>
-                        {tf(Msg::Pay, &[&amount])}
+                        {tf(Msg::Pay, &[("amount", amount.as_str().into())])}
                     </button>
                     <p class="o-field-help">{t(Msg::DemoCards)}</p>
                 </form>

@@ -1,9 +1,9 @@
 //! `/contacts/new` and `/contacts/:id`: the contact form view with its chatter.
 
-use crate::components::field::TextField;
+use crate::components::field::{FieldMessage, TextField};
 use crate::components::sms_dialog::{SendSmsDialog, sent_notice};
+use crate::components::status::{ErrorAlert, FormAlert};
 use crate::domain::country::COUNTRIES;
-use crate::error::AppError;
 use crate::functions::contacts::{get_contact, save_contact};
 use crate::i18n::{Msg, t};
 use crate::models::{ChatterMessage, Contact, ContactInput, NumberField, SessionInfo, SmsSent};
@@ -39,7 +39,7 @@ pub fn ContactFormPage() -> impl IntoView {
         <Transition fallback=crate::components::status::Loading>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error /> }.into_any(),
                     Ok(None) => view! { <ContactForm contact=None messages=vec![] saved notice on_saved=move || () /> }.into_any(),
                     Ok(Some(d)) => view! {
                         <ContactForm
@@ -118,12 +118,6 @@ fn ContactForm(
             owner_company_id: owner.get_untracked(),
         });
     };
-    let general_error = move || {
-        error
-            .get()
-            .filter(|e| !matches!(e, AppError::Validation { .. }))
-            .map(|e| e.to_string())
-    };
 
     view! {
         <Title text=title.clone() />
@@ -148,7 +142,7 @@ fn ContactForm(
                     </Show>
                     {move || notice.get().map(|n| view! { <span class="o-saved" role="status">{n}</span> })}
                 </div>
-                {move || general_error().map(|m| view! { <p class="o-alert o-alert-danger" role="alert">{m}</p> })}
+                <FormAlert error />
                 <div class="o-title-field">
                     <TextField name="name" label=t(Msg::ColName) value=name error />
                 </div>
@@ -172,8 +166,7 @@ fn ContactForm(
                                         })
                                         .collect_view()}
                                 </select>
-                                {move || error.get().and_then(|e| e.for_field("country_code").map(str::to_owned))
-                                    .map(|m| view! { <div class="o-field-error" role="alert">{m}</div> })}
+                                <FieldMessage name="country_code" error />
                             </div>
                         </div>
                     </div>
@@ -202,8 +195,7 @@ fn ContactForm(
                                         })
                                         .collect_view()}
                                 </select>
-                                {move || error.get().and_then(|e| e.for_field("owner_company_id").map(str::to_owned))
-                                    .map(|m| view! { <div class="o-field-error" role="alert">{m}</div> })}
+                                <FieldMessage name="owner_company_id" error />
                             </div>
                         </div>
                     </div>
@@ -255,7 +247,7 @@ fn Chatter(messages: Vec<ChatterMessage>) -> impl IntoView {
                                 <div class="o-message-body">
                                     <div class="o-message-head">
                                         <strong>{m.author_name}</strong>
-                                        <time>{m.created_at}</time>
+                                        <time>{m.created_at.to_string()}</time>
                                     </div>
                                     <p>{m.body}</p>
                                 </div>

@@ -37,7 +37,7 @@ pub fn ContactsPage() -> impl IntoView {
                 <a class="btn btn-primary" href="/contacts/new">{t(Msg::NewButton)}</a>
                 <h1 class="o-breadcrumb">{t(Msg::ContactsTitle)}</h1>
                 <Show when=move || !selected.with(Vec::is_empty)>
-                    <span class="o-selection">{move || tf(Msg::SelectedCount, &[&selected.with(Vec::len).to_string()])}</span>
+                    <span class="o-selection">{move || tf(Msg::SelectedCount, &[("count", selected.with(Vec::len).into())])}</span>
                     <button type="button" class="btn btn-secondary" on:click=move |_| { notice.set(None); sms_open.set(true) }>
                         {t(Msg::SmsIcon)}
                     </button>
@@ -59,12 +59,12 @@ pub fn ContactsPage() -> impl IntoView {
             <Transition fallback=crate::components::status::Loading>
                 {move || Suspend::new(async move {
                     match contacts.await {
-                        Err(e) => view! { <p class="o-alert o-alert-danger">{e.to_string()}</p> }.into_any(),
+                        Err(error) => view! { <crate::components::status::ErrorAlert error /> }.into_any(),
                         Ok(rows) if rows.is_empty() => {
                             view! { <p class="o-list-empty">{t(Msg::NoContacts)}</p> }.into_any()
                         }
                         Ok(rows) => {
-                            let count = tf(Msg::RecordCount, &[&rows.len().to_string()]);
+                            let count = tf(Msg::RecordCount, &[("count", rows.len().into())]);
                             let all: Vec<i64> = rows.iter().map(|c| c.id).collect();
                             let every = all.clone();
                             let all_selected = move || selected.with(|s| every.iter().all(|id| s.contains(id)));

@@ -1,8 +1,8 @@
 //! `/`: the home screen of app icons.
 
-use crate::components::topbar::APPS;
 use crate::i18n::t;
 use crate::models::SessionInfo;
+use crate::nav::apps_for;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -13,16 +13,14 @@ pub fn HomePage() -> impl IntoView {
         <Title text="" />
         <div class="o-home">
             <div class="o-home-apps">
-                {APPS
-                    .iter()
-                    .filter(|(.., admin_only)| info.is_admin || !admin_only)
-                    .map(|(label, href, letter, _)| {
+                {apps_for(info.is_admin)
+                    .map(|app| {
                         view! {
-                            <a class="o-app" href=*href>
-                                <span class=format!("o-app-icon o-app-icon-{}", letter.to_lowercase()) aria-hidden="true">
-                                    {*letter}
+                            <a class="o-app" href=app.href>
+                                <span class=format!("o-app-icon o-app-icon-{}", app.letter.to_lowercase()) aria-hidden="true">
+                                    {app.letter}
                                 </span>
-                                <span class="o-app-name">{t(*label)}</span>
+                                <span class="o-app-name">{t(app.label)}</span>
                             </a>
                         }
                     })

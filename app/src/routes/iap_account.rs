@@ -1,25 +1,14 @@
 //! `/iap-accounts/:id`: Account Information, with Buy Credit and the consumption history.
 
+use crate::components::accounts_table::{balance_text, companies_text};
+use crate::components::orders_table::OrdersTable;
+use crate::domain::credits::Credits;
 use crate::functions::iap::get_iap_account;
 use crate::functions::store::account_orders;
 use crate::i18n::{Msg, t};
 use crate::models::{IapAccount, LedgerLine};
-use crate::routes::iap_accounts::{balance_text, companies_text};
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-/// The label of a ledger entry kind, as stored.
-pub fn kind_label(kind: &str) -> &'static str {
-    t(match kind {
-        "trial" => Msg::KindTrial,
-        "purchase" => Msg::KindPurchase,
-        "hold" => Msg::KindHold,
-        "capture" => Msg::KindCapture,
-        "release" => Msg::KindRelease,
-        "expiry" => Msg::KindExpiry,
-        _ => Msg::KindAdjustment,
-    })
-}
 
 #[component]
 pub fn IapAccountPage() -> impl IntoView {
@@ -69,7 +58,7 @@ pub fn IapAccountPage() -> impl IntoView {
                                     <AccountInformation account=account.clone() />
                                     <crate::components::low_credit_warning::LowCreditWarning account=account.clone() settings=warning />
                                     <h2 class="o-section-title">{t(Msg::Orders)}</h2>
-                                    <crate::routes::order::OrdersTable orders=orders />
+                                    <OrdersTable orders=orders />
                                     <h2 class="o-section-title">{t(Msg::History)}</h2>
                                     <History account lines=page.lines />
                                     <div class="o-pager-buttons">
@@ -137,11 +126,10 @@ fn History(account: IapAccount, lines: Vec<LedgerLine>) -> impl IntoView {
     }
     // `None`, not "", for no change: an empty text node is not in the server's HTML, so
     // hydrating one would fail.
-    let amount = move |minor: i64| {
-        (minor != 0).then(|| {
-            let shown =
-                crate::domain::credits::Credits::from_minor(minor).display(account.whole_number);
-            if minor > 0 {
+    let amount = move |change: Credits| {
+        (change.minor() != 0).then(|| {
+            let shown = change.display(account.whole_number);
+            if change.minor() > 0 {
                 format!("+{shown}")
             } else {
                 shown
@@ -162,10 +150,10 @@ fn History(account: IapAccount, lines: Vec<LedgerLine>) -> impl IntoView {
             <tbody>
                 {lines.into_iter().map(|line| view! {
                     <tr>
-                        <td class="o-nowrap">{line.created_at}</td>
-                        <td>{kind_label(&line.kind)}</td>
+                        <td class="o-nowrap">{line.created_at.to_string()}</td>
+                        <td>{t(line.kind.label())}</td>
                         <td>{line.description}</td>
-                        <td class="o-num" class:o-negative=line.amount < 0>{amount(line.amount)}</td>
+                        <td class="o-num" class:o-negative=line.amount.minor() < 0>{amount(line.amount)}</td>
                         <td class="o-num o-muted">{amount(line.held_delta)}</td>
                     </tr>
                 }).collect_view()}

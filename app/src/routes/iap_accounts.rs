@@ -1,26 +1,11 @@
 //! `/iap-accounts`: the IAP Account list ("View My Services"), the accounts usable by the
 //! companies the user works in.
 
+use crate::components::accounts_table::AccountsTable;
 use crate::functions::iap::list_iap_accounts;
-use crate::i18n::{Msg, t, tf};
-use crate::models::IapAccount;
+use crate::i18n::{Msg, t};
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-/// "10 Credits", or "8 Credits available · 2 Credits held" while something is held.
-pub fn balance_text(account: &IapAccount) -> String {
-    if account.held == 0 {
-        account.show(account.balance)
-    } else {
-        tf(
-            Msg::AvailableHeld,
-            &[
-                &account.show(account.available()),
-                &account.show(account.held),
-            ],
-        )
-    }
-}
 
 #[component]
 pub fn IapAccountsPage() -> impl IntoView {
@@ -45,51 +30,5 @@ pub fn IapAccountsPage() -> impl IntoView {
                 })}
             </Transition>
         </div>
-    }
-}
-
-/// "All companies" for a shared account, else the companies it is restricted to.
-pub fn companies_text(account: &IapAccount) -> String {
-    if account.company_names.is_empty() {
-        t(Msg::AllCompanies).to_owned()
-    } else {
-        account.company_names.clone()
-    }
-}
-
-/// The list view of IAP accounts; a Token column appears when the rows carry tokens
-/// (administrators' Technical view). Each row links to `<link_to>/<id>`.
-#[component]
-pub fn AccountsTable(
-    rows: Vec<(IapAccount, Option<String>)>,
-    link_to: &'static str,
-) -> impl IntoView {
-    let tokens = rows.iter().any(|(_, token)| token.is_some());
-    view! {
-        <table class="o-list-table">
-            <thead>
-                <tr>
-                    <th>{t(Msg::ColService)}</th>
-                    <th>{t(Msg::ColName)}</th>
-                    <th>{t(Msg::ColCompanies)}</th>
-                    {tokens.then(|| view! { <th>{t(Msg::ColToken)}</th> })}
-                    <th class="o-num">{t(Msg::ColBalance)}</th>
-                </tr>
-            </thead>
-            <tbody>
-                {rows.into_iter().map(|(a, token)| view! {
-                    <tr class="o-data-row">
-                        <td><a class="o-row-link" href=format!("{link_to}/{}", a.id)>{a.service_label.clone()}</a></td>
-                        <td>
-                            {a.name.clone()}
-                            {a.disabled.then(|| view! { <span class="o-badge o-badge-muted">{t(Msg::Disabled)}</span> })}
-                        </td>
-                        <td>{companies_text(&a)}</td>
-                        {token.map(|token| view! { <td><code>{token}</code></td> })}
-                        <td class="o-num">{balance_text(&a)}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
     }
 }

@@ -1,8 +1,8 @@
 //! `/login`: the only page that needs no session.
 
-use crate::app::reload_to;
 use crate::functions::auth::Login;
 use crate::i18n::{Msg, t};
+use crate::nav::reload_to;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -45,7 +45,7 @@ pub fn LoginPage() -> impl IntoView {
                         <label for="password">{t(Msg::PasswordField)}</label>
                         <input id="password" name="password" type="password" autocomplete="current-password" required />
                     </div>
-                    {move || error().map(|e| view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> })}
+                    {move || error().map(|error| view! { <crate::components::status::ErrorAlert error /> })}
                     <button type="submit" class="btn btn-primary btn-block" disabled=move || login.pending().get()>
                         {t(Msg::LoginButton)}
                     </button>

@@ -1,32 +1,15 @@
 //! `/orders/:id`: the confirmation with its receipt, or why the payment failed. Reloading it
 //! only reads.
 
-use crate::domain::credits::Credits;
+use crate::components::accounts_table::balance_text;
+use crate::components::orders_table::card_text;
+use crate::components::status::ErrorAlert;
+use crate::domain::order::OrderState;
 use crate::domain::packs::money;
 use crate::functions::store::get_order;
 use crate::i18n::{Msg, t, tf};
-use crate::models::Order;
-use crate::routes::iap_accounts::balance_text;
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-pub fn state_label(state: &str) -> &'static str {
-    t(match state {
-        "paid" => Msg::StatePaid,
-        "failed" => Msg::StateFailed,
-        "pending" => Msg::StatePending,
-        _ => Msg::StateDraft,
-    })
-}
-
-/// "Visa •••• 4242", or nothing before payment (`None`: an empty text node would not
-/// survive hydration).
-pub fn card_text(order: &Order) -> Option<String> {
-    match (&order.card_brand, &order.card_last4) {
-        (Some(brand), Some(last4)) => Some(format!("{brand} •••• {last4}")),
-        _ => None,
-    }
-}
 
 #[component]
 pub fn OrderPage() -> impl IntoView {
@@ -36,29 +19,30 @@ pub fn OrderPage() -> impl IntoView {
         <Transition fallback=crate::components::status::Loading>
             {move || Suspend::new(async move {
                 match order.await {
-                    Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error /> }.into_any(),
                     Ok((order, account)) => {
                         let back = format!("/iap-accounts/{}", order.account_id);
-                        let credits = format!("{} {}", Credits::from_minor(order.credits).display(order.whole_number), order.unit_name);
-                        let heading = match order.state.as_str() {
-                            "paid" => t(Msg::PaymentSuccessful),
-                            "failed" => t(Msg::PaymentFailed),
-                            other => state_label(other),
-                        };
+                        let credits = format!("{} {}", order.credits.display(order.whole_number), order.unit_name);
+                        let paid = order.state == OrderState::Paid;
+                        let heading = t(match order.state {
+                            OrderState::Paid => Msg::PaymentSuccessful,
+                            OrderState::Failed => Msg::PaymentFailed,
+                            OrderState::Draft | OrderState::Pending => order.state.label(),
+                        });
                         view! {
                             <Title text=heading />
                             <div class="o-store">
-                                <div class="o-form-sheet o-confirmation" class:o-confirmation-ok=order.state == "paid">
+                                <div class="o-form-sheet o-confirmation" class:o-confirmation-ok=paid>
                                     <h1 class="o-store-title">{heading}</h1>
-                                    {(order.state == "paid").then(|| view! {
-                                        <p>{tf(Msg::CreditsAdded, &[&credits, &order.account_name])}</p>
+                                    {paid.then(|| view! {
+                                        <p>{tf(Msg::CreditsAdded, &[("credits", credits.as_str().into()), ("account", order.account_name.as_str().into())])}</p>
                                         <p>{t(Msg::NewBalance)}": "<strong data-testid="balance">{balance_text(&account)}</strong></p>
                                     })}
                                     {order.failure_reason.clone().map(|reason| view! {
                                         <p class="o-alert o-alert-danger" role="alert">{reason}</p>
                                         <a class="btn btn-primary" href=format!("/iap-accounts/{}/buy", order.account_id)>{t(Msg::NewOrder)}</a>
                                     })}
-                                    {(order.state == "draft").then(|| view! {
+                                    {(order.state == OrderState::Draft).then(|| view! {
                                         <a class="btn btn-primary" href=format!("/orders/{}/checkout", order.id)>{t(Msg::ContinueToPayment)}</a>
                                     })}
                                     <h2 class="o-section-title">{t(Msg::Receipt)}</h2>
@@ -66,7 +50,7 @@ pub fn OrderPage() -> impl IntoView {
                                         <dt>{t(Msg::ColOrder)}</dt>
                                         <dd>{order.reference()}</dd>
                                         <dt>{t(Msg::ColDate)}</dt>
-                                        <dd>{order.created_at.clone()}</dd>
+                                        <dd>{order.created_at.to_string()}</dd>
                                         <dt>{t(Msg::ColPack)}</dt>
                                         <dd>{order.pack_name.clone()}</dd>
                                         <dt>{t(Msg::ColCredits)}</dt>
@@ -76,7 +60,7 @@ pub fn OrderPage() -> impl IntoView {
                                         <dt>{t(Msg::ColCard)}</dt>
                                         <dd>{card_text(&order)}</dd>
                                         <dt>{t(Msg::ColStatus)}</dt>
-                                        <dd>{state_label(&order.state)}</dd>
+                                        <dd>{t(order.state.label())}</dd>
                                     </dl>
                                     <p><a href=back>{t(Msg::BackToAccount)}</a></p>
                                 </div>
@@ -88,41 +72,4 @@ pub fn OrderPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-/// A table of orders, for the account page and the administrators' list.
-#[component]
-pub fn OrdersTable(orders: Vec<Order>, #[prop(optional)] with_account: bool) -> impl IntoView {
-    if orders.is_empty() {
-        return view! { <p class="o-list-empty">{t(Msg::NoOrders)}</p> }.into_any();
-    }
-    view! {
-        <table class="o-list-table o-history">
-            <thead>
-                <tr>
-                    <th>{t(Msg::ColOrder)}</th>
-                    <th>{t(Msg::ColDate)}</th>
-                    {with_account.then(|| view! { <th>{t(Msg::ColService)}</th> })}
-                    <th>{t(Msg::ColPack)}</th>
-                    <th class="o-num">{t(Msg::ColAmount)}</th>
-                    <th>{t(Msg::ColBuyer)}</th>
-                    <th>{t(Msg::ColStatus)}</th>
-                </tr>
-            </thead>
-            <tbody>
-                {orders.into_iter().map(|o| view! {
-                    <tr>
-                        <td><a href=format!("/orders/{}", o.id)>{o.reference()}</a></td>
-                        <td class="o-nowrap">{o.created_at.clone()}</td>
-                        {with_account.then(|| view! { <td>{o.account_name.clone()}</td> })}
-                        <td>{o.pack_name.clone()}</td>
-                        <td class="o-num">{money(o.amount, &o.currency)}</td>
-                        <td>{o.buyer.clone()}</td>
-                        <td><span class=format!("o-badge o-state-{}", o.state)>{state_label(&o.state)}</span></td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
 }

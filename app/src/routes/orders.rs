@@ -1,8 +1,8 @@
 //! `/settings/orders`: every order, for administrators.
 
+use crate::components::orders_table::OrdersTable;
 use crate::functions::store::all_orders;
 use crate::i18n::{Msg, t};
-use crate::routes::order::OrdersTable;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

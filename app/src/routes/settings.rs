@@ -88,8 +88,8 @@ pub fn SettingsPage() -> impl IntoView {
                         <Suspense fallback=|| ()>
                             {move || Suspend::new(async move {
                                 overview.await.map(|o| view! {
-                                    <p class="o-setting-figure">{tf(Msg::CompanyCount, &[&o.companies.to_string()])}</p>
-                                    <p class="o-setting-figure">{tf(Msg::UserCount, &[&o.users.to_string()])}</p>
+                                    <p class="o-setting-figure">{tf(Msg::CompanyCount, &[("count", o.companies.into())])}</p>
+                                    <p class="o-setting-figure">{tf(Msg::UserCount, &[("count", o.users.into())])}</p>
                                 })
                             })}
                         </Suspense>

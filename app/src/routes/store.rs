@@ -1,5 +1,6 @@
 //! `/iap-accounts/:id/buy`: "Buy Credits for <account>", the account's packs as cards.
 
+use crate::components::status::ErrorAlert;
 use crate::domain::credits::Credits;
 use crate::domain::packs::{money, price_per_credit};
 use crate::functions::store::{create_order, get_store};
@@ -28,18 +29,16 @@ pub fn StorePage() -> impl IntoView {
         <Transition fallback=crate::components::status::Loading>
             {move || Suspend::new(async move {
                 match store.await {
-                    Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error /> }.into_any(),
                     Ok(store) => {
-                        let title = tf(Msg::BuyCreditsFor, &[&store.account.name]);
+                        let title = tf(Msg::BuyCreditsFor, &[("account", store.account.name.as_str().into())]);
                         let account = store.account.clone();
                         view! {
                             <Title text=title.clone() />
                             <div class="o-store">
                                 <h1 class="o-store-title">{title}</h1>
                                 <p class="o-muted">{t(Msg::StoreIntro)}</p>
-                                {move || buy.value().get().and_then(Result::err).map(|e| view! {
-                                    <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p>
-                                })}
+                                {move || buy.value().get().and_then(Result::err).map(|error| view! { <ErrorAlert error /> })}
                                 <div class="o-packs">
                                     {store.packs.into_iter().map(|pack| {
                                         let suggested = store.suggested == Some(pack.id);
@@ -51,7 +50,7 @@ pub fn StorePage() -> impl IntoView {
                                                 <h2>{pack.name.clone()}</h2>
                                                 <p class="o-pack-credits"><strong>{credits}</strong>" "{account.unit_name.clone()}</p>
                                                 <p class="o-pack-price">{money(pack.price, &pack.currency)}</p>
-                                                <p class="o-muted">{tf(Msg::PerCredit, &[&price_per_credit(&pack)])}</p>
+                                                <p class="o-muted">{tf(Msg::PerCredit, &[("price", price_per_credit(&pack).into())])}</p>
                                                 <button
                                                     type="button"
                                                     class="btn btn-primary btn-block"

@@ -20,7 +20,7 @@ pub fn DatabasePage() -> impl IntoView {
                 <Suspense fallback=crate::components::status::Loading>
                     {move || Suspend::new(async move {
                         match info.await {
-                            Err(e) => view! { <p class="o-alert o-alert-danger">{e.to_string()}</p> }.into_any(),
+                            Err(error) => view! { <crate::components::status::ErrorAlert error /> }.into_any(),
                             Ok(db) => view! {
                                 <dl class="o-readonly-fields">
                                     <dt>{t(Msg::DatabaseEdition)}</dt>

@@ -4,15 +4,15 @@
 
 use crate::functions::warnings::admin_list_emails;
 use crate::i18n::{Msg, t};
-use crate::models::OutboxMail;
+use crate::models::{MailState, OutboxMail};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-fn state_label(state: &str) -> &'static str {
+fn state_label(state: MailState) -> &'static str {
     t(match state {
-        "sent" => Msg::MailSent,
-        "failed" => Msg::MailFailed,
-        _ => Msg::MailQueued,
+        MailState::Sent => Msg::MailSent,
+        MailState::Failed => Msg::MailFailed,
+        MailState::Queued => Msg::MailQueued,
     })
 }
 
@@ -60,7 +60,7 @@ fn EmailsTable(rows: Vec<OutboxMail>) -> impl IntoView {
             <tbody>
                 {rows.into_iter().map(|m| view! {
                     <tr class="o-data-row o-mail-row" data-testid="mail">
-                        <td class="o-nowrap">{m.created_at}</td>
+                        <td class="o-nowrap">{m.created_at.to_string()}</td>
                         <td>{m.recipients}</td>
                         <td>
                             <div>{m.subject}</div>
@@ -70,7 +70,7 @@ fn EmailsTable(rows: Vec<OutboxMail>) -> impl IntoView {
                             </details>
                         </td>
                         <td>
-                            <span class=format!("o-badge o-state-{}", m.state)>{state_label(&m.state)}</span>
+                            <span class=format!("o-badge o-state-{}", m.state.as_str())>{state_label(m.state)}</span>
                         </td>
                         <td class="o-num">{m.attempts}</td>
                         <td class="o-mail-error">{m.last_error}</td>

@@ -2,14 +2,15 @@
 //! account with its token, and the form administrators use to rename, restrict, disable or
 //! adjust one.
 
-use crate::components::field::TextField;
+use crate::components::accounts_table::{AccountsTable, balance_text};
+use crate::components::field::{FieldMessage, TextField};
+use crate::components::status::FormAlert;
 use crate::error::AppError;
 use crate::functions::iap::{
     AdminAdjustIapAccount, AdminSaveIapAccount, admin_get_iap_account, admin_list_iap_accounts,
 };
 use crate::i18n::{Msg, t};
 use crate::models::IapAccountAdmin;
-use crate::routes::iap_accounts::{AccountsTable, balance_text};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -86,16 +87,6 @@ fn AccountForm(
     let reason = RwSignal::new(String::new());
     let save_error = Signal::derive(move || save.value().get().and_then(Result::err));
     let adjust_error = Signal::derive(move || adjust.value().get().and_then(Result::err));
-    let general = |error: Signal<Option<AppError>>| {
-        move || {
-            error
-                .get()
-                .filter(|e| !matches!(e, AppError::Validation { .. }))
-                .map(|e| {
-                    view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> }
-                })
-        }
-    };
     let saved = move || matches!(save.value().get(), Some(Ok(())));
     let adjusted = move || matches!(adjust.value().get(), Some(Ok(())));
 
@@ -131,7 +122,7 @@ fn AccountForm(
                         <span class="o-saved" role="status">{t(Msg::AccountSaved)}</span>
                     </Show>
                 </div>
-                {general(save_error)}
+                <FormAlert error=save_error />
                 <dl class="o-readonly-fields o-compact">
                     <dt>{t(Msg::ColService)}</dt>
                     <dd>{data.account.service_label.clone()}</dd>
@@ -164,8 +155,7 @@ fn AccountForm(
                             }
                         }).collect_view()}
                         <p class="o-field-help">{t(Msg::CompaniesHelp)}</p>
-                        {move || save_error.get().and_then(|e| e.for_field("companies").map(str::to_owned))
-                            .map(|m| view! { <div class="o-field-error" role="alert">{m}</div> })}
+                        <FieldMessage name="companies" error=save_error />
                     </div>
                 </fieldset>
             </form>
@@ -179,7 +169,7 @@ fn AccountForm(
             >
                 <h2 class="o-section-title">{t(Msg::AdjustCredits)}</h2>
                 <p class="o-field-help">{t(Msg::AdjustHelp)}</p>
-                {general(adjust_error)}
+                <FormAlert error=adjust_error />
                 <TextField name="amount" label=t(Msg::Amount) value=amount error=adjust_error />
                 <TextField name="reason" label=t(Msg::Reason) value=reason error=adjust_error />
                 <div class="o-form-buttons">

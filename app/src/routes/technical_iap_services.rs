@@ -3,7 +3,6 @@
 //! creates or rotates service keys; a new key is shown once, here, and never again.
 
 use crate::components::field::TextField;
-use crate::domain::credits::Credits;
 use crate::domain::hosting::HostingType;
 use crate::error::AppError;
 use crate::functions::services::{
@@ -81,7 +80,7 @@ pub fn TechnicalIapServicesPage() -> impl IntoView {
 fn NewKey(name: String, key: String) -> impl IntoView {
     view! {
         <div class="o-alert o-alert-success o-new-key" role="status">
-            <strong>{tf(Msg::NewKeyFor, &[&name])}</strong>
+            <strong>{tf(Msg::NewKeyFor, &[("service", name.as_str().into())])}</strong>
             <code class="o-key" data-testid="service-key">{key}</code>
             <span>{t(Msg::KeyShownOnce)}</span>
         </div>
@@ -150,7 +149,7 @@ fn ServicesTable(
                             <td><code>{s.technical_name.clone()}</code></td>
                             <td><span class=badge>{provider}</span></td>
                             <td>{s.unit_name.clone()}</td>
-                            <td class="o-num">{Credits::from_minor(s.trial_credits).to_string()}</td>
+                            <td class="o-num">{s.trial_credits.to_string()}</td>
                             <td class="o-num">{s.packs}</td>
                             <td>{if s.has_key { t(Msg::KeySet) } else { t(Msg::NoKey) }}</td>
                             <td class="o-num">
@@ -192,16 +191,10 @@ fn RegisterForm(
         .collect();
     let error = Signal::derive(move || register.value().get().and_then(Result::err));
     let pack_error = move || match error.get() {
-        Some(AppError::Validation { field, message }) if field.starts_with("packs[") => {
-            Some(message)
+        Some(AppError::Validation(e)) if e.field.starts_with("packs[") => {
+            Some(e.text().to_string())
         }
         _ => None,
-    };
-    let general = move || {
-        error
-            .get()
-            .filter(|e| !matches!(e, AppError::Validation { .. }))
-            .map(|e| view! { <p class="o-alert o-alert-danger" role="alert">{e.to_string()}</p> })
     };
     let rows = packs.clone();
     // A registered service leaves an empty form for the next one.
@@ -240,7 +233,7 @@ fn RegisterForm(
     view! {
         <form class="o-form-sheet o-register-service" novalidate on:submit=submit>
             <h2 class="o-section-title">{t(Msg::RegisterService)}</h2>
-            {general}
+            <crate::components::status::FormAlert error />
             <div class="o-form-columns">
                 <div>
                     <TextField name="technical_name" label=t(Msg::ColTechnicalName) value=technical_name error />
@@ -261,7 +254,7 @@ fn RegisterForm(
                 </thead>
                 <tbody>
                     {packs.into_iter().enumerate().map(|(i, (name, credits, price))| {
-                        let row = tf(Msg::PackRow, &[&(i + 1).to_string()]);
+                        let row = tf(Msg::PackRow, &[("number", (i + 1).into())]);
                         let cell = move |value: RwSignal<String>, what: Msg| {
                             view! {
                                 <input

@@ -1,10 +1,9 @@
 //! `/settings/technical/sms`: the SMS outbox, every message with its state and cost, in
 //! developer mode.
 
-use crate::domain::credits::Credits;
 use crate::functions::sms::sms_outbox;
 use crate::i18n::{Msg, t};
-use crate::models::SmsOutboxLine;
+use crate::models::{SmsOutboxLine, SmsState};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -51,10 +50,10 @@ fn OutboxTable(lines: Vec<SmsOutboxLine>) -> impl IntoView {
                 {lines
                     .into_iter()
                     .map(|m| {
-                        let (label, class) = state(&m.state);
+                        let (label, class) = state(m.state);
                         view! {
                             <tr class="o-data-row">
-                                <td class="o-nowrap">{m.created_at}</td>
+                                <td class="o-nowrap">{m.created_at.to_string()}</td>
                                 <td class="o-nowrap">{m.number}</td>
                                 <td>{m.contact_name}</td>
                                 <td class="o-sms-body">
@@ -62,7 +61,7 @@ fn OutboxTable(lines: Vec<SmsOutboxLine>) -> impl IntoView {
                                     {m.error.map(|e| view! { <div class="o-field-error">{e}</div> })}
                                 </td>
                                 <td class="o-num">{format!("{} ({})", m.parts, m.encoding)}</td>
-                                <td class="o-num">{Credits::from_minor(m.credits).display(m.whole_number)}</td>
+                                <td class="o-num">{m.credits.display(m.whole_number)}</td>
                                 <td><span class=format!("o-badge {class}")>{label}</span></td>
                                 <td>{m.provider}</td>
                                 <td>{m.author_name}</td>
@@ -76,10 +75,10 @@ fn OutboxTable(lines: Vec<SmsOutboxLine>) -> impl IntoView {
     .into_any()
 }
 
-fn state(state: &str) -> (&'static str, &'static str) {
+fn state(state: SmsState) -> (&'static str, &'static str) {
     match state {
-        "sent" => (t(Msg::SmsStateSent), "o-state-paid"),
-        "error" => (t(Msg::SmsStateError), "o-state-failed"),
-        _ => (t(Msg::SmsStateOutgoing), "o-state-pending"),
+        SmsState::Sent => (t(Msg::SmsStateSent), "o-state-paid"),
+        SmsState::Error => (t(Msg::SmsStateError), "o-state-failed"),
+        SmsState::Outgoing => (t(Msg::SmsStateOutgoing), "o-state-pending"),
     }
 }

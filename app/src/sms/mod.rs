@@ -8,14 +8,17 @@
 
 pub mod provider;
 
+use crate::clock::now_ms;
 use crate::db;
+use crate::domain::FieldError;
 use crate::domain::credits::Credits;
+use crate::domain::ledger::{HoldRequest, NewHold};
 use crate::domain::phone::{self, Destination};
-use crate::domain::sms::{self, BodyError, Segments};
+use crate::domain::sms;
 use crate::error::AppError;
-use crate::i18n::{Msg, t, tf};
-use crate::ledger::{HoldRequest, Ledger, now_ms};
-use crate::models::SmsSent;
+use crate::i18n::{Msg, Text, tf};
+use crate::ledger::Ledger;
+use crate::models::{SmsBatchState, SmsSent, SmsState};
 pub use provider::{BuiltinProvider, Delivery, GatewayConfig, HttpGateway, Outgoing, SmsProvider};
 use sqlx::SqlitePool;
 
@@ -56,28 +59,16 @@ pub struct Sender<'a> {
     pub provider: &'a dyn SmsProvider,
 }
 
-/// The message's size, or the error to show next to the Message field.
-pub fn check_body(body: &str) -> Result<Segments, AppError> {
-    sms::check_body(body).map_err(|e| match e {
-        BodyError::Empty => AppError::validation("body", t(Msg::ErrSmsEmpty)),
-        BodyError::TooLong => AppError::validation(
-            "body",
-            tf(Msg::ErrSmsTooLong, &[&sms::MESSAGE_MAX_CHARS.to_string()]),
-        ),
-    })
-}
-
 /// Where a recipient's number goes and what a part costs there, or why it cannot be texted.
-pub fn price(recipient: &Recipient) -> Result<(Destination, i64), AppError> {
+pub fn price(recipient: &Recipient) -> Result<(Destination, i64), FieldError> {
     let destination =
         phone::destination(&recipient.number, recipient.country.as_deref()).map_err(|_| {
-            AppError::validation(
-                "number",
-                tf(Msg::ErrSmsNumber, &[&recipient.number, &recipient.name]),
-            )
+            FieldError::new("number", Msg::ErrSmsNumber)
+                .arg("number", &recipient.number)
+                .arg("name", &recipient.name)
         })?;
     let price = sms::price_per_part(&destination.country)
-        .map_err(|_| AppError::validation("number", t(Msg::ErrSmsCountry)))?;
+        .map_err(|_| FieldError::new("number", Msg::ErrSmsCountry))?;
     Ok((destination, price))
 }
 
@@ -86,12 +77,9 @@ impl Sender<'_> {
     /// hold or a provider that takes nothing charges nothing.
     #[tracing::instrument(skip_all, fields(recipients = request.recipients.len()))]
     pub async fn send(&self, request: SendRequest) -> Result<SmsSent, AppError> {
-        let segments = check_body(&request.body)?;
+        let segments = sms::check_body(&request.body)?;
         if request.recipients.is_empty() {
-            return Err(AppError::validation(
-                "contact_ids",
-                t(Msg::ErrSmsNoRecipient),
-            ));
+            return Err(AppError::validation("contact_ids", Msg::ErrSmsNoRecipient));
         }
         let mut messages = Vec::with_capacity(request.recipients.len());
         for recipient in &request.recipients {
@@ -112,22 +100,20 @@ impl Sender<'_> {
         let total = messages
             .iter()
             .try_fold(0i64, |sum, m| sum.checked_add(m.cost))
-            .ok_or_else(|| AppError::validation("contact_ids", t(Msg::ErrSmsTooMany)))?;
+            .ok_or_else(|| AppError::validation("contact_ids", Msg::ErrSmsTooMany))?;
 
         let account = self
             .ledger
             .resolve_account(SERVICE, request.company_id)
             .await?;
-        let token = self
-            .ledger
-            .hold(HoldRequest {
-                account,
-                amount: Credits::from_minor(total),
-                description: tf(Msg::SmsHoldDescription, &[&messages.len().to_string()]),
-                ttl_hours: Some(HOLD_TTL_HOURS),
-                idempotency_key: Some(format!("sms:{}", request.request_key)),
-            })
-            .await?;
+        let hold = NewHold::parse(HoldRequest {
+            account,
+            amount: Credits::from_minor(total),
+            description: tf(Msg::SmsHoldDescription, &[("count", messages.len().into())]),
+            ttl_hours: Some(HOLD_TTL_HOURS),
+            idempotency_key: Some(format!("sms:{}", request.request_key)),
+        })?;
+        let token = self.ledger.hold(hold).await?;
 
         let now = now_ms();
         let mut tx = db::begin_write(self.pool).await?;
@@ -146,7 +132,7 @@ impl Sender<'_> {
             // The same request raced itself; the first one sends.
             return match self.replay(&request.request_key).await? {
                 Some(done) => Ok(done),
-                None => Err(AppError::Conflict(t(Msg::ErrSmsInProgress).to_owned())),
+                None => Err(AppError::Conflict(Msg::ErrSmsInProgress.into())),
             };
         };
 
@@ -193,7 +179,7 @@ impl Sender<'_> {
         let mut outcome = SmsSent {
             sent: 0,
             failed: 0,
-            credits: 0,
+            credits: Credits::ZERO,
         };
         let mut first_error = None;
         let mut tx = db::begin_write(self.pool).await?;
@@ -202,15 +188,15 @@ impl Sender<'_> {
                 Ok(reference) => {
                     db::sms::mark_sent(&mut tx, *id, provider, reference, now).await?;
                     outcome.sent += 1;
-                    outcome.credits += message.cost;
+                    outcome.credits = Credits::from_minor(outcome.credits.minor() + message.cost);
                     if let Some(contact) = message.contact_id {
                         let line = tf(
                             Msg::SmsChatterLog,
                             &[
-                                &message.number,
-                                &message.parts.to_string(),
-                                &Credits::from_minor(message.cost).to_string(),
-                                &message.body,
+                                ("number", message.number.as_str().into()),
+                                ("parts", message.parts.into()),
+                                ("credits", Credits::from_minor(message.cost).into()),
+                                ("body", message.body.as_str().into()),
                             ],
                         );
                         db::messages::post(
@@ -219,12 +205,13 @@ impl Sender<'_> {
                             contact,
                             request.author_id,
                             &line,
+                            now,
                         )
                         .await?;
                     }
                 }
                 Err(error) => {
-                    db::sms::mark_error(&mut tx, *id, provider, error).await?;
+                    db::sms::mark_error(&mut tx, *id, provider, &error.to_string()).await?;
                     outcome.failed += 1;
                     first_error.get_or_insert_with(|| error.clone());
                 }
@@ -244,21 +231,28 @@ impl Sender<'_> {
         let Some((state, messages)) = db::sms::batch_by_key(&mut conn, request_key).await? else {
             return Ok(None);
         };
-        if state != "done" {
-            return Err(AppError::Conflict(t(Msg::ErrSmsInProgress).to_owned()));
+        match state {
+            SmsBatchState::Pending => return Err(AppError::Conflict(Msg::ErrSmsInProgress.into())),
+            SmsBatchState::Done => {}
         }
-        let sent = messages.iter().filter(|m| m.state == "sent").count();
+        let sent = messages
+            .iter()
+            .filter(|m| m.state == SmsState::Sent)
+            .count();
         if sent == 0 {
             let error = messages
                 .iter()
                 .find_map(|m| m.error.clone())
                 .unwrap_or_default();
-            return Err(AppError::NotSent(error));
+            return Err(AppError::NotSent(
+                Text::new(Msg::SmsProviderError).arg("error", error),
+            ));
         }
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Ok(Some(SmsSent {
-            sent,
-            failed: messages.len() - sent,
-            credits: messages.iter().map(|m| m.credits).sum(),
+            sent: count(sent),
+            failed: count(messages.len() - sent),
+            credits: Credits::from_minor(messages.iter().map(|m| m.credits).sum()),
         }))
     }
 }

@@ -1,7 +1,7 @@
 //! Where accepted messages go. The send logic only sees [`SmsProvider`]; iapd ships the
 //! built-in outbox and an HTTP gateway.
 
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::{Msg, Text};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -20,7 +20,7 @@ pub struct Outgoing {
 }
 
 /// The provider's answer for one message: its reference, or why it refused.
-pub type Delivery = Result<String, String>;
+pub type Delivery = Result<String, Text>;
 
 pub trait SmsProvider: Send + Sync {
     /// Stored on each message, so the outbox says who took it.
@@ -97,7 +97,7 @@ impl HttpGateway {
             "parts": message.parts,
         });
         let mut wait = self.config.backoff;
-        let mut last_error = String::new();
+        let mut last_error = Text::new(Msg::SmsGatewayUnreachable);
         for attempt in 1..=self.config.attempts.max(1) {
             if attempt > 1 {
                 tokio::time::sleep(wait).await;
@@ -123,17 +123,17 @@ impl HttpGateway {
                 }
                 Ok(response) => {
                     let status = response.status();
-                    last_error = tf(Msg::SmsGatewayStatus, &[&status.to_string()]);
+                    last_error = Text::new(Msg::SmsGatewayStatus).arg("status", status.to_string());
                     if status.is_client_error() {
                         break;
                     }
                 }
                 Err(error) => {
-                    last_error = if error.is_timeout() {
-                        t(Msg::SmsGatewayTimeout).to_owned()
+                    last_error = Text::new(if error.is_timeout() {
+                        Msg::SmsGatewayTimeout
                     } else {
-                        t(Msg::SmsGatewayUnreachable).to_owned()
-                    };
+                        Msg::SmsGatewayUnreachable
+                    });
                 }
             }
             tracing::warn!(id = message.id, attempt, error = %last_error, "SMS gateway attempt failed");

@@ -13,7 +13,7 @@ use app::state::{AppState, ClientAddr};
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,9 +27,9 @@ use tower_http::trace::TraceLayer;
 /// Requests larger than this are refused before any handler reads them.
 const BODY_LIMIT: usize = 1024 * 1024;
 
-/// `public_url` is where users reach iapd; the IAP API links to it.
-pub fn router(state: AppState, public_url: &str) -> Router {
-    let api = iap::router(state.pool.clone(), state.ledger.clone(), public_url);
+/// Every route of iapd over `state`.
+pub fn router(state: AppState) -> Router {
+    let api = iap::router(&state).layer(TraceLayer::new_for_http().make_span_with(request_span));
     let routes = generate_route_list(App);
     let page_routes = routes.clone();
     Router::new()
@@ -49,9 +49,19 @@ pub fn router(state: AppState, public_url: &str) -> Router {
         .layer(from_fn(cross_site::refuse))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
         .merge(api)
+}
+
+/// A request's span, named by the route it matched (`/iap-accounts/{id}`) rather than the
+/// path it asked for, so logs group by route and carry no ids or tokens from the URL.
+fn request_span(req: &Request<Body>) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::info_span!("request", method = %req.method(), route)
 }
 
 /// What server functions and pages find in their context: the state, the identity the

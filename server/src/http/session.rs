@@ -34,7 +34,8 @@ async fn lookup(
 ) -> Result<Option<Identity>, sqlx::Error> {
     let mut conn = state.pool.acquire().await?;
     let Some(row) =
-        app::db::sessions::find(&mut conn, &session::token_hash(token), session::now()).await?
+        app::db::sessions::find(&mut conn, &session::token_hash(token), app::clock::now_ms())
+            .await?
     else {
         return Ok(None);
     };

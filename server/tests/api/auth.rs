@@ -145,9 +145,7 @@ async fn the_company_switcher_only_accepts_the_users_companies() {
             Some(&demo),
         )
         .await;
-    assert!(
-        matches!(reply.app_error(), AppError::Validation { field, .. } if field == "company_id")
-    );
+    assert!(matches!(reply.app_error(), AppError::Validation(e) if e.field == "company_id"));
 
     let admin = app.login("admin", "admin").await;
     let reply = app

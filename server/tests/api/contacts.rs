@@ -80,7 +80,7 @@ async fn an_invalid_contact_is_refused_on_its_field_and_nothing_is_saved() {
             Some(&admin),
         )
         .await;
-    assert!(matches!(reply.app_error(), AppError::Validation { field, .. } if field == "email"));
+    assert!(matches!(reply.app_error(), AppError::Validation(e) if e.field == "email"));
     let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts")
         .fetch_one(&app.pool)
         .await
@@ -166,7 +166,5 @@ async fn a_user_cannot_restrict_a_contact_to_a_company_they_are_not_in() {
             Some(&demo),
         )
         .await;
-    assert!(
-        matches!(reply.app_error(), AppError::Validation { field, .. } if field == "owner_company_id")
-    );
+    assert!(matches!(reply.app_error(), AppError::Validation(e) if e.field == "owner_company_id"));
 }

@@ -1,57 +1,71 @@
-//! `spawn_app()`: the real router over a fresh, demo-seeded database, driven in-process.
+//! `spawn_app()`: iapd built by `Application::build` over a fresh, demo-seeded database,
+//! serving on a free port, driven over real HTTP.
 
-use app::domain::throttle::Throttle;
+use app::clock::Clock;
 use app::error::AppError;
-use app::state::AppState;
-use axum::Router;
 use axum::body::Body;
-use http::{Request, Response, StatusCode, header};
+use clap::Parser;
+use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
+use server::config::Config;
+use server::startup::Application;
 use sqlx::SqlitePool;
-use std::sync::{Arc, Mutex};
-use tower::ServiceExt;
 
-/// The public URL the test router believes it is reached at.
+/// The public URL the test server believes it is reached at.
 pub const PUBLIC_URL: &str = "http://iapd.test";
 
 pub struct TestApp {
-    pub router: Router,
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
     pub pool: SqlitePool,
+    client: reqwest::Client,
+    /// Stops the server (and its background tasks) when the test ends.
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with_clock(app::ledger::system_clock()).await
+    spawn_app_with_clock(app::clock::system_clock()).await
+}
+
+/// The configuration every test server starts from: a fresh database file, port 0, demo
+/// data, and no SMTP server or SMS gateway.
+pub async fn test_config() -> Config {
+    let (pool, url) = app::db::scratch("api-test").await.expect("fresh database");
+    pool.close().await;
+    let mut config = Config::try_parse_from(["server"]).expect("defaults");
+    config.database_url = url;
+    config.site_addr = "127.0.0.1:0".parse().expect("address");
+    config.site_root = "target/site".into();
+    config.demo = true;
+    config.public_url = PUBLIC_URL.into();
+    config
 }
 
 /// The same, with the ledger reading `clock` (a `ManualClock` lets a test expire holds).
-pub async fn spawn_app_with_clock(clock: app::ledger::Clock) -> TestApp {
-    let (pool, _) = app::db::scratch("api-test").await.expect("fresh database");
-    app::db::demo::ensure_database_uuid(&pool)
+pub async fn spawn_app_with_clock(clock: Clock) -> TestApp {
+    spawn_app_from(test_config().await, clock).await
+}
+
+/// Starts iapd as `main` does, from `config`, on its own port.
+pub async fn spawn_app_from(config: Config, clock: Clock) -> TestApp {
+    let application = Application::build_with(&config, clock)
         .await
-        .expect("uuid");
-    app::db::demo::seed_if_empty(&pool).await.expect("seed");
-    let ledger = app::ledger::Ledger::start(&pool, clock)
-        .await
-        .expect("ledger");
-    app::db::demo::open_accounts(&pool, &ledger)
-        .await
-        .expect("demo accounts");
-    let state = AppState {
-        leptos_options: LeptosOptions::builder()
-            .output_name("iapd")
-            .site_root("target/site")
-            .build(),
-        pool: pool.clone(),
-        ledger,
-        payments: Arc::new(app::payment::DemoProvider),
-        sms: Arc::new(app::sms::BuiltinProvider),
-        throttle: Arc::new(Mutex::new(Throttle::default())),
-        secure_cookies: false,
-    };
+        .expect("iapd starts");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let pool = application.state().pool.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(application.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
     TestApp {
-        router: server::http::router(state, PUBLIC_URL),
+        address,
         pool,
+        client,
+        _stop: stop,
     }
 }
 
@@ -94,11 +108,19 @@ impl Reply {
 }
 
 impl TestApp {
+    /// Sends `req` to the running server; its URI is a path.
     pub async fn send(&self, req: Request<Body>) -> Reply {
-        let res: Response<Body> = self.router.clone().oneshot(req).await.expect("infallible");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let (parts, body) = req.into_parts();
+        let body = body.collect().await.expect("request body").to_bytes();
+        let url = format!("{}{}", self.address, parts.uri);
+        let mut request = self.client.request(parts.method, url).body(body);
+        for (name, value) in &parts.headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("response body");
         Reply {
             status,
             headers,

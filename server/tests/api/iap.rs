@@ -1,4 +1,6 @@
 use crate::helpers::{TestApp, spawn_app};
+use app::domain::credits::Credits;
+use app::domain::ledger::EntryKind;
 use app::error::AppError;
 use app::models::{HistoryPage, IapAccount};
 use http::StatusCode;
@@ -41,7 +43,7 @@ async fn a_user_sees_the_services_with_their_trial_credits_but_never_a_token() {
     let services: Vec<&str> = list.iter().map(|a| a.service_label.as_str()).collect();
     assert_eq!(services.len(), 6, "{services:?}");
     let sms = list.iter().find(|a| a.service == "sms").expect("sms");
-    assert_eq!((sms.balance, sms.held), (100_000, 0));
+    assert_eq!((sms.balance.minor(), sms.held.minor()), (100_000, 0));
     assert_eq!(sms.show(sms.balance), "10 Credits");
     let token = token_of(&app, sms.id).await;
     assert!(!reply.body.contains(&token));
@@ -127,7 +129,10 @@ async fn plain_users_cannot_use_the_technical_views() {
             .status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(sms(&app, &demo).await.expect("sms").balance, 100_000);
+    assert_eq!(
+        sms(&app, &demo).await.expect("sms").balance.minor(),
+        100_000
+    );
 }
 
 #[tokio::test]
@@ -155,7 +160,7 @@ async fn adjustments_need_a_valid_amount_and_a_reason_and_are_recorded() {
     ] {
         let error = adjust(amount, reason).await.app_error();
         assert!(
-            matches!(&error, AppError::Validation { field: f, .. } if f == field),
+            matches!(&error, AppError::Validation(e) if e.field == field),
             "{amount} / {reason}: {error:?}"
         );
     }
@@ -164,8 +169,8 @@ async fn adjustments_need_a_valid_amount_and_a_reason_and_are_recorded() {
     assert_eq!(
         overdraw,
         AppError::InsufficientCredits {
-            available: 100_000,
-            required: 110_000
+            available: Credits::from_minor(100_000),
+            required: Credits::from_minor(110_000)
         }
     );
     assert_eq!(
@@ -173,12 +178,12 @@ async fn adjustments_need_a_valid_amount_and_a_reason_and_are_recorded() {
         StatusCode::OK
     );
     let account = sms(&app, &admin).await.expect("sms");
-    assert_eq!(account.balance, 125_000);
+    assert_eq!(account.balance.minor(), 125_000);
     let info = app.call("iap/account", &[("id", &id)], Some(&admin)).await;
     let (_, history): (IapAccount, HistoryPage) = serde_json::from_str(&info.body).expect("info");
-    assert_eq!(history.lines[0].kind, "adjustment");
+    assert_eq!(history.lines[0].kind, EntryKind::Adjustment);
     assert_eq!(history.lines[0].description, "goodwill gesture");
-    assert_eq!(history.lines[1].kind, "trial");
+    assert_eq!(history.lines[1].kind, EntryKind::Trial);
 }
 
 #[tokio::test]
@@ -205,7 +210,7 @@ async fn account_edits_refuse_unknown_companies_and_malformed_tokens() {
         }
     };
     let field = |e: AppError| match e {
-        AppError::Validation { field, .. } => field,
+        AppError::Validation(e) => e.field,
         other => panic!("{other:?}"),
     };
     assert_eq!(
@@ -222,5 +227,5 @@ async fn account_edits_refuse_unknown_companies_and_malformed_tokens() {
     assert_eq!(save("SMS", &token, None).await.status, StatusCode::OK);
     let back = sms(&app, &admin).await.expect("sms");
     assert!(!back.disabled);
-    assert_eq!(back.balance, 100_000);
+    assert_eq!(back.balance.minor(), 100_000);
 }

@@ -2,7 +2,8 @@
 //! Odoo's `iap_charge` sequence, every bad input, and concurrent holds.
 
 use crate::helpers::{PUBLIC_URL, TestApp, spawn_app, spawn_app_with_clock};
-use app::auth::service_key::{key_hash, new_key, odoo_token_hash};
+use app::auth::service_key::{key_hash, new_key};
+use app::db::service_api::odoo_token_hash;
 use app::domain::hosting::HostingType;
 use app::domain::service::{NewPack, NewService};
 use axum::body::Body;
@@ -453,7 +454,7 @@ async fn captures_and_cancels_refuse_strangers_and_amounts_above_the_hold() {
 
 #[tokio::test]
 async fn capturing_after_the_hold_expired_is_refused() {
-    let clock = app::ledger::ManualClock::at(app::ledger::now_ms());
+    let clock = app::clock::ManualClock::at(app::clock::now_ms());
     let app = spawn_app_with_clock(clock.clock()).await;
     let key = key_for(&app, "sms").await;
     let account = token_of(&app, "sms").await;
@@ -540,20 +541,18 @@ async fn concurrent_authorizes_against_a_balance_for_ten_give_exactly_ten_tokens
     let account = token_of(&app, "sms").await;
     let mut calls = Vec::new();
     for i in 0..64 {
-        let router = app.router.clone();
+        let url = format!("{}/iap/1/authorize", app.address);
         let body = json!({"jsonrpc": "2.0", "method": "call", "id": i,
                           "params": {"key": key, "account_token": account, "credit": 1}});
         calls.push(tokio::spawn(async move {
-            use http_body_util::BodyExt;
-            use tower::ServiceExt;
-            let req = Request::post("/iap/1/authorize")
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string()))
-                .expect("request");
-            let res = router.oneshot(req).await.expect("infallible");
+            let res = reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .expect("the server answers");
             assert_eq!(res.status(), StatusCode::OK);
-            let bytes = res.into_body().collect().await.expect("body").to_bytes();
-            serde_json::from_slice::<Value>(&bytes).expect("JSON")
+            res.json::<Value>().await.expect("JSON")
         }));
     }
     let mut tokens = 0;
@@ -653,13 +652,16 @@ async fn an_online_database_refuses_third_party_services_everywhere() {
         .expect("account");
     assert_eq!(balance(&app, token, "fax").await, 0.0);
 
-    let mut conn = app.pool.acquire().await.expect("conn");
-    app::db::services::set_hosting_type(&mut conn, HostingType::Online)
-        .await
-        .expect("online");
-    drop(conn);
-    // The API trusts what it read for at most its cache's TTL.
-    tokio::time::sleep(server::http::iap::cache::TTL).await;
+    // Changing the hosting type takes effect at once: the API's cache is told.
+    app.get("/?debug=1", Some(&admin)).await;
+    let hosting = app
+        .call(
+            "services/hosting_type",
+            &[("hosting", HostingType::Online.as_str())],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(hosting.status, StatusCode::OK, "{}", hosting.body);
     let message = fails(
         &app,
         "/iap/1/authorize",

@@ -6,13 +6,15 @@ use server::cli::{Command, run};
 
 async fn temp_db() -> String {
     let (pool, url) = app::db::scratch("cli-test").await.expect("fresh database");
-    app::db::demo::seed_if_empty(&pool).await.expect("seed");
-    let ledger = app::ledger::Ledger::start(&pool, app::ledger::system_clock())
+    app::seed::seed_if_empty(&pool).await.expect("seed");
+    let mut tasks = app::tasks::Tasks::new();
+    let ledger = app::ledger::Ledger::start(&pool, app::clock::system_clock(), "", &mut tasks)
         .await
         .expect("ledger");
-    app::db::demo::open_accounts(&pool, &ledger)
+    app::seed::open_accounts(&pool, &ledger)
         .await
         .expect("accounts");
+    tasks.shutdown(std::time::Duration::from_secs(5)).await;
     pool.close().await;
     url
 }
@@ -118,7 +120,7 @@ async fn adjust_changes_the_balance_with_a_reason_and_refuses_without_one() {
     assert_eq!(reasons, vec!["refund a test".to_owned()]);
     let mut conn = pool.acquire().await.expect("conn");
     assert!(
-        app::ledger::store::check(&mut conn)
+        app::db::ledger::check(&mut conn)
             .await
             .expect("check")
             .is_empty()

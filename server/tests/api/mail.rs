@@ -5,9 +5,10 @@
 
 use app::db::outbox;
 use app::domain::warning::WarningFacts;
-use server::config::SmtpTls;
-use server::mail::worker::{self, deliver_due};
-use server::mail::{MailSettings, Mailer, Smtp};
+use app::mail::SmtpTls;
+use app::mail::worker::{self, deliver_due};
+use app::mail::{MailSettings, Mailer, Smtp};
+use app::tasks::Tasks;
 use sqlx::SqlitePool;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -150,11 +151,11 @@ async fn queue_warning(pool: &SqlitePool) -> i64 {
         whole_number: false,
         available: 35_000,
         threshold: 200_000,
-        public_url: "https://iap.example".into(),
     };
-    let mail = facts.mail(vec!["ops@example.com".into(), "cfo@example.com".into()]);
+    let recipients = vec!["ops@example.com".into(), "cfo@example.com".into()];
+    let mail = app::mail::render::low_credit_warning(&facts, "https://iap.example", recipients);
     let mut conn = pool.acquire().await.expect("conn");
-    outbox::insert(&mut conn, None, &mail, app::ledger::now_ms())
+    outbox::insert(&mut conn, None, &mail, app::clock::now_ms())
         .await
         .expect("queue")
 }
@@ -268,7 +269,8 @@ async fn a_server_refusing_the_first_attempts_gets_the_mail_on_a_retry() {
     );
 
     // The background worker retries with back-off until the server accepts.
-    worker::spawn(pool.clone(), settings, Some(mailer));
+    let mut tasks = Tasks::new();
+    worker::start(&mut tasks, pool.clone(), settings, Some(mailer));
     let row = settled(&pool, id).await;
     assert_eq!((row.state.as_str(), row.attempts), ("sent", 3));
     assert_eq!(smtp.connections.load(Ordering::SeqCst), 3);
@@ -287,7 +289,8 @@ async fn a_server_that_never_answers_leaves_the_mail_failed_after_the_last_attem
     let mailer =
         Mailer::new(settings.smtp.as_ref().expect("smtp"), &settings.from).expect("mailer");
 
-    worker::spawn(pool.clone(), settings, Some(mailer));
+    let mut tasks = Tasks::new();
+    worker::start(&mut tasks, pool.clone(), settings, Some(mailer));
     let row = settled(&pool, id).await;
     assert_eq!((row.state.as_str(), row.attempts), ("failed", 3));
     assert!(row.sent_at.is_none());
@@ -311,8 +314,16 @@ async fn without_an_smtp_server_mails_stay_queued() {
         max_retry: Duration::from_millis(10),
         poll: Duration::from_millis(10),
     };
-    worker::spawn(pool.clone(), settings, None);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut tasks = Tasks::new();
+    let worker = worker::start(&mut tasks, pool.clone(), settings, None);
+    // The worker runs: it logs the mail, and only logs it.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while worker.logged_up_to() < id {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the worker logs the queued mail");
     let row = row(&pool, id).await;
     assert_eq!((row.state.as_str(), row.attempts), ("queued", 0));
 }

@@ -1,5 +1,7 @@
 use crate::helpers::{TestApp, spawn_app};
+use app::domain::order::OrderState;
 use app::error::AppError;
+use app::i18n::Msg;
 use app::models::{IapAccount, Order, Store};
 use http::StatusCode;
 
@@ -122,21 +124,18 @@ async fn paying_with_the_approved_test_card_credits_the_pack_once() {
     )
     .expect("order");
     assert_eq!(
-        (order.state.as_str(), order.amount, order.buyer.as_str()),
-        ("paid", 9_000, "Marc Demo")
+        (order.state, order.amount, order.buyer.as_str()),
+        (OrderState::Paid, 9_000, "Marc Demo")
     );
     assert_eq!(
         (order.card_brand.as_deref(), order.card_last4.as_deref()),
         (Some("Visa"), Some("4242"))
     );
-    assert_eq!(account.balance, 1_100_000);
+    assert_eq!(account.balance.minor(), 1_100_000);
 
     // Paying again is refused and credits nothing.
     let again = pay(&app, &demo, &id, "4242424242424242").await.app_error();
-    assert_eq!(
-        again,
-        AppError::Conflict("This order is already paid.".into())
-    );
+    assert_eq!(again, AppError::Conflict(Msg::ErrOrderPaid.into()));
     assert_eq!(balance(&app, sms).await, 1_100_000);
     // The full number is stored nowhere.
     let leaked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE card_last4 <> '4242' OR provider_reference LIKE '%4242424242424242%'")
@@ -152,8 +151,8 @@ async fn a_declined_card_fails_the_order_with_its_reason_and_adds_nothing() {
     let demo = app.login("demo", "demo").await;
     let sms = account(&app, "sms").await;
     for (number, reason) in [
-        ("4000 0000 0000 0002", "Your card was declined."),
-        ("4000000000009995", "Your card has insufficient funds."),
+        ("4000 0000 0000 0002", Msg::DemoDeclined),
+        ("4000000000009995", Msg::DemoInsufficientFunds),
     ] {
         let id = order(&app, &demo, sms, pack(&app, "sms", "Starter Pack").await).await;
         assert_eq!(
@@ -166,7 +165,7 @@ async fn a_declined_card_fails_the_order_with_its_reason_and_adds_nothing() {
                 .body,
         )
         .expect("order");
-        assert_eq!(order.state, "failed");
+        assert_eq!(order.state, OrderState::Failed);
         let retry = pay(&app, &demo, &id, "4242424242424242").await.app_error();
         assert!(matches!(retry, AppError::Conflict(_)));
     }
@@ -200,7 +199,7 @@ async fn invalid_card_fields_are_named_and_leave_the_order_a_draft() {
             )
             .await;
         assert!(
-            matches!(reply.app_error(), AppError::Validation { field: f, .. } if f == field),
+            matches!(reply.app_error(), AppError::Validation(e) if e.field == field),
             "{field}"
         );
     }
@@ -227,7 +226,7 @@ async fn packs_of_other_services_and_unknown_packs_are_refused() {
                 Some(&demo),
             )
             .await;
-        assert!(matches!(reply.app_error(), AppError::Validation { field, .. } if field == "pack"));
+        assert!(matches!(reply.app_error(), AppError::Validation(e) if e.field == "pack"));
     }
     let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders")
         .fetch_one(&app.pool)

@@ -3,7 +3,9 @@
 //! the outbox shows in Technical → Emails for administrators only.
 
 use crate::helpers::{TestApp, spawn_app};
+use app::domain::credits::Credits;
 use app::error::AppError;
+use app::models::MailState;
 use app::models::{IapAccount, IapAccountWarning, OutboxMail};
 use http::StatusCode;
 
@@ -74,7 +76,7 @@ async fn an_administrator_sets_a_threshold_above_the_balance_and_the_warning_is_
         warning(&app, &demo, id).await,
         IapAccountWarning {
             warn_enabled: true,
-            threshold: 200_000,
+            threshold: Credits::from_minor(200_000),
             emails: vec!["ops@example.com".into(), "cfo@example.com".into()],
             editable: false,
         }
@@ -84,7 +86,7 @@ async fn an_administrator_sets_a_threshold_above_the_balance_and_the_warning_is_
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0].recipients, "ops@example.com, cfo@example.com");
     assert_eq!(outbox[0].subject, "Low credits: SMS has 10 credits left");
-    assert_eq!(outbox[0].state, "queued");
+    assert_eq!(outbox[0].state, MailState::Queued);
     assert!(
         outbox[0]
             .text_body
@@ -125,8 +127,9 @@ async fn bad_fields_are_refused_next_to_the_field_and_nothing_is_saved() {
     ] {
         let reply = save(&app, &admin, id, true, threshold, emails).await;
         match reply.app_error() {
-            AppError::Validation { field: f, message } => {
-                assert_eq!(f, field, "{threshold} / {emails}");
+            AppError::Validation(e) => {
+                let message = e.text().to_string();
+                assert_eq!(e.field, field, "{threshold} / {emails}");
                 assert!(message.contains(says), "{message}");
             }
             other => panic!("expected a validation error, got {other:?}"),

@@ -73,7 +73,7 @@ async fn find(
         return Ok(None);
     };
     let mut conn = state.pool.acquire().await?;
-    let now = app::ledger::now_ms();
+    let now = app::clock::now_ms();
     let id = if query.hashed.as_deref() == Some("1") {
         service_api::account_by_token_hash(&mut conn, service, token).await?
     } else {

@@ -10,25 +10,28 @@
 //!
 //! # Layout
 //! - [`rpc`]: the JSON-RPC envelope, parameters and Odoo's error names;
-//! - [`cache`]: keys, tokens and holds the hot path would otherwise read every time;
 //! - this file: the routes and what each call does;
-//! - [`credit`]: the buy-credits link.
-//!
+//! - [`credit`]: the buy-credits link;
 //! - [`warnings`]: the low-credit warning calls of Odoo 17 and 18.
+//!
+//! Keys, tokens and holds the hot path would otherwise read every time come from the shared
+//! [`ApiCache`], which the pages that change them invalidate.
 
-pub mod cache;
 pub mod credit;
 pub mod rpc;
 pub mod warnings;
 
+use app::api_cache::{AccountRef, ApiCache};
 use app::auth::service_key::key_hash;
+use app::clock::now_ms;
 use app::db::service_api::{self, ApiAccount};
 use app::db::services::{self, KeyedService};
 use app::domain::credits::Credits;
 use app::domain::hosting::HostingType;
-use app::domain::ledger::LedgerError;
+use app::domain::ledger::{HoldRequest, LedgerError, NewHold};
 use app::i18n::{Msg, t};
-use app::ledger::{HoldRequest, Ledger};
+use app::ledger::Ledger;
+use app::state::AppState;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -40,25 +43,24 @@ use serde_json::{Map, Value, json};
 use sqlx::SqlitePool;
 use std::future::Future;
 use std::sync::Arc;
-use tower_http::trace::TraceLayer;
 
-/// What the API handlers need.
+/// What the API handlers need, taken from the shared state.
 #[derive(Clone)]
 pub struct ApiState {
     pool: SqlitePool,
     ledger: Ledger,
     /// `<public url>/iap/1/credit`, where InsufficientCreditError sends the user.
     credit_url: Arc<str>,
-    cache: Arc<cache::Cache>,
+    cache: Arc<ApiCache>,
 }
 
 /// The JSON-RPC routes, with their own state and layers; merged into the main router.
-pub fn router(pool: SqlitePool, ledger: Ledger, public_url: &str) -> Router {
+pub fn router(app: &AppState) -> Router {
     let state = ApiState {
-        pool,
-        ledger,
-        credit_url: format!("{}/iap/1/credit", public_url.trim_end_matches('/')).into(),
-        cache: Arc::default(),
+        pool: app.pool.clone(),
+        ledger: app.ledger.clone(),
+        credit_url: format!("{}/iap/1/credit", app.public_url).into(),
+        cache: app.api_cache.clone(),
     };
     Router::new()
         .route("/iap/1/authorize", rpc(authorize))
@@ -75,7 +77,6 @@ pub fn router(pool: SqlitePool, ledger: Ledger, public_url: &str) -> Router {
             rpc(warnings::update_warning_odoo),
         )
         .route("/iap/services-token", rpc(warnings::services_token))
-        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
@@ -142,7 +143,7 @@ impl ApiState {
     /// The account with its figures, from the database (balances must be current).
     async fn account(&self, token: &str) -> Result<Option<ApiAccount>, RpcError> {
         let mut conn = self.pool.acquire().await?;
-        Ok(service_api::account_by_token(&mut conn, token, app::ledger::now_ms()).await?)
+        Ok(service_api::account_by_token(&mut conn, token, now_ms()).await?)
     }
 
     /// Refuses a transaction token unknown here or placed by another service.
@@ -166,19 +167,19 @@ impl ApiState {
 
 /// What a ledger refusal means to the caller.
 fn ledger_error(error: LedgerError, service: &str) -> RpcError {
-    match error {
+    let text = || app::error::ledger_text(&error).to_string();
+    match &error {
         LedgerError::InsufficientCredits { required, .. } => RpcError::InsufficientCredit {
-            credit: required,
+            credit: *required,
             service: service.to_owned(),
             trial: false,
         },
-        LedgerError::UnknownAccount | LedgerError::AccountDisabled => {
-            RpcError::Access(error.to_string())
+        LedgerError::UnknownAccount | LedgerError::AccountDisabled | LedgerError::UnknownOrder => {
+            RpcError::Access(text())
         }
         LedgerError::UnknownHold => RpcError::access(Msg::RpcUnknownTransaction),
-        LedgerError::HoldExpired | LedgerError::Conflict(_) | LedgerError::Invalid { .. } => {
-            RpcError::User(error.to_string())
-        }
+        LedgerError::HoldExpired | LedgerError::Conflict(_) => RpcError::User(text()),
+        LedgerError::Invalid(field) => RpcError::invalid(field),
         LedgerError::Storage => RpcError::Internal,
     }
 }
@@ -212,7 +213,7 @@ async fn authorize(state: ApiState, params: Params) -> Result<Value, RpcError> {
             if account.disabled {
                 return Err(RpcError::Access(t(Msg::ErrAccountDisabled).to_owned()));
             }
-            let found = cache::AccountRef {
+            let found = AccountRef {
                 id: account.id,
                 service: account.service,
             };
@@ -223,13 +224,14 @@ async fn authorize(state: ApiState, params: Params) -> Result<Value, RpcError> {
     if account.service != name {
         return Err(RpcError::access(Msg::RpcWrongService));
     }
-    let hold = HoldRequest {
+    let hold = NewHold::parse(HoldRequest {
         account: account.id,
         amount: credit,
         description: description.to_owned(),
         ttl_hours,
         idempotency_key: None,
-    };
+    })
+    .map_err(|e| RpcError::invalid(&e))?;
     match state.ledger.hold(hold).await {
         Ok(transaction) => {
             state.cache.put_hold(&transaction, name);
@@ -308,7 +310,7 @@ async fn accounts_information(state: ApiState, params: Params) -> Result<Value, 
     let wanted = parse_account_list(params.value("iap_accounts"))?;
     let hosting = state.hosting().await?;
     let mut conn = state.pool.acquire().await?;
-    let now = app::ledger::now_ms();
+    let now = now_ms();
     let mut out = Map::new();
     for (token, service) in wanted {
         let Some(account) = service_api::account_by_token(&mut conn, &token, now).await? else {
@@ -340,7 +342,10 @@ fn parse_account_list(value: Option<&Value>) -> Result<Vec<(String, String)>, Rp
     let wrong = || {
         RpcError::User(app::i18n::tf(
             Msg::RpcWrongType,
-            &["iap_accounts", "a list of {token, service}"],
+            &[
+                ("name", "iap_accounts".into()),
+                ("expected", "a list of {token, service}".into()),
+            ],
         ))
     };
     let Some(Value::Array(items)) = value else {

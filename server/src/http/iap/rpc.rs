@@ -42,6 +42,17 @@ impl RpcError {
         RpcError::Access(t(msg).to_owned())
     }
 
+    /// A refused parameter: `Invalid parameter <name>: <why>`.
+    pub fn invalid(error: &app::domain::FieldError) -> Self {
+        RpcError::User(tf(
+            Msg::RpcInvalid,
+            &[
+                ("name", error.field.as_str().into()),
+                ("reason", error.text().to_string().into()),
+            ],
+        ))
+    }
+
     /// The `error` member: `{code: 200, message, data: {name, message}}`. For insufficient
     /// credit, `data.message` is itself a JSON string, which Odoo's client `json.loads`.
     fn to_json(&self, credit_url: &str) -> Value {
@@ -135,7 +146,10 @@ impl Params {
     }
 
     fn wrong_type(name: &str, what: &str) -> RpcError {
-        RpcError::User(tf(Msg::RpcWrongType, &[name, what]))
+        RpcError::User(tf(
+            Msg::RpcWrongType,
+            &[("name", name.into()), ("expected", what.into())],
+        ))
     }
 
     /// A secret (key or token): absent or empty is an access error, another type a user
@@ -160,7 +174,7 @@ impl Params {
 
     pub fn str(&self, name: &str) -> Result<&str, RpcError> {
         self.opt_str(name)?
-            .ok_or_else(|| RpcError::User(tf(Msg::RpcMissing, &[name])))
+            .ok_or_else(|| RpcError::User(tf(Msg::RpcMissing, &[("name", name.into())])))
     }
 
     /// An optional amount of credits, converted exactly (see [`Credits::from_json_number`]).
@@ -175,12 +189,12 @@ impl Params {
         .ok_or_else(|| Self::wrong_type(name, "a number"))?;
         Credits::from_json_number(number)
             .map(Some)
-            .map_err(|e| RpcError::User(tf(Msg::RpcInvalid, &[name, &e.to_string()])))
+            .map_err(|e| RpcError::invalid(&e.at(name)))
     }
 
     pub fn credits(&self, name: &str) -> Result<Credits, RpcError> {
         self.opt_credits(name)?
-            .ok_or_else(|| RpcError::User(tf(Msg::RpcMissing, &[name])))
+            .ok_or_else(|| RpcError::User(tf(Msg::RpcMissing, &[("name", name.into())])))
     }
 
     /// An optional whole number (a float with no fraction, as Python may send, is accepted).

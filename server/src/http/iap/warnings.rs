@@ -13,9 +13,9 @@
 
 use super::ApiState;
 use super::rpc::{Params, RpcError};
-use app::db::service_api::ApiAccount;
+use app::db::service_api::{ApiAccount, odoo_token_hash};
 use app::domain::credits::Credits;
-use app::domain::warning::{WarningError, WarningSettings};
+use app::domain::warning::WarningSettings;
 use app::i18n::{Msg, tf};
 use serde_json::{Value, json};
 
@@ -43,7 +43,7 @@ async fn save(
     account: i64,
     settings: WarningSettings,
 ) -> Result<Value, RpcError> {
-    let settings = settings.validate().map_err(invalid)?;
+    let settings = settings.validate().map_err(|e| RpcError::invalid(&e))?;
     state
         .ledger
         .configure_warning(account, settings)
@@ -52,12 +52,11 @@ async fn save(
     Ok(Value::Bool(true))
 }
 
-fn invalid(error: WarningError) -> RpcError {
-    RpcError::User(tf(Msg::RpcInvalid, &[error.field, &error.message]))
-}
-
 fn wrong_type(name: &str, what: &str) -> RpcError {
-    RpcError::User(tf(Msg::RpcWrongType, &[name, what]))
+    RpcError::User(tf(
+        Msg::RpcWrongType,
+        &[("name", name.into()), ("expected", what.into())],
+    ))
 }
 
 /// `update-warning-email-alerts(account_token, warning_threshold, warning_emails)`.
@@ -135,7 +134,7 @@ pub async fn services_token(state: ApiState, params: Params) -> Result<Value, Rp
         _ => return Err(wrong_type("iap_accounts", "a list of tokens")),
     };
     let hosting = state.hosting().await?;
-    let now = app::ledger::now_ms();
+    let now = app::clock::now_ms();
     let mut conn = state.pool.acquire().await?;
     let mut out = Vec::new();
     for token in tokens {
@@ -147,15 +146,12 @@ pub async fn services_token(state: ApiState, params: Params) -> Result<Value, Rp
             continue;
         }
         let warning = app::db::warnings::get(&mut conn, account.id).await?;
-        let (description, unit_name): (String, String) =
-            sqlx::query_as("SELECT description, unit_name FROM services WHERE technical_name = ?")
-                .bind(&account.service)
-                .fetch_one(&mut *conn)
-                .await?;
+        let (description, unit_name) =
+            app::db::services::description(&mut conn, &account.service).await?;
         out.push(json!({
             "account_token": token,
             "balance": super::available(&account).to_json_number(),
-            "account_uuid_hashed": app::auth::service_key::odoo_token_hash(token),
+            "account_uuid_hashed": odoo_token_hash(token),
             "service_name": account.service,
             "description": description,
             "warn_me": warning.enabled,

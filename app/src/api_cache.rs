@@ -1,14 +1,15 @@
 //! What the hot API path would otherwise read from the database on every call: service
 //! keys, the hosting type, account tokens, and which service placed each open hold.
 //!
-//! Keys, hosting type and tokens are kept for [`TTL`] at most, so a rotated key, a changed
-//! hosting type or a renamed token takes effect within that time (changes come from other
-//! tasks or another process, which cannot clear this cache). Disabling an account needs no
-//! cache: the ledger refuses holds on a disabled account by its id. Only successful lookups
-//! are kept; unknown keys and tokens are read again each time.
+//! It lives in the shared state, so the pages that rotate a key, change the hosting type or
+//! save an account clear what they changed at once ([`ApiCache::invalidate_keys`] and its
+//! siblings). What changes elsewhere (an operator command, another process) is trusted for
+//! [`TTL`] at most. Disabling an account needs no cache: the ledger refuses holds on a
+//! disabled account by its id. Only successful lookups are kept; unknown keys and tokens are
+//! read again each time.
 
-use app::db::services::KeyedService;
-use app::domain::hosting::HostingType;
+use crate::db::services::KeyedService;
+use crate::domain::hosting::HostingType;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -27,7 +28,7 @@ pub struct AccountRef {
 }
 
 #[derive(Default)]
-pub struct Cache {
+pub struct ApiCache {
     keys: Mutex<HashMap<String, (Instant, KeyedService)>>,
     hosting: Mutex<Option<(Instant, HostingType)>>,
     accounts: Mutex<HashMap<String, (Instant, AccountRef)>>,
@@ -40,7 +41,7 @@ fn fresh<T: Clone>(entry: Option<&(Instant, T)>) -> Option<T> {
         .map(|(_, v)| v.clone())
 }
 
-impl Cache {
+impl ApiCache {
     pub fn key(&self, hash: &str) -> Option<KeyedService> {
         self.keys.lock().ok().and_then(|m| fresh(m.get(hash)))
     }
@@ -95,6 +96,27 @@ impl Cache {
             m.remove(token);
         }
     }
+
+    /// After a key was created or rotated.
+    pub fn invalidate_keys(&self) {
+        if let Ok(mut m) = self.keys.lock() {
+            m.clear();
+        }
+    }
+
+    /// After the hosting type changed.
+    pub fn invalidate_hosting(&self) {
+        if let Ok(mut h) = self.hosting.lock() {
+            *h = None;
+        }
+    }
+
+    /// After an account's token or companies changed.
+    pub fn invalidate_accounts(&self) {
+        if let Ok(mut m) = self.accounts.lock() {
+            m.clear();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -103,7 +125,7 @@ mod tests {
 
     #[test]
     fn entries_expire_after_the_ttl_and_holds_are_forgotten() {
-        let cache = Cache::default();
+        let cache = ApiCache::default();
         let sms = KeyedService {
             technical_name: "sms".into(),
             first_party: true,
@@ -120,5 +142,29 @@ mod tests {
         assert_eq!(cache.hold("1.abc").as_deref(), Some("sms"));
         cache.forget_hold("1.abc");
         assert_eq!(cache.hold("1.abc"), None);
+    }
+
+    #[test]
+    fn invalidating_forgets_keys_hosting_and_accounts_at_once() {
+        let cache = ApiCache::default();
+        let sms = KeyedService {
+            technical_name: "sms".into(),
+            first_party: true,
+        };
+        cache.put_key("h", &sms);
+        cache.put_hosting(HostingType::Online);
+        cache.put_account(
+            "tok",
+            AccountRef {
+                id: 1,
+                service: "sms".into(),
+            },
+        );
+        cache.invalidate_keys();
+        cache.invalidate_hosting();
+        cache.invalidate_accounts();
+        assert_eq!(cache.key("h"), None);
+        assert_eq!(cache.hosting(), None);
+        assert!(cache.account("tok").is_none());
     }
 }

@@ -1,10 +1,10 @@
 //! Demo data mirroring what Odoo users know: two companies, `admin` and `demo`, and contacts
-//! with numbers in several countries. Seeded only into an empty database.
+//! with numbers in several countries. Seeded only into an empty database. Also the
+//! database's UUID, given once on first start.
 
 use crate::auth::password;
 use crate::db::{companies, settings, users};
-use crate::domain::contact::ValidContact;
-use crate::models::ContactInput;
+use crate::domain::contact::{ContactInput, ValidContact};
 use sqlx::SqlitePool;
 
 #[derive(Debug, thiserror::Error)]
@@ -138,8 +138,8 @@ pub async fn seed_if_empty(pool: &SqlitePool) -> Result<bool, SeedError> {
             country_code: (*country).into(),
             owner_company_id: None,
         })
-        .map_err(|e| SeedError::Contact(format!("{name}: {e}")))?;
-        crate::db::contacts::insert(&mut tx, &contact).await?;
+        .map_err(|e| SeedError::Contact(format!("{name}: {}", e.text())))?;
+        crate::db::contacts::insert(&mut tx, &contact, crate::clock::now_ms()).await?;
     }
     settings::set(&mut tx, settings::EDITION, "Enterprise").await?;
     tx.commit().await?;
@@ -165,7 +165,7 @@ pub async fn open_accounts(
         ledger
             .resolve_account(&service, company)
             .await
-            .map_err(|e| SeedError::Contact(e.to_string()))?;
+            .map_err(|e| SeedError::Contact(crate::error::ledger_text(&e).to_string()))?;
     }
     Ok(())
 }
@@ -184,12 +184,10 @@ pub async fn ensure_database_uuid(pool: &SqlitePool) -> Result<String, sqlx::Err
 
 /// A version-4 UUID in its usual text form.
 fn random_uuid() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut b);
+    let mut b: [u8; 16] = crate::crypto::random_bytes();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let hex = crate::crypto::hex(&b);
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],
@@ -203,11 +201,10 @@ fn random_uuid() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::test_support::fresh_db;
 
     #[tokio::test]
     async fn seeding_twice_seeds_once() {
-        let pool = fresh_db().await;
+        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
         assert!(seed_if_empty(&pool).await.expect("seed"));
         assert!(!seed_if_empty(&pool).await.expect("seed again"));
         let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
@@ -226,7 +223,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_database_uuid_is_stable() {
-        let pool = fresh_db().await;
+        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
         let first = ensure_database_uuid(&pool).await.expect("uuid");
         assert_eq!(first.len(), 36);
         assert_eq!(&first[14..15], "4");

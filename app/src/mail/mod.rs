@@ -9,12 +9,14 @@
 //! # Layout
 //! - this file: [`MailSettings`], [`Smtp`] and [`Mailer`], which turns an outbox row into
 //!   a multipart (plain text + HTML) message and sends it;
+//! - [`render`]: the mails iapd writes, as subject, text and HTML;
 //! - [`worker`]: polling, retries with exponential back-off, and marking mails sent or failed.
 
+pub mod render;
 pub mod worker;
 
-use crate::config::{Secret, SmtpTls};
-use app::db::outbox::DueMail;
+use crate::db::outbox::DueMail;
+use crate::secret::Secret;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -35,6 +37,46 @@ pub struct MailSettings {
     pub max_retry: Duration,
     /// How often the worker looks for due mails.
     pub poll: Duration,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain text, for a relay on the same machine or network.
+    None,
+    /// Upgrade with STARTTLS, required.
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+}
+
+impl SmtpTls {
+    /// The names the configuration accepts.
+    pub const NAMES: [&'static str; 3] = ["none", "starttls", "tls"];
+
+    /// The port this mode usually runs on.
+    pub const fn default_port(self) -> u16 {
+        match self {
+            SmtpTls::None => 25,
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+        }
+    }
+}
+
+impl std::str::FromStr for SmtpTls {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "none" => Ok(SmtpTls::None),
+            "starttls" => Ok(SmtpTls::Starttls),
+            "tls" => Ok(SmtpTls::Tls),
+            other => Err(format!(
+                "unknown SMTP TLS mode {other:?}: use none, starttls or tls"
+            )),
+        }
+    }
 }
 
 /// An SMTP server.

@@ -4,31 +4,61 @@
 //! only logs new mails, which stay queued.
 
 use super::{MailSettings, Mailer};
-use app::db::outbox;
+use crate::clock::now_ms;
+use crate::db::outbox;
+use crate::tasks::Tasks;
 use sqlx::SqlitePool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 /// Mails sent per pass; the rest wait for the next one.
 const BATCH: i64 = 20;
 
-/// Starts the worker. It stops when the pool is closed.
-pub fn spawn(pool: SqlitePool, settings: MailSettings, mailer: Option<Mailer>) {
-    tokio::spawn(async move {
-        let mut logged_up_to = 0;
-        loop {
-            if pool.is_closed() {
-                break;
-            }
-            let pass = match &mailer {
+/// The running worker, as far as an observer can see it.
+pub struct MailWorker {
+    logged_up_to: Arc<AtomicI64>,
+}
+
+impl MailWorker {
+    /// Without an SMTP server: the last mail the worker has logged.
+    pub fn logged_up_to(&self) -> i64 {
+        self.logged_up_to.load(Ordering::Relaxed)
+    }
+}
+
+/// Starts the worker among `tasks`: a pass every `settings.poll` until shutdown. A pass
+/// that fails (the database is busy, say) is logged and tried again at the next one.
+pub fn start(
+    tasks: &mut Tasks,
+    pool: SqlitePool,
+    settings: MailSettings,
+    mailer: Option<Mailer>,
+) -> MailWorker {
+    let logged_up_to = Arc::new(AtomicI64::new(0));
+    let worker = MailWorker {
+        logged_up_to: logged_up_to.clone(),
+    };
+    let settings = Arc::new(settings);
+    let mailer = Arc::new(mailer);
+    tasks.every("mail outbox", settings.poll, move || {
+        let (pool, settings, mailer, logged) = (
+            pool.clone(),
+            settings.clone(),
+            mailer.clone(),
+            logged_up_to.clone(),
+        );
+        async move {
+            let pass = match mailer.as_ref() {
                 Some(mailer) => deliver_due(&pool, mailer, &settings).await.map(|_| ()),
-                None => log_queued(&pool, &mut logged_up_to).await,
+                None => log_queued(&pool, &logged).await,
             };
             if let Err(error) = pass {
                 tracing::warn!(%error, "mail outbox pass failed; trying again");
             }
-            tokio::time::sleep(settings.poll).await;
         }
     });
+    worker
 }
 
 /// The wait before the next attempt, after `attempts` failed ones: `first`, doubling each
@@ -47,12 +77,12 @@ pub async fn deliver_due(
 ) -> Result<usize, sqlx::Error> {
     let due = {
         let mut conn = pool.acquire().await?;
-        outbox::due(&mut conn, app::ledger::now_ms(), BATCH).await?
+        outbox::due(&mut conn, now_ms(), BATCH).await?
     };
     let mut sent = 0;
     for mail in due {
         let result = mailer.send(&mail).await;
-        let now = app::ledger::now_ms();
+        let now = now_ms();
         let mut conn = pool.acquire().await?;
         match result {
             Ok(()) => {
@@ -83,9 +113,9 @@ pub async fn deliver_due(
 }
 
 /// Logs mails queued since the last pass, when there is no SMTP server to send them.
-async fn log_queued(pool: &SqlitePool, logged_up_to: &mut i64) -> Result<(), sqlx::Error> {
+async fn log_queued(pool: &SqlitePool, logged_up_to: &AtomicI64) -> Result<(), sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    for mail in outbox::queued_after(&mut conn, *logged_up_to).await? {
+    for mail in outbox::queued_after(&mut conn, logged_up_to.load(Ordering::Relaxed)).await? {
         tracing::info!(
             mail = mail.id,
             to = mail.recipient_list().join(", "),
@@ -93,7 +123,7 @@ async fn log_queued(pool: &SqlitePool, logged_up_to: &mut i64) -> Result<(), sql
             body = mail.text_body,
             "mail queued; SMTP_HOST is not set, so it stays in the outbox"
         );
-        *logged_up_to = mail.id;
+        logged_up_to.store(mail.id, Ordering::Relaxed);
     }
     Ok(())
 }

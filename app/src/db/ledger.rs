@@ -1,7 +1,10 @@
-//! The SQL behind the ledger writer, and the consistency check.
+//! The SQL behind the ledger writer, and the consistency check. Only the writer calls the
+//! functions that change balances; [`check`] and the reads may run anywhere.
 
-use crate::domain::ledger::{Account, AccountId, Entry, HoldEnd, HoldId, OpenHold};
+use crate::domain::ledger::{Account, AccountId, Entry, HoldEnd, HoldId, HoldState, OpenHold};
+use crate::domain::order::OrderState;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use tracing::instrument;
 
 /// An account as the writer loads it.
 #[derive(Debug, sqlx::FromRow)]
@@ -20,7 +23,7 @@ impl AccountRow {
         Account {
             balance: self.balance,
             held: self.held,
-            disabled: super::is_disabled_token(&self.token),
+            disabled: crate::domain::ledger::is_disabled_token(&self.token),
         }
     }
 
@@ -29,6 +32,7 @@ impl AccountRow {
     }
 }
 
+#[instrument(level = "debug", skip_all)]
 pub async fn load_accounts(conn: &mut SqliteConnection) -> Result<Vec<AccountRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.id, a.service, a.token, a.balance, a.held,
@@ -53,6 +57,7 @@ struct OpenHoldRow {
     request_hash: Option<String>,
 }
 
+#[instrument(level = "debug", skip_all)]
 pub async fn load_open_holds(conn: &mut SqliteConnection) -> Result<Vec<OpenHold>, sqlx::Error> {
     let rows: Vec<OpenHoldRow> = sqlx::query_as(
         "SELECT id, account_id, amount, expires_at, token, description, created_at,
@@ -76,6 +81,7 @@ pub async fn load_open_holds(conn: &mut SqliteConnection) -> Result<Vec<OpenHold
         .collect())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn next_hold_id(conn: &mut SqliteConnection) -> Result<HoldId, sqlx::Error> {
     sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM holds")
         .fetch_one(conn)
@@ -83,6 +89,7 @@ pub async fn next_hold_id(conn: &mut SqliteConnection) -> Result<HoldId, sqlx::E
 }
 
 /// The token and request digest of the hold made with this idempotency key, if any.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn hold_by_key(
     conn: &mut SqliteConnection,
     key: &str,
@@ -94,6 +101,7 @@ pub async fn hold_by_key(
 }
 
 /// How a hold that is no longer open ended, and its amount.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn closed_hold(
     conn: &mut SqliteConnection,
     token: &str,
@@ -104,21 +112,14 @@ pub async fn closed_hold(
     else {
         return Ok(None);
     };
-    let row: Option<(i64, String, Option<i64>)> = sqlx::query_as(
+    let row: Option<(i64, HoldState, Option<i64>)> = sqlx::query_as(
         "SELECT amount, state, captured FROM holds WHERE id = ? AND token = ? AND state <> 'open'",
     )
     .bind(id)
     .bind(token)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(amount, state, captured)| {
-        let end = match state.as_str() {
-            "captured" => HoldEnd::Captured(captured.unwrap_or(amount)),
-            "released" => HoldEnd::Released,
-            _ => HoldEnd::Expired,
-        };
-        (amount, end)
-    }))
+    Ok(row.and_then(|(amount, state, captured)| Some((amount, state.end(amount, captured)?))))
 }
 
 /// What creating an account needs to know about its service.
@@ -128,6 +129,7 @@ pub struct ServiceRow {
     pub trial_credits: i64,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn service(
     conn: &mut SqliteConnection,
     name: &str,
@@ -140,11 +142,13 @@ pub async fn service(
 
 /// Whether this database's edition grants trial credits (Enterprise, which covers demo,
 /// training, educational and one-app-free databases).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn grants_trials(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
-    let edition = crate::db::settings::get(conn, crate::db::settings::EDITION).await?;
+    let edition = super::settings::get(conn, super::settings::EDITION).await?;
     Ok(edition.as_deref() == Some("Enterprise"))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_account(
     conn: &mut SqliteConnection,
     service: &str,
@@ -165,6 +169,7 @@ pub async fn insert_account(
 }
 
 /// Records the trial grant; `false` when this service already had its trial.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim_trial(
     conn: &mut SqliteConnection,
     service: &str,
@@ -181,6 +186,7 @@ pub async fn claim_trial(
 }
 
 /// How many of `ids` are existing companies.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_companies(conn: &mut SqliteConnection, ids: &[i64]) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM companies WHERE id IN (SELECT value FROM json_each(?))",
@@ -190,6 +196,7 @@ pub async fn count_companies(conn: &mut SqliteConnection, ids: &[i64]) -> Result
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn token_taken(
     conn: &mut SqliteConnection,
     token: &str,
@@ -204,6 +211,7 @@ pub async fn token_taken(
     Ok(hit.is_some())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_account(
     conn: &mut SqliteConnection,
     id: AccountId,
@@ -241,6 +249,7 @@ pub struct WarningSubject {
     pub whole_number: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn warning_subject(
     conn: &mut SqliteConnection,
     account: AccountId,
@@ -260,12 +269,13 @@ pub struct OrderForPayment {
     pub account_id: AccountId,
     pub pack_name: String,
     pub credits: i64,
-    pub state: String,
+    pub state: OrderState,
     pub provider: Option<String>,
     pub provider_reference: Option<String>,
     pub created_by: i64,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn order_for_payment(
     conn: &mut SqliteConnection,
     order: i64,
@@ -279,6 +289,7 @@ pub async fn order_for_payment(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reference_used(
     conn: &mut SqliteConnection,
     provider: &str,
@@ -293,6 +304,7 @@ pub async fn reference_used(
     Ok(hit.is_some())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_paid(
     conn: &mut SqliteConnection,
     order: i64,
@@ -317,7 +329,7 @@ pub async fn mark_paid(
 #[derive(Clone, Debug)]
 pub struct HoldRow {
     pub hold: OpenHold,
-    pub state: &'static str,
+    pub state: HoldState,
     pub captured: Option<i64>,
     pub closed_at: Option<i64>,
 }
@@ -335,6 +347,7 @@ const MAX_PARAMS: usize = 32_000;
 
 /// Writes a batch in a handful of statements, whatever its size: the holds it created or
 /// closed, its ledger entries, and the new balances of the accounts it touched.
+#[instrument(level = "debug", skip_all, fields(holds = holds.len(), entries = entries.len()))]
 pub async fn write_batch(
     conn: &mut SqliteConnection,
     holds: &[HoldRow],
@@ -374,7 +387,7 @@ pub async fn write_batch(
         );
         q.push_values(chunk, |mut row, e| {
             row.push_bind(e.entry.account)
-                .push_bind(e.entry.kind.as_str())
+                .push_bind(e.entry.kind)
                 .push_bind(e.entry.amount)
                 .push_bind(e.entry.held_delta)
                 .push_bind(e.entry.hold)
@@ -412,6 +425,7 @@ pub struct Discrepancy {
 
 /// Recomputes every account from its ledger entries and open holds, and returns those that
 /// disagree with the stored balance or held amount. Empty means the books are consistent.
+#[instrument(level = "debug", skip_all)]
 pub async fn check(conn: &mut SqliteConnection) -> Result<Vec<Discrepancy>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.id AS account, a.balance, a.held,

@@ -1,0 +1,136 @@
+//! How domain values are stored: amounts and times as integers, states by name.
+//!
+//! The impls are generic over the database, so every backend stores them the same way. A
+//! stored state iapd does not know is a decoding error, never a guess.
+
+use crate::domain::credits::Credits;
+use crate::domain::ledger::{EntryKind, HoldState};
+use crate::domain::order::OrderState;
+use crate::domain::time::Timestamp;
+use crate::models::{MailState, SmsBatchState, SmsState};
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::{Database, Decode, Encode, Type};
+
+/// Integers in a newtype: credits in minor units, times in Unix milliseconds.
+macro_rules! stored_as_i64 {
+    ($($ty:ty => $from:path, $to:ident;)*) => {$(
+        impl<DB: Database> Type<DB> for $ty
+        where
+            i64: Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <i64 as Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <i64 as Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'r, DB: Database> Decode<'r, DB> for $ty
+        where
+            i64: Decode<'r, DB>,
+        {
+            fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+                Ok($from(<i64 as Decode<'r, DB>>::decode(value)?))
+            }
+        }
+
+        impl<'q, DB: Database> Encode<'q, DB> for $ty
+        where
+            i64: Encode<'q, DB>,
+        {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <DB as Database>::ArgumentBuffer,
+            ) -> Result<IsNull, BoxDynError> {
+                <i64 as Encode<'q, DB>>::encode(self.$to(), buf)
+            }
+        }
+    )*};
+}
+
+stored_as_i64! {
+    Credits => Credits::from_minor, minor;
+    Timestamp => Timestamp::from_ms, ms;
+}
+
+/// Enums stored as their `as_str()` name.
+macro_rules! stored_by_name {
+    ($($ty:ty),* $(,)?) => {$(
+        impl<DB: Database> Type<DB> for $ty
+        where
+            str: Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <str as Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <str as Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'r, DB: Database> Decode<'r, DB> for $ty
+        where
+            &'r str: Decode<'r, DB>,
+        {
+            fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+                let name = <&'r str as Decode<'r, DB>>::decode(value)?;
+                <$ty>::parse(name).ok_or_else(|| {
+                    format!("unknown {} {name:?} in the database", stringify!($ty)).into()
+                })
+            }
+        }
+
+        impl<'q, DB: Database> Encode<'q, DB> for $ty
+        where
+            &'q str: Encode<'q, DB>,
+        {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <DB as Database>::ArgumentBuffer,
+            ) -> Result<IsNull, BoxDynError> {
+                <&'q str as Encode<'q, DB>>::encode(self.as_str(), buf)
+            }
+        }
+    )*};
+}
+
+stored_by_name!(
+    EntryKind,
+    HoldState,
+    OrderState,
+    MailState,
+    SmsState,
+    SmsBatchState
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn states_and_amounts_round_trip_and_unknown_states_are_errors() {
+        let (pool, _) = crate::db::scratch("types").await.expect("db");
+        let back: (Credits, Timestamp, OrderState) = sqlx::query_as("SELECT ?, ?, ?")
+            .bind(Credits::from_minor(-25))
+            .bind(Timestamp::from_ms(1_700_000_000_123))
+            .bind(OrderState::Pending)
+            .fetch_one(&pool)
+            .await
+            .expect("round trip");
+        assert_eq!(
+            back,
+            (
+                Credits::from_minor(-25),
+                Timestamp::from_ms(1_700_000_000_123),
+                OrderState::Pending
+            )
+        );
+        let unknown: Result<(OrderState,), _> =
+            sqlx::query_as("SELECT 'refunded'").fetch_one(&pool).await;
+        assert!(unknown.is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! Paying an order by card. Card fields are checked first (nothing changes if one is
+//! wrong); the order then goes pending, and paid (with its credits, in one ledger
+//! transaction) or failed with the provider's reason. Only a draft can start paying, and
+//! that step is conditional, so a double click or a resubmitted form never pays twice.
+
+use crate::clock::now_ms;
+use crate::db;
+use crate::domain::payment::Card;
+use crate::domain::time::Timestamp;
+use crate::error::AppError;
+use crate::i18n::Msg;
+use crate::ledger::Ledger;
+use crate::models::Order;
+use crate::payment::{Charge, ChargeRequest, PaymentProvider};
+use sqlx::SqlitePool;
+
+/// The checkout form, as typed.
+#[derive(Clone, Debug)]
+pub struct CardForm {
+    pub holder: String,
+    pub number: String,
+    pub expiry: String,
+    pub cvc: String,
+}
+
+/// What paying needs: where orders are, the ledger that credits them, and the provider.
+pub struct Checkout<'a> {
+    pub pool: &'a SqlitePool,
+    pub ledger: &'a Ledger,
+    pub provider: &'a dyn PaymentProvider,
+}
+
+impl Checkout<'_> {
+    #[tracing::instrument(skip_all, fields(order = order.id))]
+    pub async fn pay_by_card(&self, order: &Order, form: &CardForm) -> Result<(), AppError> {
+        order
+            .state
+            .payable()
+            .map_err(|reason| AppError::Conflict(reason.into()))?;
+        let today = Timestamp::from_ms(now_ms()).year_month();
+        let card = Card::parse(&form.holder, &form.number, &form.expiry, &form.cvc, today)?;
+        let provider = self.provider;
+        let mut conn = self.pool.acquire().await?;
+        if !db::orders::start_payment(
+            &mut conn,
+            order.id,
+            provider.code(),
+            card.brand,
+            &card.last4,
+        )
+        .await?
+        {
+            return Err(AppError::Conflict(Msg::ErrOrderPending.into()));
+        }
+        let request = ChargeRequest {
+            order_reference: order.reference(),
+            amount: order.amount,
+            currency: order.currency.clone(),
+        };
+        match provider.charge(&request, &card).await {
+            Charge::Approved { reference } => {
+                self.ledger
+                    .payment_succeeded(order.id, provider.code(), &reference)
+                    .await?;
+                tracing::info!(card = ?card, "order paid");
+                Ok(())
+            }
+            Charge::Declined { reason } => {
+                db::orders::fail(&mut conn, order.id, &reason.to_string()).await?;
+                tracing::info!(card = ?card, %reason, "payment declined");
+                Err(AppError::PaymentDeclined(reason))
+            }
+        }
+    }
+}

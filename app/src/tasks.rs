@@ -1,0 +1,112 @@
+//! The server's background tasks, owned in one place: each runs until the shared
+//! cancellation token fires, and shutting down waits for all of them, so a stopping server
+//! finishes its ledger batch, its mail and its SMS rather than dropping them mid-way.
+
+use std::future::Future;
+use std::time::Duration;
+use tokio::task::JoinSet;
+pub use tokio_util::sync::CancellationToken;
+
+#[derive(Default)]
+pub struct Tasks {
+    set: JoinSet<()>,
+    cancel: CancellationToken,
+}
+
+impl Tasks {
+    pub fn new() -> Self {
+        Tasks::default()
+    }
+
+    /// The token every task watches; cancelled by [`Tasks::shutdown`].
+    pub fn token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// Runs `task` until it returns; it should return soon after the token is cancelled.
+    pub fn spawn<F>(&mut self, name: &'static str, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.set.spawn(async move {
+            task.await;
+            tracing::debug!(task = name, "background task stopped");
+        });
+    }
+
+    /// Runs `step` every `every` until cancelled. A failing step is the step's own business
+    /// (it logs); the loop goes on.
+    pub fn every<F, Fut>(&mut self, name: &'static str, every: Duration, mut step: F)
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send,
+    {
+        let cancel = self.token();
+        self.spawn(name, async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    _ = tick.tick() => step().await,
+                }
+            }
+        });
+    }
+
+    /// Cancels every task and waits for them, at most `grace`; stragglers are aborted.
+    pub async fn shutdown(mut self, grace: Duration) {
+        self.cancel.cancel();
+        let drained = tokio::time::timeout(grace, async {
+            while let Some(result) = self.set.join_next().await {
+                if let Err(error) = result
+                    && error.is_panic()
+                {
+                    tracing::error!(%error, "a background task panicked");
+                }
+            }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                left = self.set.len(),
+                "background tasks did not stop in time"
+            );
+            self.set.abort_all();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test(start_paused = true)]
+    async fn periodic_tasks_run_until_shutdown_and_shutdown_waits_for_them() {
+        let mut tasks = Tasks::new();
+        let runs = Arc::new(AtomicU32::new(0));
+        let counted = runs.clone();
+        tasks.every("count", Duration::from_secs(1), move || {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let finished = Arc::new(AtomicU32::new(0));
+        let done = finished.clone();
+        let token = tasks.token();
+        tasks.spawn("drain", async move {
+            token.cancelled().await;
+            done.fetch_add(1, Ordering::SeqCst);
+        });
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        tasks.shutdown(Duration::from_secs(5)).await;
+        assert_eq!(finished.load(Ordering::SeqCst), 1);
+        let after = runs.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), after);
+    }
+}

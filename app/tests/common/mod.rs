@@ -1,0 +1,61 @@
+//! What the database tests share: starting a ledger with its tasks, and calling it the way
+//! callers do, checking each request first (`NewHold::parse` and its siblings).
+#![allow(dead_code)] // each test binary uses its own subset
+
+use app::clock::Clock;
+use app::domain::credits::Credits;
+use app::domain::ledger::{
+    AccountEdit, AccountId, EntryKind, HoldRequest, LedgerError, NewCredit, NewHold,
+};
+use app::ledger::Ledger;
+use app::tasks::Tasks;
+use sqlx::SqlitePool;
+
+/// A ledger over `pool`, with the tasks that run it: they stop when `Tasks` is dropped.
+pub async fn start_ledger(pool: &SqlitePool, clock: Clock) -> (Ledger, Tasks) {
+    start_ledger_at(pool, clock, "http://127.0.0.1:3000").await
+}
+
+/// The same, with warning mails linking to `public_url`.
+pub async fn start_ledger_at(pool: &SqlitePool, clock: Clock, public_url: &str) -> (Ledger, Tasks) {
+    let mut tasks = Tasks::new();
+    let ledger = Ledger::start(pool, clock, public_url, &mut tasks)
+        .await
+        .expect("ledger starts");
+    (ledger, tasks)
+}
+
+/// Checks the request, then holds.
+pub async fn hold_with(ledger: &Ledger, request: HoldRequest) -> Result<String, LedgerError> {
+    ledger.hold(NewHold::parse(request)?).await
+}
+
+/// Checks the credit, then applies it.
+pub async fn credit_with(
+    ledger: &Ledger,
+    account: AccountId,
+    kind: EntryKind,
+    amount: Credits,
+    description: &str,
+    by: Option<i64>,
+) -> Result<(), LedgerError> {
+    let credit = NewCredit::parse(account, kind, amount, description)?;
+    ledger.credit(credit, by).await
+}
+
+/// Checks the edit as typed, then applies it.
+pub async fn edit_with(ledger: &Ledger, edit: AccountEdit) -> Result<(), LedgerError> {
+    let edit = AccountEdit::parse(edit.account, &edit.name, &edit.token, edit.companies)?;
+    ledger.edit_account(edit).await
+}
+
+/// Checks the warning settings, then saves them.
+pub async fn configure_with(
+    ledger: &Ledger,
+    account: AccountId,
+    settings: app::domain::warning::WarningSettings,
+) -> Result<(), LedgerError> {
+    ledger
+        .configure_warning(account, settings.validate()?)
+        .await
+}
