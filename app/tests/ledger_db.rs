@@ -626,12 +626,12 @@ async fn an_order_is_paid_once_and_a_reference_credits_one_order_only() {
     // A failed order is never credited.
     let mut conn = f.pool.acquire().await.unwrap();
     assert!(
-        app::db::orders::start_payment(&mut conn, second, "demo", "Visa", "0002")
+        app::db::orders::start_payment(&mut conn, second, "demo", "Visa", "0002", 0)
             .await
             .unwrap()
     );
     assert!(
-        !app::db::orders::start_payment(&mut conn, second, "demo", "Visa", "0002")
+        !app::db::orders::start_payment(&mut conn, second, "demo", "Visa", "0002", 0)
             .await
             .unwrap()
     );

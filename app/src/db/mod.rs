@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod messages;
 pub mod orders;
 pub mod outbox;
+pub mod payments;
 pub mod service_api;
 pub mod services;
 pub mod sessions;
@@ -136,6 +137,10 @@ mod tests {
         (
             "0007_one_clock_unit.sql",
             "e12d918b2e536dd50307deb0dc09067a790f725366e6da74d996e3b6ba2f78e7",
+        ),
+        (
+            "0009_hosted_payments.sql",
+            "6018aac8d9cb53abbf2e106eaa4be7adfa93b057a22e955b717f3080f4422a6f",
         ),
     ];
 

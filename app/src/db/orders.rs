@@ -116,6 +116,78 @@ pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<Order>, sqlx::Error>
     .await
 }
 
+/// What settling a hosted payment needs to know about its order.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OrderPayment {
+    pub state: OrderState,
+    /// Cents of `currency`.
+    pub amount: i64,
+    pub currency: String,
+    pub provider: Option<String>,
+    pub provider_reference: Option<String>,
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn payment_of(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<OrderPayment>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT state, amount, currency, provider, provider_reference FROM orders WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// draft → pending at a hosted provider, recording its reference (the Checkout Session)
+/// before anything is paid, so a webhook or the reconciler can always find the order.
+/// `false` when the order was not a draft any more.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn start_hosted(
+    conn: &mut SqliteConnection,
+    id: i64,
+    provider: &str,
+    reference: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE orders SET state = ?, provider = ?, provider_reference = ?, pending_since = ?
+         WHERE id = ? AND state = ?",
+    )
+    .bind(OrderState::Pending)
+    .bind(provider)
+    .bind(reference)
+    .bind(now)
+    .bind(id)
+    .bind(OrderState::Draft)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Orders pending at `provider` since before `before`, oldest first, with their reference:
+/// the payments the reconciler reads back.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn pending_since_before(
+    conn: &mut SqliteConnection,
+    provider: &str,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, provider_reference FROM orders
+         WHERE state = ? AND provider = ? AND pending_since < ?
+         ORDER BY pending_since LIMIT ?",
+    )
+    .bind(OrderState::Pending)
+    .bind(provider)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
 /// draft → pending, keeping only the card's brand and last four digits. `false` when the
 /// order was not a draft any more (a double click, a resubmitted form).
 #[tracing::instrument(level = "debug", skip_all)]
@@ -125,15 +197,18 @@ pub async fn start_payment(
     provider: &str,
     brand: &str,
     last4: &str,
+    now: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE orders SET state = ?, provider = ?, card_brand = ?, card_last4 = ?
+        "UPDATE orders SET state = ?, provider = ?, card_brand = ?, card_last4 = ?,
+                pending_since = ?
          WHERE id = ? AND state = ?",
     )
     .bind(OrderState::Pending)
     .bind(provider)
     .bind(brand)
     .bind(last4)
+    .bind(now)
     .bind(id)
     .bind(OrderState::Draft)
     .execute(conn)

@@ -515,7 +515,7 @@ impl Op<'_> {
             OrderState::Failed => return Ok(Err(LedgerError::Conflict(Conflict::OrderFailed))),
             OrderState::Draft | OrderState::Pending => {}
         }
-        if store::reference_used(self.conn, provider, reference).await? {
+        if store::reference_used(self.conn, provider, reference, order).await? {
             return Ok(Err(LedgerError::Conflict(Conflict::PaymentReused)));
         }
         let description = tf(

@@ -4,12 +4,16 @@ mod helpers;
 
 mod auth;
 mod contacts;
+mod fake_stripe;
 mod iap;
 mod iap_api;
 mod iap_cli;
 mod mail;
+mod owner;
+mod payments;
 mod security;
 mod settings;
 mod sms;
 mod store;
+mod stripe_client;
 mod warnings;
