@@ -12,11 +12,17 @@
 //! # Layout
 //! - this module: [`Locale`], [`Arg`], [`Text`] and [`render`], which fills a template.
 //! - `table`: the message table, one entry per key with its English, French and Chinese text.
+//! - `catalogue`: keys for catalogue data the database stores in English (services, units,
+//!   packs, hosting types, countries), looked up by their stored value.
 //! - `format`: numbers and credits as each locale writes them.
 
+mod catalogue;
 mod format;
 mod table;
 
+pub use catalogue::{
+    country_text, hosting_text, pack_text, service_text, unit_amount_text, unit_text,
+};
 pub use format::{credits, number};
 pub use table::Msg;
 

@@ -991,8 +991,8 @@ messages! {
     ErrServiceTaken => "A service with this technical name already exists.",
         "Un service portant ce nom technique existe déjà.",
         "已存在使用此技术名称的服务。",
-    // Catalogue data the database stores in English (migrations 0002 and 0003); third-party
-    // services keep the text they were registered with.
+    // Catalogue data stored in the database (migrations 0002 and 0003), translated by
+    // `catalogue`; third-party services keep the text they were registered with.
     ServiceSmsLabel => "SMS",
         "SMS",
         "短信",
