@@ -1,9 +1,14 @@
-//! Numbers and credits as each locale writes them. Integer arithmetic only: amounts arrive
-//! in minor units and leave as text.
+//! Numbers, credits, money and dates as each locale writes them. Integer arithmetic only:
+//! amounts arrive in minor units and leave as text.
 //!
 //! | | English | French | Chinese (zh-CN) |
 //! |---|---|---|---|
 //! | number | `1,000.5` | `1 000,5` (U+202F, comma) | `1,000.5` |
+//! | money | `€90.00` | `90,00 €` (U+00A0) | `€90.00` |
+//! | date and time (UTC) | `2026-12-01 15:04` | `01/12/2026 15:04` | `2026-12-01 15:04` |
+//!
+//! Chinese dates use the ISO order rather than `2026年12月1日`: it is how Chinese business
+//! software shows a timestamp in a table, keeps every row the same width, and sorts as text.
 
 use super::Locale;
 
@@ -34,6 +39,86 @@ pub fn credits(locale: Locale, minor: i64, whole: bool) -> String {
 pub fn number(locale: Locale, n: i128) -> String {
     let sign = if n < 0 { "-" } else { "" };
     format!("{sign}{}", grouped(locale, n.unsigned_abs()))
+}
+
+/// An amount of money in cents of `currency` (an ISO 4217 code, e.g. "EUR"), as `locale`
+/// writes prices: `€90.00`, `90,00 €`.
+pub fn money(locale: Locale, cents: i64, currency: &str) -> String {
+    money_with_decimals(locale, cents, 2, currency)
+}
+
+/// An amount of money in units of 10^-`decimals` of `currency`, all decimals shown: for
+/// prices finer than a cent, such as a price per credit in thousandths (`€0.090`).
+pub fn money_with_decimals(locale: Locale, minor: i64, decimals: u32, currency: &str) -> String {
+    let decimals = decimals.min(18);
+    let scale = 10_u128.pow(decimals);
+    let abs = u128::from(minor.unsigned_abs());
+    let mut amount = grouped(locale, abs / scale);
+    if decimals > 0 {
+        amount.push_str(decimal_mark(locale));
+        amount.push_str(&format!(
+            "{:0width$}",
+            abs % scale,
+            width = decimals as usize
+        ));
+    }
+    let sign = if minor < 0 { "-" } else { "" };
+    let symbol = currency_symbol(locale, currency);
+    match locale {
+        Locale::Fr => format!("{sign}{amount}\u{a0}{symbol}"),
+        Locale::En | Locale::ZhCn => {
+            // A letter symbol ("CHF", "US$") is kept apart from the digits.
+            let gap = if symbol.ends_with(|c: char| c.is_alphabetic()) {
+                "\u{a0}"
+            } else {
+                ""
+            };
+            format!("{sign}{symbol}{gap}{amount}")
+        }
+    }
+}
+
+/// The symbol `locale` writes for a currency, after CLDR; the code itself for the others.
+fn currency_symbol(locale: Locale, currency: &str) -> &str {
+    match (currency, locale) {
+        ("EUR", _) => "€",
+        ("USD", Locale::En) => "$",
+        ("USD", Locale::Fr) => "$US",
+        ("USD", Locale::ZhCn) => "US$",
+        ("GBP", Locale::Fr) => "£GB",
+        ("GBP", _) => "£",
+        ("CNY", Locale::En) => "CN¥",
+        ("CNY", Locale::ZhCn) => "¥",
+        (code, _) => code,
+    }
+}
+
+/// A moment (Unix milliseconds) as `locale` writes a date and time, in UTC, to the minute.
+pub fn date_time(locale: Locale, unix_ms: i64) -> String {
+    let days = unix_ms.div_euclid(DAY_MS);
+    let minutes = unix_ms.rem_euclid(DAY_MS) / 60_000;
+    let (y, mo, d) = civil_from_days(days);
+    let (h, mi) = (minutes / 60, minutes % 60);
+    match locale {
+        Locale::En | Locale::ZhCn => format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}"),
+        Locale::Fr => format!("{d:02}/{mo:02}/{y:04} {h:02}:{mi:02}"),
+    }
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Howard Hinnant's civil-from-days: (year, month, day) of a day count since 1970-01-01.
+/// The same calendar as `domain::time`, repeated because i18n sits below the domain.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 /// The digits of `n` in groups of three, joined by the locale's separator.
@@ -116,5 +201,51 @@ mod tests {
         assert_eq!(credits(Fr, 12_345_675_000, true), "1\u{202f}234\u{202f}567");
         assert_eq!(credits(En, -35_000, true), "-3");
         assert_eq!(credits(En, -5_000, true), "0");
+    }
+
+    #[test]
+    fn money_puts_the_symbol_where_the_locale_does() {
+        assert_eq!(money(En, 9_000, "EUR"), "€90.00");
+        assert_eq!(money(Fr, 9_000, "EUR"), "90,00\u{a0}€");
+        assert_eq!(money(ZhCn, 9_000, "EUR"), "€90.00");
+        assert_eq!(money(En, 123_456_705, "USD"), "$1,234,567.05");
+        assert_eq!(
+            money(Fr, 123_456_705, "USD"),
+            "1\u{202f}234\u{202f}567,05\u{a0}$US"
+        );
+        assert_eq!(money(ZhCn, 1_050, "CNY"), "¥10.50");
+        assert_eq!(money(En, 1_050, "CHF"), "CHF\u{a0}10.50");
+        assert_eq!(money(Fr, 1_050, "CHF"), "10,50\u{a0}CHF");
+        assert_eq!(money(En, -5, "EUR"), "-€0.05");
+        assert_eq!(money(Fr, -5, "EUR"), "-0,05\u{a0}€");
+    }
+
+    #[test]
+    fn money_can_show_fractions_of_a_cent() {
+        assert_eq!(money_with_decimals(En, 90, 3, "EUR"), "€0.090");
+        assert_eq!(money_with_decimals(Fr, 90, 3, "EUR"), "0,090\u{a0}€");
+        assert_eq!(money_with_decimals(En, 12, 0, "EUR"), "€12");
+        assert!(money_with_decimals(En, i64::MAX, u32::MAX, "EUR").starts_with("€9.2"));
+    }
+
+    #[test]
+    fn dates_are_shown_in_utc_to_the_minute() {
+        // 2026-12-01 15:04:59.999 UTC
+        let ms = 1_796_137_499_999;
+        assert_eq!(date_time(En, ms), "2026-12-01 15:04");
+        assert_eq!(date_time(Fr, ms), "01/12/2026 15:04");
+        assert_eq!(date_time(ZhCn, ms), "2026-12-01 15:04");
+        assert_eq!(date_time(En, 0), "1970-01-01 00:00");
+        assert_eq!(date_time(Fr, 951_782_400_000), "29/02/2000 00:00");
+        assert_eq!(date_time(En, -1), "1969-12-31 23:59");
+    }
+
+    #[test]
+    fn dates_never_panic_at_the_ends_of_time() {
+        for ms in [i64::MIN, i64::MAX] {
+            for locale in Locale::ALL {
+                assert!(!date_time(locale, ms).is_empty());
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@
 //! - `table`: the message table, one entry per key with its English, French and Chinese text.
 //! - `catalogue`: keys for catalogue data the database stores in English (services, units,
 //!   packs, hosting types, countries), looked up by their stored value.
-//! - `format`: numbers and credits as each locale writes them.
+//! - `format`: numbers, credits, money and dates as each locale writes them.
 
 mod catalogue;
 mod format;
@@ -23,7 +23,7 @@ mod table;
 pub use catalogue::{
     country_text, hosting_text, pack_text, service_text, unit_amount_text, unit_text,
 };
-pub use format::{credits, number};
+pub use format::{credits, date_time, money, money_with_decimals, number};
 pub use table::Msg;
 
 use serde::{Deserialize, Serialize};
