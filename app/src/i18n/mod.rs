@@ -15,15 +15,18 @@
 //! - `catalogue`: keys for catalogue data the database stores in English (services, units,
 //!   packs, hosting types, countries), looked up by their stored value.
 //! - `format`: numbers, credits, money and dates as each locale writes them.
+//! - `negotiate`: the locale an HTTP `Accept-Language` header asks for.
 
 mod catalogue;
 mod format;
+mod negotiate;
 mod table;
 
 pub use catalogue::{
     country_text, hosting_text, pack_text, service_text, unit_amount_text, unit_text,
 };
 pub use format::{credits, date_time, money, money_with_decimals, number};
+pub use negotiate::negotiate;
 pub use table::Msg;
 
 use serde::{Deserialize, Serialize};
