@@ -190,6 +190,8 @@ pub struct Order {
     pub failure_reason: Option<String>,
     pub buyer: String,
     pub created_at: Timestamp,
+    /// How long a pending order has waited for its payment's outcome.
+    pub pending_minutes: Option<i64>,
 }
 
 impl Order {

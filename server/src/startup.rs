@@ -9,7 +9,7 @@ use app::clock::{Clock, system_clock};
 use app::db;
 use app::domain::throttle::Throttle;
 use app::ledger::Ledger;
-use app::payment::hosted::Hosted;
+use app::payment::reconcile::Reconciler;
 use app::payment::stripe::{StripeClient, StripeConfig};
 use app::payment::{DemoProvider, Payments, StripeGateway};
 use app::state::AppState;
@@ -107,15 +107,13 @@ impl Application {
         let ledger = Ledger::start(&pool, clock, public_url, &mut tasks).await?;
         let _ = app::mail::worker::start(&mut tasks, pool.clone(), mail, mailer);
         start_session_cleanup(&mut tasks, pool.clone());
-        if let Payments::Stripe(stripe) = &payments {
-            start_reconciler(
-                &mut tasks,
-                pool.clone(),
-                ledger.clone(),
-                stripe.clone(),
-                config,
-            );
-        }
+        start_reconciler(
+            &mut tasks,
+            pool.clone(),
+            ledger.clone(),
+            payments.clone(),
+            config,
+        );
         if seeded {
             app::seed::open_accounts(&pool, &ledger).await?;
             tracing::info!("seeded demo data: log in as admin / admin or demo / demo");
@@ -292,27 +290,27 @@ async fn payments(
     }
 }
 
-/// Reads back, at start and then every round, the Stripe payments pending longer than a
-/// round: a lost webhook still credits its order, once.
+/// Settles, at start and then every round, the orders pending longer than a round: a lost
+/// webhook or an interrupted crediting still settles its order, once.
 fn start_reconciler(
     tasks: &mut Tasks,
     pool: sqlx::SqlitePool,
     ledger: Ledger,
-    stripe: Arc<StripeGateway>,
+    payments: Payments,
     config: &Config,
 ) {
     let every = Duration::from_secs(config.payment_reconcile_seconds);
     let age = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
     tasks.every("payment reconciler", every, move || {
-        let (pool, ledger, stripe) = (pool.clone(), ledger.clone(), stripe.clone());
+        let (pool, ledger, payments) = (pool.clone(), ledger.clone(), payments.clone());
         async move {
-            let hosted = Hosted {
+            let reconciler = Reconciler {
                 pool: &pool,
                 ledger: &ledger,
-                stripe: &stripe,
+                payments: &payments,
             };
             let before = app::clock::now_ms().saturating_sub(age);
-            if let Err(error) = hosted.reconcile(before).await {
+            if let Err(error) = reconciler.run(before).await {
                 tracing::warn!(?error, "payment reconciliation failed; next round");
             }
         }

@@ -134,7 +134,7 @@ pub async fn account_orders(account_id: i64) -> Result<Vec<Order>, AppError> {
     let who = super::ssr::identity()?;
     let mut conn = super::ssr::state()?.pool.acquire().await?;
     super::ssr::visible_account(&mut conn, &who, account_id).await?;
-    Ok(crate::db::orders::of_account(&mut conn, account_id).await?)
+    Ok(crate::db::orders::of_account(&mut conn, account_id, crate::clock::now_ms()).await?)
 }
 
 /// Every order: administrators only.
@@ -142,5 +142,5 @@ pub async fn account_orders(account_id: i64) -> Result<Vec<Order>, AppError> {
 pub async fn all_orders() -> Result<Vec<Order>, AppError> {
     super::ssr::admin()?;
     let mut conn = super::ssr::state()?.pool.acquire().await?;
-    Ok(crate::db::orders::all(&mut conn).await?)
+    Ok(crate::db::orders::all(&mut conn, crate::clock::now_ms()).await?)
 }

@@ -35,6 +35,11 @@ const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(state: AppState, operator_secret: Arc<str>, local_ip: IpAddr) -> Router {
     let api = iap::router(&state)
         .merge(payment::router(&state))
+        .merge(
+            Router::new()
+                .route("/healthz", get(healthz))
+                .with_state(state.clone()),
+        )
         .merge(operator::router(&state, operator_secret, local_ip))
         .layer(TraceLayer::new_for_http().make_span_with(request_span));
     let routes = generate_route_list(App);
@@ -59,6 +64,24 @@ pub fn router(state: AppState, operator_secret: Arc<str>, local_ip: IpAddr) -> R
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
         .merge(api)
+}
+
+/// For load balancers and supervisors: 200 while the database answers and the ledger writer
+/// serves, 503 otherwise (money operations are then refused rather than left hanging).
+async fn healthz(State(state): State<AppState>) -> Response {
+    let database = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
+    let ledger = state.ledger.healthy();
+    let status = if database && ledger {
+        http::StatusCode::OK
+    } else {
+        http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if status.is_success() { "ok" } else { "unavailable" },
+        "database": database,
+        "ledger": ledger,
+    });
+    (status, axum::Json(body)).into_response()
 }
 
 /// A request's span, named by the route it matched (`/iap-accounts/{id}`) rather than the
