@@ -15,13 +15,14 @@ CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test lint bench tools browser e2e-deps release unit e2e clean
+.PHONY: help run test lint bench chaos tools browser e2e-deps release unit e2e clean
 
 help:
 	@echo "make run    build a release and serve iapd with demo data on http://127.0.0.1:3000"
 	@echo "make test   run every test: unit, integration (HTTP) and Playwright end-to-end"
 	@echo "make lint   rustfmt and clippy (server and wasm builds), warnings are errors"
 	@echo "make bench  ledger and HTTP API throughput and latency (prints figures, asserts nothing)"
+	@echo "make chaos  kill -9 the server under load CYCLES times (default 5); fails on any lost or doubled operation"
 
 run: tools release
 	@mkdir -p data
@@ -43,6 +44,12 @@ e2e: tools browser e2e-deps release
 
 release: tools
 	cargo leptos build --release
+
+# Kill -9 the release server under load, CYCLES times, and check nothing acknowledged was
+# lost, nothing retried was applied twice and the books agree with the ledger.
+CYCLES ?= 5
+chaos: release
+	CHAOS_CYCLES=$(CYCLES) cargo test -p server --test chaos
 
 bench:
 	cargo bench -p app --features ssr --bench ledger

@@ -10,6 +10,7 @@ pub async fn login(login: String, password: String) -> Result<(), AppError> {
     use crate::auth::{Identity, login::login as sign_in, session};
     use crate::state::ClientAddr;
     let state = super::ssr::state()?;
+    let response = super::ssr::response();
     let client = use_context::<ClientAddr>().map(|ClientAddr(addr)| addr);
     let replacing = use_context::<Identity>().map(|old| old.token_hash);
     let signed_in = sign_in(
@@ -21,7 +22,10 @@ pub async fn login(login: String, password: String) -> Result<(), AppError> {
         replacing.as_deref(),
     )
     .await?;
-    super::ssr::set_cookie(&session::cookie(&signed_in.token, state.secure_cookies));
+    super::ssr::set_cookie(
+        response.as_ref(),
+        &session::cookie(&signed_in.token, state.secure_cookies),
+    );
     Ok(())
 }
 
@@ -29,10 +33,12 @@ pub async fn login(login: String, password: String) -> Result<(), AppError> {
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     let state = super::ssr::state()?;
+    let response = super::ssr::response();
     if let Ok(who) = super::ssr::identity() {
         crate::auth::login::logout(&state.pool, &who.token_hash).await?;
     }
-    super::ssr::set_cookie(&crate::auth::session::clearing_cookie(state.secure_cookies));
+    let clearing = crate::auth::session::clearing_cookie(state.secure_cookies);
+    super::ssr::set_cookie(response.as_ref(), &clearing);
     Ok(())
 }
 

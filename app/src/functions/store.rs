@@ -11,7 +11,8 @@ use leptos::prelude::*;
 pub async fn get_store(account_id: i64, credit: Option<String>) -> Result<Store, AppError> {
     use crate::domain::{credits::Credits, packs::pack_for};
     let who = super::ssr::identity()?;
-    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    let state = super::ssr::state()?;
+    let mut conn = state.pool.acquire().await?;
     let account = super::ssr::visible_account(&mut conn, &who, account_id).await?;
     // An Online database sells no third-party service, whoever asks.
     if !crate::db::services::is_offered(&mut conn, &account.service).await? {
@@ -24,7 +25,7 @@ pub async fn get_store(account_id: i64, credit: Option<String>) -> Result<Store,
         account,
         packs,
         suggested,
-        payments: super::ssr::state()?.payments.mode(),
+        payments: state.payments.mode(),
     })
 }
 

@@ -55,7 +55,7 @@ pub fn router(state: AppState, operator_secret: Arc<str>, local_ip: IpAddr) -> R
                 async move { page_handler(state, routes, req).await }
             }),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(fallback_handler)
         .layer(from_fn(access::guard))
         .layer(from_fn_with_state(state.clone(), session::resolve))
         .layer(from_fn(cross_site::refuse))
@@ -115,6 +115,18 @@ fn request_context(
             provide_context(client);
         }
     }
+}
+
+/// Static files, and the "page not found" page for anything else: rendered with the same
+/// context as every page, so its top bar knows who is signed in.
+async fn fallback_handler(
+    uri: axum::http::Uri,
+    State(state): State<AppState>,
+    req: Request<Body>,
+) -> Response {
+    let context = request_context(&state, &req);
+    let handler = leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell);
+    handler(uri, State(state), req).await
 }
 
 async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> Response {
