@@ -11,11 +11,13 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 CARGO_LEPTOS_VERSION := 0.3.10
+# Runs each test in its own process with a time limit (.config/nextest.toml).
+NEXTEST_VERSION := 0.9.151
 # The CLI must match the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test lint bench chaos tools browser e2e-deps release unit e2e clean
+.PHONY: help run test lint bench chaos stress tools browser e2e-deps release unit e2e clean
 
 help:
 	@echo "make run    build a release and serve iapd with demo data on http://127.0.0.1:3000"
@@ -33,11 +35,25 @@ test: unit e2e
 # Test databases go to a scratch folder emptied before each run, not to /tmp where a
 # crashed or interrupted run would leave them.
 unit: export TMPDIR := $(CURDIR)/target/test-tmp
-unit:
+unit: tools
 	rm -rf target/test-tmp && mkdir -p target/test-tmp
-	cargo test -p app --features ssr
-	cargo test -p server
+	cargo nextest run -p app --features ssr
+	cargo nextest run -p server
 	rm -rf target/test-tmp
+
+# The server's HTTP suite RUNS times while two CPU hogs compete for the cores: a hang or a
+# flaky test shows up here (each test is killed after a minute and named).
+RUNS ?= 50
+stress: export TMPDIR := $(CURDIR)/target/test-tmp
+stress: tools
+	rm -rf target/test-tmp && mkdir -p target/test-tmp
+	cargo nextest run -p server --no-run
+	hogs=""; for i in 1 2; do (while :; do :; done) & hogs="$$hogs $$!"; done; \
+	trap "kill $$hogs" EXIT; \
+	for run in $$(seq $(RUNS)); do \
+		echo "run $$run of $(RUNS)"; \
+		cargo nextest run -p server --no-fail-fast --status-level fail || exit 1; \
+	done
 
 e2e: tools browser e2e-deps release
 	cd end2end && npx playwright test
@@ -48,7 +64,8 @@ release: tools
 # Kill -9 the release server under load, CYCLES times, and check nothing acknowledged was
 # lost, nothing retried was applied twice and the books agree with the ledger.
 CYCLES ?= 5
-chaos: release
+chaos: tools
+	@[ -x target/release/server ] || $(MAKE) release
 	CHAOS_CYCLES=$(CYCLES) cargo test -p server --test chaos
 
 bench:
@@ -66,6 +83,8 @@ tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@cargo leptos --version 2>/dev/null | grep -q '$(CARGO_LEPTOS_VERSION)' \
 		|| cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
+	@cargo nextest --version 2>/dev/null | grep -q 'cargo-nextest 0\.9\.' \
+		|| cargo install cargo-nextest --version $(NEXTEST_VERSION) --locked
 	@# Without --locked: one locked dependency is missing from the registry mirror.
 	@wasm-bindgen --version 2>/dev/null | grep -q '$(WASM_BINDGEN_VERSION)' \
 		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
