@@ -39,6 +39,8 @@ pub enum AppError {
     NotSent(Text),
     BadCredentials,
     TooManyAttempts,
+    /// Too much is under way (password checks); try again in a moment.
+    Busy,
     /// Anything unexpected; the details are only in the server log.
     Internal,
     /// The call never reached the server function, or its answer could not be read. The
@@ -72,6 +74,7 @@ impl AppError {
             }
             AppError::BadCredentials => Msg::ErrBadLogin.into(),
             AppError::TooManyAttempts => Msg::ErrTooManyAttempts.into(),
+            AppError::Busy => Msg::ErrBusy.into(),
             AppError::Internal => Msg::ErrInternal.into(),
             AppError::Transport(detail) => Text::new(Msg::ErrTransport).arg("error", detail),
         }

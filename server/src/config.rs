@@ -55,6 +55,11 @@ pub struct Config {
     #[arg(long, env = "SMS_GATEWAY_ATTEMPTS", default_value = "3")]
     pub sms_gateway_attempts: u32,
 
+    /// Reverse proxies (addresses or ranges, comma-separated) whose `X-Forwarded-For` names
+    /// the client; from anyone else the header is ignored.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::http::client::Cidr>,
+
     /// The payment provider: `stripe`, or `demo` (test cards; demo databases only). Unset,
     /// the store shows its packs but nothing can be bought.
     #[arg(long, env = "PAYMENT_PROVIDER", value_enum, help_heading = "Payments")]

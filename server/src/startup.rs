@@ -2,7 +2,7 @@
 //! listener. `main` and the HTTP tests both start iapd through [`Application::build`].
 
 use crate::config::{Config, ProviderKind};
-use crate::http::router;
+use crate::http::{RouterConfig, router};
 use crate::owner::{DatabaseLock, OperatorAccess, OperatorFile};
 use app::api_cache::ApiCache;
 use app::clock::{Clock, system_clock};
@@ -65,6 +65,7 @@ pub struct Application {
     state: AppState,
     tasks: Tasks,
     operator_secret: Arc<str>,
+    trusted_proxies: Arc<[crate::http::client::Cidr]>,
     /// Written once listening; removed when the application ends.
     operator_file: Option<OperatorFile>,
     /// Held for the application's whole life: one server per database.
@@ -135,6 +136,7 @@ impl Application {
             payments,
             sms: config.sms_provider().map_err(StartupError::SmsGateway)?,
             throttle: Arc::new(Mutex::new(Throttle::default())),
+            login_slots: Arc::new(app::auth::login::verification_slots()),
             api_cache: Arc::new(ApiCache::default()),
             public_url: public_url.into(),
             secure_cookies: config.secure_cookies(),
@@ -156,6 +158,7 @@ impl Application {
             state,
             tasks,
             operator_secret,
+            trusted_proxies: config.trusted_proxies.clone().into(),
             operator_file,
             _lock: lock,
         })
@@ -183,8 +186,13 @@ impl Application {
             .listener
             .local_addr()
             .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |a| a.ip());
-        let service = router(self.state.clone(), self.operator_secret.clone(), local_ip)
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let config = RouterConfig {
+            operator_secret: self.operator_secret.clone(),
+            local_ip,
+            trusted_proxies: self.trusted_proxies.clone(),
+        };
+        let service =
+            router(self.state.clone(), config).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
@@ -324,7 +332,9 @@ fn start_session_cleanup(tasks: &mut Tasks, pool: sqlx::SqlitePool) {
         async move {
             let result = async {
                 let mut conn = pool.acquire().await?;
-                db::sessions::delete_expired(&mut conn, app::clock::now_ms()).await
+                let now = app::clock::now_ms();
+                let idle = now - app::auth::session::IDLE_MS;
+                db::sessions::delete_expired(&mut conn, now, idle).await
             };
             match result.await {
                 Ok(0) => {}

@@ -142,6 +142,14 @@ mod tests {
             "0009_hosted_payments.sql",
             "6018aac8d9cb53abbf2e106eaa4be7adfa93b057a22e955b717f3080f4422a6f",
         ),
+        (
+            "0020_session_idle.sql",
+            "1a157cc11b877f52daa65f05c8eb2c6f7a02481c03a9b93bf6b1075f7aeded9e",
+        ),
+        (
+            "0021_warning_mail_cap.sql",
+            "9c5e9cdd519e784192f7d4f1120fd4d3f6e484d0e1cb51808a47ea4c73706cdb",
+        ),
     ];
 
     #[test]

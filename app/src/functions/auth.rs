@@ -13,9 +13,13 @@ pub async fn login(login: String, password: String) -> Result<(), AppError> {
     let response = super::ssr::response();
     let client = use_context::<ClientAddr>().map(|ClientAddr(addr)| addr);
     let replacing = use_context::<Identity>().map(|old| old.token_hash);
+    let guards = crate::auth::login::Guards {
+        throttle: &state.throttle,
+        slots: &state.login_slots,
+    };
     let signed_in = sign_in(
         &state.pool,
-        &state.throttle,
+        guards,
         &login,
         password,
         client.as_deref(),

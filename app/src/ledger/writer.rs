@@ -42,6 +42,8 @@ pub struct Writer {
     meta: HashMap<AccountId, Meta>,
     /// Low-credit warning settings by account, checked after every operation.
     warnings: HashMap<AccountId, WarningSettings>,
+    /// When each account's last warning mail was queued: at most one an hour.
+    last_warned: HashMap<AccountId, i64>,
     /// Where iapd is reached, for the pack store link in warning mails.
     public_url: String,
 }
@@ -115,6 +117,7 @@ impl Writer {
             book: Book::new(),
             meta: HashMap::new(),
             warnings: HashMap::new(),
+            last_warned: HashMap::new(),
             public_url: public_url.trim_end_matches('/').to_owned(),
         };
         writer.reload().await?;
@@ -140,9 +143,11 @@ impl Writer {
         }
         book.reserve_hold_ids_from(store::next_hold_id(&mut self.conn).await?);
         let warnings = crate::db::warnings::all(&mut self.conn).await?;
+        let last_warned = crate::db::outbox::last_mail_by_account(&mut self.conn).await?;
         self.book = book;
         self.meta = meta;
         self.warnings = warnings.into_iter().collect();
+        self.last_warned = last_warned.into_iter().collect();
         Ok(())
     }
 
@@ -229,6 +234,7 @@ impl Writer {
             book,
             meta,
             warnings,
+            last_warned,
             public_url,
             ..
         } = self;
@@ -248,6 +254,7 @@ impl Writer {
                 book,
                 meta,
                 warnings,
+                last_warned,
                 public_url,
                 pending: &mut pending,
                 now,
@@ -256,7 +263,12 @@ impl Writer {
             let crossed = crossings(book, warnings, &pending.entries[first_entry..]);
             for (account, available) in crossed {
                 if let Some(settings) = warnings.get(&account) {
-                    queue_warning(&mut tx, account, settings, available, public_url, now).await?;
+                    let warning = Warning {
+                        account,
+                        settings,
+                        available,
+                    };
+                    queue_warning(&mut tx, last_warned, warning, public_url, now).await?;
                 }
             }
         }
@@ -299,15 +311,36 @@ fn crossings(
         .collect()
 }
 
-/// Writes the warning mail for `account` into the outbox, inside the batch's transaction.
+/// A warning due: the account, its settings, and the credits it has left.
+struct Warning<'a> {
+    account: AccountId,
+    settings: &'a WarningSettings,
+    available: i64,
+}
+
+/// Writes the warning mail into the outbox, inside the batch's transaction, unless the
+/// account was warned less than an hour ago. `last_warned` is updated here; if the
+/// transaction then fails, the writer reloads it from the database with the book.
 async fn queue_warning(
     conn: &mut SqliteConnection,
-    account: AccountId,
-    settings: &WarningSettings,
-    available: i64,
+    last_warned: &mut HashMap<AccountId, i64>,
+    warning: Warning<'_>,
     public_url: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let Warning {
+        account,
+        settings,
+        available,
+    } = warning;
+    if !WarningSettings::mail_allowed(last_warned.get(&account).copied(), now) {
+        tracing::info!(
+            account,
+            available,
+            "low-credit warning skipped: one per hour"
+        );
+        return Ok(());
+    }
     let Some(about) = store::warning_subject(conn, account).await? else {
         return Ok(());
     };
@@ -322,6 +355,7 @@ async fn queue_warning(
     };
     let mail = crate::mail::render::low_credit_warning(&facts, public_url, settings.emails.clone());
     let id = crate::db::outbox::insert(conn, Some(account), &mail, now).await?;
+    last_warned.insert(account, now);
     tracing::info!(
         account,
         mail = id,
@@ -338,6 +372,7 @@ struct Op<'a> {
     book: &'a mut Book,
     meta: &'a mut HashMap<AccountId, Meta>,
     warnings: &'a mut HashMap<AccountId, WarningSettings>,
+    last_warned: &'a mut HashMap<AccountId, i64>,
     public_url: &'a str,
     pending: &'a mut Pending,
     now: i64,
@@ -600,11 +635,15 @@ impl Op<'_> {
         let old = self.warnings.get(&account).cloned().unwrap_or_default();
         crate::db::warnings::save(self.conn, account, settings, self.now).await?;
         if settings.warns_on_save(&old, available) {
-            queue_warning(
-                self.conn,
+            let warning = Warning {
                 account,
                 settings,
                 available,
+            };
+            queue_warning(
+                self.conn,
+                self.last_warned,
+                warning,
                 self.public_url,
                 self.now,
             )

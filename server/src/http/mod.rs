@@ -4,7 +4,9 @@
 //! The IAP JSON-RPC API ([`iap`]) is merged beside them with layers of its own.
 
 pub mod access;
+pub mod client;
 pub mod cross_site;
+pub mod headers;
 pub mod iap;
 pub mod operator;
 pub mod payment;
@@ -30,9 +32,25 @@ use tower_http::trace::TraceLayer;
 /// Requests larger than this are refused before any handler reads them.
 const BODY_LIMIT: usize = 1024 * 1024;
 
+/// What the router needs besides the shared state.
+#[derive(Clone, Debug)]
+pub struct RouterConfig {
+    /// The operator endpoint's secret (see `owner`).
+    pub operator_secret: Arc<str>,
+    /// The address the server listens on.
+    pub local_ip: IpAddr,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<[client::Cidr]>,
+}
+
 /// Every route of iapd over `state`; the operator endpoint answers callers on this machine
 /// (`local_ip`) that hold `operator_secret`.
-pub fn router(state: AppState, operator_secret: Arc<str>, local_ip: IpAddr) -> Router {
+pub fn router(state: AppState, config: RouterConfig) -> Router {
+    let RouterConfig {
+        operator_secret,
+        local_ip,
+        trusted_proxies,
+    } = config;
     let api = iap::router(&state)
         .merge(payment::router(&state))
         .merge(
@@ -59,11 +77,30 @@ pub fn router(state: AppState, operator_secret: Arc<str>, local_ip: IpAddr) -> R
         .layer(from_fn(access::guard))
         .layer(from_fn_with_state(state.clone(), session::resolve))
         .layer(from_fn(cross_site::refuse))
+        .layer(from_fn_with_state(state.secure_cookies, headers::secure))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
         .merge(api)
+        .layer(from_fn_with_state(trusted_proxies, resolve_client))
+}
+
+/// Puts the client's address (see [`client`]) in the request's extensions.
+async fn resolve_client(
+    State(trusted): State<Arc<[client::Cidr]>>,
+    mut req: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let ip = client::client_ip(peer.ip(), forwarded, &trusted);
+        req.extensions_mut().insert(ClientAddr(ip.to_string()));
+    }
+    next.run(req).await
 }
 
 /// For load balancers and supervisors: 200 while the database answers and the ledger writer
@@ -102,11 +139,12 @@ fn request_context(
 ) -> impl Fn() + Clone + Send + Sync + 'static {
     let state = state.clone();
     let identity = req.extensions().get::<Identity>().cloned();
-    let client = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| ClientAddr(c.0.ip().to_string()));
+    let client = req.extensions().get::<ClientAddr>().cloned();
+    let nonce = req.extensions().get::<headers::ScriptNonce>().cloned();
     move || {
+        if let Some(headers::ScriptNonce(nonce)) = nonce.clone() {
+            provide_context(leptos::nonce::Nonce::from_value(nonce));
+        }
         provide_context(state.clone());
         if let Some(identity) = identity.clone() {
             provide_context(identity);
@@ -129,11 +167,41 @@ async fn fallback_handler(
     handler(uri, State(state), req).await
 }
 
+/// Runs a server function; an error it returns gets the HTTP status that says what it is
+/// (401, 403, 404, 409, 422, 429...) rather than a blanket 500.
 async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> Response {
     let context = request_context(&state, &req);
-    handle_server_fns_with_context(context, req)
+    let response = handle_server_fns_with_context(context, req)
         .await
-        .into_response()
+        .into_response();
+    if response.status() != http::StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
+        return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        parts.status = status_of(&error);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The HTTP status of an error a server function returned.
+pub fn status_of(error: &app::error::AppError) -> http::StatusCode {
+    use app::error::AppError as E;
+    use http::StatusCode as S;
+    match error {
+        E::Unauthenticated | E::BadCredentials => S::UNAUTHORIZED,
+        E::Forbidden | E::AccountDisabled => S::FORBIDDEN,
+        E::NotFound => S::NOT_FOUND,
+        E::Validation(_) => S::UNPROCESSABLE_ENTITY,
+        E::Conflict(_) => S::CONFLICT,
+        E::InsufficientCredits { .. } | E::PaymentDeclined(_) => S::PAYMENT_REQUIRED,
+        E::TooManyAttempts | E::Busy => S::TOO_MANY_REQUESTS,
+        E::NotSent(_) => S::BAD_GATEWAY,
+        E::Internal | E::Transport(_) => S::INTERNAL_SERVER_ERROR,
+    }
 }
 
 async fn page_handler(

@@ -933,3 +933,38 @@ async fn warning_updates_with_bad_input_change_nothing() {
     );
     assert_eq!(outbox_count(&app).await, 0);
 }
+
+#[tokio::test]
+async fn the_token_only_warning_calls_are_rate_limited_and_mail_at_most_once_an_hour() {
+    let app = spawn_app().await;
+    let sms = token_of(&app, "sms").await;
+    let on = json!({"account_token": sms, "warning_threshold": 50, "warning_emails": [{"email": "a@example.com"}]});
+    let off = json!({"account_token": sms, "warning_threshold": 0, "warning_emails": []});
+    let limit = app::domain::throttle::MAX_WARNING_CHANGES;
+    for i in 0..limit {
+        let params = if i % 2 == 0 { on.clone() } else { off.clone() };
+        assert_eq!(
+            ok(&app, "/iap/1/update-warning-email-alerts", params).await,
+            json!(true)
+        );
+    }
+    // The next call, on either route, is refused with a clear message and changes nothing.
+    let message = fails(&app, "/iap/1/update-warning-email-alerts", on.clone(), USER).await;
+    assert!(message.contains("wait a minute"), "{message}");
+    let odoo_17 = json!({"account_token": sms, "warn_me": true});
+    fails(&app, "/iap/update-warning-odoo", odoo_17, USER).await;
+    assert_eq!(
+        accounts_information(&app, &sms).await["warning_threshold"],
+        0.0,
+        "the last accepted call turned the warning off"
+    );
+    // Five toggles on below the threshold queued one mail.
+    assert_eq!(outbox_count(&app).await, 1);
+    // Another account is not affected.
+    let ocr = token_of(&app, "invoice_ocr").await;
+    let other = json!({"account_token": ocr, "warning_threshold": 0, "warning_emails": []});
+    assert_eq!(
+        ok(&app, "/iap/1/update-warning-email-alerts", other).await,
+        json!(true)
+    );
+}

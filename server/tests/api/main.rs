@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod contacts;
 mod fake_stripe;
+mod hardening;
 mod iap;
 mod iap_api;
 mod iap_cli;

@@ -52,6 +52,8 @@ pub struct ApiState {
     /// `<public url>/iap/1/credit`, where InsufficientCreditError sends the user.
     credit_url: Arc<str>,
     cache: Arc<ApiCache>,
+    /// Rate limits for the token-only warning calls (shared with the login throttle).
+    throttle: Arc<std::sync::Mutex<app::domain::throttle::Throttle>>,
 }
 
 /// The JSON-RPC routes, with their own state and layers; merged into the main router.
@@ -61,6 +63,7 @@ pub fn router(app: &AppState) -> Router {
         ledger: app.ledger.clone(),
         credit_url: format!("{}/iap/1/credit", app.public_url).into(),
         cache: app.api_cache.clone(),
+        throttle: app.throttle.clone(),
     };
     Router::new()
         .route("/iap/1/authorize", rpc(authorize))
@@ -309,34 +312,41 @@ async fn accounts_information(state: ApiState, params: Params) -> Result<Value, 
     params.opt_str("dbuuid")?;
     let wanted = parse_account_list(params.value("iap_accounts"))?;
     let hosting = state.hosting().await?;
+    let tokens: Vec<String> = wanted.iter().map(|(token, _)| token.clone()).collect();
     let mut conn = state.pool.acquire().await?;
-    let now = now_ms();
+    let found: std::collections::HashMap<String, service_api::AccountReport> =
+        service_api::accounts_by_tokens(&mut conn, &tokens, now_ms())
+            .await?
+            .into_iter()
+            .collect();
+    drop(conn);
     let mut out = Map::new();
     for (token, service) in wanted {
-        let Some(account) = service_api::account_by_token(&mut conn, &token, now).await? else {
+        let Some(report) = found.get(&token) else {
             continue;
         };
+        let account = &report.account;
         if account.service != service || !hosting.offers(account.first_party) {
             continue;
         }
-        let warning = app::db::warnings::get(&mut conn, account.id).await?;
         let info = AccountInformation {
-            balance: available(&account).to_json_number(),
+            balance: available(account).to_json_number(),
             registered: if account.disabled {
                 "banned"
             } else {
                 "registered"
             },
             service,
-            warning_threshold: warnings::reported_threshold(&warning),
+            warning_threshold: warnings::reported_threshold(&report.warning),
         };
         out.insert(token, json!(info));
     }
     Ok(Value::Object(out))
 }
 
-/// At most this many accounts per call: a database has one per service and company.
-const MAX_ACCOUNTS: usize = 1_000;
+/// At most this many accounts per call: a database has one per service and company, and
+/// Odoo asks for a few dozen at most. The accounts are read in one query whatever the count.
+const MAX_ACCOUNTS: usize = 200;
 
 fn parse_account_list(value: Option<&Value>) -> Result<Vec<(String, String)>, RpcError> {
     let wrong = || {
