@@ -137,6 +137,10 @@ mod tests {
             "0007_one_clock_unit.sql",
             "e12d918b2e536dd50307deb0dc09067a790f725366e6da74d996e3b6ba2f78e7",
         ),
+        (
+            "0008_users.sql",
+            "5add20063da867349e3fe8ded709bf8c67514349a0042edbfc418dc42d575f5f",
+        ),
     ];
 
     #[test]

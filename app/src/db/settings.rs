@@ -6,6 +6,8 @@ use sqlx::SqliteConnection;
 
 pub const EDITION: &str = "edition";
 pub const DATABASE_UUID: &str = "database_uuid";
+/// Set to `true` by the demo seed: the login page then shows the demo logins.
+pub const DEMO_DATA: &str = "demo_data";
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>, sqlx::Error> {
@@ -28,13 +30,20 @@ pub async fn set(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<
     Ok(())
 }
 
-/// How many companies and users there are.
+/// Whether the demo seed filled this database.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn is_demo(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+    Ok(get(conn, DEMO_DATA).await?.as_deref() == Some("true"))
+}
+
+/// How many companies and active users there are.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn overview(conn: &mut SqliteConnection) -> Result<SettingsOverview, sqlx::Error> {
-    let (companies, users): (i64, i64) =
-        sqlx::query_as("SELECT (SELECT COUNT(*) FROM companies), (SELECT COUNT(*) FROM users)")
-            .fetch_one(conn)
-            .await?;
+    let (companies, users): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM companies), (SELECT COUNT(*) FROM users WHERE active = 1)",
+    )
+    .fetch_one(conn)
+    .await?;
     let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(SettingsOverview {
         companies: count(companies),
