@@ -9,9 +9,14 @@ pub fn Loading() -> impl IntoView {
     view! { <div class="o-loading">{t(Msg::Loading)}</div> }
 }
 
-/// An error users may see, announced to assistive technology.
+/// An error users may see, announced to assistive technology. When it says the session has
+/// ended, the browser goes to the login page: a page moved to without a page load (which
+/// the server would have redirected) finds out this way.
 #[component]
 pub fn ErrorAlert(error: AppError) -> impl IntoView {
+    if error == AppError::Unauthenticated {
+        Effect::new(|_| crate::nav::reload_to_login());
+    }
     view! { <p class="o-alert o-alert-danger" role="alert">{error.to_string()}</p> }
 }
 
