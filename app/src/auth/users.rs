@@ -277,4 +277,50 @@ mod tests {
         );
         assert_eq!(users::list(&mut conn).await.expect("list").len(), 1);
     }
+
+    #[tokio::test]
+    async fn a_stale_request_cannot_demote_the_last_active_administrator() {
+        let (pool, acme, _) = setup().await;
+        let admin = |login: &str| NewUser::parse(login, login, Role::Administrator, &[acme]);
+        let alice = create(
+            &pool,
+            &admin("alice").expect("user"),
+            &password("violet ferry 42"),
+        )
+        .await
+        .expect("alice");
+        let bob = create(
+            &pool,
+            &admin("bob").expect("user"),
+            &password("violet ferry 42"),
+        )
+        .await
+        .expect("bob");
+        let demote = |name: &str| UserEdit::parse(name, Role::User, &[acme], true).expect("edit");
+        update(&pool, alice, bob, &demote("bob"))
+            .await
+            .expect("alice demotes bob");
+        // Bob's request passed the administrator check before Alice's change committed.
+        let error = update(&pool, bob, alice, &demote("alice"))
+            .await
+            .expect_err("alice is the last one");
+        assert_eq!(
+            error.field("role").map(|e| e.message),
+            Some(Msg::ErrLastAdmin)
+        );
+        let deactivate =
+            UserEdit::parse("alice", Role::Administrator, &[acme], false).expect("edit");
+        let error = update(&pool, bob, alice, &deactivate)
+            .await
+            .expect_err("still the last one");
+        assert_eq!(
+            error.field("active").map(|e| e.message),
+            Some(Msg::ErrLastAdmin)
+        );
+        let mut conn = pool.acquire().await.expect("conn");
+        assert_eq!(
+            users::count_active_admins(&mut conn).await.expect("count"),
+            1
+        );
+    }
 }

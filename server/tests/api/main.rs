@@ -12,4 +12,6 @@ mod security;
 mod settings;
 mod sms;
 mod store;
+mod users;
+mod users_cli;
 mod warnings;
