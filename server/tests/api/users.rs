@@ -8,6 +8,9 @@ use app::i18n::Msg;
 use app::models::{SessionInfo, UserForm, UserSummary};
 use http::StatusCode;
 
+/// A form as the browser sends it.
+type Form = Vec<(&'static str, String)>;
+
 /// A strong password for tests.
 const GOOD: &str = "violet ferry 42 pebbles";
 
@@ -49,13 +52,7 @@ async fn user_count(app: &TestApp) -> i64 {
         .expect("count")
 }
 
-fn new_user(
-    login: &str,
-    name: &str,
-    role: &str,
-    companies: &[i64],
-    password: &str,
-) -> Vec<(&'static str, String)> {
+fn new_user(login: &str, name: &str, role: &str, companies: &[i64], password: &str) -> Form {
     let mut form = vec![
         ("login", login.to_owned()),
         ("name", name.to_owned()),
@@ -69,13 +66,7 @@ fn new_user(
     form
 }
 
-fn edit(
-    id: i64,
-    name: &str,
-    role: &str,
-    companies: &[i64],
-    active: bool,
-) -> Vec<(&'static str, String)> {
+fn edit(id: i64, name: &str, role: &str, companies: &[i64], active: bool) -> Form {
     let mut form = vec![
         ("id", id.to_string()),
         ("name", name.to_owned()),
@@ -260,7 +251,7 @@ async fn creating_a_user_refuses_each_bad_input_and_creates_nothing() {
     let app = spawn_app().await;
     let admin = app.login("admin", "admin").await;
     let sf = company(&app, "San Francisco").await;
-    let cases: Vec<(Vec<(&str, String)>, &str, Msg)> = vec![
+    let cases: Vec<(Form, &str, Msg)> = vec![
         (
             new_user("", "Jane", "user", &[sf], GOOD),
             "login",
@@ -471,7 +462,7 @@ async fn an_edit_refuses_bad_inputs_and_unknown_users_and_changes_nothing() {
     let admin = app.login("admin", "admin").await;
     let demo = user_id(&app, "demo").await;
     let sf = company(&app, "San Francisco").await;
-    let cases: Vec<(Vec<(&str, String)>, &str, Msg)> = vec![
+    let cases: Vec<(Form, &str, Msg)> = vec![
         (
             edit(demo, "", "user", &[sf], true),
             "name",
