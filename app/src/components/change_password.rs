@@ -32,7 +32,7 @@ pub fn ChangePasswordDialog(on_close: Callback<()>) -> impl IntoView {
     };
     view! {
         <div class="o-dialog-backdrop">
-            <div class="o-dialog" role="dialog" aria-modal="true" aria-labelledby="change-password-title">
+            <div class="o-dialog o-dialog-md" role="dialog" aria-modal="true" aria-labelledby="change-password-title">
                 <header class="o-dialog-header">
                     <h2 id="change-password-title">{t(Msg::ChangePassword)}</h2>
                     <button type="button" class="o-dialog-close" aria-label=t(Msg::Close) on:click=move |_| on_close.run(())>
