@@ -25,7 +25,7 @@ help:
 
 run: tools release
 	@mkdir -p data
-	LEPTOS_ENV=PROD target/release/server --demo
+	LEPTOS_ENV=PROD PAYMENT_PROVIDER=$${PAYMENT_PROVIDER:-demo} target/release/server --demo
 
 test: unit e2e
 

@@ -35,6 +35,16 @@ pub fn sha1_hex(text: &str) -> String {
     hex(&Sha1::digest(text.as_bytes()))
 }
 
+/// Whether two secrets are equal, in time that does not depend on where they differ.
+pub fn same_secret(offered: &str, expected: &str) -> bool {
+    let (a, b) = (offered.as_bytes(), expected.as_bytes());
+    let mut diff = u8::from(a.len() != b.len());
+    for (x, y) in a.iter().zip(b.iter().cycle()) {
+        diff |= x ^ y;
+    }
+    diff == 0 && !b.is_empty()
+}
+
 /// Random bytes, e.g. for a UUID.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
@@ -54,6 +64,15 @@ mod tests {
         );
         assert_eq!(sha1_hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
         assert_eq!(hex(&[0, 15, 255]), "000fff");
+    }
+
+    #[test]
+    fn secrets_match_only_when_equal_and_not_empty() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abd", "abc"));
+        assert!(!same_secret("ab", "abc"));
+        assert!(!same_secret("abcd", "abc"));
+        assert!(!same_secret("", ""));
     }
 
     #[test]

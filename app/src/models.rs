@@ -213,6 +213,8 @@ pub struct Order {
     pub failure_reason: Option<String>,
     pub buyer: String,
     pub created_at: Timestamp,
+    /// How long a pending order has waited for its payment's outcome.
+    pub pending_minutes: Option<i64>,
 }
 
 impl Order {
@@ -228,6 +230,19 @@ pub struct Store {
     pub packs: Vec<crate::domain::packs::Pack>,
     /// The pack covering the wanted amount, when the store was asked for one.
     pub suggested: Option<i64>,
+    /// Whether, and how, packs can be paid for.
+    pub payments: PaymentMode,
+}
+
+/// How the checkout page takes a payment, by the configured provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PaymentMode {
+    /// A card form on iapd's own page (the Demo provider).
+    Card,
+    /// The provider's hosted page (Stripe Checkout).
+    Hosted,
+    /// No provider is configured: nothing can be bought.
+    Unavailable,
 }
 
 /// An account's low-credit warning as Account Information shows it.

@@ -151,7 +151,7 @@ pub async fn seed_if_empty(pool: &SqlitePool) -> Result<bool, SeedError> {
         crate::db::contacts::insert(&mut tx, &contact, crate::clock::now_ms()).await?;
     }
     settings::set(&mut tx, settings::EDITION, "Enterprise").await?;
-    settings::set(&mut tx, settings::DEMO_DATA, "true").await?;
+    settings::set(&mut tx, settings::DEMO_DATA, "1").await?;
     tx.commit().await?;
     Ok(true)
 }

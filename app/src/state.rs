@@ -14,8 +14,8 @@ pub struct AppState {
     pub pool: SqlitePool,
     /// Every balance change goes through the ledger writer.
     pub ledger: Ledger,
-    /// Where card payments go: the built-in Demo provider unless configured otherwise.
-    pub payments: Arc<dyn crate::payment::PaymentProvider>,
+    /// The payment provider, or none (then nothing can be bought).
+    pub payments: crate::payment::Payments,
     /// Who delivers SMS: the built-in outbox unless an HTTP gateway is configured.
     pub sms: Arc<dyn crate::sms::SmsProvider>,
     /// Failed-login counts, kept in memory: a restart forgiving them is acceptable.

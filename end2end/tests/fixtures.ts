@@ -1,27 +1,19 @@
 // A fresh iapd per test: the release server on a free port with a new demo database.
-import { test as base, expect, type Page } from "@playwright/test";
-import { spawn } from "node:child_process";
+import { test as base, expect, type Page, type TestInfo } from "@playwright/test";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-async function startServer(dbDir: string) {
-  const proc = spawn(path.join(ROOT, "target/release/server"), ["--demo"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: `sqlite://${dbDir}/iapd.sqlite`,
-      LEPTOS_SITE_ADDR: "127.0.0.1:0",
-      LEPTOS_SITE_ROOT: path.join(ROOT, "target/site"),
-      RUST_LOG: "info,sqlx=warn",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/** Starts `command` and waits for the line announcing its URL. */
+async function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv, name: string) {
+  const proc = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`iapd did not start:\n${log}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${log}`)), 30_000);
     const onData = (chunk: Buffer) => {
       log += chunk.toString();
       const match = log.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
@@ -30,31 +22,122 @@ async function startServer(dbDir: string) {
         resolve(match[1]);
       }
     };
-    proc.stdout.on("data", onData);
-    proc.stderr.on("data", onData);
+    proc.stdout!.on("data", onData);
+    proc.stderr!.on("data", onData);
     proc.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`iapd exited with ${code}:\n${log}`));
+      reject(new Error(`${name} exited with ${code}:\n${log}`));
     });
   });
   return { proc, url, log: () => log };
 }
 
-export const test = base.extend<{ server: { url: string } }>({
+/** iapd on a demo database; `env` overrides its settings, `null` removes one. */
+async function startServer(
+  dbDir: string,
+  env: Record<string, string | null> = {},
+  addr = "127.0.0.1:0",
+) {
+  const all: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: `sqlite://${dbDir}/iapd.sqlite`,
+    LEPTOS_SITE_ADDR: addr,
+    LEPTOS_SITE_ROOT: path.join(ROOT, "target/site"),
+    RUST_LOG: "info,sqlx=warn",
+    PAYMENT_PROVIDER: "demo",
+  };
+  for (const [name, value] of Object.entries(env)) {
+    if (value === null) delete all[name];
+    else all[name] = value;
+  }
+  return startProcess(path.join(ROOT, "target/release/server"), ["--demo"], all, "iapd");
+}
+
+/** Stops a started process and, when the test failed, attaches its log. */
+async function stop(
+  started: { proc: ChildProcess; log: () => string },
+  name: string,
+  testInfo: TestInfo,
+) {
+  const exited = new Promise((resolve) => started.proc.once("exit", resolve));
+  started.proc.kill("SIGTERM");
+  await exited;
+  if (testInfo.status !== testInfo.expectedStatus) {
+    await testInfo.attach(`${name}.log`, { body: started.log(), contentType: "text/plain" });
+  }
+}
+
+/** A free TCP port on loopback, for a server whose public URL must be known up front. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export const STRIPE_WEBHOOK_SECRET = "whsec_e2e_iapd";
+
+export const test = base.extend<{
+  server: { url: string };
+  stripe: { url: string };
+}>({
   server: async ({}, use, testInfo) => {
     const dir = mkdtempSync(path.join(tmpdir(), "iapd-e2e-"));
     const server = await startServer(dir);
     await use({ url: server.url });
-    const exited = new Promise((resolve) => server.proc.once("exit", resolve));
-    server.proc.kill("SIGTERM");
-    await exited;
-    if (testInfo.status !== testInfo.expectedStatus) {
-      await testInfo.attach("server.log", { body: server.log(), contentType: "text/plain" });
-    }
+    await stop(server, "server", testInfo);
     rmSync(dir, { recursive: true, force: true });
+  },
+  /** The fake Stripe (end2end/fakes/stripe.mjs), used by `stripeServer` below. */
+  stripe: async ({}, use, testInfo) => {
+    const fake = await startProcess(
+      process.execPath,
+      [path.join(ROOT, "end2end/fakes/stripe.mjs")],
+      { ...process.env, PORT: "0", STRIPE_WEBHOOK_SECRET },
+      "fake stripe",
+    );
+    await use({ url: fake.url });
+    await stop(fake, "stripe", testInfo);
   },
   baseURL: async ({ server }, use) => {
     await use(server.url);
+  },
+});
+
+/**
+ * iapd selling through Stripe, against the fake: the fake's webhooks go to iapd, and
+ * Stripe's success and cancel links come back to iapd's public URL, so iapd listens on a
+ * port chosen up front.
+ */
+export const stripeTest = test.extend<{ server: { url: string } }>({
+  server: async ({ stripe }, use, testInfo) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "iapd-e2e-"));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const server = await startServer(
+      dir,
+      {
+        PAYMENT_PROVIDER: "stripe",
+        STRIPE_SECRET_KEY: "sk_test_e2e",
+        STRIPE_WEBHOOK_SECRET,
+        STRIPE_API_BASE: stripe.url,
+        IAPD_PUBLIC_URL: url,
+      },
+      `127.0.0.1:${port}`,
+    );
+    const set = await fetch(`${stripe.url}/__fake/webhook-url`, {
+      method: "PUT",
+      body: `${url}/payment/stripe/webhook`,
+    });
+    if (!set.ok) throw new Error(`cannot point the fake's webhooks at iapd: ${set.status}`);
+    await use({ url });
+    await stop(server, "server", testInfo);
+    rmSync(dir, { recursive: true, force: true });
   },
 });
 
@@ -82,3 +165,14 @@ export async function logout(page: Page) {
   await page.getByRole("button", { name: "Log out" }).click();
   await page.waitForURL(/\/login$/);
 }
+
+/** iapd with no payment provider configured: nothing can be bought. */
+export const unsoldTest = test.extend<{ server: { url: string } }>({
+  server: async ({}, use, testInfo) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "iapd-e2e-"));
+    const server = await startServer(dir, { PAYMENT_PROVIDER: null });
+    await use({ url: server.url });
+    await stop(server, "server", testInfo);
+    rmSync(dir, { recursive: true, force: true });
+  },
+});

@@ -4,6 +4,8 @@
 //! directly. Passwords are read from standard input, never from the command line, which
 //! other users of the machine can see.
 
+use crate::http::operator::{AdjustAnswer, AdjustRequest};
+use crate::owner::{DatabaseLock, LockError, OperatorFile};
 use app::auth::service_key::{key_hash, new_key};
 use app::clock::system_clock;
 use app::db;
@@ -30,8 +32,9 @@ pub enum Command {
     /// List every IAP account: service, companies, token and balance (tab-separated).
     Accounts,
     /// Add credits to an account (or remove them, with a negative amount), recorded as an
-    /// adjustment with its reason. Stop the server first: a running server keeps balances
-    /// in memory and would not see the change.
+    /// adjustment with its reason. While a server runs on the database, the adjustment goes
+    /// through it (its operator endpoint); otherwise this command takes the database's lock
+    /// and applies it itself.
     Adjust {
         /// The account's token.
         #[arg(long)]
@@ -43,6 +46,9 @@ pub enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Recompute every account's balance and held credits from its ledger and report any
+    /// that disagree (exit code 1). Read-only: safe while a server runs.
+    Check,
     /// Add users, set their passwords, list them. Safe while the server runs.
     User {
         #[command(subcommand)]
@@ -113,6 +119,17 @@ pub enum CliError {
     Invalid(String),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    Lock(#[from] crate::owner::LockError),
+    #[error(
+        "a server runs on this database but its operator file is missing or unreadable; \
+         restart it, or stop it and run the command again"
+    )]
+    NoOperatorFile,
+    #[error("the running server could not be reached: {0}")]
+    Server(String),
+    #[error("{0} account(s) disagree with their ledger")]
+    Inconsistent(usize),
 }
 
 /// Runs `command` against the database at `url` (migrated first), reading a password from
@@ -173,6 +190,16 @@ pub async fn run(
         } => {
             let amount = Credits::parse_signed(amount)
                 .map_err(|e| CliError::Invalid(e.at("amount").text().to_string()))?;
+            let _lock = match DatabaseLock::acquire(url) {
+                Ok(lock) => lock,
+                Err(LockError::Held(_)) => {
+                    pool.close().await;
+                    let balance = adjust_through_server(url, token, &amount, reason).await?;
+                    writeln!(out, "{balance}")?;
+                    return Ok(());
+                }
+                Err(error) => return Err(error.into()),
+            };
             let mut conn = pool.acquire().await?;
             let account = db::service_api::account_by_token(&mut conn, token, 0)
                 .await?
@@ -264,6 +291,36 @@ pub async fn run(
             tx.commit().await?;
             tracing::info!(company = id, name, "company created");
         }
+        Command::Check => {
+            let mut conn = pool.acquire().await?;
+            let wrong = db::ledger::check(&mut conn).await?;
+            let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM iap_accounts")
+                .fetch_one(&mut *conn)
+                .await?;
+            drop(conn);
+            if wrong.is_empty() {
+                writeln!(out, "consistent: {accounts} accounts match their ledger")?;
+            } else {
+                writeln!(
+                    out,
+                    "account\tbalance\tledger balance\theld\tledger held\topen holds"
+                )?;
+                for d in &wrong {
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        d.account,
+                        Credits::from_minor(d.balance),
+                        Credits::from_minor(d.ledger_balance),
+                        Credits::from_minor(d.held),
+                        Credits::from_minor(d.ledger_held),
+                        Credits::from_minor(d.open_holds)
+                    )?;
+                }
+                pool.close().await;
+                return Err(CliError::Inconsistent(wrong.len()));
+            }
+        }
     }
     pool.close().await;
     Ok(())
@@ -331,4 +388,39 @@ fn refused(error: AppError) -> CliError {
         Some(argument) => format!("{argument}: {text}"),
         None => text,
     })
+}
+
+/// Sends an adjustment to the server running on the database at `url`; the new balance.
+async fn adjust_through_server(
+    url: &str,
+    token: &str,
+    amount: &Credits,
+    reason: &str,
+) -> Result<String, CliError> {
+    let access = OperatorFile::read(url).ok_or(CliError::NoOperatorFile)?;
+    let unreachable = |e: reqwest::Error| CliError::Server(e.to_string());
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(unreachable)?
+        .post(format!("{}/operator/adjust", access.url))
+        .bearer_auth(&access.secret)
+        .json(&AdjustRequest {
+            token: token.to_owned(),
+            amount: amount.to_string().replace(',', ""),
+            reason: reason.to_owned(),
+        })
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let status = response.status();
+    let answer: AdjustAnswer = response.json().await.map_err(unreachable)?;
+    match (answer.balance, answer.error) {
+        (Some(balance), _) if status.is_success() => {
+            tracing::info!("adjusted through the running server");
+            Ok(balance)
+        }
+        (_, Some(error)) => Err(CliError::Invalid(error)),
+        _ => Err(CliError::Server(format!("answered {status}"))),
+    }
 }

@@ -55,6 +55,49 @@ pub struct Config {
     #[arg(long, env = "SMS_GATEWAY_ATTEMPTS", default_value = "3")]
     pub sms_gateway_attempts: u32,
 
+    /// The payment provider: `stripe`, or `demo` (test cards; demo databases only). Unset,
+    /// the store shows its packs but nothing can be bought.
+    #[arg(long, env = "PAYMENT_PROVIDER", value_enum, help_heading = "Payments")]
+    pub payment_provider: Option<ProviderKind>,
+
+    /// Stripe's secret API key (`sk_live_…` or `sk_test_…`); never logged or shown.
+    #[arg(
+        long,
+        env = "STRIPE_SECRET_KEY",
+        hide_env_values = true,
+        help_heading = "Payments"
+    )]
+    pub stripe_secret_key: Option<Secret>,
+
+    /// The signing secret of iapd's Stripe webhook endpoint (`whsec_…`).
+    #[arg(
+        long,
+        env = "STRIPE_WEBHOOK_SECRET",
+        hide_env_values = true,
+        help_heading = "Payments"
+    )]
+    pub stripe_webhook_secret: Option<Secret>,
+
+    /// Stripe's API; tests point it at a local fake.
+    #[arg(
+        long,
+        env = "STRIPE_API_BASE",
+        default_value = app::payment::stripe::DEFAULT_API_BASE,
+        help_heading = "Payments"
+    )]
+    pub stripe_api_base: String,
+
+    /// Payments pending longer than this many seconds are read back from the provider, this
+    /// often, in case their webhook was lost.
+    #[arg(
+        long,
+        env = "PAYMENT_RECONCILE_SECONDS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
+        help_heading = "Payments"
+    )]
+    pub payment_reconcile_seconds: u64,
+
     /// Log filter, in `tracing` syntax.
     #[arg(long, env = "RUST_LOG", default_value = "info,sqlx=warn")]
     pub log: String,
@@ -126,6 +169,15 @@ pub struct Config {
     /// An operator command to run instead of serving (see the README).
     #[command(subcommand)]
     pub command: Option<crate::cli::Command>,
+}
+
+/// The payment providers iapd can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProviderKind {
+    /// The built-in Demo provider: approves test cards. Only on a demo database.
+    Demo,
+    /// Stripe Checkout.
+    Stripe,
 }
 
 impl Config {

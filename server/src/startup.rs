@@ -1,17 +1,22 @@
 //! Building and running the application: database, state, background tasks, router and
 //! listener. `main` and the HTTP tests both start iapd through [`Application::build`].
 
-use crate::config::Config;
+use crate::config::{Config, ProviderKind};
 use crate::http::router;
+use crate::owner::{DatabaseLock, OperatorAccess, OperatorFile};
 use app::api_cache::ApiCache;
 use app::clock::{Clock, system_clock};
 use app::db;
 use app::domain::throttle::Throttle;
 use app::ledger::Ledger;
+use app::payment::reconcile::Reconciler;
+use app::payment::stripe::{StripeClient, StripeConfig};
+use app::payment::{DemoProvider, Payments, StripeGateway};
 use app::state::AppState;
 use app::tasks::Tasks;
 use leptos::config::LeptosOptions;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -40,6 +45,17 @@ pub enum StartupError {
     DataDir(std::io::Error),
     #[error("invalid mail settings: {0}")]
     Mail(#[from] app::mail::SendError),
+    #[error("{0}")]
+    Payments(String),
+    #[error(transparent)]
+    Lock(#[from] crate::owner::LockError),
+    #[error(
+        "the ledger disagrees with the stored balances of {0}; nothing was started. Run \
+         `server check` for the figures"
+    )]
+    Inconsistent(String),
+    #[error("cannot write the operator file beside the database: {0}")]
+    OperatorFile(std::io::Error),
 }
 
 /// A built iapd: its listener, its router over the shared state, and the background tasks
@@ -48,6 +64,11 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     tasks: Tasks,
+    operator_secret: Arc<str>,
+    /// Written once listening; removed when the application ends.
+    operator_file: Option<OperatorFile>,
+    /// Held for the application's whole life: one server per database.
+    _lock: Option<DatabaseLock>,
 }
 
 impl Application {
@@ -60,6 +81,7 @@ impl Application {
     /// [`Application::build`] with another clock, for tests that expire holds.
     pub async fn build_with(config: &Config, clock: Clock) -> Result<Self, StartupError> {
         ensure_parent_dir(&config.database_url).map_err(StartupError::DataDir)?;
+        let lock = DatabaseLock::acquire(&config.database_url)?;
         let pool =
             db::connect(&config.database_url)
                 .await
@@ -68,6 +90,7 @@ impl Application {
                     source,
                 })?;
         db::migrate(&pool).await?;
+        check_books(&pool).await?;
         app::seed::ensure_database_uuid(&pool).await?;
         let seeded = config.demo && app::seed::seed_if_empty(&pool).await?;
         log_first_steps(&pool).await?;
@@ -81,9 +104,17 @@ impl Application {
             }
         };
         let public_url = config.public_url.trim_end_matches('/');
+        let payments = payments(config, &pool, public_url).await?;
         let ledger = Ledger::start(&pool, clock, public_url, &mut tasks).await?;
         let _ = app::mail::worker::start(&mut tasks, pool.clone(), mail, mailer);
         start_session_cleanup(&mut tasks, pool.clone());
+        start_reconciler(
+            &mut tasks,
+            pool.clone(),
+            ledger.clone(),
+            payments.clone(),
+            config,
+        );
         if seeded {
             app::seed::open_accounts(&pool, &ledger).await?;
             tracing::info!("seeded demo data: log in as admin / admin or demo / demo");
@@ -102,17 +133,32 @@ impl Application {
             leptos_options: leptos_options(config, addr),
             pool,
             ledger,
-            payments: Arc::new(app::payment::DemoProvider),
+            payments,
             sms: config.sms_provider().map_err(StartupError::SmsGateway)?,
             throttle: Arc::new(Mutex::new(Throttle::default())),
             api_cache: Arc::new(ApiCache::default()),
             public_url: public_url.into(),
             secure_cookies: config.secure_cookies(),
         };
+        let operator_secret: Arc<str> = app::crypto::random_token(32).into();
+        let operator_ip = if addr.ip().is_unspecified() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            addr.ip()
+        };
+        let access = OperatorAccess {
+            url: format!("http://{}", SocketAddr::new(operator_ip, addr.port())),
+            secret: operator_secret.to_string(),
+        };
+        let operator_file = OperatorFile::write(&config.database_url, &access)
+            .map_err(StartupError::OperatorFile)?;
         Ok(Application {
             listener,
             state,
             tasks,
+            operator_secret,
+            operator_file,
+            _lock: lock,
         })
     }
 
@@ -134,15 +180,47 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let service = router(self.state.clone())
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let local_ip = self
+            .listener
+            .local_addr()
+            .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |a| a.ip());
+        let service = router(self.state.clone(), self.operator_secret.clone(), local_ip)
+            .into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
+        // No more operator commands: they would find no server to go through.
+        drop(self.operator_file);
         self.tasks.shutdown(SHUTDOWN_GRACE).await;
         self.state.pool.close().await;
         served
     }
+}
+
+/// Refuses to serve books that disagree with their ledger: every balance and held amount is
+/// recomputed from the entries and open holds first.
+async fn check_books(pool: &sqlx::SqlitePool) -> Result<(), StartupError> {
+    let mut conn = pool.acquire().await?;
+    let wrong = db::ledger::check(&mut conn).await?;
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    for d in &wrong {
+        tracing::error!(
+            account = d.account,
+            balance = d.balance,
+            ledger_balance = d.ledger_balance,
+            held = d.held,
+            ledger_held = d.ledger_held,
+            open_holds = d.open_holds,
+            "the stored figures of an account disagree with its ledger"
+        );
+    }
+    let accounts: Vec<String> = wrong
+        .iter()
+        .map(|d| format!("account {}", d.account))
+        .collect();
+    Err(StartupError::Inconsistent(accounts.join(", ")))
 }
 
 /// The Leptos settings, built from iapd's own configuration rather than read from
@@ -174,6 +252,90 @@ async fn log_first_steps(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
         );
     }
     Ok(())
+}
+
+/// The configured payment provider, refusing a configuration that cannot be right: Stripe
+/// without its secrets, or the Demo provider (which approves any valid card number) on a
+/// database that is not a demo one.
+async fn payments(
+    config: &Config,
+    pool: &sqlx::SqlitePool,
+    public_url: &str,
+) -> Result<Payments, StartupError> {
+    match config.payment_provider {
+        None => {
+            tracing::warn!(
+                "PAYMENT_PROVIDER is not set: the store shows its packs but nothing can be bought"
+            );
+            Ok(Payments::Unconfigured)
+        }
+        Some(ProviderKind::Demo) => {
+            let mut conn = pool.acquire().await?;
+            if !db::settings::is_demo(&mut conn).await? {
+                return Err(StartupError::Payments(
+                    "PAYMENT_PROVIDER=demo approves any valid card number, so it only runs on a \
+                     demo database (created with --demo); set PAYMENT_PROVIDER=stripe"
+                        .into(),
+                ));
+            }
+            Ok(Payments::Demo(Arc::new(DemoProvider)))
+        }
+        Some(ProviderKind::Stripe) => {
+            let missing = |name: &str| {
+                StartupError::Payments(format!("PAYMENT_PROVIDER=stripe needs {name}"))
+            };
+            let key = config
+                .stripe_secret_key
+                .as_ref()
+                .ok_or_else(|| missing("STRIPE_SECRET_KEY"))?;
+            let webhook_secret = config
+                .stripe_webhook_secret
+                .clone()
+                .ok_or_else(|| missing("STRIPE_WEBHOOK_SECRET"))?;
+            let client = StripeClient::new(StripeConfig {
+                secret_key: key.expose().to_owned(),
+                api_base: config.stripe_api_base.trim_end_matches('/').to_owned(),
+                timeout: Duration::from_secs(10),
+            })
+            .map_err(|e| StartupError::Payments(format!("cannot set up the Stripe client: {e}")))?;
+            tracing::info!(
+                webhook = format!("{public_url}/payment/stripe/webhook"),
+                "payments through Stripe Checkout"
+            );
+            Ok(Payments::Stripe(Arc::new(StripeGateway {
+                client,
+                webhook_secret,
+                public_url: public_url.to_owned(),
+            })))
+        }
+    }
+}
+
+/// Settles, at start and then every round, the orders pending longer than a round: a lost
+/// webhook or an interrupted crediting still settles its order, once.
+fn start_reconciler(
+    tasks: &mut Tasks,
+    pool: sqlx::SqlitePool,
+    ledger: Ledger,
+    payments: Payments,
+    config: &Config,
+) {
+    let every = Duration::from_secs(config.payment_reconcile_seconds);
+    let age = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
+    tasks.every("payment reconciler", every, move || {
+        let (pool, ledger, payments) = (pool.clone(), ledger.clone(), payments.clone());
+        async move {
+            let reconciler = Reconciler {
+                pool: &pool,
+                ledger: &ledger,
+                payments: &payments,
+            };
+            let before = app::clock::now_ms().saturating_sub(age);
+            if let Err(error) = reconciler.run(before).await {
+                tracing::warn!(?error, "payment reconciliation failed; next round");
+            }
+        }
+    });
 }
 
 /// Deletes expired sessions every hour, so the table only holds live ones.

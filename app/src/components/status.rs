@@ -39,3 +39,14 @@ pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
             .map(|error| view! { <ErrorAlert error /> })
     }
 }
+
+/// The notice shown where packs would be bought while no provider is configured.
+#[component]
+pub fn PaymentsUnavailable(is_admin: bool) -> impl IntoView {
+    view! {
+        <div class="o-alert o-alert-warning" role="status">
+            <p>{t(Msg::ErrPaymentsUnavailable)}</p>
+            {is_admin.then(|| view! { <p class="o-muted">{t(Msg::PaymentsUnavailableAdmin)}</p> })}
+        </div>
+    }
+}

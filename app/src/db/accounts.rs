@@ -59,6 +59,18 @@ pub async fn usable_one(
     .await
 }
 
+/// An account's balance, whatever its companies.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn balance(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<crate::domain::credits::Credits, sqlx::Error> {
+    sqlx::query_scalar("SELECT balance FROM iap_accounts WHERE id = ?")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+}
+
 /// Every account, for administrators.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn all(

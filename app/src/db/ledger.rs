@@ -290,17 +290,21 @@ pub async fn order_for_payment(
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
+/// Whether another order than `order` was paid or started paying with this reference.
 pub async fn reference_used(
     conn: &mut SqliteConnection,
     provider: &str,
     reference: &str,
+    order: i64,
 ) -> Result<bool, sqlx::Error> {
-    let hit: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM orders WHERE provider = ? AND provider_reference = ?")
-            .bind(provider)
-            .bind(reference)
-            .fetch_optional(conn)
-            .await?;
+    let hit: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM orders WHERE provider = ? AND provider_reference = ? AND id <> ?",
+    )
+    .bind(provider)
+    .bind(reference)
+    .bind(order)
+    .fetch_optional(conn)
+    .await?;
     Ok(hit.is_some())
 }
 

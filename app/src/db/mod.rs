@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod messages;
 pub mod orders;
 pub mod outbox;
+pub mod payments;
 pub mod service_api;
 pub mod services;
 pub mod sessions;
@@ -140,6 +141,10 @@ mod tests {
         (
             "0008_users.sql",
             "5add20063da867349e3fe8ded709bf8c67514349a0042edbfc418dc42d575f5f",
+        ),
+        (
+            "0009_hosted_payments.sql",
+            "6018aac8d9cb53abbf2e106eaa4be7adfa93b057a22e955b717f3080f4422a6f",
         ),
     ];
 

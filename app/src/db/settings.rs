@@ -6,8 +6,14 @@ use sqlx::SqliteConnection;
 
 pub const EDITION: &str = "edition";
 pub const DATABASE_UUID: &str = "database_uuid";
-/// Set to `true` by the demo seed: the login page then shows the demo logins.
+/// Set by the demo seed: this database holds demo data (and demo logins).
 pub const DEMO_DATA: &str = "demo_data";
+
+/// Whether this database was created with demo data.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn is_demo(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+    Ok(get(conn, DEMO_DATA).await?.is_some())
+}
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>, sqlx::Error> {
@@ -28,12 +34,6 @@ pub async fn set(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// Whether the demo seed filled this database.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn is_demo(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
-    Ok(get(conn, DEMO_DATA).await?.as_deref() == Some("true"))
 }
 
 /// How many companies and active users there are.

@@ -20,6 +20,8 @@ pub mod payment;
 pub mod phone;
 pub mod service;
 pub mod sms;
+#[cfg(feature = "ssr")]
+pub mod stripe;
 pub mod throttle;
 pub mod time;
 pub mod user;

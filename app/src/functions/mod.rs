@@ -76,7 +76,7 @@ pub(crate) mod ssr {
         who: &Identity,
         id: i64,
     ) -> Result<(crate::models::Order, crate::models::IapAccount), AppError> {
-        let order = crate::db::orders::get(conn, id)
+        let order = crate::db::orders::get(conn, id, crate::clock::now_ms())
             .await?
             .ok_or(AppError::NotFound)?;
         let account = visible_account(conn, who, order.account_id).await?;

@@ -12,28 +12,14 @@ pub const MAX_RECIPIENTS: usize = 500;
 /// account is the service's first use, so it may create the account with its trial credits.
 #[server(endpoint = "sms/quote")]
 pub async fn quote_sms(contact_ids: Vec<i64>, field: NumberField) -> Result<SmsQuote, AppError> {
-    use crate::domain::credits::Credits;
-    use crate::models::SmsRecipient;
     let who = super::ssr::identity()?;
     let state = super::ssr::state()?;
     let mut conn = state.pool.acquire().await?;
-    let mut recipients = Vec::with_capacity(contact_ids.len());
-    for (contact, recipient) in ssr::recipients(&mut conn, &who, &contact_ids, field).await? {
-        let (number, price) = match recipient {
-            Ok(r) => (
-                r.number.clone(),
-                crate::sms::price(&r).map(|(_, price)| price),
-            ),
-            Err(e) => (String::new(), Err(e)),
-        };
-        recipients.push(SmsRecipient {
-            contact_id: contact.id,
-            name: contact.name,
-            number,
-            price_per_part: price.as_ref().ok().copied().map(Credits::from_minor),
-            problem: price.err().map(|e| e.text()),
-        });
-    }
+    let contacts = ssr::recipients(&mut conn, &who, &contact_ids, field).await?;
+    let recipients = contacts
+        .into_iter()
+        .map(|(contact, recipient)| crate::sms::quote_line(contact.id, contact.name, recipient))
+        .collect();
     let account_id = state
         .ledger
         .resolve_account(crate::sms::SERVICE, who.current_company_id)

@@ -24,15 +24,28 @@ pub async fn get_store(account_id: i64, credit: Option<String>) -> Result<Store,
         account,
         packs,
         suggested,
+        payments: super::ssr::state()?.payments.mode(),
     })
+}
+
+/// How the checkout page takes payments, or that it cannot.
+#[server(endpoint = "store/payment_mode")]
+pub async fn payment_mode() -> Result<crate::models::PaymentMode, AppError> {
+    super::ssr::identity()?;
+    Ok(super::ssr::state()?.payments.mode())
 }
 
 /// Starts an order for `pack_id` on the account; returns the order id for checkout.
 #[server(endpoint = "store/order")]
 pub async fn create_order(account_id: i64, pack_id: i64) -> Result<i64, AppError> {
     use crate::i18n::Msg;
+    use crate::models::PaymentMode;
     let who = super::ssr::identity()?;
-    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    let state = super::ssr::state()?;
+    if state.payments.mode() == PaymentMode::Unavailable {
+        return Err(AppError::Conflict(Msg::ErrPaymentsUnavailable.into()));
+    }
+    let mut conn = state.pool.acquire().await?;
     let account = super::ssr::visible_account(&mut conn, &who, account_id).await?;
     let pack = crate::db::orders::pack(&mut conn, pack_id)
         .await?
@@ -58,7 +71,7 @@ pub async fn get_order(id: i64) -> Result<(Order, IapAccount), AppError> {
     super::ssr::visible_order(&mut conn, &who, id).await
 }
 
-/// Pays a draft order by card (see `payment::checkout`).
+/// Pays a draft order by card, with the Demo provider (see `payment::checkout`).
 #[server(endpoint = "store/pay")]
 pub async fn pay_order(
     id: i64,
@@ -67,9 +80,14 @@ pub async fn pay_order(
     expiry: String,
     cvc: String,
 ) -> Result<(), AppError> {
+    use crate::i18n::Msg;
+    use crate::payment::Payments;
     use crate::payment::checkout::{CardForm, Checkout};
     let who = super::ssr::identity()?;
     let state = super::ssr::state()?;
+    let Payments::Demo(provider) = &state.payments else {
+        return Err(AppError::Conflict(Msg::ErrPaymentsUnavailable.into()));
+    };
     let mut conn = state.pool.acquire().await?;
     let (order, _) = super::ssr::visible_order(&mut conn, &who, id).await?;
     drop(conn);
@@ -82,9 +100,32 @@ pub async fn pay_order(
     let checkout = Checkout {
         pool: &state.pool,
         ledger: &state.ledger,
-        provider: state.payments.as_ref(),
+        provider,
     };
     checkout.pay_by_card(&order, &form).await
+}
+
+/// Starts paying an order on the provider's hosted page; returns where to send the
+/// browser. Clicking again gives the same page (see `payment::hosted`).
+#[server(endpoint = "store/pay_hosted")]
+pub async fn pay_hosted(id: i64) -> Result<String, AppError> {
+    use crate::i18n::Msg;
+    use crate::payment::Payments;
+    use crate::payment::hosted::Hosted;
+    let who = super::ssr::identity()?;
+    let state = super::ssr::state()?;
+    let Payments::Stripe(stripe) = &state.payments else {
+        return Err(AppError::Conflict(Msg::ErrPaymentsUnavailable.into()));
+    };
+    let mut conn = state.pool.acquire().await?;
+    let (order, _) = super::ssr::visible_order(&mut conn, &who, id).await?;
+    drop(conn);
+    let hosted = Hosted {
+        pool: &state.pool,
+        ledger: &state.ledger,
+        stripe,
+    };
+    hosted.start(&order).await
 }
 
 /// The account's orders, newest first.
@@ -93,7 +134,7 @@ pub async fn account_orders(account_id: i64) -> Result<Vec<Order>, AppError> {
     let who = super::ssr::identity()?;
     let mut conn = super::ssr::state()?.pool.acquire().await?;
     super::ssr::visible_account(&mut conn, &who, account_id).await?;
-    Ok(crate::db::orders::of_account(&mut conn, account_id).await?)
+    Ok(crate::db::orders::of_account(&mut conn, account_id, crate::clock::now_ms()).await?)
 }
 
 /// Every order: administrators only.
@@ -101,5 +142,5 @@ pub async fn account_orders(account_id: i64) -> Result<Vec<Order>, AppError> {
 pub async fn all_orders() -> Result<Vec<Order>, AppError> {
     super::ssr::admin()?;
     let mut conn = super::ssr::state()?.pool.acquire().await?;
-    Ok(crate::db::orders::all(&mut conn).await?)
+    Ok(crate::db::orders::all(&mut conn, crate::clock::now_ms()).await?)
 }

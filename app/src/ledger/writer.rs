@@ -14,8 +14,11 @@ use crate::domain::order::{OrderState, order_reference};
 use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings};
 use crate::i18n::{Msg, t, tf};
 use crate::tasks::CancellationToken;
-use sqlx::{Connection, SqliteConnection};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// The most operations one transaction carries.
@@ -29,6 +32,11 @@ struct Meta {
 
 pub struct Writer {
     conn: SqliteConnection,
+    /// Shared with the `Ledger` handles: false while the book is stale.
+    health: Arc<AtomicBool>,
+    /// The last reload failed: the book may not match the database, so nothing is applied
+    /// until a reload succeeds.
+    stale: bool,
     clock: Clock,
     book: Book,
     meta: HashMap<AccountId, Meta>,
@@ -82,13 +90,27 @@ impl Pending {
 }
 
 impl Writer {
-    pub async fn load(
-        conn: SqliteConnection,
+    /// A writer on a connection of its own from `pool`, with its book loaded.
+    pub async fn open(
+        pool: &SqlitePool,
         clock: Clock,
         public_url: &str,
+        health: Arc<AtomicBool>,
     ) -> Result<Self, sqlx::Error> {
+        let mut conn = pool.acquire().await?.detach();
+        // The writer touches index pages all over the ledger; keep them in memory (128 MiB).
+        sqlx::query("PRAGMA cache_size = -131072")
+            .execute(&mut conn)
+            .await?;
+        // Copying the WAL back into the database must not happen inside the writer's commits:
+        // a task beside it checkpoints instead.
+        sqlx::query("PRAGMA wal_autocheckpoint = 0")
+            .execute(&mut conn)
+            .await?;
         let mut writer = Writer {
             conn,
+            health,
+            stale: false,
             clock,
             book: Book::new(),
             meta: HashMap::new(),
@@ -126,7 +148,8 @@ impl Writer {
 
     /// Serves the queue until it closes or `cancel` fires; then answers what was already
     /// queued (the server stops taking requests before it cancels its tasks) and stops.
-    pub async fn run(mut self, mut queue: mpsc::Receiver<Job>, cancel: CancellationToken) {
+    /// While the book is stale it retries the reload every second.
+    pub async fn run(mut self, queue: &mut mpsc::Receiver<Job>, cancel: CancellationToken) {
         let mut jobs = Vec::with_capacity(MAX_BATCH);
         loop {
             let first = tokio::select! {
@@ -135,6 +158,10 @@ impl Writer {
                 () = cancel.cancelled() => {
                     queue.close();
                     queue.recv().await
+                }
+                () = tokio::time::sleep(Duration::from_secs(1)), if self.stale => {
+                    self.retry_reload().await;
+                    continue;
                 }
             };
             let Some(first) = first else { break };
@@ -150,17 +177,38 @@ impl Writer {
         tracing::info!("ledger writer stopped");
     }
 
+    /// Reloads a stale book; the writer serves again once it succeeds.
+    async fn retry_reload(&mut self) {
+        match self.reload().await {
+            Ok(()) => {
+                self.stale = false;
+                self.health.store(true, Ordering::SeqCst);
+                tracing::info!("ledger book reloaded; serving again");
+            }
+            Err(error) => tracing::error!(%error, "cannot reload the ledger; refusing changes"),
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(size = jobs.len()))]
     async fn batch(&mut self, jobs: &mut Vec<Job>) {
+        if self.stale {
+            self.retry_reload().await;
+        }
         let now = (self.clock)();
-        let results = match self.apply(jobs, now).await {
-            Ok(results) => results,
-            Err(error) => {
-                tracing::error!(%error, "ledger batch failed; rolled back and reloading");
-                if let Err(error) = self.reload().await {
-                    tracing::error!(%error, "cannot reload the ledger");
+        let results = if self.stale {
+            jobs.iter().map(|_| Err(LedgerError::Storage)).collect()
+        } else {
+            match self.apply(jobs, now).await {
+                Ok(results) => results,
+                Err(error) => {
+                    tracing::error!(%error, "ledger batch failed; rolled back and reloading");
+                    if let Err(error) = self.reload().await {
+                        tracing::error!(%error, "cannot reload the ledger; refusing changes");
+                        self.stale = true;
+                        self.health.store(false, Ordering::SeqCst);
+                    }
+                    jobs.iter().map(|_| Err(LedgerError::Storage)).collect()
                 }
-                jobs.iter().map(|_| Err(LedgerError::Storage)).collect()
             }
         };
         for (job, result) in jobs.drain(..).zip(results) {
@@ -515,7 +563,7 @@ impl Op<'_> {
             OrderState::Failed => return Ok(Err(LedgerError::Conflict(Conflict::OrderFailed))),
             OrderState::Draft | OrderState::Pending => {}
         }
-        if store::reference_used(self.conn, provider, reference).await? {
+        if store::reference_used(self.conn, provider, reference, order).await? {
             return Ok(Err(LedgerError::Conflict(Conflict::PaymentReused)));
         }
         let description = tf(

@@ -1,7 +1,8 @@
-//! Paying an order by card. Card fields are checked first (nothing changes if one is
-//! wrong); the order then goes pending, and paid (with its credits, in one ledger
-//! transaction) or failed with the provider's reason. Only a draft can start paying, and
-//! that step is conditional, so a double click or a resubmitted form never pays twice.
+//! Paying an order by card, with the Demo provider. Card fields are checked first (nothing
+//! changes if one is wrong); the order then goes pending, and paid (with its credits, in
+//! one ledger transaction) or failed with the provider's reason. Only a draft can start
+//! paying, and that step is conditional, so a double click or a resubmitted form never
+//! pays twice.
 
 use crate::clock::now_ms;
 use crate::db;
@@ -11,7 +12,7 @@ use crate::error::AppError;
 use crate::i18n::Msg;
 use crate::ledger::Ledger;
 use crate::models::Order;
-use crate::payment::{Charge, ChargeRequest, PaymentProvider};
+use crate::payment::demo::{Charge, DemoProvider};
 use sqlx::SqlitePool;
 
 /// The checkout form, as typed.
@@ -23,11 +24,11 @@ pub struct CardForm {
     pub cvc: String,
 }
 
-/// What paying needs: where orders are, the ledger that credits them, and the provider.
+/// What paying by card needs: where orders are, the ledger that credits them, the provider.
 pub struct Checkout<'a> {
     pub pool: &'a SqlitePool,
     pub ledger: &'a Ledger,
-    pub provider: &'a dyn PaymentProvider,
+    pub provider: &'a DemoProvider,
 }
 
 impl Checkout<'_> {
@@ -39,28 +40,25 @@ impl Checkout<'_> {
             .map_err(|reason| AppError::Conflict(reason.into()))?;
         let today = Timestamp::from_ms(now_ms()).year_month();
         let card = Card::parse(&form.holder, &form.number, &form.expiry, &form.cvc, today)?;
-        let provider = self.provider;
         let mut conn = self.pool.acquire().await?;
-        if !db::orders::start_payment(
+        let started = db::orders::start_payment(
             &mut conn,
             order.id,
-            provider.code(),
+            DemoProvider::CODE,
             card.brand,
             &card.last4,
+            now_ms(),
         )
-        .await?
-        {
+        .await?;
+        if !started {
             return Err(AppError::Conflict(Msg::ErrOrderPending.into()));
         }
-        let request = ChargeRequest {
-            order_reference: order.reference(),
-            amount: order.amount,
-            currency: order.currency.clone(),
-        };
-        match provider.charge(&request, &card).await {
+        match self.provider.charge(&order.reference(), &card) {
             Charge::Approved { reference } => {
+                // Recorded first: if crediting fails now, the reconciler credits it later.
+                db::orders::record_reference(&mut conn, order.id, &reference).await?;
                 self.ledger
-                    .payment_succeeded(order.id, provider.code(), &reference)
+                    .payment_succeeded(order.id, DemoProvider::CODE, &reference)
                     .await?;
                 tracing::info!(card = ?card, "order paid");
                 Ok(())

@@ -1,35 +1,32 @@
-//! Odoo's demo provider in spirit: validates like a real one and decides by test card.
+//! Odoo's demo provider in spirit: validates like a real one and decides by test card,
+//! at once. Allowed on demo databases only: it approves any valid card number.
 
-use super::{Charge, ChargeRequest, PaymentProvider};
 use crate::domain::payment::{Card, DemoOutcome, demo_outcome};
-use std::future::Future;
-use std::pin::Pin;
+use crate::i18n::Text;
+
+/// What the Demo provider says about a charge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Charge {
+    /// Paid now; `reference` identifies the payment.
+    Approved { reference: String },
+    /// Refused, with the reason to give the customer.
+    Declined { reason: Text },
+}
 
 pub struct DemoProvider;
 
-impl PaymentProvider for DemoProvider {
-    fn code(&self) -> &'static str {
-        "demo"
-    }
+impl DemoProvider {
+    /// Stored on the order; with the reference it makes a payment unique.
+    pub const CODE: &'static str = "demo";
 
-    fn charge<'a>(
-        &'a self,
-        request: &'a ChargeRequest,
-        card: &'a Card,
-    ) -> Pin<Box<dyn Future<Output = Charge> + Send + 'a>> {
-        Box::pin(async move {
-            match demo_outcome(card) {
-                DemoOutcome::Approved => Charge::Approved {
-                    reference: format!(
-                        "DEMO-{}-{}",
-                        request.order_reference,
-                        crate::crypto::random_token(16)
-                    ),
-                },
-                DemoOutcome::Declined(reason) => Charge::Declined {
-                    reason: reason.into(),
-                },
-            }
-        })
+    pub fn charge(&self, order_reference: &str, card: &Card) -> Charge {
+        match demo_outcome(card) {
+            DemoOutcome::Approved => Charge::Approved {
+                reference: format!("DEMO-{order_reference}-{}", crate::crypto::random_token(16)),
+            },
+            DemoOutcome::Declined(reason) => Charge::Declined {
+                reason: reason.into(),
+            },
+        }
     }
 }

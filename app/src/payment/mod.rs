@@ -1,47 +1,47 @@
-//! Payment providers, and paying an order. The order logic only sees [`PaymentProvider`],
-//! which answers a charge at once (the Demo provider). Whatever the provider, an order is
-//! credited by one event, `Ledger::payment_succeeded`, keyed by the provider's reference, so
-//! a replayed confirmation credits nothing more.
+//! Payment providers, and paying an order. Whatever the provider, an order is credited by
+//! one event, `Ledger::payment_succeeded`, keyed by the provider's reference, so a replayed
+//! confirmation credits nothing more.
+//!
+//! The operator chooses one provider ([`Payments`]): the built-in Demo provider (test cards,
+//! demo databases only), Stripe Checkout (a hosted page, confirmed by a signed webhook and
+//! read back by a reconciler), or none, in which case nothing can be bought.
 //!
 //! # Layout
-//! - this file: the provider interface;
-//! - [`demo`]: the built-in Demo provider and its test cards;
-//! - [`checkout`]: paying an order by card, from the checkout form.
+//! - this file: the choice of provider;
+//! - [`demo`] and [`checkout`]: the Demo provider's test cards, and paying by card;
+//! - [`stripe`] and [`hosted`]: the Stripe REST client, and the hosted flow built on it;
+//! - [`reconcile`]: settling orders left pending, whatever the provider.
 
 pub mod checkout;
 pub mod demo;
+pub mod hosted;
+pub mod reconcile;
+pub mod stripe;
 
-use crate::domain::payment::Card;
-use crate::i18n::Text;
-use std::future::Future;
-use std::pin::Pin;
+use crate::models::PaymentMode;
+use std::sync::Arc;
 
 pub use demo::DemoProvider;
+pub use hosted::StripeGateway;
 
-/// What a provider says about a charge.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Charge {
-    /// Paid now; `reference` identifies the payment at the provider.
-    Approved { reference: String },
-    /// Refused, with the reason to give the customer.
-    Declined { reason: Text },
+/// The payment provider this server uses.
+#[derive(Clone)]
+pub enum Payments {
+    /// None configured: the store shows its packs but nothing can be bought.
+    Unconfigured,
+    /// The built-in Demo provider, which decides by test card. Demo databases only.
+    Demo(Arc<DemoProvider>),
+    /// Stripe Checkout.
+    Stripe(Arc<StripeGateway>),
 }
 
-/// The order facts a provider needs.
-#[derive(Clone, Debug)]
-pub struct ChargeRequest {
-    pub order_reference: String,
-    /// In cents of `currency`.
-    pub amount: i64,
-    pub currency: String,
-}
-
-pub trait PaymentProvider: Send + Sync {
-    /// Stored on the order; with the provider's reference it makes a payment unique.
-    fn code(&self) -> &'static str;
-    fn charge<'a>(
-        &'a self,
-        request: &'a ChargeRequest,
-        card: &'a Card,
-    ) -> Pin<Box<dyn Future<Output = Charge> + Send + 'a>>;
+impl Payments {
+    /// How the checkout page pays with this provider.
+    pub fn mode(&self) -> PaymentMode {
+        match self {
+            Payments::Unconfigured => PaymentMode::Unavailable,
+            Payments::Demo(_) => PaymentMode::Card,
+            Payments::Stripe(_) => PaymentMode::Hosted,
+        }
+    }
 }

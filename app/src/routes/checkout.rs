@@ -1,12 +1,15 @@
-//! `/orders/:id/checkout`: the order summary and the payment details form.
+//! `/orders/:id/checkout`: the order summary and the way to pay it: the Demo provider's card
+//! form, a button to the provider's hosted page (Stripe), or a notice that nothing can be
+//! bought yet.
 
 use crate::components::field::TextField;
 use crate::components::status::{ErrorAlert, FormAlert};
 use crate::domain::order::OrderState;
 use crate::domain::packs::money;
-use crate::functions::store::{PayOrder, get_order};
+use crate::error::AppError;
+use crate::functions::store::{PayHosted, PayOrder, get_order, payment_mode};
 use crate::i18n::{Msg, t, tf};
-use crate::models::Order;
+use crate::models::{Order, PaymentMode, SessionInfo};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
@@ -14,28 +17,62 @@ use leptos_router::hooks::use_navigate;
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
     let id = crate::routes::id_param();
-    let order = Resource::new(id, get_order);
+    let data = Resource::new(id, |id| async move {
+        let (order, _) = get_order(id).await?;
+        Ok::<_, AppError>((order, payment_mode().await?))
+    });
     view! {
         <Title text=t(Msg::Checkout) />
         <Transition fallback=crate::components::status::Loading>
             {move || Suspend::new(async move {
-                match order.await {
+                match data.await {
                     Err(error) => view! { <ErrorAlert error /> }.into_any(),
-                    Ok((order, _)) if order.state != OrderState::Draft => view! {
-                        <div class="o-empty-page">
-                            <p>{t(order.state.label())}</p>
-                            <a class="btn btn-primary" href=format!("/orders/{}", order.id)>{order.reference()}</a>
-                        </div>
-                    }.into_any(),
-                    Ok((order, _)) => view! { <Checkout order /> }.into_any(),
+                    Ok((order, mode)) => match (order.state, mode) {
+                        (OrderState::Draft, PaymentMode::Card) => view! { <CardCheckout order /> }.into_any(),
+                        // A customer back from the hosted page without paying may go again.
+                        (OrderState::Draft | OrderState::Pending, PaymentMode::Hosted) => {
+                            view! { <HostedCheckout order /> }.into_any()
+                        }
+                        (OrderState::Draft, PaymentMode::Unavailable) => view! { <Unavailable order /> }.into_any(),
+                        (OrderState::Pending | OrderState::Paid | OrderState::Failed, _) => view! {
+                            <div class="o-empty-page">
+                                <p>{t(order.state.label())}</p>
+                                <a class="btn btn-primary" href=format!("/orders/{}", order.id)>{order.reference()}</a>
+                            </div>
+                        }
+                            .into_any(),
+                    },
                 }
             })}
         </Transition>
     }
 }
 
+/// The order being paid: what, how many credits, for how much.
 #[component]
-fn Checkout(order: Order) -> impl IntoView {
+fn OrderSummary(order: Order) -> impl IntoView {
+    let credits = order.credits.display(order.whole_number);
+    view! {
+        <section class="o-form-sheet" aria-label=t(Msg::OrderSummary)>
+            <h2 class="o-section-title">{t(Msg::OrderSummary)}</h2>
+            <dl class="o-readonly-fields">
+                <dt>{t(Msg::ColOrder)}</dt>
+                <dd>{order.reference()}</dd>
+                <dt>{t(Msg::ColService)}</dt>
+                <dd>{order.account_name.clone()}</dd>
+                <dt>{t(Msg::ColPack)}</dt>
+                <dd>{order.pack_name.clone()}</dd>
+                <dt>{t(Msg::ColCredits)}</dt>
+                <dd>{format!("{credits} {}", order.unit_name)}</dd>
+                <dt>{t(Msg::ColAmount)}</dt>
+                <dd class="o-balance">{money(order.amount, &order.currency)}</dd>
+            </dl>
+        </section>
+    }
+}
+
+#[component]
+fn CardCheckout(order: Order) -> impl IntoView {
     let id = order.id;
     let pay = ServerAction::<PayOrder>::new();
     let (holder, number, expiry, cvc) = (
@@ -53,28 +90,13 @@ fn Checkout(order: Order) -> impl IntoView {
         Some(Err(_)) => in_flight.set(false),
         None => {}
     });
-    let credits = order.credits.display(order.whole_number);
     let amount = money(order.amount, &order.currency);
 
     view! {
         <div class="o-store o-checkout">
             <h1 class="o-store-title">{t(Msg::Checkout)}</h1>
             <div class="o-checkout-grid">
-                <section class="o-form-sheet" aria-label=t(Msg::OrderSummary)>
-                    <h2 class="o-section-title">{t(Msg::OrderSummary)}</h2>
-                    <dl class="o-readonly-fields">
-                        <dt>{t(Msg::ColOrder)}</dt>
-                        <dd>{order.reference()}</dd>
-                        <dt>{t(Msg::ColService)}</dt>
-                        <dd>{order.account_name.clone()}</dd>
-                        <dt>{t(Msg::ColPack)}</dt>
-                        <dd>{order.pack_name.clone()}</dd>
-                        <dt>{t(Msg::ColCredits)}</dt>
-                        <dd>{format!("{credits} {}", order.unit_name)}</dd>
-                        <dt>{t(Msg::ColAmount)}</dt>
-                        <dd class="o-balance">{amount.clone()}</dd>
-                    </dl>
-                </section>
+                <OrderSummary order />
                 <form
                     class="o-form-sheet"
                     novalidate
@@ -105,6 +127,68 @@ fn Checkout(order: Order) -> impl IntoView {
                     </button>
                     <p class="o-field-help">{t(Msg::DemoCards)}</p>
                 </form>
+            </div>
+        </div>
+    }
+}
+
+/// Pay on the provider's page: one button, which sends the browser there.
+#[component]
+fn HostedCheckout(order: Order) -> impl IntoView {
+    let id = order.id;
+    let pay = ServerAction::<PayHosted>::new();
+    let error = Signal::derive(move || pay.value().get().and_then(Result::err));
+    Effect::new(move |_| {
+        if let Some(Ok(url)) = pay.value().get() {
+            crate::nav::reload_to(&url);
+        }
+    });
+    // From the click until the browser has left: a double click sends one request.
+    let leaving = move || pay.pending().get() || matches!(pay.value().get(), Some(Ok(_)));
+    let amount = money(order.amount, &order.currency);
+    view! {
+        <div class="o-store o-checkout">
+            <h1 class="o-store-title">{t(Msg::Checkout)}</h1>
+            <div class="o-checkout-grid">
+                <OrderSummary order />
+                <form
+                    class="o-form-sheet"
+                    aria-label=t(Msg::PaymentDetails)
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        if !leaving() {
+                            pay.dispatch(PayHosted { id });
+                        }
+                    }
+                >
+                    <h2 class="o-section-title">{t(Msg::PaymentDetails)}</h2>
+                    <FormAlert error />
+                    <p class="o-field-help">{t(Msg::HostedPaymentHelp)}</p>
+                    <button type="submit" class="btn btn-primary btn-block o-pay" disabled=leaving>
+                        {move || if leaving() {
+                            t(Msg::RedirectingToPayment).to_owned()
+                        } else {
+                            tf(Msg::Pay, &[("amount", amount.as_str().into())])
+                        }}
+                    </button>
+                </form>
+            </div>
+        </div>
+    }
+}
+
+/// No provider is configured: say so, and tell administrators what to set.
+#[component]
+fn Unavailable(order: Order) -> impl IntoView {
+    let is_admin = use_context::<SessionInfo>().is_some_and(|s| s.is_admin);
+    view! {
+        <div class="o-store o-checkout">
+            <h1 class="o-store-title">{t(Msg::Checkout)}</h1>
+            <div class="o-checkout-grid">
+                <OrderSummary order />
+                <section class="o-form-sheet">
+                    <crate::components::status::PaymentsUnavailable is_admin />
+                </section>
             </div>
         </div>
     }

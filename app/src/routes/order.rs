@@ -1,5 +1,6 @@
 //! `/orders/:id`: the confirmation with its receipt, or why the payment failed. Reloading it
-//! only reads.
+//! only reads. While a hosted payment is still pending (the customer came back before the
+//! provider's webhook), it says so and reads the order again every two seconds.
 
 use crate::components::accounts_table::balance_text;
 use crate::components::orders_table::card_text;
@@ -14,7 +15,26 @@ use leptos_meta::Title;
 #[component]
 pub fn OrderPage() -> impl IntoView {
     let id = crate::routes::id_param();
-    let order = Resource::new(id, get_order);
+    let tick = RwSignal::new(0u32);
+    let order = Resource::new(move || (id(), tick.get()), |(id, _)| get_order(id));
+    #[cfg(feature = "hydrate")]
+    {
+        let still_pending = move || {
+            order
+                .get_untracked()
+                .is_some_and(|o| matches!(o, Ok((ref o, _)) if o.state == OrderState::Pending))
+        };
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                if still_pending() {
+                    tick.update(|n| *n += 1);
+                }
+            },
+            std::time::Duration::from_secs(2),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    }
     view! {
         <Transition fallback=crate::components::status::Loading>
             {move || Suspend::new(async move {
@@ -27,13 +47,18 @@ pub fn OrderPage() -> impl IntoView {
                         let heading = t(match order.state {
                             OrderState::Paid => Msg::PaymentSuccessful,
                             OrderState::Failed => Msg::PaymentFailed,
-                            OrderState::Draft | OrderState::Pending => order.state.label(),
+                            OrderState::Pending => Msg::PaymentProcessing,
+                            OrderState::Draft => order.state.label(),
                         });
+                        let pending = order.state == OrderState::Pending;
                         view! {
                             <Title text=heading />
                             <div class="o-store">
                                 <div class="o-form-sheet o-confirmation" class:o-confirmation-ok=paid>
                                     <h1 class="o-store-title">{heading}</h1>
+                                    {pending.then(|| view! {
+                                        <p class="o-muted" role="status">{t(Msg::PaymentProcessingHelp)}</p>
+                                    })}
                                     {paid.then(|| view! {
                                         <p>{tf(Msg::CreditsAdded, &[("credits", credits.as_str().into()), ("account", order.account_name.as_str().into())])}</p>
                                         <p>{t(Msg::NewBalance)}": "<strong data-testid="balance">{balance_text(&account)}</strong></p>

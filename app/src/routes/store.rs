@@ -1,10 +1,11 @@
 //! `/iap-accounts/:id/buy`: "Buy Credits for <account>", the account's packs as cards.
 
-use crate::components::status::ErrorAlert;
+use crate::components::status::{ErrorAlert, PaymentsUnavailable};
 use crate::domain::credits::Credits;
 use crate::domain::packs::{money, price_per_credit};
 use crate::functions::store::{create_order, get_store};
 use crate::i18n::{Msg, t, tf};
+use crate::models::{PaymentMode, SessionInfo};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -33,11 +34,14 @@ pub fn StorePage() -> impl IntoView {
                     Ok(store) => {
                         let title = tf(Msg::BuyCreditsFor, &[("account", store.account.name.as_str().into())]);
                         let account = store.account.clone();
+                        let can_buy = store.payments != PaymentMode::Unavailable;
+                        let is_admin = use_context::<SessionInfo>().is_some_and(|s| s.is_admin);
                         view! {
                             <Title text=title.clone() />
                             <div class="o-store">
                                 <h1 class="o-store-title">{title}</h1>
                                 <p class="o-muted">{t(Msg::StoreIntro)}</p>
+                                {(!can_buy).then(|| view! { <PaymentsUnavailable is_admin /> })}
                                 {move || buy.value().get().and_then(Result::err).map(|error| view! { <ErrorAlert error /> })}
                                 <div class="o-packs">
                                     {store.packs.into_iter().map(|pack| {
@@ -54,7 +58,7 @@ pub fn StorePage() -> impl IntoView {
                                                 <button
                                                     type="button"
                                                     class="btn btn-primary btn-block"
-                                                    disabled=move || buy.pending().get()
+                                                    disabled=move || !can_buy || buy.pending().get()
                                                     on:click=move |_| { buy.dispatch((account_id, pack_id)); }
                                                 >
                                                     {t(Msg::Buy)}

@@ -18,7 +18,7 @@ use crate::domain::sms;
 use crate::error::AppError;
 use crate::i18n::{Msg, Text, tf};
 use crate::ledger::Ledger;
-use crate::models::{SmsBatchState, SmsSent, SmsState};
+use crate::models::{SmsBatchState, SmsRecipient, SmsSent, SmsState};
 pub use provider::{BuiltinProvider, Delivery, GatewayConfig, HttpGateway, Outgoing, SmsProvider};
 use sqlx::SqlitePool;
 
@@ -70,6 +70,26 @@ pub fn price(recipient: &Recipient) -> Result<(Destination, i64), FieldError> {
     let price = sms::price_per_part(&destination.country)
         .map_err(|_| FieldError::new("number", Msg::ErrSmsCountry))?;
     Ok((destination, price))
+}
+
+/// One line of the pop-up's quote: the number and its price per part, or why the contact
+/// cannot be texted.
+pub fn quote_line(
+    contact_id: i64,
+    name: String,
+    recipient: Result<Recipient, FieldError>,
+) -> SmsRecipient {
+    let (number, price) = match recipient {
+        Ok(r) => (r.number.clone(), price(&r).map(|(_, price)| price)),
+        Err(e) => (String::new(), Err(e)),
+    };
+    SmsRecipient {
+        contact_id,
+        name,
+        number,
+        price_per_part: price.as_ref().ok().copied().map(Credits::from_minor),
+        problem: price.err().map(|e| e.text()),
+    }
 }
 
 impl Sender<'_> {

@@ -6,6 +6,8 @@
 pub mod access;
 pub mod cross_site;
 pub mod iap;
+pub mod operator;
+pub mod payment;
 pub mod session;
 
 use app::auth::Identity;
@@ -19,7 +21,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
@@ -27,9 +30,18 @@ use tower_http::trace::TraceLayer;
 /// Requests larger than this are refused before any handler reads them.
 const BODY_LIMIT: usize = 1024 * 1024;
 
-/// Every route of iapd over `state`.
-pub fn router(state: AppState) -> Router {
-    let api = iap::router(&state).layer(TraceLayer::new_for_http().make_span_with(request_span));
+/// Every route of iapd over `state`; the operator endpoint answers callers on this machine
+/// (`local_ip`) that hold `operator_secret`.
+pub fn router(state: AppState, operator_secret: Arc<str>, local_ip: IpAddr) -> Router {
+    let api = iap::router(&state)
+        .merge(payment::router(&state))
+        .merge(
+            Router::new()
+                .route("/healthz", get(healthz))
+                .with_state(state.clone()),
+        )
+        .merge(operator::router(&state, operator_secret, local_ip))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span));
     let routes = generate_route_list(App);
     let page_routes = routes.clone();
     Router::new()
@@ -52,6 +64,24 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
         .merge(api)
+}
+
+/// For load balancers and supervisors: 200 while the database answers and the ledger writer
+/// serves, 503 otherwise (money operations are then refused rather than left hanging).
+async fn healthz(State(state): State<AppState>) -> Response {
+    let database = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
+    let ledger = state.ledger.healthy();
+    let status = if database && ledger {
+        http::StatusCode::OK
+    } else {
+        http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if status.is_success() { "ok" } else { "unavailable" },
+        "database": database,
+        "ledger": ledger,
+    });
+    (status, axum::Json(body)).into_response()
 }
 
 /// A request's span, named by the route it matched (`/iap-accounts/{id}`) rather than the

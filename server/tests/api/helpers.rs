@@ -38,6 +38,7 @@ pub async fn test_config() -> Config {
     config.site_root = "target/site".into();
     config.demo = true;
     config.public_url = PUBLIC_URL.into();
+    config.payment_provider = Some(server::config::ProviderKind::Demo);
     config
 }
 

@@ -4,14 +4,18 @@ mod helpers;
 
 mod auth;
 mod contacts;
+mod fake_stripe;
 mod iap;
 mod iap_api;
 mod iap_cli;
 mod mail;
+mod owner;
+mod payments;
 mod security;
 mod settings;
 mod sms;
 mod store;
+mod stripe_client;
 mod users;
 mod users_cli;
 mod warnings;

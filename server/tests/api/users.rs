@@ -717,6 +717,8 @@ async fn the_login_page_shows_the_demo_logins_only_on_a_demo_database() {
 
     let mut config = test_config().await;
     config.demo = false;
+    // The Demo provider refuses to run on a database without demo data.
+    config.payment_provider = None;
     let real = spawn_app_from(config, app::clock::system_clock()).await;
     assert_eq!(real.call("login/demo", &[], None).await.body, "false");
     let page = real.get("/login", None).await;
@@ -730,6 +732,8 @@ async fn a_database_without_demo_data_gets_its_administrator_from_the_command_li
     use server::cli::{Command, CompanyCommand, UserCommand, run};
     let mut config = test_config().await;
     config.demo = false;
+    // The Demo provider refuses to run on a database without demo data.
+    config.payment_provider = None;
     let url = config.database_url.clone();
     let app = spawn_app_from(config, app::clock::system_clock()).await;
     let nobody = app

@@ -405,6 +405,7 @@ fn a_server_without_an_administrator_logs_how_to_create_one() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
         .env("DATABASE_URL", &url)
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env_remove("PAYMENT_PROVIDER")
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
