@@ -66,6 +66,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("orders/:id/checkout") view=routes::checkout::CheckoutPage />
                     <Route path=path!("settings/orders") view=routes::orders::OrdersPage />
                     <Route path=path!("settings") view=routes::settings::SettingsPage />
+                    <Route path=path!("settings/users") view=routes::settings_users::SettingsUsersPage />
+                    <Route path=path!("settings/users/new") view=routes::settings_user::SettingsUserPage />
+                    <Route path=path!("settings/users/:id") view=routes::settings_user::SettingsUserPage />
                     <Route
                         path=path!("settings/technical/iap-accounts")
                         view=routes::technical_iap_accounts::TechnicalIapAccountsPage

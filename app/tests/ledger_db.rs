@@ -557,9 +557,12 @@ async fn draft_order(f: &Fixture, account: i64) -> i64 {
             password_hash: "x",
             is_admin: false,
             default_company_id: f.sf,
+            now: 0,
         },
     )
     .await
+    .ok()
+    .flatten()
     .unwrap_or(1);
     let pack = app::db::orders::packs_of(&mut conn, "sms")
         .await

@@ -48,9 +48,11 @@ async fn fixture() -> Fixture {
             password_hash: "-",
             is_admin: true,
             default_company_id: company,
+            now: 0,
         },
     )
     .await
+    .unwrap()
     .unwrap();
     drop(conn);
     let (ledger, tasks) = common::start_ledger(&pool, app::clock::system_clock()).await;

@@ -94,6 +94,7 @@ impl Application {
         check_books(&pool).await?;
         app::seed::ensure_database_uuid(&pool).await?;
         let seeded = config.demo && app::seed::seed_if_empty(&pool).await?;
+        log_first_steps(&pool).await?;
         let mut tasks = Tasks::new();
         let mail = config.mail();
         let mailer = match &mail.smtp {
@@ -239,6 +240,26 @@ pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOpti
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build()
+}
+
+/// On a database where no administrator can log in (a new one without demo data), says
+/// how to create the first one, in one line.
+async fn log_first_steps(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    if db::users::count_active_admins(&mut conn).await? > 0 {
+        return Ok(());
+    }
+    let add_admin = r#"server user add LOGIN --name "Full Name" --admin"#;
+    if db::companies::all(&mut conn).await?.is_empty() {
+        tracing::warn!(
+            r#"no administrator can log in yet: create the company with `server company add "Company name"`, then the first administrator with `{add_admin}`, the password on standard input"#
+        );
+    } else {
+        tracing::warn!(
+            "no administrator can log in yet: create the first one with `{add_admin}`, the password on standard input"
+        );
+    }
+    Ok(())
 }
 
 /// The configured payment provider, refusing a configuration that cannot be right: Stripe

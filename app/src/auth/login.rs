@@ -60,8 +60,10 @@ pub async fn login(
 
     let mut conn = pool.acquire().await?;
     let user = db::users::by_login(&mut conn, &login).await?;
+    // An inactive user's password is checked all the same, so the answer and its timing
+    // are those of a wrong password.
     let verified = tokio::task::spawn_blocking(move || match user {
-        Some(user) if password::verify(&user.password_hash, &password) => Some(user),
+        Some(user) if password::verify(&user.password_hash, &password) && user.active => Some(user),
         Some(_) => None,
         None => {
             password::verify_dummy(&password);
@@ -95,6 +97,7 @@ pub async fn login(
         },
     )
     .await?;
+    db::users::record_login(&mut conn, user.id, now).await?;
     tracing::info!(login = %user.login, "signed in");
     Ok(SignedIn {
         token,

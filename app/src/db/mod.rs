@@ -139,6 +139,10 @@ mod tests {
             "e12d918b2e536dd50307deb0dc09067a790f725366e6da74d996e3b6ba2f78e7",
         ),
         (
+            "0008_users.sql",
+            "94e2b5762df3f32b735ce224a7f60f174957342a85ab95aa3ee84f086c723d6d",
+        ),
+        (
             "0009_hosted_payments.sql",
             "6018aac8d9cb53abbf2e106eaa4be7adfa93b057a22e955b717f3080f4422a6f",
         ),

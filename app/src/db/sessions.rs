@@ -45,7 +45,8 @@ pub async fn insert(conn: &mut SqliteConnection, s: NewSession<'_>) -> Result<()
 }
 
 /// The session with this token hash, if it has neither expired nor been idle since before
-/// `idle_since`.
+/// `idle_since`, unless its user was deactivated (deactivating deletes the sessions too;
+/// this makes sure of it).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(
     conn: &mut SqliteConnection,
@@ -57,7 +58,7 @@ pub async fn find(
         "SELECT s.token_hash, s.user_id, u.login, u.name AS user_name, u.is_admin,
                 s.current_company_id, s.active_company_ids, s.debug, s.last_seen_at
          FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ?",
+         WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.active = 1",
     )
     .bind(token_hash)
     .bind(now)
@@ -88,6 +89,50 @@ pub async fn delete(conn: &mut SqliteConnection, token_hash: &str) -> Result<(),
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Ends every session of `user_id` but `keep` (the hash of the session to keep open), e.g.
+/// when the user is deactivated (`keep: None`) or changes their password. Returns how many
+/// ended.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn delete_of_user(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    keep: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    let done =
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?1 AND (?2 IS NULL OR token_hash <> ?2)")
+            .bind(user_id)
+            .bind(keep)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected())
+}
+
+/// The company switcher's state of each of the user's sessions: token hash, current
+/// company and active companies.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn working_companies_of_user(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+) -> Result<Vec<(String, i64, Vec<i64>)>, sqlx::Error> {
+    let rows: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT token_hash, current_company_id, active_company_ids FROM sessions
+         WHERE user_id = ?",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(hash, current, active)| {
+            (
+                hash,
+                current,
+                serde_json::from_str(&active).unwrap_or_default(),
+            )
+        })
+        .collect())
 }
 
 #[tracing::instrument(level = "debug", skip_all)]

@@ -14,6 +14,7 @@ pub mod hosting;
 pub mod ledger;
 pub mod order;
 pub mod packs;
+pub mod password;
 pub mod payment;
 #[cfg(feature = "ssr")]
 pub mod phone;
@@ -23,6 +24,7 @@ pub mod sms;
 pub mod stripe;
 pub mod throttle;
 pub mod time;
+pub mod user;
 pub mod warning;
 
 pub use error::FieldError;

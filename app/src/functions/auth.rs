@@ -1,4 +1,5 @@
-//! Signing in and out, the current session, and the company switcher.
+//! Signing in and out, what the login page shows, the current session, and the company
+//! switcher.
 
 use crate::error::AppError;
 use crate::models::SessionInfo;
@@ -31,6 +32,14 @@ pub async fn login(login: String, password: String) -> Result<(), AppError> {
         &session::cookie(&signed_in.token, state.secure_cookies),
     );
     Ok(())
+}
+
+/// Whether the login page shows the demo logins: only on a database the demo seed filled,
+/// as the setting it wrote says. Anyone may ask: the login page has no session.
+#[server(endpoint = "login/demo")]
+pub async fn is_demo_database() -> Result<bool, AppError> {
+    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    Ok(crate::db::settings::is_demo(&mut conn).await?)
 }
 
 /// Ends the session on the server, not only in the browser.

@@ -11,6 +11,7 @@ pub mod services;
 pub mod settings;
 pub mod sms;
 pub mod store;
+pub mod users;
 pub mod warnings;
 
 #[cfg(feature = "ssr")]

@@ -1,6 +1,6 @@
 //! `/login`: the only page that needs no session.
 
-use crate::functions::auth::Login;
+use crate::functions::auth::{Login, is_demo_database};
 use crate::i18n::{Msg, t};
 use crate::nav::reload_to;
 use leptos::prelude::*;
@@ -40,6 +40,7 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
     let error = move || login.value().get().and_then(Result::err);
+    let demo = Resource::new(|| (), |_| is_demo_database());
 
     view! {
         <Title text=t(Msg::LoginTitle) />
@@ -64,7 +65,13 @@ pub fn LoginPage() -> impl IntoView {
                         {t(Msg::LoginButton)}
                     </button>
                 </ActionForm>
-                <p class="o-login-hint">{t(Msg::DemoHint)}</p>
+                // Only a demo database has these logins; a real one never shows them.
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        matches!(demo.await, Ok(true))
+                            .then(|| view! { <p class="o-login-hint">{t(Msg::DemoHint)}</p> })
+                    })}
+                </Suspense>
             </div>
         </div>
     }

@@ -17,4 +17,6 @@ mod settings;
 mod sms;
 mod store;
 mod stripe_client;
+mod users;
+mod users_cli;
 mod warnings;
