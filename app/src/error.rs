@@ -41,6 +41,9 @@ pub enum AppError {
     TooManyAttempts,
     /// Too much is under way (password checks); try again in a moment.
     Busy,
+    /// The request could not be read as the call's arguments (a missing field, a word where
+    /// a number belongs). Only a hand-made request gets this: the pages send typed values.
+    BadRequest(String),
     /// Anything unexpected; the details are only in the server log.
     Internal,
     /// The call never reached the server function, or its answer could not be read. The
@@ -75,6 +78,7 @@ impl AppError {
             AppError::BadCredentials => Msg::ErrBadLogin.into(),
             AppError::TooManyAttempts => Msg::ErrTooManyAttempts.into(),
             AppError::Busy => Msg::ErrBusy.into(),
+            AppError::BadRequest(detail) => Text::new(Msg::ErrBadRequest).arg("error", detail),
             AppError::Internal => Msg::ErrInternal.into(),
             AppError::Transport(detail) => Text::new(Msg::ErrTransport).arg("error", detail),
         }
@@ -110,8 +114,17 @@ impl std::error::Error for AppError {}
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// Arguments the server could not decode are the caller's fault (400); everything else
+    /// here happened on the way, in the browser or the network.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
+                AppError::BadRequest(detail)
+            }
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(detail) => AppError::BadRequest(detail),
+            other => AppError::Transport(other.to_string()),
+        }
     }
 }
 

@@ -2,20 +2,12 @@
 //! (the current one) and whose records are shown (the active ones).
 
 use crate::domain::FieldError;
-use crate::i18n::Msg;
 
 pub const NAME_MAX: usize = 128;
 
 /// A company's name: trimmed, 1 to [`NAME_MAX`] characters.
 pub fn parse_name(name: &str) -> Result<String, FieldError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(FieldError::new("name", Msg::ErrRequired));
-    }
-    if name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
-        return Err(FieldError::new("name", Msg::ErrTooLong).arg("max", NAME_MAX));
-    }
-    Ok(name.to_owned())
+    super::text::line("name", name, NAME_MAX)
 }
 
 /// The companies a session works in. `current` is always one of `active`.
@@ -95,6 +87,7 @@ impl WorkingCompanies {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Msg;
 
     fn working(current: i64, active: &[i64]) -> WorkingCompanies {
         WorkingCompanies {

@@ -22,6 +22,7 @@ pub mod service;
 pub mod sms;
 #[cfg(feature = "ssr")]
 pub mod stripe;
+pub mod text;
 pub mod throttle;
 pub mod time;
 pub mod user;

@@ -123,14 +123,7 @@ pub fn parse_login(login: &str) -> Result<String, FieldError> {
 
 /// A user's full name: trimmed, 1 to [`NAME_MAX`] characters.
 pub fn parse_name(name: &str) -> Result<String, FieldError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(FieldError::new("name", Msg::ErrRequired));
-    }
-    if name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
-        return Err(FieldError::new("name", Msg::ErrTooLong).arg("max", NAME_MAX));
-    }
-    Ok(name.to_owned())
+    super::text::line("name", name, NAME_MAX)
 }
 
 fn parse_companies(ids: &[i64]) -> Result<Vec<i64>, FieldError> {

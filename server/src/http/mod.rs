@@ -79,11 +79,33 @@ pub fn router(state: AppState, config: RouterConfig) -> Router {
         .layer(from_fn(cross_site::refuse))
         .layer(from_fn_with_state(state.secure_cookies, headers::secure))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(from_fn(too_large_as_app_error))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
         .merge(api)
         .layer(from_fn_with_state(trusted_proxies, resolve_client))
+}
+
+/// The body limit answers 413 in plain text. A server function's caller expects an
+/// `AppError` it can show, so that refusal is re-dressed as one (keeping the 413).
+async fn too_large_as_app_error(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    let server_fn = req.uri().path().starts_with("/api/");
+    let response = next.run(req).await;
+    if !server_fn || response.status() != http::StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    let error = app::error::AppError::BadRequest(format!(
+        "the request is larger than {} KiB",
+        BODY_LIMIT / 1024
+    ));
+    let body = serde_json::to_string(&error).unwrap_or_default();
+    (
+        http::StatusCode::PAYLOAD_TOO_LARGE,
+        [(http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 /// Puts the client's address (see [`client`]) in the request's extensions.
@@ -195,6 +217,7 @@ pub fn status_of(error: &app::error::AppError) -> http::StatusCode {
         E::Unauthenticated | E::BadCredentials => S::UNAUTHORIZED,
         E::Forbidden | E::AccountDisabled => S::FORBIDDEN,
         E::NotFound => S::NOT_FOUND,
+        E::BadRequest(_) => S::BAD_REQUEST,
         E::Validation(_) => S::UNPROCESSABLE_ENTITY,
         E::Conflict(_) => S::CONFLICT,
         E::InsufficientCredits { .. } | E::PaymentDeclined(_) => S::PAYMENT_REQUIRED,

@@ -10,11 +10,15 @@ use axum::body::Body;
 use http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
-const INSUFFICIENT: &str = "odoo.addons.iap.tools.iap_tools.InsufficientCreditError";
-const ACCESS: &str = "odoo.exceptions.AccessError";
-const USER: &str = "odoo.exceptions.UserError";
+pub(crate) const INSUFFICIENT: &str = "odoo.addons.iap.tools.iap_tools.InsufficientCreditError";
+pub(crate) const ACCESS: &str = "odoo.exceptions.AccessError";
+pub(crate) const USER: &str = "odoo.exceptions.UserError";
 
-async fn post_raw(app: &TestApp, path: &str, body: impl Into<Body>) -> (StatusCode, Value) {
+pub(crate) async fn post_raw(
+    app: &TestApp,
+    path: &str,
+    body: impl Into<Body>,
+) -> (StatusCode, Value) {
     let req = Request::post(path)
         .header(header::CONTENT_TYPE, "application/json")
         .body(body.into())
@@ -26,7 +30,7 @@ async fn post_raw(app: &TestApp, path: &str, body: impl Into<Body>) -> (StatusCo
 }
 
 /// Sends a JSON-RPC call as Odoo's `iap_jsonrpc` does; checks the envelope and the status.
-async fn rpc(app: &TestApp, path: &str, params: Value) -> Value {
+pub(crate) async fn rpc(app: &TestApp, path: &str, params: Value) -> Value {
     let envelope = json!({"jsonrpc": "2.0", "method": "call", "params": params, "id": "abc123"});
     let (status, reply) = post_raw(app, path, envelope.to_string()).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
@@ -45,7 +49,7 @@ async fn ok(app: &TestApp, path: &str, params: Value) -> Value {
 }
 
 /// Checks the error member's exact shape; returns `data.message`.
-fn error_of(reply: &Value, name: &str) -> String {
+pub(crate) fn error_of(reply: &Value, name: &str) -> String {
     assert!(reply.get("result").is_none(), "unexpected result: {reply}");
     let error = reply["error"].as_object().expect("error object");
     assert_eq!(error.len(), 3, "code, message, data: {reply}");
@@ -62,7 +66,7 @@ async fn fails(app: &TestApp, path: &str, params: Value, name: &str) -> String {
     error_of(&reply, name)
 }
 
-async fn key_for(app: &TestApp, service: &str) -> String {
+pub(crate) async fn key_for(app: &TestApp, service: &str) -> String {
     let key = new_key();
     let mut conn = app.pool.acquire().await.expect("conn");
     assert!(
@@ -73,7 +77,7 @@ async fn key_for(app: &TestApp, service: &str) -> String {
     key
 }
 
-async fn token_of(app: &TestApp, service: &str) -> String {
+pub(crate) async fn token_of(app: &TestApp, service: &str) -> String {
     sqlx::query_scalar("SELECT token FROM iap_accounts WHERE service = ? ORDER BY id LIMIT 1")
         .bind(service)
         .fetch_one(&app.pool)

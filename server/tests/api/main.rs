@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth;
+mod bad_input;
 mod contacts;
 mod fake_stripe;
 mod hardening;

@@ -320,7 +320,7 @@ async fn creating_a_user_refuses_each_bad_input_and_creates_nothing() {
     )
     .await;
     assert!(
-        matches!(unknown_role.app_error(), AppError::Transport(_)),
+        matches!(unknown_role.app_error(), AppError::BadRequest(_)),
         "{}",
         unknown_role.body
     );
