@@ -97,6 +97,27 @@ impl AppError {
         self.field(field).map(|e| e.text().to_string())
     }
 
+    /// The HTTP status that says the same: server functions answer with it, and a page
+    /// whose data failed to load is served with it.
+    #[cfg(feature = "ssr")]
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            AppError::Unauthenticated | AppError::BadCredentials => S::UNAUTHORIZED,
+            AppError::Forbidden | AppError::AccountDisabled => S::FORBIDDEN,
+            AppError::NotFound => S::NOT_FOUND,
+            AppError::BadRequest(_) => S::BAD_REQUEST,
+            AppError::Validation(_) => S::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => S::CONFLICT,
+            AppError::InsufficientCredits { .. } | AppError::PaymentDeclined(_) => {
+                S::PAYMENT_REQUIRED
+            }
+            AppError::TooManyAttempts | AppError::Busy => S::TOO_MANY_REQUESTS,
+            AppError::NotSent(_) => S::BAD_GATEWAY,
+            AppError::Internal | AppError::Transport(_) => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+
     /// Whether the form shows this error next to a field rather than above the form.
     pub fn is_validation(&self) -> bool {
         matches!(self, AppError::Validation(_))

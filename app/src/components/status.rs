@@ -16,6 +16,12 @@ pub fn Loading() -> impl IntoView {
 /// `Unauthenticated` from a render it threw away, seen for a moment while hydrating.
 #[component]
 pub fn ErrorAlert(error: AppError) -> impl IntoView {
+    // A record of another company is served as 404, like one that does not exist. (This
+    // takes effect on the routes rendered in `SsrMode::Async`, whose status is still open.)
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(error.status());
+    }
     if error == AppError::Unauthenticated {
         Effect::new(|_| {
             leptos::task::spawn_local(async {

@@ -115,12 +115,13 @@ pub async fn pay_hosted(id: i64) -> Result<String, AppError> {
     use crate::payment::hosted::Hosted;
     let who = super::ssr::identity()?;
     let state = super::ssr::state()?;
-    let Payments::Stripe(stripe) = &state.payments else {
-        return Err(AppError::Conflict(Msg::ErrPaymentsUnavailable.into()));
-    };
+    // Visibility first: another company's order is not found, whatever the provider.
     let mut conn = state.pool.acquire().await?;
     let (order, _) = super::ssr::visible_order(&mut conn, &who, id).await?;
     drop(conn);
+    let Payments::Stripe(stripe) = &state.payments else {
+        return Err(AppError::Conflict(Msg::ErrPaymentsUnavailable.into()));
+    };
     let hosted = Hosted {
         pool: &state.pool,
         ledger: &state.ledger,

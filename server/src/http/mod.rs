@@ -204,27 +204,9 @@ async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) ->
         return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     if let Ok(error) = serde_json::from_slice::<app::error::AppError>(&bytes) {
-        parts.status = status_of(&error);
+        parts.status = error.status();
     }
     Response::from_parts(parts, Body::from(bytes))
-}
-
-/// The HTTP status of an error a server function returned.
-pub fn status_of(error: &app::error::AppError) -> http::StatusCode {
-    use app::error::AppError as E;
-    use http::StatusCode as S;
-    match error {
-        E::Unauthenticated | E::BadCredentials => S::UNAUTHORIZED,
-        E::Forbidden | E::AccountDisabled => S::FORBIDDEN,
-        E::NotFound => S::NOT_FOUND,
-        E::BadRequest(_) => S::BAD_REQUEST,
-        E::Validation(_) => S::UNPROCESSABLE_ENTITY,
-        E::Conflict(_) => S::CONFLICT,
-        E::InsufficientCredits { .. } | E::PaymentDeclined(_) => S::PAYMENT_REQUIRED,
-        E::TooManyAttempts | E::Busy => S::TOO_MANY_REQUESTS,
-        E::NotSent(_) => S::BAD_GATEWAY,
-        E::Internal | E::Transport(_) => S::INTERNAL_SERVER_ERROR,
-    }
 }
 
 async fn page_handler(

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod access_matrix;
 mod auth;
 mod bad_input;
 mod contacts;
