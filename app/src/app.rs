@@ -2,7 +2,8 @@
 
 use crate::components::topbar::TopBar;
 use crate::functions::auth::current_session;
-use crate::i18n::{Msg, t};
+use crate::i18n::Msg;
+use crate::locale::t;
 use crate::routes;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -13,7 +14,7 @@ use leptos_router::path;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=crate::locale::current().code()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -42,6 +43,7 @@ pub fn App() -> impl IntoView {
     provide_context(SessionResource(Resource::new(|| (), |_| current_session())));
     // Only the browser runs effects: tests wait for this marker before clicking.
     Effect::new(|_| {
+        crate::components::list_rows::activate_rows();
         if let Some(root) = document().document_element() {
             let _ = root.set_attribute("data-hydrated", "true");
         }

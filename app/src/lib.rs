@@ -26,6 +26,7 @@ pub mod domain;
 pub mod error;
 pub mod functions;
 pub mod i18n;
+pub mod locale;
 pub mod models;
 pub mod nav;
 pub mod routes;

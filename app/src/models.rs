@@ -155,11 +155,6 @@ impl IapAccount {
     pub fn available(&self) -> Credits {
         Credits::from_minor(self.balance.minor() - self.held.minor())
     }
-
-    /// An amount in this service's unit, e.g. "3.5 Credits".
-    pub fn show(&self, amount: Credits) -> String {
-        format!("{} {}", amount.display(self.whole_number), self.unit_name)
-    }
 }
 
 /// What administrators see and edit in Settings → Technical → IAP Accounts.

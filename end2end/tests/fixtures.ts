@@ -176,3 +176,22 @@ export const unsoldTest = test.extend<{ server: { url: string } }>({
     rmSync(dir, { recursive: true, force: true });
   },
 });
+
+/**
+ * Presses Tab until `target` has the focus, as a keyboard user would reach it, and checks
+ * that the focus is visible there; fails when Tab never gets there.
+ */
+export async function tabTo(page: Page, target: import("@playwright/test").Locator, limit = 60) {
+  for (let i = 0; i < limit; i++) {
+    if (await target.evaluate((el) => el === document.activeElement)) {
+      const outline = await target.evaluate((el) => {
+        const style = getComputedStyle(el);
+        return style.outlineStyle !== "none" || style.boxShadow !== "none";
+      });
+      expect(outline, "the focus is visible").toBe(true);
+      return;
+    }
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`Tab never reached ${target}`);
+}

@@ -84,3 +84,21 @@ test("an administrator adjusts credits with a reason, and a missing reason is re
   await expect(page.getByRole("status")).toHaveText("Adjustment applied.");
   await expect(page.getByTestId("balance")).toHaveText("15 Credits");
 });
+
+test("a click on a row's balance cell, or Enter on a focused row, opens that account", async ({ page }) => {
+  await login(page, "admin", "admin");
+  await page.goto("/iap-accounts");
+  await hydrated(page);
+  const sms = page.getByRole("row").filter({ has: page.getByRole("link", { name: "SMS", exact: true }) });
+  await sms.locator("td.o-num").click();
+  await expect(page.getByRole("heading", { name: "Account Information" })).toBeVisible();
+  await expect(page).toHaveURL(/\/iap-accounts\/\d+$/);
+
+  await page.goto("/iap-accounts");
+  await hydrated(page);
+  const snailmail = page.getByRole("row").filter({ has: page.getByRole("link", { name: "Snailmail", exact: true }) });
+  await snailmail.focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("heading", { name: "Account Information" })).toBeVisible();
+  await expect(page.getByTestId("balance")).toBeVisible();
+});

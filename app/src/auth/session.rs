@@ -40,6 +40,8 @@ pub struct Identity {
     pub current_company_id: i64,
     pub active_company_ids: Vec<i64>,
     pub debug: bool,
+    /// The language the user chose; `None` follows their browser.
+    pub locale: Option<crate::i18n::Locale>,
 }
 
 impl From<SessionRow> for Identity {
@@ -58,6 +60,7 @@ impl From<SessionRow> for Identity {
             current_company_id: row.current_company_id,
             active_company_ids: active,
             debug: row.debug && row.is_admin,
+            locale: row.locale.as_deref().and_then(crate::i18n::Locale::parse),
         }
     }
 }
@@ -89,7 +92,11 @@ pub fn clearing_cookie(secure: bool) -> String {
 
 /// The session token from the request's cookies, if there is one.
 pub fn token_from(headers: &HeaderMap, secure: bool) -> Option<String> {
-    let wanted = cookie_name(secure);
+    cookie_value(headers, cookie_name(secure)).map(str::to_owned)
+}
+
+/// The non-empty value of the request's cookie `wanted`, if it has one.
+pub fn cookie_value<'a>(headers: &'a HeaderMap, wanted: &str) -> Option<&'a str> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
@@ -97,7 +104,7 @@ pub fn token_from(headers: &HeaderMap, secure: bool) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, value)| *name == wanted && !value.is_empty())
-        .map(|(_, value)| value.to_owned())
+        .map(|(_, value)| value)
 }
 
 #[cfg(test)]

@@ -1,20 +1,22 @@
 //! The list of IAP accounts, as the IAP Account list and the Technical view show it, and the
 //! way both write an account's balance and companies.
 
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::Msg;
+use crate::locale::{t, tf};
 use crate::models::IapAccount;
 use leptos::prelude::*;
 
 /// "10 Credits", or "8 Credits available · 2 Credits held" while something is held.
 pub fn balance_text(account: &IapAccount) -> String {
+    let show = |amount| crate::locale::amount(amount, account.whole_number, &account.unit_name);
     if account.held.minor() == 0 {
-        account.show(account.balance)
+        show(account.balance)
     } else {
         tf(
             Msg::AvailableHeld,
             &[
-                ("available", account.show(account.available()).into()),
-                ("held", account.show(account.held).into()),
+                ("available", show(account.available()).into()),
+                ("held", show(account.held).into()),
             ],
         )
     }
@@ -50,8 +52,8 @@ pub fn AccountsTable(
             </thead>
             <tbody>
                 {rows.into_iter().map(|(a, token)| view! {
-                    <tr class="o-data-row">
-                        <td><a class="o-row-link" href=format!("{link_to}/{}", a.id)>{a.service_label.clone()}</a></td>
+                    <tr class="o-data-row" tabindex="0">
+                        <td><a class="o-row-link" href=format!("{link_to}/{}", a.id)>{crate::locale::service_name(&a.service, &a.service_label)}</a></td>
                         <td>
                             {a.name.clone()}
                             {a.disabled.then(|| view! { <span class="o-badge o-badge-muted">{t(Msg::Disabled)}</span> })}

@@ -4,7 +4,8 @@
 use crate::components::field::TextField;
 use crate::components::status::FormAlert;
 use crate::functions::users::ChangePassword;
-use crate::i18n::{Msg, t};
+use crate::i18n::Msg;
+use crate::locale::t;
 use leptos::prelude::*;
 
 #[component]
@@ -31,8 +32,7 @@ pub fn ChangePasswordDialog(on_close: Callback<()>) -> impl IntoView {
         });
     };
     view! {
-        <div class="o-dialog-backdrop">
-            <div class="o-dialog o-dialog-md" role="dialog" aria-modal="true" aria-labelledby="change-password-title">
+        <crate::components::modal::Modal labelled_by="change-password-title" class="o-dialog-md" on_close>
                 <header class="o-dialog-header">
                     <h2 id="change-password-title">{t(Msg::ChangePassword)}</h2>
                     <button type="button" class="o-dialog-close" aria-label=t(Msg::Close) on:click=move |_| on_close.run(())>
@@ -88,7 +88,6 @@ pub fn ChangePasswordDialog(on_close: Callback<()>) -> impl IntoView {
                         </button>
                     </div>
                 </Show>
-            </div>
-        </div>
+        </crate::components::modal::Modal>
     }
 }

@@ -18,7 +18,11 @@ pub fn TextField(
     #[prop(optional)]
     children: Option<Children>,
 ) -> impl IntoView {
-    let message = move || error.get().and_then(|e| e.for_field(name));
+    let message = move || {
+        error
+            .get()
+            .and_then(|e| crate::locale::field_error(&e, name))
+    };
     view! {
         <div class="o-field" class:o-field-invalid=move || message().is_some()>
             <label class="o-field-label" for=name>{label}</label>
@@ -30,12 +34,16 @@ pub fn TextField(
                         type=kind
                         autocomplete=autocomplete
                         aria-invalid=move || message().is_some().to_string()
+                        aria-describedby=move || message().is_some().then(|| format!("{name}-error"))
                         prop:value=move || value.get()
                         on:input=move |ev| value.set(event_target_value(&ev))
                     />
                     {children.map(|c| c())}
                 </div>
-                {move || message().map(|m| view! { <div class="o-field-error" role="alert">{m}</div> })}
+                {move || {
+                    message()
+                        .map(|m| view! { <div class="o-field-error" id=format!("{name}-error") role="alert">{m}</div> })
+                }}
             </div>
         </div>
     }
@@ -51,7 +59,7 @@ pub fn FieldMessage(
     move || {
         error
             .get()
-            .and_then(|e| e.for_field(name))
-            .map(|m| view! { <div class="o-field-error" role="alert">{m}</div> })
+            .and_then(|e| crate::locale::field_error(&e, name))
+            .map(|m| view! { <div class="o-field-error" id=format!("{name}-error") role="alert">{m}</div> })
     }
 }

@@ -2,7 +2,8 @@
 //! needed, what is available, and a way to buy the difference in a new tab.
 
 use crate::domain::credits::Credits;
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::Msg;
+use crate::locale::{t, tf};
 use leptos::prelude::*;
 
 /// The store link asking for the shortfall, so the store suggests a pack that covers it.
@@ -22,8 +23,7 @@ pub fn InsufficientCreditsDialog(
     on_close: Callback<()>,
 ) -> impl IntoView {
     view! {
-        <div class="o-dialog-backdrop">
-            <div class="o-dialog" role="dialog" aria-modal="true" aria-labelledby="insufficient-title">
+        <crate::components::modal::Modal labelled_by="insufficient-title" on_close>
                 <h2 id="insufficient-title">{t(Msg::InsufficientTitle)}</h2>
                 <p>
                     {tf(
@@ -39,8 +39,7 @@ pub fn InsufficientCreditsDialog(
                         {t(Msg::Cancel)}
                     </button>
                 </div>
-            </div>
-        </div>
+        </crate::components::modal::Modal>
     }
 }
 

@@ -5,7 +5,8 @@ use crate::components::field::TextField;
 use crate::components::status::FormAlert;
 use crate::domain::credits::Credits;
 use crate::functions::warnings::SaveAccountWarning;
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::Msg;
+use crate::locale::{t, tf};
 use crate::models::{IapAccount, IapAccountWarning};
 use leptos::prelude::*;
 
@@ -44,7 +45,7 @@ fn WarningReadOnly(account: IapAccount, settings: IapAccountWarning) -> impl Int
             <dd data-testid="warn-me">{t(if enabled { Msg::WarningOn } else { Msg::WarningOff })}</dd>
             {enabled.then(|| view! {
                 <dt>{t(Msg::Threshold)}</dt>
-                <dd data-testid="threshold">{account.show(settings.threshold)}</dd>
+                <dd data-testid="threshold">{crate::locale::amount(settings.threshold, account.whole_number, &account.unit_name)}</dd>
                 <dt>{t(Msg::WarningEmail)}</dt>
                 <dd data-testid="warning-email">{settings.emails.join(", ")}</dd>
             })}
@@ -65,7 +66,7 @@ fn WarningForm(account: IapAccount, settings: IapAccountWarning) -> impl IntoVie
     let saved = move || matches!(save.value().get(), Some(Ok(())));
     let unit_help = tf(
         Msg::WarningThresholdUnit,
-        &[("unit", account.unit_name.as_str().into())],
+        &[("unit", crate::locale::unit(&account.unit_name).into())],
     );
     view! {
         <form

@@ -2,7 +2,8 @@
 //! how an order's card is written.
 
 use crate::domain::packs::money;
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::Msg;
+use crate::locale::{t, tf};
 use crate::models::Order;
 use leptos::prelude::*;
 
@@ -38,7 +39,7 @@ pub fn OrdersTable(orders: Vec<Order>, #[prop(optional)] with_account: bool) -> 
                 {orders.into_iter().map(|o| view! {
                     <tr>
                         <td><a href=format!("/orders/{}", o.id)>{o.reference()}</a></td>
-                        <td class="o-nowrap">{o.created_at.to_string()}</td>
+                        <td class="o-nowrap">{crate::locale::date_time(o.created_at)}</td>
                         {with_account.then(|| view! { <td>{o.account_name.clone()}</td> })}
                         <td>{o.pack_name.clone()}</td>
                         <td class="o-num">{money(o.amount, &o.currency)}</td>

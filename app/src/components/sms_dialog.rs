@@ -8,7 +8,8 @@ use crate::domain::credits::Credits;
 use crate::domain::sms::{self, MESSAGE_MAX_CHARS};
 use crate::error::AppError;
 use crate::functions::sms::{quote_sms, send_sms};
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::Msg;
+use crate::locale::{t, tf};
 use crate::models::{NumberField, SmsInput, SmsQuote, SmsSent};
 use leptos::prelude::*;
 
@@ -21,8 +22,7 @@ pub fn SendSmsDialog(
 ) -> impl IntoView {
     let quote = Resource::new(|| (), move |_| quote_sms(contact_ids.clone(), field));
     view! {
-        <div class="o-dialog-backdrop">
-            <div class="o-dialog o-dialog-lg" role="dialog" aria-modal="true" aria-labelledby="sms-title">
+        <crate::components::modal::Modal labelled_by="sms-title" class="o-dialog-lg" on_close>
                 <header class="o-dialog-header">
                     <h2 id="sms-title">{t(Msg::SendSmsTitle)}</h2>
                     <button type="button" class="o-dialog-close" aria-label=t(Msg::Close) on:click=move |_| on_close.run(())>
@@ -48,8 +48,7 @@ pub fn SendSmsDialog(
                         }
                     })}
                 </Suspense>
-            </div>
-        </div>
+        </crate::components::modal::Modal>
     }
 }
 
@@ -61,6 +60,13 @@ fn SmsForm(
     on_sent: Callback<SmsSent>,
 ) -> impl IntoView {
     let body = RwSignal::new(String::new());
+    // The Message field takes the focus once the recipients are known and it appears.
+    let body_field = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |_| {
+        if let Some(field) = body_field.get() {
+            let _ = field.focus();
+        }
+    });
     // Each attempt gets its own key; a retried request of the same attempt sends once.
     let attempt = RwSignal::new(0u32);
     let shortfall = RwSignal::new(None::<(Credits, Credits)>);
@@ -74,7 +80,7 @@ fn SmsForm(
     let unit = quote.unit_name.clone();
     let cost = move || {
         let minor = Credits::from_minor(segments.get().parts.saturating_mul(price_total));
-        format!("{} {unit}", minor.display(whole))
+        crate::locale::amount(minor, whole, &unit)
     };
     let counter = move || {
         let s = segments.get();
@@ -119,7 +125,11 @@ fn SmsForm(
             request_key: format!("{key}-{}", attempt.get_untracked()),
         });
     };
-    let body_error = move || error.get().and_then(|e| e.for_field("body"));
+    let body_error = move || {
+        error
+            .get()
+            .and_then(|e| crate::locale::field_error(&e, "body"))
+    };
     let general_error = move || {
         error.get().filter(|e| {
             e.field("body").is_none() && !matches!(e, AppError::InsufficientCredits { .. })
@@ -155,6 +165,7 @@ fn SmsForm(
                 <label class="o-field-label" for="sms-body">{t(Msg::SmsMessage)}</label>
                 <div class="o-field-widget">
                     <textarea
+                        node_ref=body_field
                         id="sms-body"
                         name="body"
                         rows="5"

@@ -1,7 +1,8 @@
 //! What a page shows while its data loads, or when loading or a form failed.
 
 use crate::error::AppError;
-use crate::i18n::{Msg, t};
+use crate::i18n::Msg;
+use crate::locale::t;
 use leptos::prelude::*;
 
 #[component]
@@ -31,7 +32,7 @@ pub fn ErrorAlert(error: AppError) -> impl IntoView {
             });
         });
     }
-    view! { <p class="o-alert o-alert-danger" role="alert">{error.to_string()}</p> }
+    view! { <p class="o-alert o-alert-danger" role="alert">{crate::locale::error(&error)}</p> }
 }
 
 /// The error of a form that belongs above the form rather than next to a field: anything

@@ -3,7 +3,8 @@
 
 use crate::components::change_password::ChangePasswordDialog;
 use crate::functions::auth::{Logout, SwitchCompany};
-use crate::i18n::{Msg, t};
+use crate::i18n::Msg;
+use crate::locale::t;
 use crate::models::SessionInfo;
 use crate::nav::{APPS, apps_for, reload_to};
 use leptos::prelude::*;
@@ -142,11 +143,12 @@ fn CompanySwitcher(
             <button
                 type="button"
                 class="o-topbar-btn"
-                aria-label=t(Msg::SwitchCompany)
+                // The name starts with the visible text (WCAG 2.5.3, label in name).
+                aria-label=format!("{current} – {}", t(Msg::SwitchCompany))
                 aria-expanded=move || open.get().to_string()
                 on:click=move |_| on_toggle()
             >
-                <span class="o-company-name">{current}</span>
+                <span class="o-company-name">{current.clone()}</span>
             </button>
             <Show when=move || open.get()>
                 <div class="o-dropdown-menu o-dropdown-menu-end" role="menu">
@@ -200,16 +202,18 @@ fn UserMenu(
         }
     });
     let initial = name.chars().next().unwrap_or('?').to_string();
+    let label = format!("{name} – {}", t(Msg::UserMenu));
     view! {
         <div class="o-dropdown">
             <button
                 type="button"
                 class="o-topbar-btn o-user-btn"
-                aria-label=t(Msg::UserMenu)
+                aria-label=label
                 aria-expanded=move || open.get().to_string()
                 on:click=move |_| on_toggle()
             >
-                <span class="o-avatar" aria-hidden="true">{initial}</span>
+                // Drawn by CSS, so the visible text is the name alone (WCAG 2.5.3).
+                <span class="o-avatar" aria-hidden="true" data-initial=initial></span>
                 <span class="o-user-name">{name}</span>
             </button>
             <Show when=move || open.get()>
@@ -217,6 +221,9 @@ fn UserMenu(
                     <button type="button" class="o-dropdown-item" on:click=move |_| on_change_password.run(())>
                         {t(Msg::ChangePassword)}
                     </button>
+                    <div class="o-dropdown-divider" role="separator"></div>
+                    <div class="o-dropdown-header" aria-hidden="true">{t(Msg::Language)}</div>
+                    <crate::components::language::LanguageChoice class="o-language-menu" />
                     <div class="o-dropdown-divider" role="separator"></div>
                     <ActionForm action=logout>
                         <button type="submit" class="o-dropdown-item">{t(Msg::LogoutButton)}</button>

@@ -244,9 +244,13 @@ pub async fn update_account(
 #[derive(Debug, sqlx::FromRow)]
 pub struct WarningSubject {
     pub name: String,
+    /// The service's technical name, which names it in the catalogue.
+    pub service: String,
     pub service_label: String,
     pub unit_name: String,
     pub whole_number: bool,
+    /// The language of the account's warning mails, when one was set.
+    pub locale: Option<String>,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -255,8 +259,11 @@ pub async fn warning_subject(
     account: AccountId,
 ) -> Result<Option<WarningSubject>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT a.name, s.label AS service_label, s.unit_name, s.whole_number
-         FROM iap_accounts a JOIN services s ON s.technical_name = a.service WHERE a.id = ?",
+        "SELECT a.name, a.service, s.label AS service_label, s.unit_name, s.whole_number,
+                w.locale
+         FROM iap_accounts a JOIN services s ON s.technical_name = a.service
+         LEFT JOIN iap_account_warnings w ON w.account_id = a.id
+         WHERE a.id = ?",
     )
     .bind(account)
     .fetch_optional(conn)

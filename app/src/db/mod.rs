@@ -154,6 +154,10 @@ mod tests {
             "0021_warning_mail_cap.sql",
             "9c5e9cdd519e784192f7d4f1120fd4d3f6e484d0e1cb51808a47ea4c73706cdb",
         ),
+        (
+            "0024_languages.sql",
+            "f6a4b1728980124acc7e447610f61fe2d99e33ef9235dd9c838ff174b0ffce04",
+        ),
     ];
 
     #[test]

@@ -15,6 +15,8 @@ pub struct SessionRow {
     pub active_company_ids: String,
     pub debug: bool,
     pub last_seen_at: i64,
+    /// The user's language code, when they chose one.
+    pub locale: Option<String>,
 }
 
 pub struct NewSession<'a> {
@@ -56,7 +58,7 @@ pub async fn find(
 ) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.token_hash, s.user_id, u.login, u.name AS user_name, u.is_admin,
-                s.current_company_id, s.active_company_ids, s.debug, s.last_seen_at
+                s.current_company_id, s.active_company_ids, s.debug, s.last_seen_at, u.locale
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.active = 1",
     )

@@ -115,6 +115,21 @@ pub async fn update(
     Ok(())
 }
 
+/// Sets the user's language; `None` follows their browser.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_locale(
+    conn: &mut SqliteConnection,
+    id: i64,
+    locale: Option<crate::i18n::Locale>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE users SET locale = ? WHERE id = ?")
+        .bind(locale.map(crate::i18n::Locale::code))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_password_hash(
     conn: &mut SqliteConnection,

@@ -53,6 +53,30 @@ pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<(i64, WarningSetting
     Ok(rows.into_iter().map(Row::settings).collect())
 }
 
+/// Sets the language of the account's warning mails; `None` writes them in English. Called
+/// before the settings are saved, so a mail their saving sends is already in it: an account
+/// without settings yet gets a row with Warn Me off, which is what it had. An unknown account
+/// is left alone (saving its settings then says it is not found).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_locale(
+    conn: &mut SqliteConnection,
+    account: i64,
+    locale: Option<crate::i18n::Locale>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO iap_account_warnings (account_id, enabled, threshold, emails, updated_at, locale)
+         SELECT ?1, 0, 0, '[]', ?2, ?3 WHERE EXISTS (SELECT 1 FROM iap_accounts WHERE id = ?1)
+         ON CONFLICT (account_id) DO UPDATE SET locale = excluded.locale",
+    )
+    .bind(account)
+    .bind(now)
+    .bind(locale.map(crate::i18n::Locale::code))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn save(
     conn: &mut SqliteConnection,

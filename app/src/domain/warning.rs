@@ -157,6 +157,8 @@ pub fn parse_emails(text: &str) -> Result<Vec<String>, FieldError> {
 pub struct WarningFacts {
     pub account_id: i64,
     pub account_name: String,
+    /// The service's technical name (its catalogue key) and its stored label.
+    pub service: String,
     pub service_label: String,
     pub unit_name: String,
     pub whole_number: bool,
@@ -164,6 +166,8 @@ pub struct WarningFacts {
     pub available: i64,
     /// Minor units.
     pub threshold: i64,
+    /// The language the mail is written in.
+    pub locale: crate::i18n::Locale,
 }
 
 #[cfg(test)]

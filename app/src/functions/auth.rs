@@ -55,6 +55,24 @@ pub async fn logout() -> Result<(), AppError> {
     Ok(())
 }
 
+/// Sets the language pages are shown in: the user's own when signed in, and a cookie either
+/// way, so the login page follows it too. `None` follows the browser again.
+#[server(endpoint = "language")]
+pub async fn set_language(locale: Option<crate::i18n::Locale>) -> Result<(), AppError> {
+    let state = super::ssr::state()?;
+    let response = super::ssr::response();
+    let who = super::ssr::identity().ok();
+    if let Some(who) = who {
+        let mut conn = state.pool.acquire().await?;
+        crate::db::users::set_locale(&mut conn, who.user_id, locale).await?;
+    }
+    super::ssr::set_cookie(
+        response.as_ref(),
+        &crate::locale::cookie(locale, state.secure_cookies),
+    );
+    Ok(())
+}
+
 /// Who is signed in, or `None` on the login page.
 #[server(endpoint = "session")]
 pub async fn current_session() -> Result<Option<SessionInfo>, AppError> {

@@ -35,6 +35,11 @@ pub async fn save_account_warning(
     let who = super::ssr::admin()?;
     let settings = crate::domain::warning::WarningSettings::parse(enabled, &threshold, &emails)?;
     let state = super::ssr::state()?;
+    // Mails go out in the language of the administrator who set the warning.
+    let locale = use_context::<crate::i18n::Locale>();
+    let mut conn = state.pool.acquire().await?;
+    crate::db::warnings::set_locale(&mut conn, id, locale, crate::clock::now_ms()).await?;
+    drop(conn);
     state.ledger.configure_warning(id, settings).await?;
     tracing::info!(
         account = id,

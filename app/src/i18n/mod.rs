@@ -470,11 +470,11 @@ mod tests {
         };
         assert_eq!(
             documents(15_000),
-            ("1 document".into(), "1 document".into())
+            ("1 Document".into(), "1 document".into())
         );
         assert_eq!(
             documents(25_000),
-            ("2 documents".into(), "2 documents".into())
+            ("2 Documents".into(), "2 documents".into())
         );
     }
 

@@ -347,11 +347,17 @@ async fn queue_warning(
     let facts = WarningFacts {
         account_id: account,
         account_name: about.name,
+        service: about.service,
         service_label: about.service_label,
         unit_name: about.unit_name,
         whole_number: about.whole_number,
         available,
         threshold: settings.threshold,
+        locale: about
+            .locale
+            .as_deref()
+            .and_then(crate::i18n::Locale::parse)
+            .unwrap_or_default(),
     };
     let mail = crate::mail::render::low_credit_warning(&facts, public_url, settings.emails.clone());
     let id = crate::db::outbox::insert(conn, Some(account), &mail, now).await?;

@@ -5,7 +5,7 @@
 pub use crate::db::outbox::Mail;
 use crate::domain::credits::Credits;
 use crate::domain::warning::WarningFacts;
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::{self, Msg, service_text, tfl, tl, unit_amount_text};
 
 /// The pack store of an account, as linked from mails.
 pub fn store_url(public_url: &str, account_id: i64) -> String {
@@ -15,26 +15,44 @@ pub fn store_url(public_url: &str, account_id: i64) -> String {
     )
 }
 
-/// The low-credit warning: what is left, the threshold, and a link to the pack store.
+/// The low-credit warning: what is left, the threshold, and a link to the pack store, in
+/// the language of `facts.locale`.
 pub fn low_credit_warning(facts: &WarningFacts, public_url: &str, recipients: Vec<String>) -> Mail {
+    let locale = facts.locale;
+    let t = |msg: Msg| tl(locale, msg);
+    // Amounts sit inside sentences here, so their unit is lower case ("3.5 credits").
     let amount = |minor: i64| {
-        let amount = Credits::from_minor(minor).display(facts.whole_number);
-        format!("{amount} {}", facts.unit_name.to_lowercase())
+        let credits = Credits::from_minor(minor);
+        let phrase = match unit_amount_text(&facts.unit_name) {
+            Some(msg) => tfl(locale, msg, &[("amount", credits.arg(facts.whole_number))]),
+            None => format!(
+                "{} {}",
+                i18n::credits(locale, minor, facts.whole_number),
+                facts.unit_name
+            ),
+        };
+        phrase.to_lowercase()
     };
+    let service = service_text(&facts.service).map_or_else(
+        || facts.service_label.clone(),
+        |(name, _)| t(name).to_owned(),
+    );
     let available = amount(facts.available);
     let threshold = amount(facts.threshold);
     let url = store_url(public_url, facts.account_id);
-    let subject = tf(
+    let subject = tfl(
+        locale,
         Msg::WarningSubject,
         &[
-            ("service", facts.service_label.as_str().into()),
+            ("service", service.as_str().into()),
             ("available", available.as_str().into()),
         ],
     );
-    let intro = tf(
+    let intro = tfl(
+        locale,
         Msg::WarningIntro,
         &[
-            ("service", facts.service_label.as_str().into()),
+            ("service", service.as_str().into()),
             ("account", facts.account_name.as_str().into()),
             ("available", available.into()),
             ("threshold", threshold.into()),
@@ -47,10 +65,11 @@ pub fn low_credit_warning(facts: &WarningFacts, public_url: &str, recipients: Ve
         t(Msg::WarningBuyText),
     );
     let html = format!(
-        "<!DOCTYPE html>\n<html><body style=\"font-family:sans-serif;color:#212529\">\n\
+        "<!DOCTYPE html>\n<html lang=\"{}\"><body style=\"font-family:sans-serif;color:#212529\">\n\
          <p>{}</p>\n<p>{}</p>\n<p style=\"color:#6c757d\">{}</p>\n\
          <p><a href=\"{}\" style=\"background:#714b67;color:#fff;padding:8px 14px;\
          border-radius:4px;text-decoration:none\">{}</a></p>\n</body></html>\n",
+        locale.code(),
         escape(t(Msg::WarningGreeting)),
         escape(&intro),
         escape(t(Msg::WarningAvailableHelp)),
@@ -84,17 +103,20 @@ pub fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Locale;
 
     #[test]
     fn the_mail_names_service_account_figures_and_links_to_the_store() {
         let facts = WarningFacts {
             account_id: 7,
             account_name: "SMS <Ops>".into(),
+            service: "sms".into(),
             service_label: "SMS".into(),
             unit_name: "Credits".into(),
             whole_number: false,
             available: 35_000,
             threshold: 200_000,
+            locale: Locale::En,
         };
         let mail = low_credit_warning(
             &facts,
@@ -113,5 +135,27 @@ mod tests {
         assert!(mail.text.contains("SMS <Ops>"));
         assert!(mail.html.contains("SMS &lt;Ops&gt;"));
         assert!(!mail.html.contains("<Ops>"));
+    }
+
+    #[test]
+    fn the_mail_speaks_the_language_it_was_set_in() {
+        let facts = |locale| WarningFacts {
+            account_id: 7,
+            account_name: "Compte".into(),
+            service: "sms".into(),
+            service_label: "SMS".into(),
+            unit_name: "Credits".into(),
+            whole_number: false,
+            available: 10_005_000,
+            threshold: 20_000_000,
+            locale,
+        };
+        let fr = low_credit_warning(&facts(Locale::Fr), "https://iap.example", vec![]);
+        assert!(fr.text.contains("1\u{202f}000,5 crédits"), "{}", fr.text);
+        assert!(fr.html.contains("lang=\"fr\""));
+        let zh = low_credit_warning(&facts(Locale::ZhCn), "https://iap.example", vec![]);
+        assert!(zh.subject.contains("短信"), "{}", zh.subject);
+        assert!(zh.text.contains("1,000.5 点数"), "{}", zh.text);
+        assert!(!zh.text.contains("Low credits"), "{}", zh.text);
     }
 }

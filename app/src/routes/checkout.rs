@@ -8,7 +8,8 @@ use crate::domain::order::OrderState;
 use crate::domain::packs::money;
 use crate::error::AppError;
 use crate::functions::store::{PayHosted, PayOrder, get_order, payment_mode};
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::Msg;
+use crate::locale::{t, tf};
 use crate::models::{Order, PaymentMode, SessionInfo};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -51,7 +52,7 @@ pub fn CheckoutPage() -> impl IntoView {
 /// The order being paid: what, how many credits, for how much.
 #[component]
 fn OrderSummary(order: Order) -> impl IntoView {
-    let credits = order.credits.display(order.whole_number);
+    let credits = crate::locale::amount(order.credits, order.whole_number, &order.unit_name);
     view! {
         <section class="o-form-sheet" aria-label=t(Msg::OrderSummary)>
             <h2 class="o-section-title">{t(Msg::OrderSummary)}</h2>
@@ -63,7 +64,7 @@ fn OrderSummary(order: Order) -> impl IntoView {
                 <dt>{t(Msg::ColPack)}</dt>
                 <dd>{order.pack_name.clone()}</dd>
                 <dt>{t(Msg::ColCredits)}</dt>
-                <dd>{format!("{credits} {}", order.unit_name)}</dd>
+                <dd>{credits}</dd>
                 <dt>{t(Msg::ColAmount)}</dt>
                 <dd class="o-balance">{money(order.amount, &order.currency)}</dd>
             </dl>

@@ -5,7 +5,8 @@ use crate::components::sms_dialog::{SendSmsDialog, sent_notice};
 use crate::components::status::{ErrorAlert, FormAlert};
 use crate::domain::country::COUNTRIES;
 use crate::functions::contacts::{get_contact, save_contact};
-use crate::i18n::{Msg, t};
+use crate::i18n::Msg;
+use crate::locale::t;
 use crate::models::{ChatterMessage, Contact, ContactInput, NumberField, SessionInfo, SmsSent};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -162,7 +163,7 @@ fn ContactForm(
                                     {COUNTRIES
                                         .iter()
                                         .map(|(code, label)| view! {
-                                            <option value=*code selected=move || country_code.get() == *code>{*label}</option>
+                                            <option value=*code selected=move || country_code.get() == *code>{crate::locale::country(code, label)}</option>
                                         })
                                         .collect_view()}
                                 </select>
@@ -247,7 +248,7 @@ fn Chatter(messages: Vec<ChatterMessage>) -> impl IntoView {
                                 <div class="o-message-body">
                                     <div class="o-message-head">
                                         <strong>{m.author_name}</strong>
-                                        <time>{m.created_at.to_string()}</time>
+                                        <time>{crate::locale::date_time(m.created_at)}</time>
                                     </div>
                                     <p>{m.body}</p>
                                 </div>

@@ -4,7 +4,8 @@
 use crate::components::sms_dialog::{SendSmsDialog, sent_notice};
 use crate::domain::country;
 use crate::functions::contacts::list_contacts;
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::Msg;
+use crate::locale::{t, tf};
 use crate::models::{NumberField, SmsSent};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -95,9 +96,9 @@ pub fn ContactsPage() -> impl IntoView {
                                                 let href = format!("/contacts/{}", c.id);
                                                 let id = c.id;
                                                 let label = format!("{} {}", t(Msg::SelectRow), c.name);
-                                                let country = c.country_code.as_deref().and_then(country::name);
+                                                let country = c.country_code.as_deref().and_then(|code| country::name(code).map(|name| crate::locale::country(code, name)));
                                                 view! {
-                                                    <tr class="o-data-row" class:o-selected=move || selected.with(|s| s.contains(&id))>
+                                                    <tr class="o-data-row" tabindex="0" class:o-selected=move || selected.with(|s| s.contains(&id))>
                                                         <td class="o-list-select">
                                                             <input
                                                                 type="checkbox"

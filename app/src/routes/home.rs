@@ -1,6 +1,6 @@
 //! `/`: the home screen of app icons.
 
-use crate::i18n::t;
+use crate::locale::t;
 use crate::models::SessionInfo;
 use crate::nav::apps_for;
 use leptos::prelude::*;

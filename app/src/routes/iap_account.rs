@@ -5,7 +5,8 @@ use crate::components::orders_table::OrdersTable;
 use crate::domain::credits::Credits;
 use crate::functions::iap::get_iap_account;
 use crate::functions::store::account_orders;
-use crate::i18n::{Msg, t};
+use crate::i18n::Msg;
+use crate::locale::t;
 use crate::models::{IapAccount, LedgerLine};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -108,7 +109,7 @@ fn AccountInformation(account: IapAccount) -> impl IntoView {
         <h1 class="o-record-title">{t(Msg::AccountInformation)}</h1>
         <dl class="o-readonly-fields">
             <dt>{t(Msg::ColService)}</dt>
-            <dd>{account.service_label.clone()}</dd>
+            <dd>{crate::locale::service_name(&account.service, &account.service_label)}</dd>
             <dt>{t(Msg::ColName)}</dt>
             <dd>{account.name.clone()}</dd>
             <dt>{t(Msg::ColCompanies)}</dt>
@@ -128,7 +129,7 @@ fn History(account: IapAccount, lines: Vec<LedgerLine>) -> impl IntoView {
     // hydrating one would fail.
     let amount = move |change: Credits| {
         (change.minor() != 0).then(|| {
-            let shown = change.display(account.whole_number);
+            let shown = crate::locale::credits(change, account.whole_number);
             if change.minor() > 0 {
                 format!("+{shown}")
             } else {
@@ -150,7 +151,7 @@ fn History(account: IapAccount, lines: Vec<LedgerLine>) -> impl IntoView {
             <tbody>
                 {lines.into_iter().map(|line| view! {
                     <tr>
-                        <td class="o-nowrap">{line.created_at.to_string()}</td>
+                        <td class="o-nowrap">{crate::locale::date_time(line.created_at)}</td>
                         <td>{t(line.kind.label())}</td>
                         <td>{line.description}</td>
                         <td class="o-num" class:o-negative=line.amount.minor() < 0>{amount(line.amount)}</td>

@@ -3,7 +3,8 @@
 
 use crate::components::accounts_table::AccountsTable;
 use crate::functions::iap::list_iap_accounts;
-use crate::i18n::{Msg, t};
+use crate::i18n::Msg;
+use crate::locale::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -1,7 +1,8 @@
 //! `/login`: the only page that needs no session.
 
 use crate::functions::auth::{Login, is_demo_database};
-use crate::i18n::{Msg, t};
+use crate::i18n::Msg;
+use crate::locale::t;
 use crate::nav::reload_to;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -72,6 +73,7 @@ pub fn LoginPage() -> impl IntoView {
                             .then(|| view! { <p class="o-login-hint">{t(Msg::DemoHint)}</p> })
                     })}
                 </Suspense>
+                <crate::components::language::LanguageChoice class="o-language-login" />
             </div>
         </div>
     }

@@ -1,6 +1,7 @@
 //! Any path no route matches.
 
-use crate::i18n::{Msg, t};
+use crate::i18n::Msg;
+use crate::locale::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

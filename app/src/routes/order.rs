@@ -8,7 +8,8 @@ use crate::components::status::ErrorAlert;
 use crate::domain::order::OrderState;
 use crate::domain::packs::money;
 use crate::functions::store::get_order;
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::Msg;
+use crate::locale::{t, tf};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -42,7 +43,7 @@ pub fn OrderPage() -> impl IntoView {
                     Err(error) => view! { <ErrorAlert error /> }.into_any(),
                     Ok((order, account)) => {
                         let back = format!("/iap-accounts/{}", order.account_id);
-                        let credits = format!("{} {}", order.credits.display(order.whole_number), order.unit_name);
+                        let credits = crate::locale::amount(order.credits, order.whole_number, &order.unit_name);
                         let paid = order.state == OrderState::Paid;
                         let heading = t(match order.state {
                             OrderState::Paid => Msg::PaymentSuccessful,
@@ -75,7 +76,7 @@ pub fn OrderPage() -> impl IntoView {
                                         <dt>{t(Msg::ColOrder)}</dt>
                                         <dd>{order.reference()}</dd>
                                         <dt>{t(Msg::ColDate)}</dt>
-                                        <dd>{order.created_at.to_string()}</dd>
+                                        <dd>{crate::locale::date_time(order.created_at)}</dd>
                                         <dt>{t(Msg::ColPack)}</dt>
                                         <dd>{order.pack_name.clone()}</dd>
                                         <dt>{t(Msg::ColCredits)}</dt>

@@ -2,7 +2,8 @@
 
 use crate::components::orders_table::OrdersTable;
 use crate::functions::store::all_orders;
-use crate::i18n::{Msg, t};
+use crate::i18n::Msg;
+use crate::locale::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -2,7 +2,8 @@
 //! Administrators only; the server refuses everyone else before this renders.
 
 use crate::functions::settings::get_settings_overview;
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::Msg;
+use crate::locale::{t, tf};
 use crate::models::SessionInfo;
 use leptos::prelude::*;
 use leptos_meta::Title;

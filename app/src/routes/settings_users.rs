@@ -4,7 +4,8 @@
 
 use crate::components::status::{ErrorAlert, Loading};
 use crate::functions::users::list_users;
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::Msg;
+use crate::locale::{t, tf};
 use crate::models::UserSummary;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -102,16 +103,17 @@ fn UsersTable(rows: Vec<UserSummary>, search: RwSignal<String>) -> impl IntoView
 fn UserRow(user: UserSummary) -> impl IntoView {
     let href = format!("/settings/users/{}", user.id);
     let companies: Vec<String> = user.companies.iter().map(|c| c.name.clone()).collect();
-    let last_login = user
-        .last_login_at
-        .map_or_else(|| t(Msg::NeverLoggedIn).to_owned(), |at| at.to_string());
+    let last_login = user.last_login_at.map_or_else(
+        || t(Msg::NeverLoggedIn).to_owned(),
+        crate::locale::date_time,
+    );
     let (state, state_class) = if user.active {
         (t(Msg::UserActive), "o-badge o-state-active")
     } else {
         (t(Msg::UserInactive), "o-badge o-badge-muted")
     };
     view! {
-        <tr class="o-data-row" class:o-inactive=!user.active>
+        <tr class="o-data-row" tabindex="0" class:o-inactive=!user.active>
             <td><a class="o-row-link" href=href>{user.name}</a></td>
             <td>{user.login}</td>
             <td>{t(user.role.label())}</td>

@@ -4,7 +4,8 @@ use crate::components::status::{ErrorAlert, PaymentsUnavailable};
 use crate::domain::credits::Credits;
 use crate::domain::packs::{money, price_per_credit};
 use crate::functions::store::{create_order, get_store};
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::Msg;
+use crate::locale::{t, tf};
 use crate::models::{PaymentMode, SessionInfo};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -46,13 +47,13 @@ pub fn StorePage() -> impl IntoView {
                                 <div class="o-packs">
                                     {store.packs.into_iter().map(|pack| {
                                         let suggested = store.suggested == Some(pack.id);
-                                        let credits = Credits::from_minor(pack.credits).display(account.whole_number);
+                                        let credits = crate::locale::credits(Credits::from_minor(pack.credits), account.whole_number);
                                         let (account_id, pack_id) = (account.id, pack.id);
                                         view! {
-                                            <article class="o-pack" class:o-pack-suggested=suggested aria-label=pack.name.clone()>
+                                            <article class="o-pack" class:o-pack-suggested=suggested aria-label=crate::locale::pack(&pack.name)>
                                                 {suggested.then(|| view! { <span class="o-pack-flag">{t(Msg::SuggestedPack)}</span> })}
-                                                <h2>{pack.name.clone()}</h2>
-                                                <p class="o-pack-credits"><strong>{credits}</strong>" "{account.unit_name.clone()}</p>
+                                                <h2>{crate::locale::pack(&pack.name)}</h2>
+                                                <p class="o-pack-credits"><strong>{credits}</strong>" "{crate::locale::unit(&account.unit_name)}</p>
                                                 <p class="o-pack-price">{money(pack.price, &pack.currency)}</p>
                                                 <p class="o-muted">{tf(Msg::PerCredit, &[("price", price_per_credit(&pack).into())])}</p>
                                                 <button

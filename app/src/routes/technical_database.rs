@@ -1,7 +1,8 @@
 //! `/settings/technical/database`: the database's edition and UUID, in developer mode.
 
 use crate::functions::settings::get_database_info;
-use crate::i18n::{Msg, t};
+use crate::i18n::Msg;
+use crate::locale::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -3,7 +3,8 @@
 //! this is where low-credit warnings can be read.
 
 use crate::functions::warnings::admin_list_emails;
-use crate::i18n::{Msg, t};
+use crate::i18n::Msg;
+use crate::locale::t;
 use crate::models::{MailState, OutboxMail};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -60,7 +61,7 @@ fn EmailsTable(rows: Vec<OutboxMail>) -> impl IntoView {
             <tbody>
                 {rows.into_iter().map(|m| view! {
                     <tr class="o-data-row o-mail-row" data-testid="mail">
-                        <td class="o-nowrap">{m.created_at.to_string()}</td>
+                        <td class="o-nowrap">{crate::locale::date_time(m.created_at)}</td>
                         <td>{m.recipients}</td>
                         <td>
                             <div>{m.subject}</div>

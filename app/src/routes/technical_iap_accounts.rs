@@ -9,7 +9,8 @@ use crate::error::AppError;
 use crate::functions::iap::{
     AdminAdjustIapAccount, AdminSaveIapAccount, admin_get_iap_account, admin_list_iap_accounts,
 };
-use crate::i18n::{Msg, t};
+use crate::i18n::Msg;
+use crate::locale::t;
 use crate::models::IapAccountAdmin;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -125,7 +126,7 @@ fn AccountForm(
                 <FormAlert error=save_error />
                 <dl class="o-readonly-fields o-compact">
                     <dt>{t(Msg::ColService)}</dt>
-                    <dd>{data.account.service_label.clone()}</dd>
+                    <dd>{crate::locale::service_name(&data.account.service, &data.account.service_label)}</dd>
                     <dt>{t(Msg::ColBalance)}</dt>
                     <dd data-testid="balance">{balance_text(&data.account)}</dd>
                 </dl>

@@ -8,7 +8,8 @@ use crate::error::AppError;
 use crate::functions::services::{
     RegisterService, RotateServiceKey, SetHostingType, get_services_overview,
 };
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::Msg;
+use crate::locale::{t, tf};
 use crate::models::{PackInput, ServiceInput, ServiceSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -145,10 +146,10 @@ fn ServicesTable(
                     let button = if s.has_key { t(Msg::RotateKey) } else { t(Msg::CreateKey) };
                     view! {
                         <tr class="o-data-row">
-                            <td>{s.label.clone()}</td>
+                            <td>{crate::locale::service_name(&s.technical_name, &s.label)}</td>
                             <td><code>{s.technical_name.clone()}</code></td>
                             <td><span class=badge>{provider}</span></td>
-                            <td>{s.unit_name.clone()}</td>
+                            <td>{crate::locale::unit(&s.unit_name)}</td>
                             <td class="o-num">{s.trial_credits.to_string()}</td>
                             <td class="o-num">{s.packs}</td>
                             <td>{if s.has_key { t(Msg::KeySet) } else { t(Msg::NoKey) }}</td>
@@ -192,7 +193,7 @@ fn RegisterForm(
     let error = Signal::derive(move || register.value().get().and_then(Result::err));
     let pack_error = move || match error.get() {
         Some(AppError::Validation(e)) if e.field.starts_with("packs[") => {
-            Some(e.text().to_string())
+            Some(crate::locale::text(&e.text()))
         }
         _ => None,
     };

@@ -2,7 +2,8 @@
 //! developer mode.
 
 use crate::functions::sms::sms_outbox;
-use crate::i18n::{Msg, t};
+use crate::i18n::Msg;
+use crate::locale::t;
 use crate::models::{SmsOutboxLine, SmsState};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -53,7 +54,7 @@ fn OutboxTable(lines: Vec<SmsOutboxLine>) -> impl IntoView {
                         let (label, class) = state(m.state);
                         view! {
                             <tr class="o-data-row">
-                                <td class="o-nowrap">{m.created_at.to_string()}</td>
+                                <td class="o-nowrap">{crate::locale::date_time(m.created_at)}</td>
                                 <td class="o-nowrap">{m.number}</td>
                                 <td>{m.contact_name}</td>
                                 <td class="o-sms-body">
@@ -61,7 +62,7 @@ fn OutboxTable(lines: Vec<SmsOutboxLine>) -> impl IntoView {
                                     {m.error.map(|e| view! { <div class="o-field-error">{e}</div> })}
                                 </td>
                                 <td class="o-num">{format!("{} ({})", m.parts, m.encoding)}</td>
-                                <td class="o-num">{m.credits.display(m.whole_number)}</td>
+                                <td class="o-num">{crate::locale::credits(m.credits, m.whole_number)}</td>
                                 <td><span class=format!("o-badge {class}")>{label}</span></td>
                                 <td>{m.provider}</td>
                                 <td>{m.author_name}</td>

@@ -163,7 +163,9 @@ fn request_context(
     let identity = req.extensions().get::<Identity>().cloned();
     let client = req.extensions().get::<ClientAddr>().cloned();
     let nonce = req.extensions().get::<headers::ScriptNonce>().cloned();
+    let locale = app::locale::of_request(identity.as_ref().and_then(|i| i.locale), req.headers());
     move || {
+        provide_context(locale);
         if let Some(headers::ScriptNonce(nonce)) = nonce.clone() {
             provide_context(leptos::nonce::Nonce::from_value(nonce));
         }

@@ -44,7 +44,10 @@ async fn a_user_sees_the_services_with_their_trial_credits_but_never_a_token() {
     assert_eq!(services.len(), 6, "{services:?}");
     let sms = list.iter().find(|a| a.service == "sms").expect("sms");
     assert_eq!((sms.balance.minor(), sms.held.minor()), (100_000, 0));
-    assert_eq!(sms.show(sms.balance), "10 Credits");
+    assert_eq!(
+        app::locale::amount(sms.balance, sms.whole_number, &sms.unit_name),
+        "10 Credits"
+    );
     let token = token_of(&app, sms.id).await;
     assert!(!reply.body.contains(&token));
     let info = app

@@ -146,11 +146,13 @@ async fn queue_warning(pool: &SqlitePool) -> i64 {
     let facts = WarningFacts {
         account_id: 7,
         account_name: "SMS".into(),
+        service: "sms".into(),
         service_label: "SMS".into(),
         unit_name: "Credits".into(),
         whole_number: false,
         available: 35_000,
         threshold: 200_000,
+        locale: app::i18n::Locale::En,
     };
     let recipients = vec!["ops@example.com".into(), "cfo@example.com".into()];
     let mail = app::mail::render::low_credit_warning(&facts, "https://iap.example", recipients);

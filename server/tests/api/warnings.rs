@@ -178,3 +178,71 @@ async fn the_warning_of_another_companys_account_is_not_found() {
         .await;
     assert_eq!(reply.app_error(), AppError::NotFound);
 }
+
+#[tokio::test]
+async fn the_warning_mail_speaks_the_language_of_whoever_set_it() {
+    use axum::body::Body;
+    use http::{Request, header};
+    let app = spawn_app().await;
+    let admin = app.login("admin", "admin").await;
+    let id = sms(&app, &admin).await;
+
+    // From the page, in Chinese: the administrator's language.
+    let form = format!("id={id}&enabled=true&threshold=20&emails=ops%40example.com");
+    let req = Request::post("/api/iap/warning/save")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9")
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::ORIGIN, "http://127.0.0.1:3000")
+        .header("sec-fetch-site", "same-origin")
+        .header(header::COOKIE, &admin)
+        .body(Body::from(form))
+        .expect("request");
+    let reply = app.send(req).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let outbox = emails(&app, &admin).await;
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].subject, "点数偏低：短信 仅剩 10 点数");
+
+    // From Odoo 18, whose addresses carry their users' language. (The hourly cap keeps this
+    // one from mailing again, so the language is read from what is stored.)
+    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = ?")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("token");
+    let envelope = serde_json::json!({"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+        "account_token": token, "warning_threshold": 30,
+        "warning_emails": [{"email": "compta@example.fr", "lang_code": "fr_FR"}]}});
+    let (status, body) = crate::iap_api::post_raw(
+        &app,
+        "/iap/1/update-warning-email-alerts",
+        envelope.to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["result"], true, "{body}");
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT locale FROM iap_account_warnings WHERE account_id = ?")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("locale");
+    assert_eq!(stored.as_deref(), Some("fr"));
+
+    // A refused call changes nothing, the language included.
+    let bad = serde_json::json!({"jsonrpc": "2.0", "method": "call", "id": 2, "params": {
+        "account_token": token, "warning_threshold": 30,
+        "warning_emails": [{"email": "not an address", "lang_code": "zh_CN"}]}});
+    let (_, body) =
+        crate::iap_api::post_raw(&app, "/iap/1/update-warning-email-alerts", bad.to_string()).await;
+    assert!(body.get("error").is_some(), "{body}");
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT locale FROM iap_account_warnings WHERE account_id = ?")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("locale");
+    assert_eq!(stored.as_deref(), Some("fr"));
+}

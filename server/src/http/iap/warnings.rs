@@ -54,8 +54,14 @@ async fn save(
     state: &ApiState,
     account: i64,
     settings: WarningSettings,
+    locale: Option<app::i18n::Locale>,
 ) -> Result<Value, RpcError> {
     let settings = settings.validate().map_err(|e| RpcError::invalid(&e))?;
+    // Only once the call is known to be good, so a refused one changes nothing.
+    if locale.is_some() {
+        let mut conn = state.pool.acquire().await?;
+        app::db::warnings::set_locale(&mut conn, account, locale, app::clock::now_ms()).await?;
+    }
     state
         .ledger
         .configure_warning(account, settings)
@@ -77,6 +83,15 @@ pub async fn update_email_alerts(state: ApiState, params: Params) -> Result<Valu
     let threshold = params
         .opt_credits("warning_threshold")?
         .unwrap_or(Credits::ZERO);
+    // Odoo 18 sends each address with its user's language: the mail is written in the first
+    // one iapd speaks.
+    let locale = match params.value("warning_emails") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|item| item.get("lang_code").and_then(Value::as_str))
+            .find_map(app::i18n::Locale::parse),
+        _ => None,
+    };
     let emails = match params.value("warning_emails") {
         None => Vec::new(),
         Some(Value::Array(items)) => items
@@ -105,7 +120,7 @@ pub async fn update_email_alerts(state: ApiState, params: Params) -> Result<Valu
             ..old
         }
     };
-    save(&state, account.id, settings).await
+    save(&state, account.id, settings, locale).await
 }
 
 /// `update-warning-odoo(account_token, dbuuid, warn_me?, warning_threshold?, warning_email?)`.
@@ -128,7 +143,7 @@ pub async fn update_warning_odoo(state: ApiState, params: Params) -> Result<Valu
             .map(str::to_owned)
             .collect();
     }
-    save(&state, account.id, settings).await
+    save(&state, account.id, settings, None).await
 }
 
 /// `services-token(dbuuid, iap_accounts: [token])`: Odoo 17's `iap.account.info` for each
