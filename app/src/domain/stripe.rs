@@ -559,7 +559,10 @@ mod tests {
                 session_id: "cs_test_1".into()
             }
         );
-        assert_eq!(parsed_session("open", "unpaid").settlement(), Settlement::Waiting);
+        assert_eq!(
+            parsed_session("open", "unpaid").settlement(),
+            Settlement::Waiting
+        );
         assert_eq!(
             parsed_session("complete", "unpaid").settlement(),
             Settlement::Waiting
