@@ -82,7 +82,8 @@ pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlit
 macro_rules! held_now {
     ($now:literal) => {
         concat!(
-            "a.held - COALESCE((SELECT SUM(h.amount) FROM holds h WHERE h.state = 'open' ",
+            "a.held - COALESCE((SELECT SUM(h.amount - COALESCE(h.captured, 0)) FROM holds h ",
+            "WHERE h.state = 'open' ",
             "AND h.expires_at <= ",
             $now,
             " AND h.account_id = a.id), 0)"

@@ -11,6 +11,10 @@
 //! Callers hand in checked requests ([`NewHold`], [`NewCredit`], [`AccountEdit`],
 //! [`ValidWarning`]): the writer applies rules that depend on the balances, nothing else.
 //!
+//! Work paid for in parts holds its whole cost once, then spends it part by part (the
+//! book's partial captures). [`Ledger::extend`] keeps such a hold alive while its job runs,
+//! and [`Ledger::close`] releases what is left when the job ends.
+//!
 //! # Layout
 //! - this file: [`Ledger`], the handle callers use, and the tasks it runs;
 //! - `writer`: the task, batching and idempotency.
@@ -20,7 +24,7 @@ mod writer;
 use crate::clock::Clock;
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{AccountEdit, AccountId, NewCredit, NewHold};
-pub use crate::domain::ledger::{HoldRequest, LedgerError};
+pub use crate::domain::ledger::{HoldEnd, HoldRequest, LedgerError};
 use crate::domain::warning::ValidWarning;
 use crate::tasks::Tasks;
 use sqlx::SqlitePool;
@@ -40,6 +44,13 @@ enum Command {
         amount: Option<Credits>,
     },
     Cancel {
+        token: String,
+    },
+    Extend {
+        token: String,
+        ttl: Duration,
+    },
+    Close {
         token: String,
     },
     Credit {
@@ -68,6 +79,7 @@ enum Reply {
     Token(String),
     Captured(Credits),
     Account(AccountId),
+    Ended(HoldEnd),
     Done,
 }
 
@@ -165,6 +177,30 @@ impl Ledger {
         })
         .await
         .map(|_| ())
+    }
+
+    /// Keeps an open hold alive at least `ttl` from now; repeating it changes nothing. A hold
+    /// that already ended is refused: expired (`HoldExpired`), or closed (a conflict).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn extend(&self, token: &str, ttl: Duration) -> Result<(), LedgerError> {
+        let command = Command::Extend {
+            token: token.to_owned(),
+            ttl,
+        };
+        self.call(command).await.map(|_| ())
+    }
+
+    /// Ends a hold, releasing what its partial captures did not spend. Idempotent: a hold
+    /// that already ended answers how it ended.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn close(&self, token: &str) -> Result<HoldEnd, LedgerError> {
+        let command = Command::Close {
+            token: token.to_owned(),
+        };
+        match self.call(command).await? {
+            Reply::Ended(end) => Ok(end),
+            _ => Err(LedgerError::Storage),
+        }
     }
 
     /// Adds a trial, purchase or (signed) adjustment; `by` is the user responsible.

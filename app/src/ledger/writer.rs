@@ -57,6 +57,18 @@ impl Pending {
         });
     }
 
+    /// A hold still open after a partial capture or an extension, as it now stands.
+    fn open(&mut self, hold: OpenHold, now: i64) {
+        let captured = (hold.captured > 0).then_some(hold.captured);
+        self.hold(hold, HoldState::Open, captured, now);
+    }
+
+    /// A hold that just ended, captured for what its parts spent or released.
+    fn ended(&mut self, hold: OpenHold, state: HoldState, now: i64) {
+        let captured = (hold.captured > 0).then_some(hold.captured);
+        self.hold(hold, state, captured, now);
+    }
+
     fn hold(&mut self, hold: OpenHold, state: HoldState, captured: Option<i64>, now: i64) {
         let closed_at = (state != HoldState::Open).then_some(now);
         if closed_at.is_some() {
@@ -187,7 +199,7 @@ impl Writer {
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let mut pending = Pending::default();
         for (hold, entry) in book.expire_due(now) {
-            pending.hold(hold, HoldState::Expired, None, now);
+            pending.ended(hold, HoldState::Expired, now);
             pending.entry(entry, None, now);
         }
         let mut results = Vec::with_capacity(jobs.len());
@@ -307,6 +319,8 @@ impl Op<'_> {
                 self.capture(token, *amount).await?.map(Reply::Captured)
             }
             Command::Cancel { token } => self.cancel(token).await?.map(|()| Reply::Done),
+            Command::Extend { token, ttl } => self.extend(token, *ttl).await?.map(|()| Reply::Done),
+            Command::Close { token } => self.close(token).await?.map(Reply::Ended),
             Command::Credit { credit, by } => self.credit(credit, *by).map(|()| Reply::Done),
             Command::Resolve { service, company } => {
                 self.resolve(service, *company).await?.map(Reply::Account)
@@ -372,8 +386,9 @@ impl Op<'_> {
                 .book
                 .capture(token, amount)
                 .map(|(hold, taken, entry)| {
+                    let total = hold.captured + taken;
                     self.pending
-                        .hold(hold, HoldState::Captured, Some(taken), self.now);
+                        .hold(hold, HoldState::Captured, Some(total), self.now);
                     self.pending.entry(entry, None, self.now);
                     Credits::from_minor(taken)
                 }));
@@ -387,12 +402,47 @@ impl Op<'_> {
     async fn cancel(&mut self, token: &str) -> Outcome<()> {
         if self.book.open_hold(token).is_some() {
             return Ok(self.book.cancel(token).map(|(hold, entry)| {
-                self.pending.hold(hold, HoldState::Released, None, self.now);
+                let state = hold.closed_state();
+                self.pending.ended(hold, state, self.now);
                 self.pending.entry(entry, None, self.now);
             }));
         }
         Ok(match self.closed(token).await? {
             Some((_, end)) => repeat_cancel(end),
+            None => Err(LedgerError::UnknownHold),
+        })
+    }
+
+    async fn extend(&mut self, token: &str, ttl: std::time::Duration) -> Outcome<()> {
+        let ttl = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        if self.book.open_hold(token).is_some() {
+            return Ok(self
+                .book
+                .extend(token, self.now.saturating_add(ttl))
+                .map(|hold| self.pending.open(hold, self.now)));
+        }
+        Ok(Err(match self.closed(token).await? {
+            Some((_, HoldEnd::Expired)) => LedgerError::HoldExpired,
+            Some((_, HoldEnd::Released)) => LedgerError::Conflict(Conflict::HoldCancelled),
+            Some((_, HoldEnd::Captured(_))) => LedgerError::Conflict(Conflict::AlreadyCaptured),
+            None => LedgerError::UnknownHold,
+        }))
+    }
+
+    async fn close(&mut self, token: &str) -> Outcome<HoldEnd> {
+        if self.book.open_hold(token).is_some() {
+            return Ok(self.book.close(token).map(|(hold, entry)| {
+                let state = hold.closed_state();
+                let end = HoldEnd::from_closed(state, hold.captured);
+                self.pending.ended(hold, state, self.now);
+                if let Some(entry) = entry {
+                    self.pending.entry(entry, None, self.now);
+                }
+                end
+            }));
+        }
+        Ok(match self.closed(token).await? {
+            Some((_, end)) => Ok(end),
             None => Err(LedgerError::UnknownHold),
         })
     }
