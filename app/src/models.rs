@@ -80,12 +80,21 @@ impl From<&Contact> for crate::domain::contact::ValidContact {
 
 /// One message in a record's chatter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ChatterMessage {
     pub id: i64,
     pub author_name: String,
     pub body: String,
     pub created_at: Timestamp,
+    /// The SMS this line logs, as it stands now.
+    pub sms: Option<ChatterSms>,
+}
+
+/// Where the SMS a chatter line logs stands, and how its batch is doing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatterSms {
+    pub state: SmsState,
+    pub error: Option<String>,
+    pub batch: SmsBatchStatus,
 }
 
 /// The contact form's data: the record, its chatter and the companies it may be restricted to.
@@ -266,9 +275,11 @@ pub enum MailState {
 /// Where an SMS stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SmsState {
-    /// Held for and handed to the provider, with no answer yet.
+    /// Queued: paid for by its batch's hold, and waiting for (or with) the provider.
     Outgoing,
+    /// Taken by the provider, and charged.
     Sent,
+    /// Not sent, and not charged.
     Error,
 }
 
@@ -277,7 +288,7 @@ pub enum SmsState {
 pub enum SmsBatchState {
     /// Held, and being handed to the provider.
     Pending,
-    /// Captured or released.
+    /// Every message sent or failed; the rest of the hold released.
     Done,
 }
 
@@ -348,12 +359,31 @@ pub struct SmsInput {
     pub request_key: String,
 }
 
-/// What a send did.
+/// What a send did: the batch it queued. Its messages go out after the answer, each
+/// charged as the provider takes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SmsSent {
+pub struct SmsQueued {
+    pub batch_id: i64,
+    pub queued: u32,
+    /// Reserved for them: what they cost if all go out.
+    pub credits: Credits,
+}
+
+/// How far a batch of SMS has got.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SmsBatchStatus {
+    pub batch_id: i64,
+    pub state: SmsBatchState,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub queued: u32,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub sent: u32,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub failed: u32,
-    /// Charged.
+    /// Reserved when the batch was queued.
+    pub held: Credits,
+    /// Charged so far: the cost of the messages sent.
     pub credits: Credits,
 }
 
@@ -378,6 +408,14 @@ pub struct SmsOutboxLine {
     pub author_name: String,
     pub account_name: String,
     pub whole_number: bool,
+    /// The batch it was sent in, and how far that batch has got.
+    pub batch_id: i64,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub batch_queued: u32,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub batch_sent: u32,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub batch_failed: u32,
 }
 
 /// A service of the catalogue as Settings → Technical → IAP Services lists it. Never carries

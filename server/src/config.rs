@@ -55,6 +55,15 @@ pub struct Config {
     #[arg(long, env = "SMS_GATEWAY_ATTEMPTS", default_value = "3")]
     pub sms_gateway_attempts: u32,
 
+    /// Messages handed to the SMS provider at once, over all batches.
+    #[arg(
+        long,
+        env = "SMS_CONCURRENCY",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u32).range(1..=256)
+    )]
+    pub sms_concurrency: u32,
+
     /// The payment provider: `stripe`, or `demo` (test cards; demo databases only). Unset,
     /// the store shows its packs but nothing can be bought.
     #[arg(long, env = "PAYMENT_PROVIDER", value_enum, help_heading = "Payments")]
@@ -202,6 +211,14 @@ impl Config {
         Ok(std::sync::Arc::new(gateway))
     }
 
+    /// How the SMS worker runs: `SMS_CONCURRENCY` provider calls at once.
+    pub fn sms_worker(&self) -> app::sms::WorkerSettings {
+        app::sms::WorkerSettings {
+            concurrency: usize::try_from(self.sms_concurrency).unwrap_or(8),
+            ..app::sms::WorkerSettings::default()
+        }
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
@@ -240,6 +257,7 @@ mod tests {
         assert!(!config.demo);
         assert!(!config.secure_cookies());
         assert!(config.sms_gateway_url.is_none());
+        assert_eq!(config.sms_worker().concurrency, 8);
         let mail = config.mail();
         assert!(mail.smtp.is_none());
         assert_eq!(mail.max_attempts, 8);

@@ -21,7 +21,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// How long background tasks get to finish (a ledger batch, a mail) once serving stopped.
+/// How long background tasks get to finish (a ledger batch, a mail, the SMS with the
+/// provider) once serving stopped.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +60,8 @@ pub enum StartupError {
 }
 
 /// A built iapd: its listener, its router over the shared state, and the background tasks
-/// it owns (ledger writer, checkpointer, expiry sweeper, mail worker, session cleanup).
+/// it owns (ledger writer, checkpointer, expiry sweeper, mail worker, SMS worker, session
+/// cleanup).
 pub struct Application {
     listener: TcpListener,
     state: AppState,
@@ -106,6 +108,13 @@ impl Application {
         let payments = payments(config, &pool, public_url).await?;
         let ledger = Ledger::start(&pool, clock, public_url, &mut tasks).await?;
         let _ = app::mail::worker::start(&mut tasks, pool.clone(), mail, mailer);
+        let sms = app::sms::worker::start(
+            &mut tasks,
+            pool.clone(),
+            ledger.clone(),
+            config.sms_provider().map_err(StartupError::SmsGateway)?,
+            config.sms_worker(),
+        );
         start_session_cleanup(&mut tasks, pool.clone());
         if let Payments::Stripe(stripe) = &payments {
             start_reconciler(
@@ -135,7 +144,7 @@ impl Application {
             pool,
             ledger,
             payments,
-            sms: config.sms_provider().map_err(StartupError::SmsGateway)?,
+            sms,
             throttle: Arc::new(Mutex::new(Throttle::default())),
             api_cache: Arc::new(ApiCache::default()),
             public_url: public_url.into(),

@@ -6,5 +6,6 @@ pub mod insufficient_credits;
 pub mod low_credit_warning;
 pub mod orders_table;
 pub mod sms_dialog;
+pub mod sms_state;
 pub mod status;
 pub mod topbar;

@@ -143,6 +143,10 @@ mod tests {
             "0009_hosted_payments.sql",
             "6018aac8d9cb53abbf2e106eaa4be7adfa93b057a22e955b717f3080f4422a6f",
         ),
+        (
+            "0010_sms_jobs.sql",
+            "e0f87d1fa57c56bf3324c49e517f47a1c8fa6f641be1ddf6908bdd052d3d6ae6",
+        ),
     ];
 
     #[test]

@@ -393,6 +393,8 @@ pub enum LedgerError {
     },
     UnknownHold,
     UnknownOrder,
+    /// An SMS the outbox does not have.
+    UnknownMessage,
     HoldExpired,
     Conflict(Conflict),
     Invalid(FieldError),

@@ -1,8 +1,8 @@
-//! SMS from the Contacts app: the Send SMS Text Message pop-up's quote, the send itself,
-//! and the Technical → SMS Outbox view.
+//! SMS from the Contacts app: the Send SMS Text Message pop-up's quote, the send itself and
+//! its progress, and the Technical → SMS Outbox view.
 
 use crate::error::AppError;
-use crate::models::{NumberField, SmsInput, SmsOutboxLine, SmsQuote, SmsSent};
+use crate::models::{NumberField, SmsBatchStatus, SmsInput, SmsOutboxLine, SmsQueued, SmsQuote};
 use leptos::prelude::*;
 
 /// The most contacts one send may text: one list page's selection.
@@ -36,10 +36,10 @@ pub async fn quote_sms(contact_ids: Vec<i64>, field: NumberField) -> Result<SmsQ
     })
 }
 
-/// Sends one message to every selected contact, charging the current company's SMS
-/// account; all of them or none.
+/// Queues one message to every selected contact, paid by a hold on the current company's
+/// SMS account: all of them or none. Each is charged as it goes out (see `sms_batch`).
 #[server(endpoint = "sms/send")]
-pub async fn send_sms(input: SmsInput) -> Result<SmsSent, AppError> {
+pub async fn send_sms(input: SmsInput) -> Result<SmsQueued, AppError> {
     use crate::i18n::Msg;
     let who = super::ssr::identity()?;
     let state = super::ssr::state()?;
@@ -57,9 +57,9 @@ pub async fn send_sms(input: SmsInput) -> Result<SmsSent, AppError> {
         .collect::<Result<Vec<_>, _>>()?;
     drop(conn);
     let sender = crate::sms::Sender {
-        pool: &state.pool,
-        ledger: &state.ledger,
-        provider: state.sms.as_ref(),
+        pool: state.pool.clone(),
+        ledger: state.ledger.clone(),
+        queue: state.sms.clone(),
     };
     sender
         .send(crate::sms::SendRequest {
@@ -71,6 +71,20 @@ pub async fn send_sms(input: SmsInput) -> Result<SmsSent, AppError> {
             recipients,
         })
         .await
+}
+
+/// How far a batch has got: for the user who sent it, and administrators.
+#[server(endpoint = "sms/batch")]
+pub async fn sms_batch(batch_id: i64) -> Result<SmsBatchStatus, AppError> {
+    let who = super::ssr::identity()?;
+    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    let author = crate::db::sms::batch_author(&mut conn, batch_id).await?;
+    if author.is_none() || (author != Some(who.user_id) && !who.is_admin) {
+        return Err(AppError::NotFound);
+    }
+    crate::db::sms::batch_status(&mut conn, batch_id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// The SMS outbox, newest first: administrators only (the page sits in the Technical menu).

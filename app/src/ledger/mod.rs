@@ -11,9 +11,11 @@
 //! Callers hand in checked requests ([`NewHold`], [`NewCredit`], [`AccountEdit`],
 //! [`ValidWarning`]): the writer applies rules that depend on the balances, nothing else.
 //!
-//! Work paid for in parts holds its whole cost once, then spends it part by part (the
-//! book's partial captures). [`Ledger::extend`] keeps such a hold alive while its job runs,
-//! and [`Ledger::close`] releases what is left when the job ends.
+//! Work paid for in parts (a batch of SMS) holds its whole cost once, then spends it part
+//! by part: [`Ledger::record_sms`] captures one message's share of its batch's hold and
+//! records the message's fate in the same transaction, so a message is sent exactly when it
+//! is charged. [`Ledger::extend`] keeps such a hold alive while its job runs, and
+//! [`Ledger::close`] releases what is left when the job ends.
 //!
 //! # Layout
 //! - this file: [`Ledger`], the handle callers use, and the tasks it runs;
@@ -26,6 +28,7 @@ use crate::domain::credits::Credits;
 use crate::domain::ledger::{AccountEdit, AccountId, NewCredit, NewHold};
 pub use crate::domain::ledger::{HoldEnd, HoldRequest, LedgerError};
 use crate::domain::warning::ValidWarning;
+use crate::models::SmsState;
 use crate::tasks::Tasks;
 use sqlx::SqlitePool;
 use std::time::Duration;
@@ -53,6 +56,7 @@ enum Command {
     Close {
         token: String,
     },
+    RecordSms(SmsResult),
     Credit {
         credit: NewCredit,
         by: Option<i64>,
@@ -80,7 +84,23 @@ enum Reply {
     Captured(Credits),
     Account(AccountId),
     Ended(HoldEnd),
+    Sms(SmsState, Credits),
     Done,
+}
+
+/// What the provider made of one SMS, for [`Ledger::record_sms`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmsResult {
+    /// The message (`sms_messages.id`); its batch names the hold that pays for it.
+    pub message: i64,
+    /// The provider's code, stored on the message.
+    pub provider: String,
+    /// Accepted with the provider's reference, or refused with the reason.
+    pub outcome: Result<String, String>,
+    /// The ledger entry of its capture: what was delivered.
+    pub description: String,
+    /// How long the batch's hold must live from now on: a result shows the job is running.
+    pub keep_alive: Duration,
 }
 
 struct Job {
@@ -199,6 +219,18 @@ impl Ledger {
         };
         match self.call(command).await? {
             Reply::Ended(end) => Ok(end),
+            _ => Err(LedgerError::Storage),
+        }
+    }
+
+    /// Records what became of one SMS in one transaction: sent, it is charged its cost from
+    /// its batch's hold (the rest stays held); refused, it costs nothing. Either way the hold
+    /// is kept alive for `keep_alive`. Idempotent by message: a message already recorded
+    /// answers its state and what it was charged, and changes nothing.
+    #[tracing::instrument(level = "debug", skip_all, fields(message = result.message))]
+    pub async fn record_sms(&self, result: SmsResult) -> Result<(SmsState, Credits), LedgerError> {
+        match self.call(Command::RecordSms(result)).await? {
+            Reply::Sms(state, charged) => Ok((state, charged)),
             _ => Err(LedgerError::Storage),
         }
     }

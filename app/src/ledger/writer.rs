@@ -1,6 +1,6 @@
 //! The single ledger writer: batches queued operations into one durable transaction.
 
-use super::{Command, Job, Reply};
+use super::{Command, Job, Reply, SmsResult};
 use crate::clock::Clock;
 use crate::crypto;
 use crate::db::ledger::{self as store, EntryRow, HoldRow};
@@ -13,6 +13,7 @@ use crate::domain::ledger::{
 use crate::domain::order::{OrderState, order_reference};
 use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings};
 use crate::i18n::{Msg, t, tf};
+use crate::models::SmsState;
 use crate::tasks::CancellationToken;
 use sqlx::{Connection, SqliteConnection};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -321,6 +322,10 @@ impl Op<'_> {
             Command::Cancel { token } => self.cancel(token).await?.map(|()| Reply::Done),
             Command::Extend { token, ttl } => self.extend(token, *ttl).await?.map(|()| Reply::Done),
             Command::Close { token } => self.close(token).await?.map(Reply::Ended),
+            Command::RecordSms(result) => self
+                .record_sms(result)
+                .await?
+                .map(|(state, charged)| Reply::Sms(state, charged)),
             Command::Credit { credit, by } => self.credit(credit, *by).map(|()| Reply::Done),
             Command::Resolve { service, company } => {
                 self.resolve(service, *company).await?.map(Reply::Account)
@@ -445,6 +450,71 @@ impl Op<'_> {
             Some((_, end)) => Ok(end),
             None => Err(LedgerError::UnknownHold),
         })
+    }
+
+    /// One SMS's fate and its share of its batch's hold, in this batch's transaction.
+    async fn record_sms(&mut self, result: &SmsResult) -> Outcome<(SmsState, Credits)> {
+        let Some(message) = crate::db::sms::for_record(self.conn, result.message).await? else {
+            return Ok(Err(LedgerError::UnknownMessage));
+        };
+        if message.state != SmsState::Outgoing {
+            return Ok(Ok((message.state, Credits::from_minor(message.credits))));
+        }
+        let token = message.hold_token.as_str();
+        let charged = match &result.outcome {
+            Err(_) => 0,
+            Ok(_) => match self.book.capture_part(
+                token,
+                Credits::from_minor(message.cost),
+                &result.description,
+            ) {
+                Ok((hold, entry)) => {
+                    self.pending.open(hold, self.now);
+                    self.pending.entry(entry, message.author_id, self.now);
+                    message.cost
+                }
+                Err(error) => {
+                    // Only possible if the hold was ended behind the job's back: the job
+                    // extends it before every message it hands over.
+                    tracing::error!(
+                        message = result.message,
+                        ?error,
+                        "an SMS went out after its hold ended: recorded as sent, not charged"
+                    );
+                    0
+                }
+            },
+        };
+        let ttl = i64::try_from(result.keep_alive.as_millis()).unwrap_or(i64::MAX);
+        if let Ok(hold) = self.book.extend(token, self.now.saturating_add(ttl)) {
+            self.pending.open(hold, self.now);
+        }
+        let state = match &result.outcome {
+            Ok(reference) => {
+                crate::db::sms::mark_sent(
+                    self.conn,
+                    result.message,
+                    &result.provider,
+                    reference,
+                    charged,
+                    self.now,
+                )
+                .await?;
+                SmsState::Sent
+            }
+            Err(error) => {
+                crate::db::sms::mark_error(
+                    self.conn,
+                    result.message,
+                    &result.provider,
+                    error,
+                    self.now,
+                )
+                .await?;
+                SmsState::Error
+            }
+        };
+        Ok(Ok((state, Credits::from_minor(charged))))
     }
 
     async fn closed(&mut self, token: &str) -> Result<Option<(i64, HoldEnd)>, sqlx::Error> {

@@ -1,15 +1,37 @@
-//! `/settings/technical/sms`: the SMS outbox, every message with its state and cost, in
-//! developer mode.
+//! `/settings/technical/sms`: the SMS outbox, every message with its state, cost and
+//! batch, in developer mode. While any message is queued it reads itself again every
+//! second, so a batch can be watched going out.
 
+use crate::components::sms_state::{SmsStateBadge, batch_progress};
 use crate::functions::sms::sms_outbox;
 use crate::i18n::{Msg, t};
-use crate::models::{SmsOutboxLine, SmsState};
+use crate::models::SmsOutboxLine;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn SmsOutboxPage() -> impl IntoView {
-    let outbox = Resource::new(|| (), |_| sms_outbox());
+    let tick = RwSignal::new(0u32);
+    let outbox = Resource::new(move || tick.get(), |_| sms_outbox());
+    #[cfg(feature = "hydrate")]
+    {
+        use crate::models::SmsState;
+        let waiting = move || {
+            outbox.get_untracked().is_some_and(|lines| {
+                matches!(lines, Ok(ref l) if l.iter().any(|m| m.state == SmsState::Outgoing))
+            })
+        };
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                if waiting() {
+                    tick.try_update(|n| *n += 1);
+                }
+            },
+            std::time::Duration::from_secs(1),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    }
     view! {
         <Title text=t(Msg::SmsOutbox) />
         <div class="o-control-panel">
@@ -42,6 +64,7 @@ fn OutboxTable(lines: Vec<SmsOutboxLine>) -> impl IntoView {
                     <th class="o-num">{t(Msg::ColParts)}</th>
                     <th class="o-num">{t(Msg::ColCredits)}</th>
                     <th>{t(Msg::ColStatus)}</th>
+                    <th>{t(Msg::ColBatch)}</th>
                     <th>{t(Msg::ColProvider)}</th>
                     <th>{t(Msg::ColAuthor)}</th>
                 </tr>
@@ -50,7 +73,7 @@ fn OutboxTable(lines: Vec<SmsOutboxLine>) -> impl IntoView {
                 {lines
                     .into_iter()
                     .map(|m| {
-                        let (label, class) = state(m.state);
+                        let batch = batch_progress(m.batch_id, m.batch_sent, m.batch_failed, m.batch_queued);
                         view! {
                             <tr class="o-data-row">
                                 <td class="o-nowrap">{m.created_at.to_string()}</td>
@@ -62,7 +85,8 @@ fn OutboxTable(lines: Vec<SmsOutboxLine>) -> impl IntoView {
                                 </td>
                                 <td class="o-num">{format!("{} ({})", m.parts, m.encoding)}</td>
                                 <td class="o-num">{m.credits.display(m.whole_number)}</td>
-                                <td><span class=format!("o-badge {class}")>{label}</span></td>
+                                <td><SmsStateBadge state=m.state /></td>
+                                <td class="o-sms-batch">{batch}</td>
                                 <td>{m.provider}</td>
                                 <td>{m.author_name}</td>
                             </tr>
@@ -73,12 +97,4 @@ fn OutboxTable(lines: Vec<SmsOutboxLine>) -> impl IntoView {
         </table>
     }
     .into_any()
-}
-
-fn state(state: SmsState) -> (&'static str, &'static str) {
-    match state {
-        SmsState::Sent => (t(Msg::SmsStateSent), "o-state-paid"),
-        SmsState::Error => (t(Msg::SmsStateError), "o-state-failed"),
-        SmsState::Outgoing => (t(Msg::SmsStateOutgoing), "o-state-pending"),
-    }
 }

@@ -1,5 +1,5 @@
-//! Where accepted messages go. The send logic only sees [`SmsProvider`]; iapd ships the
-//! built-in outbox and an HTTP gateway.
+//! Where accepted messages go. The SMS worker only sees [`SmsProvider`], one message per
+//! call (it runs several calls at once); iapd ships the built-in outbox and an HTTP gateway.
 
 use crate::i18n::{Msg, Text};
 use std::future::Future;
@@ -15,7 +15,7 @@ pub struct Outgoing {
     pub number: String,
     pub body: String,
     /// `GSM7` or `UNICODE`.
-    pub encoding: &'static str,
+    pub encoding: String,
     pub parts: i64,
 }
 
@@ -25,11 +25,12 @@ pub type Delivery = Result<String, Text>;
 pub trait SmsProvider: Send + Sync {
     /// Stored on each message, so the outbox says who took it.
     fn code(&self) -> &'static str;
-    /// One answer per message, in order.
+    /// Hands over one message. Called again for the same message after a crash, so a
+    /// provider must recognise a repeat by [`Outgoing::id`].
     fn send<'a>(
         &'a self,
-        messages: &'a [Outgoing],
-    ) -> Pin<Box<dyn Future<Output = Vec<Delivery>> + Send + 'a>>;
+        message: &'a Outgoing,
+    ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>>;
 }
 
 /// The default: messages are accepted into the SMS outbox (Settings → Technical), where an
@@ -43,16 +44,11 @@ impl SmsProvider for BuiltinProvider {
 
     fn send<'a>(
         &'a self,
-        messages: &'a [Outgoing],
-    ) -> Pin<Box<dyn Future<Output = Vec<Delivery>> + Send + 'a>> {
+        message: &'a Outgoing,
+    ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>> {
         Box::pin(async move {
-            messages
-                .iter()
-                .map(|m| {
-                    tracing::info!(id = m.id, number = %m.number, parts = m.parts, "SMS accepted into the outbox");
-                    Ok(format!("outbox-{}", m.id))
-                })
-                .collect()
+            tracing::info!(id = message.id, number = %message.number, parts = message.parts, "SMS accepted into the outbox");
+            Ok(format!("outbox-{}", message.id))
         })
     }
 }
@@ -149,14 +145,8 @@ impl SmsProvider for HttpGateway {
 
     fn send<'a>(
         &'a self,
-        messages: &'a [Outgoing],
-    ) -> Pin<Box<dyn Future<Output = Vec<Delivery>> + Send + 'a>> {
-        Box::pin(async move {
-            let mut answers = Vec::with_capacity(messages.len());
-            for message in messages {
-                answers.push(self.deliver(message).await);
-            }
-            answers
-        })
+        message: &'a Outgoing,
+    ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>> {
+        Box::pin(self.deliver(message))
     }
 }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth;
 mod contacts;
+mod fake_sms_gateway;
 mod fake_stripe;
 mod iap;
 mod iap_api;

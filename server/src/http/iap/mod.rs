@@ -174,9 +174,10 @@ fn ledger_error(error: LedgerError, service: &str) -> RpcError {
             service: service.to_owned(),
             trial: false,
         },
-        LedgerError::UnknownAccount | LedgerError::AccountDisabled | LedgerError::UnknownOrder => {
-            RpcError::Access(text())
-        }
+        LedgerError::UnknownAccount
+        | LedgerError::AccountDisabled
+        | LedgerError::UnknownOrder
+        | LedgerError::UnknownMessage => RpcError::Access(text()),
         LedgerError::UnknownHold => RpcError::access(Msg::RpcUnknownTransaction),
         LedgerError::HoldExpired | LedgerError::Conflict(_) => RpcError::User(text()),
         LedgerError::Invalid(field) => RpcError::invalid(field),
