@@ -283,6 +283,51 @@ pub enum SmsState {
     Error,
 }
 
+/// Where a batch of SMS comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SmsSource {
+    /// A page of iapd, by a user.
+    App,
+    /// An Odoo database, through the SMS API and its account token.
+    Api,
+}
+
+/// Why an SMS was not sent (it cost nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SmsFailure {
+    /// The contact has no number.
+    NoNumber,
+    WrongNumberFormat,
+    CountryNotSupported,
+    /// The provider refused it or could not be reached.
+    Provider,
+    /// Its hold ended while iapd was stopped and the account could not pay for it again.
+    NotPaid,
+}
+
+/// A delivery status an SMS gateway reports, named as Odoo's `/sms/status` expects them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SmsDelivery {
+    /// Handed to the network.
+    Sent,
+    Delivered,
+    NotDelivered,
+    InvalidDestination,
+    NotAllowed,
+    Rejected,
+    Expired,
+}
+
+/// Where a delivery report forwarded to Odoo stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SmsReportState {
+    /// Waiting for its (next) attempt.
+    Queued,
+    Sent,
+    /// Given up after days of failed attempts.
+    Failed,
+}
+
 /// Where a batch of SMS stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SmsBatchState {
@@ -313,6 +358,24 @@ stored_names! {
     MailState { Queued => "queued", Sent => "sent", Failed => "failed" }
     SmsState { Outgoing => "outgoing", Sent => "sent", Error => "error" }
     SmsBatchState { Pending => "pending", Done => "done" }
+    SmsSource { App => "app", Api => "api" }
+    SmsFailure {
+        NoNumber => "no_number",
+        WrongNumberFormat => "wrong_number_format",
+        CountryNotSupported => "country_not_supported",
+        Provider => "provider",
+        NotPaid => "not_paid",
+    }
+    SmsDelivery {
+        Sent => "sent",
+        Delivered => "delivered",
+        NotDelivered => "not_delivered",
+        InvalidDestination => "invalid_destination",
+        NotAllowed => "not_allowed",
+        Rejected => "rejected",
+        Expired => "expired",
+    }
+    SmsReportState { Queued => "queued", Sent => "sent", Failed => "failed" }
 }
 
 /// Which of a contact's numbers an SMS goes to.
@@ -367,6 +430,17 @@ pub struct SmsQueued {
     pub queued: u32,
     /// Reserved for them: what they cost if all go out.
     pub credits: Credits,
+    /// The recipients that cannot be texted: recorded as errors, not sent, not charged.
+    pub refused: Vec<SmsRefused>,
+}
+
+/// A recipient a send left out, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsRefused {
+    pub name: String,
+    /// As typed on the contact; empty when it has none.
+    pub number: String,
+    pub reason: Text,
 }
 
 /// How far a batch of SMS has got.
@@ -403,9 +477,14 @@ pub struct SmsOutboxLine {
     pub cost: Credits,
     pub credits: Credits,
     pub state: SmsState,
+    /// The last delivery status its gateway reported.
+    pub delivery: Option<SmsDelivery>,
     pub provider: Option<String>,
     pub error: Option<String>,
-    pub author_name: String,
+    /// Who sent it from a page; `None` for one an Odoo database sent (see `dbuuid`).
+    pub author_name: Option<String>,
+    /// The Odoo database that sent it through the SMS API.
+    pub dbuuid: Option<String>,
     pub account_name: String,
     pub whole_number: bool,
     /// The batch it was sent in, and how far that batch has got.
@@ -416,6 +495,23 @@ pub struct SmsOutboxLine {
     pub batch_sent: u32,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub batch_failed: u32,
+}
+
+/// A delivery report on its way to an Odoo database, as the SMS Outbox lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SmsReportLine {
+    pub id: i64,
+    pub created_at: Timestamp,
+    pub webhook_url: String,
+    pub uuid: String,
+    pub status: SmsDelivery,
+    pub state: SmsReportState,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub attempts: u32,
+    pub next_attempt_at: Timestamp,
+    pub last_error: Option<String>,
+    pub sent_at: Option<Timestamp>,
 }
 
 /// A service of the catalogue as Settings → Technical → IAP Services lists it. Never carries

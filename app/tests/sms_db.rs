@@ -16,8 +16,8 @@ use app::error::AppError;
 use app::ledger::{Ledger, SmsResult};
 use app::models::{SmsBatchState, SmsBatchStatus, SmsQueued, SmsState};
 use app::sms::{
-    BuiltinProvider, GatewayConfig, HttpGateway, Recipient, SendRequest, Sender, SmsProvider,
-    SmsQueue, WorkerSettings,
+    BuiltinProvider, GatewayConfig, HttpGateway, NoNumber, Recipient, SendRequest, Sender,
+    SmsProvider, SmsQueue, WorkerSettings,
 };
 use app::tasks::Tasks;
 use axum::Json;
@@ -117,6 +117,25 @@ impl Fixture {
         }
     }
 
+    async fn contact_without_number(&self, name: &str) -> i64 {
+        let mut conn = self.pool.acquire().await.unwrap();
+        app::db::contacts::insert(
+            &mut conn,
+            &ValidContact {
+                name: name.into(),
+                company_name: None,
+                email: None,
+                phone: None,
+                mobile: None,
+                country_code: None,
+                owner_company_id: None,
+            },
+            0,
+        )
+        .await
+        .unwrap()
+    }
+
     async fn belgian(&self) -> Recipient {
         self.contact("Marc Demo", "0470 12 34 56", "BE").await
     }
@@ -183,7 +202,7 @@ impl Fixture {
             company_id: self.company,
             request_key: format!("test-key-{key}"),
             body: body.into(),
-            recipients,
+            recipients: recipients.into_iter().map(Ok).collect(),
         }
     }
 
@@ -424,11 +443,8 @@ async fn bad_input_is_refused_before_anything_is_held() {
         ("body", "The message is too long: at most 1530 characters.")
     );
     let (f3, m3) = field(
-        f.send(
-            &worker,
-            f.request("e3", "Hi", vec![marc.clone(), bad_number]),
-        )
-        .await,
+        f.send(&worker, f.request("e3", "Hi", vec![bad_number]))
+            .await,
     );
     assert_eq!(f3, "number");
     assert!(m3.contains("0470 12") && m3.contains("Typo"), "{m3}");
@@ -441,6 +457,81 @@ async fn bad_input_is_refused_before_anything_is_held() {
     assert_eq!(f5, "contact_ids");
     assert!(f.states().await.is_empty());
     assert_eq!(f.balance(account).await, (10_000, 0));
+    f.check().await;
+}
+
+#[tokio::test]
+async fn recipients_that_cannot_be_texted_are_left_out_and_recorded_and_the_others_go_out() {
+    let f = fixture().await;
+    let worker = f.worker(builtin(), quick());
+    let account = f.account_with(10_000).await;
+    let marc = f.belgian().await;
+    let typo = f.contact("Typo", "0470 12", "BE").await;
+    let sanctioned = f.contact("Pyongyang", "+850 2 381 2345", "BE").await;
+    let request = SendRequest {
+        recipients: vec![
+            Ok(marc),
+            Ok(typo.clone()),
+            Err(NoNumber {
+                contact_id: Some(f.contact_without_number("Nobody").await),
+                name: "Nobody".into(),
+            }),
+            Ok(sanctioned),
+        ],
+        ..f.request("mixed", "Hi", vec![])
+    };
+    let queued = f.send(&worker, request.clone()).await.unwrap();
+    assert_eq!((queued.queued, queued.credits.minor()), (1, BE_PART));
+    let reasons: Vec<String> = queued
+        .refused
+        .iter()
+        .map(|r| r.reason.to_string())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "The number 0470 12 of Typo is not in a valid format.",
+            "Nobody has no phone or mobile number.",
+            "The destination country is not supported.",
+        ]
+    );
+    let done = f.done(&worker, queued.batch_id).await;
+    assert_eq!(
+        (done.sent, done.failed, done.credits.minor()),
+        (1, 3, BE_PART)
+    );
+    assert_eq!(f.balance(account).await, (10_000 - BE_PART, 0));
+    let failures: Vec<(String, Option<String>, i64)> =
+        sqlx::query_as("SELECT number, failure, cost FROM sms_messages ORDER BY id")
+            .fetch_all(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        failures,
+        vec![
+            ("+32470123456".into(), None, BE_PART),
+            ("0470 12".into(), Some("wrong_number_format".into()), 0),
+            (String::new(), Some("no_number".into()), 0),
+            (
+                "+850 2 381 2345".into(),
+                Some("country_not_supported".into()),
+                0
+            ),
+        ]
+    );
+    // The refused ones are in their contact's chatter too, as errors.
+    let mut conn = f.pool.acquire().await.unwrap();
+    let chatter = app::db::messages::of_record(&mut conn, "contact", typo.contact_id.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(chatter[0].body, "SMS not sent (1 SMS): Hi");
+    assert_eq!(
+        chatter[0].sms.as_ref().map(|s| s.state),
+        Some(SmsState::Error)
+    );
+    drop(conn);
+    // A retry of the same request answers the same, refusals included.
+    assert_eq!(f.send(&worker, request).await.unwrap(), queued);
     f.check().await;
 }
 

@@ -55,6 +55,21 @@ pub struct Config {
     #[arg(long, env = "SMS_GATEWAY_ATTEMPTS", default_value = "3")]
     pub sms_gateway_attempts: u32,
 
+    /// The secret the SMS gateway sends its delivery reports to /sms/gateway/status with,
+    /// as `Authorization: Bearer <secret>`. Unset, every report is refused.
+    #[arg(long, env = "SMS_GATEWAY_WEBHOOK_SECRET", hide_env_values = true)]
+    pub sms_gateway_webhook_secret: Option<Secret>,
+
+    /// Seconds before a delivery report that did not reach its Odoo database is sent again;
+    /// each further retry waits twice as long (at most an hour), for three days.
+    #[arg(
+        long,
+        env = "SMS_REPORT_RETRY_SECONDS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=3_600)
+    )]
+    pub sms_report_retry_seconds: u64,
+
     /// Messages handed to the SMS provider at once, over all batches.
     #[arg(
         long,
@@ -216,6 +231,14 @@ impl Config {
         app::sms::WorkerSettings {
             concurrency: usize::try_from(self.sms_concurrency).unwrap_or(8),
             ..app::sms::WorkerSettings::default()
+        }
+    }
+
+    /// How delivery reports are forwarded to Odoo databases.
+    pub fn sms_reports(&self) -> app::sms::reports::ForwarderSettings {
+        app::sms::reports::ForwarderSettings {
+            first_retry: std::time::Duration::from_secs(self.sms_report_retry_seconds),
+            ..app::sms::reports::ForwarderSettings::default()
         }
     }
 

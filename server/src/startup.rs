@@ -40,7 +40,7 @@ pub enum StartupError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
-    #[error("cannot set up the SMS gateway client: {0}")]
+    #[error("cannot set up an HTTP client for SMS: {0}")]
     SmsGateway(reqwest::Error),
     #[error("cannot create the folder for the database: {0}")]
     DataDir(std::io::Error),
@@ -67,6 +67,8 @@ pub struct Application {
     state: AppState,
     tasks: Tasks,
     operator_secret: Arc<str>,
+    /// What the SMS gateway's delivery reports must carry.
+    sms_gateway_secret: Option<app::secret::Secret>,
     /// Written once listening; removed when the application ends.
     operator_file: Option<OperatorFile>,
     /// Held for the application's whole life: one server per database.
@@ -115,6 +117,13 @@ impl Application {
             config.sms_provider().map_err(StartupError::SmsGateway)?,
             config.sms_worker(),
         );
+        app::sms::reports::start(&mut tasks, pool.clone(), config.sms_reports())
+            .map_err(StartupError::SmsGateway)?;
+        if config.sms_gateway_webhook_secret.is_none() {
+            tracing::info!(
+                "SMS_GATEWAY_WEBHOOK_SECRET is not set: delivery reports to /sms/gateway/status are refused"
+            );
+        }
         start_session_cleanup(&mut tasks, pool.clone());
         if let Payments::Stripe(stripe) = &payments {
             start_reconciler(
@@ -167,6 +176,7 @@ impl Application {
             state,
             tasks,
             operator_secret,
+            sms_gateway_secret: config.sms_gateway_webhook_secret.clone(),
             operator_file,
             _lock: lock,
         })
@@ -194,8 +204,13 @@ impl Application {
             .listener
             .local_addr()
             .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |a| a.ip());
-        let service = router(self.state.clone(), self.operator_secret.clone(), local_ip)
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let service = router(
+            self.state.clone(),
+            self.operator_secret.clone(),
+            local_ip,
+            self.sms_gateway_secret.clone(),
+        )
+        .into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;

@@ -115,7 +115,9 @@ fn SmsCompose(
         .iter()
         .filter_map(|r| r.problem.as_ref().map(ToString::to_string))
         .collect();
-    let blocked = !problems.is_empty();
+    // Those who cannot be texted are left out; only a send to nobody is pointless.
+    let blocked = problems.len() == quote.recipients.len();
+    let some_left_out = !problems.is_empty() && !blocked;
 
     let send = Action::new(move |input: &SmsInput| send_sms(input.clone()));
     let error = Signal::derive(move || send.value().get().and_then(Result::err));
@@ -170,10 +172,12 @@ fn SmsCompose(
                     </Show>
                 </div>
             </div>
-            {problems
-                .into_iter()
-                .map(|p| view! { <p class="o-alert o-alert-warning" role="alert">{p}</p> })
-                .collect_view()}
+            {(!problems.is_empty()).then(|| view! {
+                <div class="o-alert o-alert-warning o-sms-skipped" role="alert">
+                    {some_left_out.then(|| view! { <p>{t(Msg::SmsSkippedHeading)}</p> })}
+                    <ul>{problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                </div>
+            })}
             <div class="o-field" class:o-field-invalid=move || body_error().is_some()>
                 <label class="o-field-label" for="sms-body">{t(Msg::SmsMessage)}</label>
                 <div class="o-field-widget">
@@ -245,6 +249,14 @@ fn SmsProgress(queued: SmsQueued, on_close: Callback<()>) -> impl IntoView {
     view! {
         <div class="o-sms-progress" role="status">
             <p data-testid="sms-queued">{queued_notice(&queued)}</p>
+            {(!queued.refused.is_empty()).then(|| view! {
+                <div class="o-sms-refused" data-testid="sms-refused">
+                    <p>{t(Msg::SmsNotSentHeading)}</p>
+                    <ul>
+                        {queued.refused.iter().map(|r| view! { <li>{r.reason.to_string()}</li> }).collect_view()}
+                    </ul>
+                </div>
+            })}
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     status.await.map(|s| {

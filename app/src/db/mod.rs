@@ -16,6 +16,7 @@ pub mod services;
 pub mod sessions;
 pub mod settings;
 pub mod sms;
+pub mod sms_reports;
 mod types;
 pub mod users;
 pub mod warnings;
@@ -146,6 +147,10 @@ mod tests {
         (
             "0010_sms_jobs.sql",
             "e0f87d1fa57c56bf3324c49e517f47a1c8fa6f641be1ddf6908bdd052d3d6ae6",
+        ),
+        (
+            "0011_sms_api.sql",
+            "759b9db3dd9ca086a5a7925db4c5eaea466e126b4765559b9196a26244e96981",
         ),
     ];
 

@@ -3,50 +3,83 @@
 //! A batch and all its messages are committed before anything is sent; the SMS worker then
 //! takes the `outgoing` messages of `pending` batches, and the ledger writer records each
 //! one's fate (`sent` with its share of the capture, or `error`) in the transaction of that
-//! capture ([`for_record`], [`mark_sent`], [`mark_error`]).
+//! capture ([`for_record`], [`mark_sent`], [`mark_error`]). A recipient that cannot be
+//! texted is stored as an `error` at once, with its [`SmsFailure`], and costs nothing.
+//! Batches an Odoo database sends carry its uuid for each message and where its delivery
+//! reports go.
 
-use crate::models::{SmsBatchStatus, SmsOutboxLine, SmsState};
+use crate::models::{
+    SmsBatchState, SmsBatchStatus, SmsDelivery, SmsFailure, SmsOutboxLine, SmsSource, SmsState,
+};
 use sqlx::SqliteConnection;
 
-/// A message about to be queued.
+/// A batch about to be queued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewBatch<'a> {
+    pub request_key: &'a str,
+    pub source: SmsSource,
+    /// The user who sent it from a page; `None` for the API.
+    pub author_id: Option<i64>,
+    pub account_id: i64,
+    /// `None` when none of its messages can be sent, so nothing was held.
+    pub hold_token: Option<&'a str>,
+    pub dbuuid: Option<&'a str>,
+    pub webhook_url: Option<&'a str>,
+    pub sender_name: Option<&'a str>,
+}
+
+/// A message about to be queued, or recorded as not sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewMessage {
     pub contact_id: Option<i64>,
+    /// Odoo's id for it (API).
+    pub uuid: Option<String>,
     pub number: String,
-    pub country: String,
+    pub country: Option<String>,
     pub body: String,
     pub encoding: &'static str,
     pub parts: i64,
-    /// Minor units held for it.
+    /// Minor units held for it; 0 when it is refused.
     pub cost: i64,
+    /// Why it cannot be sent, and the reason as users read it; `None` to queue it.
+    pub refused: Option<(SmsFailure, String)>,
 }
 
-/// Records a batch as pending. Returns its id, or `None` when a batch with this request
-/// key already exists (the request is a retry).
+/// Records a batch: pending, or done at once when it has nothing to send. Returns its id,
+/// or `None` when a batch with this request key already exists (the request is a retry).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_batch(
     conn: &mut SqliteConnection,
-    request_key: &str,
-    author_id: i64,
-    account_id: i64,
-    hold_token: &str,
+    batch: &NewBatch<'_>,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
+    let state = if batch.hold_token.is_some() {
+        SmsBatchState::Pending
+    } else {
+        SmsBatchState::Done
+    };
     let inserted = sqlx::query(
-        "INSERT INTO sms_batches (request_key, author_id, account_id, hold_token, created_at)
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_key) DO NOTHING",
+        "INSERT INTO sms_batches (request_key, source, author_id, account_id, hold_token, state,
+                                  dbuuid, webhook_url, sender_name, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_key) DO NOTHING",
     )
-    .bind(request_key)
-    .bind(author_id)
-    .bind(account_id)
-    .bind(hold_token)
+    .bind(batch.request_key)
+    .bind(batch.source)
+    .bind(batch.author_id)
+    .bind(batch.account_id)
+    .bind(batch.hold_token)
+    .bind(state)
+    .bind(batch.dbuuid)
+    .bind(batch.webhook_url)
+    .bind(batch.sender_name)
     .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok((inserted.rows_affected() == 1).then(|| inserted.last_insert_rowid()))
 }
 
-/// Queues one message of `batch`; `chatter_id` is the chatter line that shows it, if any.
+/// Stores one message of `batch`, queued or refused; `chatter_id` is the chatter line that
+/// shows it, if any.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_message(
     conn: &mut SqliteConnection,
@@ -55,25 +88,174 @@ pub async fn insert_message(
     chatter_id: Option<i64>,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
+    let (state, failure, error) = match &message.refused {
+        None => (SmsState::Outgoing, None, None),
+        Some((failure, error)) => (SmsState::Error, Some(*failure), Some(error.as_str())),
+    };
     let row = sqlx::query(
         "INSERT INTO sms_messages
-             (batch_id, contact_id, number, country, body, encoding, parts, cost, chatter_id,
-              created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             (batch_id, contact_id, uuid, number, country, body, encoding, parts, cost, state,
+              failure, error, chatter_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(batch)
     .bind(message.contact_id)
+    .bind(&message.uuid)
     .bind(&message.number)
     .bind(&message.country)
     .bind(&message.body)
     .bind(message.encoding)
     .bind(message.parts)
     .bind(message.cost)
+    .bind(state)
+    .bind(failure)
+    .bind(error)
     .bind(chatter_id)
     .bind(now)
     .execute(conn)
     .await?;
     Ok(row.last_insert_rowid())
+}
+
+/// A message as the SMS API answers about it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiMessage {
+    pub id: i64,
+    pub uuid: Option<String>,
+    pub account_id: i64,
+    pub state: SmsState,
+    pub failure: Option<SmsFailure>,
+    pub credits: i64,
+}
+
+const API_MESSAGE: &str = "SELECT m.id, m.uuid, b.account_id, m.state, m.failure, m.credits
+     FROM sms_messages m JOIN sms_batches b ON b.id = m.batch_id";
+
+/// The messages already stored under any of `uuids`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn by_uuids(
+    conn: &mut SqliteConnection,
+    uuids: &[&str],
+) -> Result<Vec<ApiMessage>, sqlx::Error> {
+    if uuids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = serde_json::to_string(uuids).unwrap_or_else(|_| "[]".into());
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{API_MESSAGE} WHERE m.uuid IN (SELECT value FROM json_each(?))"
+    )))
+    .bind(list)
+    .fetch_all(conn)
+    .await
+}
+
+/// The messages of `batch`, in the order they were stored.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn of_batch(
+    conn: &mut SqliteConnection,
+    batch: i64,
+) -> Result<Vec<ApiMessage>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{API_MESSAGE} WHERE m.batch_id = ? ORDER BY m.id"
+    )))
+    .bind(batch)
+    .fetch_all(conn)
+    .await
+}
+
+/// Marks the messages of `batch` still waiting as answered "processing", so that what
+/// becomes of them is reported to the batch's webhook. Returns how many.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn report_outcomes(conn: &mut SqliteConnection, batch: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE sms_messages SET report_outcome = 1
+         WHERE batch_id = ? AND state = 'outgoing' AND uuid IS NOT NULL",
+    )
+    .bind(batch)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// A delivery status that changed, and where to report it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeliveryChange {
+    pub uuid: Option<String>,
+    pub webhook_url: Option<String>,
+}
+
+/// Stores the delivery status a gateway reported for `message`. `None` when the message
+/// does not exist or already had this status (nothing changed).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_delivery(
+    conn: &mut SqliteConnection,
+    message: i64,
+    status: SmsDelivery,
+    now: i64,
+) -> Result<Option<DeliveryChange>, sqlx::Error> {
+    let changed = sqlx::query(
+        "UPDATE sms_messages SET delivery = ?, delivery_at = ?
+         WHERE id = ? AND delivery IS NOT ?",
+    )
+    .bind(status)
+    .bind(now)
+    .bind(message)
+    .bind(status)
+    .execute(&mut *conn)
+    .await?;
+    if changed.rows_affected() == 0 {
+        return Ok(None);
+    }
+    sqlx::query_as(
+        "SELECT m.uuid, b.webhook_url FROM sms_messages m JOIN sms_batches b ON b.id = m.batch_id
+         WHERE m.id = ?",
+    )
+    .bind(message)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Whether `message` exists.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn exists(conn: &mut SqliteConnection, message: i64) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM sms_messages WHERE id = ?")
+        .bind(message)
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// The sender name of an SMS account, if its database chose one.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn sender_name(
+    conn: &mut SqliteConnection,
+    account: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT sender_name FROM sms_senders WHERE account_id = ?")
+        .bind(account)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Sets the sender name of an SMS account (already checked).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_sender_name(
+    conn: &mut SqliteConnection,
+    account: i64,
+    name: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sms_senders (account_id, sender_name, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (account_id) DO UPDATE SET sender_name = excluded.sender_name,
+                                                updated_at = excluded.updated_at",
+    )
+    .bind(account)
+    .bind(name)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// The batch made with `request_key`, if that request was already made.
@@ -86,6 +268,33 @@ pub async fn batch_by_key(
         .bind(request_key)
         .fetch_optional(conn)
         .await
+}
+
+/// A recipient a batch left out, as a retried send names it again.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Refused {
+    /// The contact's name; empty for a message sent through the API.
+    pub name: String,
+    pub number: String,
+    pub failure: SmsFailure,
+}
+
+/// The messages of `batch` refused because their recipient cannot be texted.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn refused_in(
+    conn: &mut SqliteConnection,
+    batch: i64,
+) -> Result<Vec<Refused>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COALESCE(c.name, '') AS name, m.number, m.failure FROM sms_messages m
+         LEFT JOIN contacts c ON c.id = m.contact_id
+         WHERE m.batch_id = ?
+           AND m.failure IN ('no_number', 'wrong_number_format', 'country_not_supported')
+         ORDER BY m.id",
+    )
+    .bind(batch)
+    .fetch_all(conn)
+    .await
 }
 
 /// Where a batch stands: how many of its messages wait, went out or failed, and what was
@@ -107,12 +316,12 @@ pub async fn batch_status(
     .await
 }
 
-/// Who sent `batch`, if it exists.
+/// Who sent `batch` (`None` inside for the API), if it exists.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn batch_author(
     conn: &mut SqliteConnection,
     batch: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<Option<i64>>, sqlx::Error> {
     sqlx::query_scalar("SELECT author_id FROM sms_batches WHERE id = ?")
         .bind(batch)
         .fetch_optional(conn)
@@ -126,9 +335,13 @@ pub struct MessageToRecord {
     pub cost: i64,
     pub credits: i64,
     /// The hold of its batch, which pays for it.
-    pub hold_token: String,
+    pub hold_token: Option<String>,
     /// Who sent it: the ledger entry of its capture names them.
     pub author_id: Option<i64>,
+    /// Odoo's id for it, and where its outcome goes when the API answered "processing".
+    pub uuid: Option<String>,
+    pub webhook_url: Option<String>,
+    pub report_outcome: bool,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -137,7 +350,8 @@ pub async fn for_record(
     message: i64,
 ) -> Result<Option<MessageToRecord>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT m.state, m.cost, m.credits, b.hold_token, b.author_id
+        "SELECT m.state, m.cost, m.credits, b.hold_token, b.author_id, m.uuid, b.webhook_url,
+                m.report_outcome
          FROM sms_messages m JOIN sms_batches b ON b.id = m.batch_id WHERE m.id = ?",
     )
     .bind(message)
@@ -181,7 +395,8 @@ pub async fn mark_error(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE sms_messages SET state = 'error', provider = ?, error = ?, sent_at = ?
+        "UPDATE sms_messages SET state = 'error', failure = 'provider', provider = ?, error = ?,
+             sent_at = ?
          WHERE id = ? AND state = 'outgoing'",
     )
     .bind(provider)
@@ -203,7 +418,7 @@ pub async fn fail_outgoing(
     now: i64,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE sms_messages SET state = 'error', error = ?, sent_at = ?
+        "UPDATE sms_messages SET state = 'error', failure = 'not_paid', error = ?, sent_at = ?
          WHERE batch_id = ? AND state = 'outgoing'",
     )
     .bind(error)
@@ -219,7 +434,12 @@ pub async fn fail_outgoing(
 pub struct PendingBatch {
     pub id: i64,
     pub account_id: i64,
+    /// A pending batch always has a hold (see [`insert_batch`]).
     pub hold_token: String,
+    /// The Odoo database that sent it, named in its ledger entries.
+    pub dbuuid: Option<String>,
+    /// Passed to the gateway with each message.
+    pub sender_name: Option<String>,
 }
 
 /// Pending batches, oldest first.
@@ -229,8 +449,8 @@ pub async fn pending_batches(
     limit: i64,
 ) -> Result<Vec<PendingBatch>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, account_id, hold_token FROM sms_batches WHERE state = 'pending'
-         ORDER BY id LIMIT ?",
+        "SELECT id, account_id, hold_token, dbuuid, sender_name FROM sms_batches
+         WHERE state = 'pending' AND hold_token IS NOT NULL ORDER BY id LIMIT ?",
     )
     .bind(limit)
     .fetch_all(conn)
@@ -307,13 +527,13 @@ pub async fn outbox(
                   FROM sms_messages WHERE batch_id IN (SELECT batch_id FROM page)
                   GROUP BY batch_id)
          SELECT m.id, m.created_at, m.number, c.name AS contact_name, m.body, m.encoding,
-                m.parts, m.cost, m.credits, m.state, m.provider, m.error,
-                u.name AS author_name, a.name AS account_name, s.whole_number,
+                m.parts, m.cost, m.credits, m.state, m.delivery, m.provider, m.error,
+                u.name AS author_name, b.dbuuid, a.name AS account_name, s.whole_number,
                 m.batch_id, p.batch_queued, p.batch_sent, p.batch_failed
          FROM page m
          JOIN sms_batches b ON b.id = m.batch_id
          JOIN progress p ON p.batch_id = m.batch_id
-         JOIN users u ON u.id = b.author_id
+         LEFT JOIN users u ON u.id = b.author_id
          JOIN iap_accounts a ON a.id = b.account_id
          JOIN services s ON s.technical_name = a.service
          LEFT JOIN contacts c ON c.id = m.contact_id

@@ -12,10 +12,11 @@
 //! [`ValidWarning`]): the writer applies rules that depend on the balances, nothing else.
 //!
 //! Work paid for in parts (a batch of SMS) holds its whole cost once, then spends it part
-//! by part: [`Ledger::record_sms`] captures one message's share of its batch's hold and
-//! records the message's fate in the same transaction, so a message is sent exactly when it
-//! is charged. [`Ledger::extend`] keeps such a hold alive while its job runs, and
-//! [`Ledger::close`] releases what is left when the job ends.
+//! by part. [`Ledger::queue_sms`] places a batch's hold and stores the batch and every
+//! message in one transaction; [`Ledger::record_sms`] captures one message's share of its
+//! batch's hold and records the message's fate in the same transaction, so a message is
+//! sent exactly when it is charged; [`Ledger::extend`] keeps such a hold alive while its job
+//! runs, and [`Ledger::finish_sms_batch`] releases what is left when the job ends.
 //!
 //! # Layout
 //! - this file: [`Ledger`], the handle callers use, and the tasks it runs;
@@ -24,11 +25,12 @@
 mod writer;
 
 use crate::clock::Clock;
+use crate::db::sms::NewMessage;
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{AccountEdit, AccountId, NewCredit, NewHold};
 pub use crate::domain::ledger::{HoldEnd, HoldRequest, LedgerError};
 use crate::domain::warning::ValidWarning;
-use crate::models::SmsState;
+use crate::models::{SmsSource, SmsState};
 use crate::tasks::Tasks;
 use sqlx::SqlitePool;
 use std::time::Duration;
@@ -57,6 +59,11 @@ enum Command {
         token: String,
     },
     RecordSms(SmsResult),
+    QueueSms(SmsBatch),
+    FinishSmsBatch {
+        batch: i64,
+        token: String,
+    },
     Credit {
         credit: NewCredit,
         by: Option<i64>,
@@ -85,7 +92,44 @@ enum Reply {
     Account(AccountId),
     Ended(HoldEnd),
     Sms(SmsState, Credits),
+    Queued(QueuedSms),
     Done,
+}
+
+/// A batch of SMS to store with its hold, for [`Ledger::queue_sms`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmsBatch {
+    /// What its queued messages cost; `None` when every one was refused.
+    pub hold: Option<NewHold>,
+    /// A retried request finds its batch by this key instead of queueing another.
+    pub request_key: String,
+    pub source: SmsSource,
+    pub author_id: Option<i64>,
+    pub account_id: AccountId,
+    pub dbuuid: Option<String>,
+    pub webhook_url: Option<String>,
+    pub sender_name: Option<String>,
+    pub messages: Vec<(NewMessage, Option<ChatterLine>)>,
+}
+
+/// The chatter line that logs a message, on its contact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatterLine {
+    pub model: &'static str,
+    pub res_id: i64,
+    pub author_id: i64,
+    pub body: String,
+}
+
+/// What [`Ledger::queue_sms`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueuedSms {
+    /// Stored, with its hold (none when nothing was to be paid for).
+    Queued { batch: i64, hold: Option<String> },
+    /// A batch with this request key already exists: nothing was done.
+    AlreadyQueued(i64),
+    /// A message with one of these uuids already exists: nothing was done.
+    UuidTaken,
 }
 
 /// What the provider made of one SMS, for [`Ledger::record_sms`].
@@ -233,6 +277,29 @@ impl Ledger {
             Reply::Sms(state, charged) => Ok((state, charged)),
             _ => Err(LedgerError::Storage),
         }
+    }
+
+    /// Holds a batch's cost and stores the batch, every message (queued or refused) and their
+    /// chatter lines, all in one transaction: a batch exists exactly when its hold does.
+    /// Refused like a hold when the account cannot pay; nothing is done when the request key
+    /// or one of the uuids was already used.
+    #[tracing::instrument(level = "debug", skip_all, fields(messages = batch.messages.len()))]
+    pub async fn queue_sms(&self, batch: SmsBatch) -> Result<QueuedSms, LedgerError> {
+        match self.call(Command::QueueSms(batch)).await? {
+            Reply::Queued(queued) => Ok(queued),
+            _ => Err(LedgerError::Storage),
+        }
+    }
+
+    /// Ends a batch whose messages were all recorded: releases what its hold still reserves
+    /// and marks it done, in one transaction. Idempotent.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn finish_sms_batch(&self, batch: i64, token: &str) -> Result<(), LedgerError> {
+        let command = Command::FinishSmsBatch {
+            batch,
+            token: token.to_owned(),
+        };
+        self.call(command).await.map(|_| ())
     }
 
     /// Adds a trial, purchase or (signed) adjustment; `by` is the user responsible.

@@ -1,6 +1,6 @@
 //! The single ledger writer: batches queued operations into one durable transaction.
 
-use super::{Command, Job, Reply, SmsResult};
+use super::{Command, Job, QueuedSms, Reply, SmsBatch, SmsResult};
 use crate::clock::Clock;
 use crate::crypto;
 use crate::db::ledger::{self as store, EntryRow, HoldRow};
@@ -13,7 +13,7 @@ use crate::domain::ledger::{
 use crate::domain::order::{OrderState, order_reference};
 use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings};
 use crate::i18n::{Msg, t, tf};
-use crate::models::SmsState;
+use crate::models::{SmsDelivery, SmsState};
 use crate::tasks::CancellationToken;
 use sqlx::{Connection, SqliteConnection};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -326,6 +326,11 @@ impl Op<'_> {
                 .record_sms(result)
                 .await?
                 .map(|(state, charged)| Reply::Sms(state, charged)),
+            Command::QueueSms(batch) => self.queue_sms(batch).await?.map(Reply::Queued),
+            Command::FinishSmsBatch { batch, token } => self
+                .finish_sms_batch(*batch, token)
+                .await?
+                .map(|()| Reply::Done),
             Command::Credit { credit, by } => self.credit(credit, *by).map(|()| Reply::Done),
             Command::Resolve { service, company } => {
                 self.resolve(service, *company).await?.map(Reply::Account)
@@ -452,6 +457,72 @@ impl Op<'_> {
         })
     }
 
+    /// A batch of SMS, its hold, messages and chatter lines, in this batch's transaction.
+    async fn queue_sms(&mut self, batch: &SmsBatch) -> Outcome<QueuedSms> {
+        if let Some(id) = crate::db::sms::batch_by_key(self.conn, &batch.request_key).await? {
+            return Ok(Ok(QueuedSms::AlreadyQueued(id)));
+        }
+        let uuids: Vec<&str> = batch
+            .messages
+            .iter()
+            .filter_map(|(m, _)| m.uuid.as_deref())
+            .collect();
+        if !crate::db::sms::by_uuids(self.conn, &uuids)
+            .await?
+            .is_empty()
+        {
+            return Ok(Ok(QueuedSms::UuidTaken));
+        }
+        let hold = match &batch.hold {
+            None => None,
+            Some(new) => match self.hold(new).await? {
+                Ok(token) => Some(token),
+                Err(error) => return Ok(Err(error)),
+            },
+        };
+        let new = crate::db::sms::NewBatch {
+            request_key: &batch.request_key,
+            source: batch.source,
+            author_id: batch.author_id,
+            account_id: batch.account_id,
+            hold_token: hold.as_deref(),
+            dbuuid: batch.dbuuid.as_deref(),
+            webhook_url: batch.webhook_url.as_deref(),
+            sender_name: batch.sender_name.as_deref(),
+        };
+        let Some(id) = crate::db::sms::insert_batch(self.conn, &new, self.now).await? else {
+            return Ok(Ok(QueuedSms::AlreadyQueued(0)));
+        };
+        for (message, chatter) in &batch.messages {
+            let chatter_id = match chatter {
+                Some(line) => Some(
+                    crate::db::messages::post(
+                        self.conn,
+                        line.model,
+                        line.res_id,
+                        line.author_id,
+                        &line.body,
+                        self.now,
+                    )
+                    .await?,
+                ),
+                None => None,
+            };
+            crate::db::sms::insert_message(self.conn, id, message, chatter_id, self.now).await?;
+        }
+        Ok(Ok(QueuedSms::Queued { batch: id, hold }))
+    }
+
+    /// Releases what a finished batch's hold still reserves and marks the batch done.
+    async fn finish_sms_batch(&mut self, batch: i64, token: &str) -> Outcome<()> {
+        match self.close(token).await? {
+            Ok(_) | Err(LedgerError::UnknownHold) => {}
+            Err(error) => return Ok(Err(error)),
+        }
+        crate::db::sms::finish_batch(self.conn, batch).await?;
+        Ok(Ok(()))
+    }
+
     /// One SMS's fate and its share of its batch's hold, in this batch's transaction.
     async fn record_sms(&mut self, result: &SmsResult) -> Outcome<(SmsState, Credits)> {
         let Some(message) = crate::db::sms::for_record(self.conn, result.message).await? else {
@@ -460,7 +531,7 @@ impl Op<'_> {
         if message.state != SmsState::Outgoing {
             return Ok(Ok((message.state, Credits::from_minor(message.credits))));
         }
-        let token = message.hold_token.as_str();
+        let token = message.hold_token.as_deref().unwrap_or_default();
         let charged = match &result.outcome {
             Err(_) => 0,
             Ok(_) => match self.book.capture_part(
@@ -514,6 +585,17 @@ impl Op<'_> {
                 SmsState::Error
             }
         };
+        // The API answered "processing" for it: its sender hears what became of it.
+        if let (true, Some(uuid), Some(url)) =
+            (message.report_outcome, &message.uuid, &message.webhook_url)
+        {
+            let status = match state {
+                SmsState::Sent => SmsDelivery::Sent,
+                _ => SmsDelivery::NotDelivered,
+            };
+            crate::db::sms_reports::queue(self.conn, result.message, url, uuid, status, self.now)
+                .await?;
+        }
         Ok(Ok((state, Credits::from_minor(charged))))
     }
 

@@ -2,11 +2,12 @@
 //! can cancel: delivered ⇔ charged.
 //!
 //! # How a send goes
-//! 1. [`Sender::send`] prices every message, holds the batch's whole cost on the company's
-//!    SMS account (nothing goes out unless all of it is covered), and commits the batch and
-//!    every message as `outgoing`, each message to a contact logged in its chatter. Then it
-//!    answers: the messages are queued. This part runs in a task of its own, so a client
-//!    that goes away mid-request cannot leave a hold without its batch.
+//! 1. [`Sender::send`] prices every message, then the ledger writer holds the batch's whole
+//!    cost on the company's SMS account (nothing goes out unless all of it is covered) and
+//!    stores the batch and every message as `outgoing`, each message to a contact logged in
+//!    its chatter, in the same transaction. Then it answers: the messages are queued. This
+//!    part runs in a task of its own, so a client that goes away mid-request changes
+//!    nothing.
 //! 2. The [`worker`] hands the queued messages to the provider, at most `SMS_CONCURRENCY`
 //!    at once, and records each answer through the ledger writer
 //!    ([`Ledger::record_sms`](crate::ledger::Ledger::record_sms)).
@@ -31,16 +32,23 @@
 //! worker then holds the cost of the messages still waiting again, and fails them, charging
 //! nothing, if the account can no longer cover them.
 //!
+//! # Numbers that cannot be texted
+//! A recipient without a number, with one that cannot be read, or in a country iapd does
+//! not deliver to, does not stop the others: it is stored at once as an error (with its
+//! [`SmsFailure`]), costs nothing, and is named in the answer. Only a send where no
+//! recipient can be texted is refused outright.
+//!
 //! # Restarts
 //! Every message carries its own id to the provider (the HTTP gateway sends
 //! `Idempotency-Key: iapd-sms-<id>`). A message whose answer was lost in a crash is still
 //! `outgoing`; the restarted worker hands it over again, and the gateway recognises it.
 //! A message already recorded is never handed over again.
 
+pub mod api;
 pub mod provider;
+pub mod reports;
 pub mod worker;
 
-use crate::clock::now_ms;
 use crate::db;
 use crate::domain::FieldError;
 use crate::domain::credits::Credits;
@@ -49,8 +57,8 @@ use crate::domain::phone::{self, Destination};
 use crate::domain::sms;
 use crate::error::AppError;
 use crate::i18n::{Msg, tf};
-use crate::ledger::Ledger;
-use crate::models::{SmsQueued, SmsRecipient};
+use crate::ledger::{ChatterLine, Ledger, QueuedSms, SmsBatch};
+use crate::models::{SmsFailure, SmsQueued, SmsRecipient, SmsRefused, SmsSource};
 pub use provider::{BuiltinProvider, Delivery, GatewayConfig, HttpGateway, Outgoing, SmsProvider};
 use sqlx::SqlitePool;
 pub use worker::{SmsQueue, WorkerSettings};
@@ -75,6 +83,13 @@ pub struct Recipient {
     pub country: Option<String>,
 }
 
+/// A contact selected for a send that has no number to text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoNumber {
+    pub contact_id: Option<i64>,
+    pub name: String,
+}
+
 /// One send, from the pop-up or a list selection.
 #[derive(Clone, Debug)]
 pub struct SendRequest {
@@ -83,7 +98,29 @@ pub struct SendRequest {
     pub company_id: i64,
     pub request_key: String,
     pub body: String,
-    pub recipients: Vec<Recipient>,
+    /// Everyone selected: a number to text, or a contact without one.
+    pub recipients: Vec<Result<Recipient, NoNumber>>,
+}
+
+/// Why a recipient cannot be texted: what is stored, and what users read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub failure: SmsFailure,
+    pub error: FieldError,
+}
+
+/// What users read about a recipient that cannot be texted. Rebuilt from what is stored,
+/// so a retried send answers the same.
+pub fn refusal_text(failure: SmsFailure, name: &str, number: &str) -> FieldError {
+    match failure {
+        SmsFailure::NoNumber => FieldError::new("number", Msg::ErrSmsNoNumber).arg("name", name),
+        SmsFailure::CountryNotSupported => FieldError::new("number", Msg::ErrSmsCountry),
+        SmsFailure::WrongNumberFormat | SmsFailure::Provider | SmsFailure::NotPaid => {
+            FieldError::new("number", Msg::ErrSmsNumber)
+                .arg("number", number)
+                .arg("name", name)
+        }
+    }
 }
 
 /// Queues sends: where, how the ledger is reached, and whom to wake.
@@ -95,15 +132,15 @@ pub struct Sender {
 }
 
 /// Where a recipient's number goes and what a part costs there, or why it cannot be texted.
-pub fn price(recipient: &Recipient) -> Result<(Destination, i64), FieldError> {
-    let destination =
-        phone::destination(&recipient.number, recipient.country.as_deref()).map_err(|_| {
-            FieldError::new("number", Msg::ErrSmsNumber)
-                .arg("number", &recipient.number)
-                .arg("name", &recipient.name)
-        })?;
+pub fn price(recipient: &Recipient) -> Result<(Destination, i64), Refusal> {
+    let refused = |failure| Refusal {
+        failure,
+        error: refusal_text(failure, &recipient.name, &recipient.number),
+    };
+    let destination = phone::destination(&recipient.number, recipient.country.as_deref())
+        .map_err(|_| refused(SmsFailure::WrongNumberFormat))?;
     let price = sms::price_per_part(&destination.country)
-        .map_err(|_| FieldError::new("number", Msg::ErrSmsCountry))?;
+        .map_err(|_| refused(SmsFailure::CountryNotSupported))?;
     Ok((destination, price))
 }
 
@@ -115,7 +152,10 @@ pub fn quote_line(
     recipient: Result<Recipient, FieldError>,
 ) -> SmsRecipient {
     let (number, price) = match recipient {
-        Ok(r) => (r.number.clone(), price(&r).map(|(_, price)| price)),
+        Ok(r) => (
+            r.number.clone(),
+            price(&r).map(|(_, price)| price).map_err(|r| r.error),
+        ),
         Err(e) => (String::new(), Err(e)),
     };
     SmsRecipient {
@@ -127,11 +167,13 @@ pub fn quote_line(
     }
 }
 
-/// A checked send: its messages, their total cost and what its chatter lines say.
+/// A checked send: its messages (queued and refused), their total cost, and who was left
+/// out.
 struct Batch {
     request: SendRequest,
     messages: Vec<db::sms::NewMessage>,
     total: i64,
+    refused: Vec<SmsRefused>,
 }
 
 impl Sender {
@@ -152,8 +194,8 @@ impl Sender {
             })?
     }
 
-    /// Holds the batch's cost, then commits the batch, its messages and their chatter lines
-    /// in one transaction, and wakes the worker. A request made before answers its batch.
+    /// Holds the batch's cost and commits it with its messages and their chatter lines, in
+    /// one transaction, then wakes the worker. A request made before answers its batch.
     async fn commit(&self, batch: Batch) -> Result<SmsQueued, AppError> {
         if let Some(queued) = self.replay(&batch.request.request_key).await? {
             return Ok(queued);
@@ -162,7 +204,9 @@ impl Sender {
             request,
             messages,
             total,
+            refused,
         } = batch;
+        let queued = messages.iter().filter(|m| m.refused.is_none()).count();
         let account = self
             .ledger
             .resolve_account(SERVICE, request.company_id)
@@ -170,90 +214,54 @@ impl Sender {
         let hold = NewHold::parse(HoldRequest {
             account,
             amount: Credits::from_minor(total),
-            description: tf(Msg::SmsHoldDescription, &[("count", messages.len().into())]),
+            description: hold_description(queued, None),
             ttl_hours: Some(HOLD_TTL_HOURS),
-            idempotency_key: Some(format!("sms:{}", request.request_key)),
+            idempotency_key: None,
         })?;
-        let token = self.ledger.hold(hold).await?;
-        let inserted = self.insert(&request, account, &token, &messages).await;
-        let batch = match inserted {
-            Ok(Some(batch)) => batch,
-            // The same request raced itself: both got the same hold, the first one queued.
-            Ok(None) => {
+        let messages = messages
+            .into_iter()
+            .map(|message| {
+                let chatter = message.contact_id.map(|contact| ChatterLine {
+                    model: CONTACT_MODEL,
+                    res_id: contact,
+                    author_id: request.author_id,
+                    body: chatter_line(&message),
+                });
+                (message, chatter)
+            })
+            .collect();
+        let stored = self
+            .ledger
+            .queue_sms(SmsBatch {
+                hold: Some(hold),
+                request_key: request.request_key.clone(),
+                source: SmsSource::App,
+                author_id: Some(request.author_id),
+                account_id: account,
+                dbuuid: None,
+                webhook_url: None,
+                sender_name: None,
+                messages,
+            })
+            .await?;
+        let batch = match stored {
+            QueuedSms::Queued { batch, .. } => batch,
+            // The same request raced itself: the first one queued.
+            QueuedSms::AlreadyQueued(_) | QueuedSms::UuidTaken => {
                 return self.replay(&request.request_key).await?.ok_or_else(|| {
                     tracing::error!("an SMS batch vanished after its key was taken");
                     AppError::Internal
                 });
             }
-            Err(error) => {
-                if let Err(cancel) = self.ledger.cancel(&token).await {
-                    tracing::error!(
-                        ?cancel,
-                        "cannot release the hold of an SMS batch that was not stored; it expires on its own"
-                    );
-                }
-                return Err(error.into());
-            }
         };
         self.queue.wake();
-        tracing::info!(batch, messages = messages.len(), "SMS batch queued");
+        tracing::info!(batch, queued, refused = refused.len(), "SMS batch queued");
         Ok(SmsQueued {
             batch_id: batch,
-            queued: count(messages.len()),
+            queued: count(queued),
             credits: Credits::from_minor(total),
+            refused,
         })
-    }
-
-    async fn insert(
-        &self,
-        request: &SendRequest,
-        account: i64,
-        token: &str,
-        messages: &[db::sms::NewMessage],
-    ) -> Result<Option<i64>, sqlx::Error> {
-        let now = now_ms();
-        let mut tx = db::begin_write(&self.pool).await?;
-        let Some(batch) = db::sms::insert_batch(
-            &mut tx,
-            &request.request_key,
-            request.author_id,
-            account,
-            token,
-            now,
-        )
-        .await?
-        else {
-            return Ok(None);
-        };
-        for message in messages {
-            let chatter = match message.contact_id {
-                Some(contact) => {
-                    let line = tf(
-                        Msg::SmsChatterLog,
-                        &[
-                            ("number", message.number.as_str().into()),
-                            ("parts", message.parts.into()),
-                            ("credits", Credits::from_minor(message.cost).into()),
-                            ("body", message.body.as_str().into()),
-                        ],
-                    );
-                    let id = db::messages::post(
-                        &mut tx,
-                        CONTACT_MODEL,
-                        contact,
-                        request.author_id,
-                        &line,
-                        now,
-                    )
-                    .await?;
-                    Some(id)
-                }
-                None => None,
-            };
-            db::sms::insert_message(&mut tx, batch, message, chatter, now).await?;
-        }
-        tx.commit().await?;
-        Ok(Some(batch))
     }
 
     /// The batch an earlier attempt with this key queued, if there was one.
@@ -265,32 +273,94 @@ impl Sender {
         let Some(status) = db::sms::batch_status(&mut conn, batch).await? else {
             return Ok(None);
         };
+        let refused: Vec<SmsRefused> = db::sms::refused_in(&mut conn, batch)
+            .await?
+            .into_iter()
+            .map(|r| SmsRefused {
+                reason: refusal_text(r.failure, &r.name, &r.number).text(),
+                name: r.name,
+                number: r.number,
+            })
+            .collect();
+        let total = status.queued + status.sent + status.failed;
         Ok(Some(SmsQueued {
             batch_id: batch,
-            queued: status.queued + status.sent + status.failed,
+            queued: total.saturating_sub(count(refused.len())),
             credits: status.held,
+            refused,
         }))
     }
 }
 
-/// Prices every message of `request`; any recipient that cannot be texted refuses the send.
+/// Prices every message of `request`. A recipient that cannot be texted is kept as a
+/// refused message; a send where none can be texted is refused.
 fn check(request: SendRequest) -> Result<Batch, AppError> {
     let segments = sms::check_body(&request.body)?;
     if request.recipients.is_empty() {
         return Err(AppError::validation("contact_ids", Msg::ErrSmsNoRecipient));
     }
     let mut messages = Vec::with_capacity(request.recipients.len());
+    let mut refused = Vec::new();
+    let mut first_refusal = None;
     for recipient in &request.recipients {
-        let (destination, price) = price(recipient)?;
-        messages.push(db::sms::NewMessage {
-            contact_id: recipient.contact_id,
-            number: destination.number,
-            country: destination.country,
+        let message = db::sms::NewMessage {
+            contact_id: None,
+            uuid: None,
+            number: String::new(),
+            country: None,
             body: request.body.clone(),
             encoding: segments.encoding.label(),
             parts: segments.parts,
-            cost: sms::cost(segments, price).minor(),
-        });
+            cost: 0,
+            refused: None,
+        };
+        let (message, refusal, name) = match recipient {
+            Err(none) => {
+                let failure = SmsFailure::NoNumber;
+                let error = refusal_text(failure, &none.name, "");
+                let message = db::sms::NewMessage {
+                    contact_id: none.contact_id,
+                    refused: Some((failure, error.text().to_string())),
+                    ..message
+                };
+                (message, Some(error), &none.name)
+            }
+            Ok(r) => match price(r) {
+                Ok((destination, price)) => {
+                    let message = db::sms::NewMessage {
+                        contact_id: r.contact_id,
+                        number: destination.number,
+                        country: Some(destination.country),
+                        cost: sms::cost(segments, price).minor(),
+                        ..message
+                    };
+                    (message, None, &r.name)
+                }
+                Err(refusal) => {
+                    let message = db::sms::NewMessage {
+                        contact_id: r.contact_id,
+                        number: r.number.clone(),
+                        refused: Some((refusal.failure, refusal.error.text().to_string())),
+                        ..message
+                    };
+                    (message, Some(refusal.error), &r.name)
+                }
+            },
+        };
+        if let Some(error) = refusal {
+            refused.push(SmsRefused {
+                name: name.clone(),
+                number: message.number.clone(),
+                reason: error.text(),
+            });
+            first_refusal.get_or_insert(error);
+        }
+        messages.push(message);
+    }
+    if messages.iter().all(|m| m.refused.is_some()) {
+        return Err(first_refusal
+            .map(AppError::Validation)
+            .unwrap_or_else(|| AppError::validation("contact_ids", Msg::ErrSmsNoRecipient)));
     }
     let total = messages
         .iter()
@@ -300,7 +370,41 @@ fn check(request: SendRequest) -> Result<Batch, AppError> {
         request,
         messages,
         total,
+        refused,
     })
+}
+
+/// The ledger entry of a batch's hold: how many messages, and for which Odoo database.
+fn hold_description(messages: usize, dbuuid: Option<&str>) -> String {
+    match dbuuid {
+        Some(dbuuid) => tf(
+            Msg::SmsHoldDescriptionApi,
+            &[("count", messages.into()), ("dbuuid", dbuuid.into())],
+        ),
+        None => tf(Msg::SmsHoldDescription, &[("count", messages.into())]),
+    }
+}
+
+/// What a contact's chatter says about a message to it.
+fn chatter_line(message: &db::sms::NewMessage) -> String {
+    match message.refused {
+        None => tf(
+            Msg::SmsChatterLog,
+            &[
+                ("number", message.number.as_str().into()),
+                ("parts", message.parts.into()),
+                ("credits", Credits::from_minor(message.cost).into()),
+                ("body", message.body.as_str().into()),
+            ],
+        ),
+        Some(_) => tf(
+            Msg::SmsChatterNotSent,
+            &[
+                ("parts", message.parts.into()),
+                ("body", message.body.as_str().into()),
+            ],
+        ),
+    }
 }
 
 fn count(n: usize) -> u32 {

@@ -17,6 +17,9 @@ pub struct Outgoing {
     /// `GSM7` or `UNICODE`.
     pub encoding: String,
     pub parts: i64,
+    /// The name the SMS should come from, when the account chose one (3 to 11 letters and
+    /// digits).
+    pub sender: Option<String>,
 }
 
 /// The provider's answer for one message: its reference, or why it refused.
@@ -67,8 +70,8 @@ pub struct GatewayConfig {
     pub backoff: Duration,
 }
 
-/// POSTs each message as JSON to a gateway: `{"id", "to", "body", "encoding", "parts"}`,
-/// with an `Idempotency-Key` header. Any 2xx accepts the message; an optional
+/// POSTs each message as JSON to a gateway: `{"id", "to", "body", "encoding", "parts"}`
+/// and `"sender"` when the account has a sender name, with an `Idempotency-Key` header. Any 2xx accepts the message; an optional
 /// `{"reference": "…"}` answer is kept.
 pub struct HttpGateway {
     client: reqwest::Client,
@@ -85,13 +88,16 @@ impl HttpGateway {
     }
 
     async fn deliver(&self, message: &Outgoing) -> Delivery {
-        let payload = serde_json::json!({
+        let mut payload = serde_json::json!({
             "id": message.id,
             "to": message.number,
             "body": message.body,
             "encoding": message.encoding,
             "parts": message.parts,
         });
+        if let Some(sender) = &message.sender {
+            payload["sender"] = serde_json::Value::String(sender.clone());
+        }
         let mut wait = self.config.backoff;
         let mut last_error = Text::new(Msg::SmsGatewayUnreachable);
         for attempt in 1..=self.config.attempts.max(1) {

@@ -25,7 +25,7 @@ use sqlx::SqlitePool;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, broadcast};
 use tokio::task::JoinSet;
 
 /// Batches worked on at once; more wait for a free slot.
@@ -56,11 +56,19 @@ impl Default for WorkerSettings {
 }
 
 /// The handle senders and pages use: wakes the worker, and lets a caller wait for a batch.
-#[derive(Clone)]
 pub struct SmsQueue {
     wake: Arc<Notify>,
-    /// Bumped whenever a message or a batch is recorded.
-    progress: watch::Receiver<u64>,
+    /// The id of each batch the worker finishes; closed when the worker stops.
+    finished: broadcast::Receiver<i64>,
+}
+
+impl Clone for SmsQueue {
+    fn clone(&self) -> Self {
+        SmsQueue {
+            wake: self.wake.clone(),
+            finished: self.finished.resubscribe(),
+        }
+    }
 }
 
 impl SmsQueue {
@@ -78,9 +86,9 @@ impl SmsQueue {
         limit: Duration,
     ) -> Result<Option<SmsBatchStatus>, sqlx::Error> {
         let deadline = tokio::time::Instant::now() + limit;
-        let mut progress = self.progress.clone();
+        // Listening before looking, so a batch finished in between is not missed.
+        let mut finished = self.finished.resubscribe();
         loop {
-            progress.borrow_and_update();
             let status = {
                 let mut conn = pool.acquire().await?;
                 db::sms::batch_status(&mut conn, batch).await?
@@ -93,11 +101,18 @@ impl SmsQueue {
                 }
                 other => return Ok(other),
             }
-            match tokio::time::timeout_at(deadline, progress.changed()).await {
-                Ok(Ok(())) | Err(_) => {}
-                // No worker any more (it stopped): another process may still finish the
-                // batch, so look again a little later.
-                Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(50)).await,
+            loop {
+                match tokio::time::timeout_at(deadline, finished.recv()).await {
+                    Ok(Ok(id)) if id != batch => continue,
+                    // This batch, missed announcements, or the deadline: look again.
+                    Ok(Ok(_) | Err(broadcast::error::RecvError::Lagged(_))) | Err(_) => break,
+                    // No worker any more (it stopped): another process may still finish
+                    // the batch, so look again a little later.
+                    Ok(Err(broadcast::error::RecvError::Closed)) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        break;
+                    }
+                }
             }
         }
     }
@@ -111,7 +126,7 @@ pub fn start(
     provider: Arc<dyn SmsProvider>,
     settings: WorkerSettings,
 ) -> SmsQueue {
-    let (progress, watcher) = watch::channel(0);
+    let (finished, announced) = broadcast::channel(1_024);
     let wake = Arc::new(Notify::new());
     let worker = Arc::new(Worker {
         pool,
@@ -119,14 +134,14 @@ pub fn start(
         provider,
         gate: Arc::new(Semaphore::new(settings.concurrency.max(1))),
         settings,
-        progress,
+        finished,
         wake: wake.clone(),
     });
     let cancel = tasks.feeder_token();
     tasks.spawn_feeder("sms worker", worker.run(cancel));
     SmsQueue {
         wake,
-        progress: watcher,
+        finished: announced,
     }
 }
 
@@ -137,7 +152,8 @@ struct Worker {
     /// One permit per provider call in flight.
     gate: Arc<Semaphore>,
     settings: WorkerSettings,
-    progress: watch::Sender<u64>,
+    /// Announces each finished batch to those waiting for it.
+    finished: broadcast::Sender<i64>,
     wake: Arc<Notify>,
 }
 
@@ -223,10 +239,6 @@ impl Worker {
         db::sms::pending_batches(&mut conn, limit).await
     }
 
-    fn bump(&self) {
-        self.progress.send_modify(|n| *n = n.wrapping_add(1));
-    }
-
     /// Sends the batch's waiting messages, records each answer, then releases the rest of
     /// its hold and marks it done. Stops handing over messages when cancelled.
     #[tracing::instrument(skip_all, fields(batch = batch.id))]
@@ -257,7 +269,7 @@ impl Worker {
                 biased;
                 Some(done) = with_provider.join_next(), if !with_provider.is_empty() => {
                     let (message, delivery) = done?;
-                    if let Err(error) = self.record(&message, delivery).await {
+                    if let Err(error) = self.record(&batch, &message, delivery).await {
                         // Left outgoing: handed over again (same id) at the next round.
                         stopping = true;
                         failure.get_or_insert(error);
@@ -273,6 +285,7 @@ impl Worker {
                     let Ok(permit) = permit else { break };
                     if let Some(message) = queue.next() {
                         let provider = self.provider.clone();
+                        let sender = batch.sender_name.clone();
                         with_provider.spawn(async move {
                             let outgoing = Outgoing {
                                 id: message.id,
@@ -280,6 +293,7 @@ impl Worker {
                                 body: message.body.clone(),
                                 encoding: message.encoding.clone(),
                                 parts: message.parts,
+                                sender,
                             };
                             let delivery = provider.send(&outgoing).await;
                             drop(permit);
@@ -295,15 +309,9 @@ impl Worker {
         if stopping {
             return Ok(());
         }
-        self.ledger.close(&token).await?;
-        let finished = {
-            let mut conn = self.pool.acquire().await?;
-            db::sms::finish_batch(&mut conn, batch.id).await?
-        };
-        if finished {
-            tracing::info!("SMS batch done");
-        }
-        self.bump();
+        self.ledger.finish_sms_batch(batch.id, &token).await?;
+        tracing::debug!("SMS batch done");
+        let _ = self.finished.send(batch.id);
         Ok(())
     }
 
@@ -332,7 +340,7 @@ impl Worker {
         let hold = NewHold::parse(HoldRequest {
             account: batch.account_id,
             amount: Credits::from_minor(cost),
-            description: tf(Msg::SmsHoldDescription, &[("count", waiting.len().into())]),
+            description: super::hold_description(waiting.len(), batch.dbuuid.as_deref()),
             ttl_hours: Some(HOLD_TTL_HOURS),
             idempotency_key: Some(format!("sms-again:{}:{ended}", batch.id)),
         })
@@ -358,7 +366,6 @@ impl Worker {
                     failed,
                     "an unfinished SMS batch can no longer be paid for; its waiting messages failed"
                 );
-                self.bump();
                 Ok(ended.clone())
             }
             Err(error) => Err(error.into()),
@@ -368,16 +375,22 @@ impl Worker {
     /// Records the provider's answer for one message: the ledger charges it if it went out.
     async fn record(
         &self,
+        batch: &PendingBatch,
         message: &OutgoingMessage,
         delivery: Delivery,
     ) -> Result<(), LedgerError> {
-        let description = tf(
-            Msg::SmsCaptureDescription,
-            &[
-                ("number", message.number.as_str().into()),
-                ("parts", message.parts.into()),
-            ],
-        );
+        let mut args = vec![
+            ("number", message.number.as_str().into()),
+            ("parts", message.parts.into()),
+        ];
+        let key = match &batch.dbuuid {
+            Some(dbuuid) => {
+                args.push(("dbuuid", dbuuid.as_str().into()));
+                Msg::SmsCaptureDescriptionApi
+            }
+            None => Msg::SmsCaptureDescription,
+        };
+        let description = tf(key, &args);
         let result = SmsResult {
             message: message.id,
             provider: self.provider.code().to_owned(),
@@ -392,7 +405,6 @@ impl Worker {
             charged = charged.minor(),
             "SMS recorded"
         );
-        self.bump();
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ pub mod iap;
 pub mod operator;
 pub mod payment;
 pub mod session;
+pub mod sms_gateway;
 
 use app::auth::Identity;
 use app::state::{AppState, ClientAddr};
@@ -31,10 +32,17 @@ use tower_http::trace::TraceLayer;
 const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Every route of iapd over `state`; the operator endpoint answers callers on this machine
-/// (`local_ip`) that hold `operator_secret`.
-pub fn router(state: AppState, operator_secret: Arc<str>, local_ip: IpAddr) -> Router {
+/// (`local_ip`) that hold `operator_secret`, the SMS gateway's reports those that hold
+/// `sms_gateway_secret`.
+pub fn router(
+    state: AppState,
+    operator_secret: Arc<str>,
+    local_ip: IpAddr,
+    sms_gateway_secret: Option<app::secret::Secret>,
+) -> Router {
     let api = iap::router(&state)
         .merge(payment::router(&state))
+        .merge(sms_gateway::router(&state.pool, sms_gateway_secret))
         .merge(operator::router(&state, operator_secret, local_ip))
         .layer(TraceLayer::new_for_http().make_span_with(request_span));
     let routes = generate_route_list(App);

@@ -15,6 +15,7 @@ mod payments;
 mod security;
 mod settings;
 mod sms;
+mod sms_api;
 mod store;
 mod stripe_client;
 mod warnings;

@@ -586,6 +586,65 @@ async fn a_server_stopped_mid_batch_records_what_the_gateway_took_and_the_next_o
 }
 
 #[tokio::test]
+async fn a_selection_with_an_invalid_number_sends_the_others_and_names_who_was_left_out() {
+    let app = spawn_app().await;
+    let demo = app.login("demo", "demo").await;
+    let admin = app.login("admin", "admin").await;
+    let ids = [
+        contact_id(&app, "Marc Demo").await,
+        contact_id(&app, "Brandon Freeman").await,
+        contact_id(&app, "The Jackson Group").await,
+        contact_id(&app, "Joel Willis").await,
+    ];
+    let before = sms_balance(&app).await;
+    let form = batch_form(&ids, "Spring sale", "mixed-attempt");
+    let reply = app.call("sms/send", &as_refs(&form), Some(&demo)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let queued: SmsQueued = serde_json::from_str(&reply.body).expect("queued");
+    assert_eq!((queued.queued, queued.credits.minor()), (2, 1_200 + 900));
+    let left_out: Vec<(String, String)> = queued
+        .refused
+        .iter()
+        .map(|r| (r.name.clone(), r.reason.to_string()))
+        .collect();
+    assert_eq!(
+        left_out,
+        [
+            (
+                "Brandon Freeman".into(),
+                "The number +1 (355)-687-3262 of Brandon Freeman is not in a valid format.".into()
+            ),
+            (
+                "The Jackson Group".into(),
+                "The Jackson Group has no phone or mobile number.".into()
+            ),
+        ]
+    );
+    let status = done(&app, &demo, queued.batch_id).await;
+    assert_eq!(
+        (status.sent, status.failed, status.credits.minor()),
+        (2, 2, 2_100)
+    );
+    assert_eq!(sms_balance(&app).await, before - 2_100);
+    let outbox: Vec<SmsOutboxLine> =
+        serde_json::from_str(&app.call("sms/outbox", &[], Some(&admin)).await.body)
+            .expect("outbox");
+    let brandon = outbox
+        .iter()
+        .find(|l| l.contact_name.as_deref() == Some("Brandon Freeman"))
+        .expect("Brandon's message is in the outbox");
+    assert_eq!(
+        (brandon.state, brandon.number.as_str(), brandon.credits),
+        (SmsState::Error, "+1 (355)-687-3262", Credits::ZERO)
+    );
+    assert_eq!(
+        brandon.error.as_deref(),
+        Some("The number +1 (355)-687-3262 of Brandon Freeman is not in a valid format.")
+    );
+    check(&app).await;
+}
+
+#[tokio::test]
 async fn only_its_sender_and_administrators_can_follow_a_batch() {
     let app = spawn_app().await;
     let demo = app.login("demo", "demo").await;

@@ -12,13 +12,15 @@
 //! - [`rpc`]: the JSON-RPC envelope, parameters and Odoo's error names;
 //! - this file: the routes and what each call does;
 //! - [`credit`]: the buy-credits link;
-//! - [`warnings`]: the low-credit warning calls of Odoo 17 and 18.
+//! - [`warnings`]: the low-credit warning calls of Odoo 17 and 18;
+//! - [`sms`]: Odoo's SMS API (send, Odoo 16 to 19; the sender name, Odoo 18+).
 //!
 //! Keys, tokens and holds the hot path would otherwise read every time come from the shared
 //! [`ApiCache`], which the pages that change them invalidate.
 
 pub mod credit;
 pub mod rpc;
+pub mod sms;
 pub mod warnings;
 
 use app::api_cache::{AccountRef, ApiCache};
@@ -52,6 +54,8 @@ pub struct ApiState {
     /// `<public url>/iap/1/credit`, where InsufficientCreditError sends the user.
     credit_url: Arc<str>,
     cache: Arc<ApiCache>,
+    /// Queues the SMS Odoo databases send.
+    sender: app::sms::Sender,
 }
 
 /// The JSON-RPC routes, with their own state and layers; merged into the main router.
@@ -61,6 +65,11 @@ pub fn router(app: &AppState) -> Router {
         ledger: app.ledger.clone(),
         credit_url: format!("{}/iap/1/credit", app.public_url).into(),
         cache: app.api_cache.clone(),
+        sender: app::sms::Sender {
+            pool: app.pool.clone(),
+            ledger: app.ledger.clone(),
+            queue: app.sms.clone(),
+        },
     };
     Router::new()
         .route("/iap/1/authorize", rpc(authorize))
@@ -77,6 +86,10 @@ pub fn router(app: &AppState) -> Router {
             rpc(warnings::update_warning_odoo),
         )
         .route("/iap/services-token", rpc(warnings::services_token))
+        .route("/api/sms/3/send", rpc(sms::send_v3))
+        .route("/iap/sms/3/send", rpc(sms::send_v3))
+        .route("/iap/sms/2/send", rpc(sms::send_v2))
+        .route("/api/sms/1/account/update_sender", rpc(sms::update_sender))
         .with_state(state)
 }
 
@@ -301,6 +314,9 @@ struct AccountInformation {
     service: String,
     /// The low-credit warning's threshold in credits; 0 when Warn Me is off.
     warning_threshold: f64,
+    /// SMS accounts only, once their database chose one: the sender name (Odoo 18+).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sender_name: Option<String>,
 }
 
 /// `get-accounts-information(iap_accounts: [{token, service}], dbuuid)`: for each known
@@ -321,6 +337,11 @@ async fn accounts_information(state: ApiState, params: Params) -> Result<Value, 
             continue;
         }
         let warning = app::db::warnings::get(&mut conn, account.id).await?;
+        let sender_name = if account.service == app::sms::SERVICE {
+            app::db::sms::sender_name(&mut conn, account.id).await?
+        } else {
+            None
+        };
         let info = AccountInformation {
             balance: available(&account).to_json_number(),
             registered: if account.disabled {
@@ -330,6 +351,7 @@ async fn accounts_information(state: ApiState, params: Params) -> Result<Value, 
             },
             service,
             warning_threshold: warnings::reported_threshold(&warning),
+            sender_name,
         };
         out.insert(token, json!(info));
     }

@@ -1,0 +1,399 @@
+//! Odoo's SMS API, as an Odoo database calls it with its SMS account's token: a batch of
+//! numbers, each with Odoo's own id, answered with one state per number.
+//!
+//! The batch is priced as a whole: when the account cannot cover it, nothing is sent,
+//! charged or stored and every new number is `insufficient_credit`. A number that cannot be
+//! read (or goes to a country iapd does not deliver to) is stored as an error and answered
+//! so; the others go out through the same durable job as sends from the pages. An id iapd
+//! has already accepted is neither sent nor charged again: its entry repeats what became of
+//! it. The answer waits a little for the worker, so a fast provider answers `success` with
+//! the credits charged; what is still queued then is `processing` (Odoo 17+), and its
+//! outcome is reported to the database's webhook later, or `success` (Odoo 16, which has
+//! no webhook and would send a `processing` one again).
+
+use super::{Sender, count};
+use crate::clock::now_ms;
+use crate::db;
+use crate::db::sms::{ApiMessage, NewMessage};
+use crate::domain::FieldError;
+use crate::domain::credits::Credits;
+use crate::domain::ledger::{HoldRequest, LedgerError, NewHold};
+use crate::domain::{phone, sms};
+use crate::error::AppError;
+use crate::i18n::Msg;
+use crate::ledger::{QueuedSms, SmsBatch};
+use crate::models::{SmsBatchState, SmsFailure, SmsSource, SmsState};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The most numbers one call may carry: Odoo sends at most 500 per batch.
+pub const MAX_NUMBERS: usize = 1_000;
+/// How long a send waits for its batch before answering with what is still queued.
+pub const WAIT: Duration = Duration::from_secs(5);
+/// How often a send tries again when a concurrent call took one of its ids first.
+const ATTEMPTS: usize = 3;
+
+/// Which of Odoo's protocols a call speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// Odoo 16, `/iap/sms/2/send`: `res_id` per message, no ids to deduplicate, no webhook.
+    V2,
+    /// Odoo 17 to 19, `/api/sms/3/send`: a `uuid` per number and an optional webhook.
+    V3,
+}
+
+/// One number to text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Odoo's id for the message (v3): 32 lowercase hexadecimal digits.
+    pub uuid: Option<String>,
+    pub number: String,
+    pub content: String,
+}
+
+/// A call, as the HTTP layer read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub version: Version,
+    pub account_token: String,
+    pub dbuuid: Option<String>,
+    pub webhook_url: Option<String>,
+    pub entries: Vec<Entry>,
+}
+
+/// What became of a number, in Odoo's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Success,
+    Processing,
+    InsufficientCredit,
+    WrongNumberFormat,
+    CountryNotSupported,
+    Unregistered,
+    ServerError,
+}
+
+impl State {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            State::Success => "success",
+            State::Processing => "processing",
+            State::InsufficientCredit => "insufficient_credit",
+            State::WrongNumberFormat => "wrong_number_format",
+            State::CountryNotSupported => "country_not_supported",
+            State::Unregistered => "unregistered",
+            State::ServerError => "server_error",
+        }
+    }
+}
+
+/// The answer for one number: its state, and the credits it was charged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub state: State,
+    pub credit: Credits,
+}
+
+impl Answer {
+    const fn free(state: State) -> Self {
+        Answer {
+            state,
+            credit: Credits::ZERO,
+        }
+    }
+
+    /// What a stored message means to Odoo.
+    fn of(message: &ApiMessage, version: Version) -> Self {
+        match (message.state, message.failure) {
+            (SmsState::Sent, _) => Answer {
+                state: State::Success,
+                credit: Credits::from_minor(message.credits),
+            },
+            (SmsState::Outgoing, _) if version == Version::V3 => Answer::free(State::Processing),
+            (SmsState::Outgoing, _) => Answer::free(State::Success),
+            (SmsState::Error, Some(SmsFailure::NoNumber | SmsFailure::WrongNumberFormat)) => {
+                Answer::free(State::WrongNumberFormat)
+            }
+            (SmsState::Error, Some(SmsFailure::CountryNotSupported)) => {
+                Answer::free(State::CountryNotSupported)
+            }
+            (SmsState::Error, Some(SmsFailure::NotPaid)) => Answer::free(State::InsufficientCredit),
+            (SmsState::Error, Some(SmsFailure::Provider) | None) => {
+                Answer::free(State::ServerError)
+            }
+        }
+    }
+}
+
+/// How each entry of a call is answered.
+enum Plan {
+    /// Already accepted earlier: answer what became of it.
+    Repeat(ApiMessage),
+    /// The same id again in this call: answer as its first occurrence.
+    SameAs(usize),
+    /// The id belongs to another account's message.
+    Foreign,
+    /// Stored by this call (queued or refused), at this index of its new messages.
+    New(usize),
+}
+
+/// Checks what does not depend on the database: the ids, the texts and the size.
+pub fn check(request: &Request) -> Result<(), FieldError> {
+    let messages = || FieldError::new("messages", Msg::ErrSmsApiMessages);
+    if request.entries.len() > MAX_NUMBERS {
+        return Err(FieldError::new("messages", Msg::ErrSmsTooMany));
+    }
+    for entry in &request.entries {
+        match (&entry.uuid, request.version) {
+            (Some(uuid), Version::V3) if sms::is_odoo_uuid(uuid) => {}
+            (None, Version::V2) => {}
+            _ => return Err(messages()),
+        }
+        sms::check_body(&entry.content).map_err(|e| FieldError {
+            field: "messages".into(),
+            message: e.message,
+            args: e.args,
+        })?;
+    }
+    if let Some(url) = &request.webhook_url
+        && !(url.len() <= 2_048 && (url.starts_with("https://") || url.starts_with("http://")))
+    {
+        return Err(FieldError::new("webhook_url", Msg::ErrSmsWebhookUrl));
+    }
+    if request.dbuuid.as_ref().is_some_and(|d| d.len() > 64) {
+        return Err(FieldError::new("dbuuid", Msg::ErrTooLong).arg("max", 64));
+    }
+    Ok(())
+}
+
+impl Sender {
+    /// Answers an Odoo database's send, one answer per entry, in order. Runs to completion
+    /// whatever happens to the caller.
+    #[tracing::instrument(skip_all, fields(numbers = request.entries.len()))]
+    pub async fn send_api(&self, request: Request) -> Result<Vec<Answer>, AppError> {
+        check(&request)?;
+        let this = self.clone();
+        tokio::spawn(async move { this.send_api_now(request).await })
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "the SMS API send task failed");
+                AppError::Internal
+            })?
+    }
+
+    async fn send_api_now(&self, request: Request) -> Result<Vec<Answer>, AppError> {
+        let unregistered = || vec![Answer::free(State::Unregistered); request.entries.len()];
+        let account = {
+            let mut conn = self.pool.acquire().await?;
+            let found =
+                db::service_api::account_by_token(&mut conn, &request.account_token, now_ms())
+                    .await?;
+            match found {
+                Some(a) if a.service == super::SERVICE && !a.disabled => a.id,
+                _ => return Ok(unregistered()),
+            }
+        };
+        for _ in 0..ATTEMPTS {
+            if let Some(answers) = self.try_send(&request, account).await? {
+                return Ok(answers);
+            }
+        }
+        tracing::error!("concurrent SMS API calls kept taking the same ids");
+        Err(AppError::Internal)
+    }
+
+    /// One attempt; `None` when a concurrent call stored one of the ids first (nothing was
+    /// stored or held by this one).
+    async fn try_send(
+        &self,
+        request: &Request,
+        account: i64,
+    ) -> Result<Option<Vec<Answer>>, AppError> {
+        let uuids: Vec<&str> = request
+            .entries
+            .iter()
+            .filter_map(|e| e.uuid.as_deref())
+            .collect();
+        let (known, sender_name) = {
+            let mut conn = self.pool.acquire().await?;
+            let known = db::sms::by_uuids(&mut conn, &uuids).await?;
+            let sender = db::sms::sender_name(&mut conn, account).await?;
+            (known, sender)
+        };
+        let known: HashMap<String, ApiMessage> = known
+            .into_iter()
+            .filter_map(|m| Some((m.uuid.clone()?, m)))
+            .collect();
+        let mut plans = Vec::with_capacity(request.entries.len());
+        let mut new: Vec<NewMessage> = Vec::new();
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        for (i, entry) in request.entries.iter().enumerate() {
+            if let Some(uuid) = entry.uuid.as_deref() {
+                if let Some(earlier) = first.get(uuid) {
+                    plans.push(Plan::SameAs(*earlier));
+                    continue;
+                }
+                first.insert(uuid, i);
+                if let Some(message) = known.get(uuid) {
+                    plans.push(if message.account_id == account {
+                        Plan::Repeat(message.clone())
+                    } else {
+                        Plan::Foreign
+                    });
+                    continue;
+                }
+            }
+            plans.push(Plan::New(new.len()));
+            new.push(message_for(entry));
+        }
+        let cost: i64 = new.iter().map(|m| m.cost).sum();
+        let hold = if cost > 0 {
+            Some(NewHold::parse(HoldRequest {
+                account,
+                amount: Credits::from_minor(cost),
+                description: super::hold_description(
+                    new.iter().filter(|m| m.refused.is_none()).count(),
+                    request.dbuuid.as_deref(),
+                ),
+                ttl_hours: Some(super::HOLD_TTL_HOURS),
+                idempotency_key: None,
+            })?)
+        } else {
+            None
+        };
+        if new.is_empty() {
+            return Ok(Some(answers(&plans, &[], State::ServerError, request)));
+        }
+        let stored = self
+            .ledger
+            .queue_sms(SmsBatch {
+                hold,
+                request_key: format!("api:{}", crate::crypto::random_token(16)),
+                source: SmsSource::Api,
+                author_id: None,
+                account_id: account,
+                dbuuid: request.dbuuid.clone(),
+                webhook_url: request.webhook_url.clone(),
+                sender_name,
+                messages: new.into_iter().map(|m| (m, None)).collect(),
+            })
+            .await;
+        let (batch, held) = match stored {
+            Ok(QueuedSms::Queued { batch, hold }) => (batch, hold.is_some()),
+            // A concurrent call stored one of the ids first: plan again.
+            Ok(QueuedSms::UuidTaken | QueuedSms::AlreadyQueued(_)) => return Ok(None),
+            Err(LedgerError::InsufficientCredits { .. }) => {
+                return Ok(Some(answers(
+                    &plans,
+                    &[],
+                    State::InsufficientCredit,
+                    request,
+                )));
+            }
+            Err(LedgerError::AccountDisabled | LedgerError::UnknownAccount) => {
+                return Ok(Some(answers(&plans, &[], State::Unregistered, request)));
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let stored = self.settle(request, batch, held).await?;
+        Ok(Some(answers(&plans, &stored, State::ServerError, request)))
+    }
+
+    /// Waits a little for a stored batch, then returns its messages as they stand. Those
+    /// still queued are answered "processing": what becomes of them goes to the webhook.
+    async fn settle(
+        &self,
+        request: &Request,
+        batch: i64,
+        held: bool,
+    ) -> Result<Vec<ApiMessage>, AppError> {
+        let status = if held {
+            self.queue.wake();
+            self.queue.wait_for(&self.pool, batch, WAIT).await?
+        } else {
+            None
+        };
+        let waiting = status.is_some_and(|s| s.state == SmsBatchState::Pending);
+        let mut conn = self.pool.acquire().await?;
+        if waiting && request.version == Version::V3 && request.webhook_url.is_some() {
+            db::sms::report_outcomes(&mut conn, batch).await?;
+        }
+        let stored = db::sms::of_batch(&mut conn, batch).await?;
+        tracing::info!(
+            batch,
+            numbers = request.entries.len(),
+            new = count(stored.len()),
+            "SMS API batch stored"
+        );
+        Ok(stored)
+    }
+}
+
+/// The message an entry becomes: priced and queued, or refused with the reason.
+fn message_for(entry: &Entry) -> NewMessage {
+    let segments = sms::count(&entry.content);
+    let refused = |failure, number: &str| {
+        let error = match failure {
+            SmsFailure::CountryNotSupported => FieldError::new("number", Msg::ErrSmsCountry),
+            _ => FieldError::new("number", Msg::ErrSmsNumberOnly).arg("number", number),
+        };
+        Some((failure, error.text().to_string()))
+    };
+    let base = NewMessage {
+        contact_id: None,
+        uuid: entry.uuid.clone(),
+        number: entry.number.clone(),
+        country: None,
+        body: entry.content.clone(),
+        encoding: segments.encoding.label(),
+        parts: segments.parts,
+        cost: 0,
+        refused: None,
+    };
+    let Ok(destination) = phone::destination(&entry.number, None) else {
+        return NewMessage {
+            refused: refused(SmsFailure::WrongNumberFormat, &entry.number),
+            ..base
+        };
+    };
+    match sms::price_per_part(&destination.country) {
+        Ok(price) => NewMessage {
+            number: destination.number,
+            country: Some(destination.country),
+            cost: sms::cost(segments, price).minor(),
+            ..base
+        },
+        Err(_) => NewMessage {
+            number: destination.number,
+            country: Some(destination.country),
+            refused: refused(SmsFailure::CountryNotSupported, &entry.number),
+            ..base
+        },
+    }
+}
+
+/// One answer per entry: repeats say what became of the earlier message, new entries what
+/// became of theirs (`stored`, in order) or, when nothing was stored, `instead`.
+fn answers(
+    plans: &[Plan],
+    stored: &[ApiMessage],
+    instead: State,
+    request: &Request,
+) -> Vec<Answer> {
+    let mut out: Vec<Answer> = Vec::with_capacity(plans.len());
+    for plan in plans {
+        let answer = match plan {
+            Plan::Repeat(message) => Answer::of(message, request.version),
+            Plan::SameAs(i) => out
+                .get(*i)
+                .copied()
+                .unwrap_or(Answer::free(State::ServerError)),
+            Plan::Foreign => Answer::free(State::ServerError),
+            Plan::New(i) => stored
+                .get(*i)
+                .map_or(Answer::free(instead), |m| Answer::of(m, request.version)),
+        };
+        out.push(answer);
+    }
+    out
+}
