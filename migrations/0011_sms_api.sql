@@ -91,6 +91,8 @@ CREATE TABLE sms_senders (
 -- Delivery reports on their way to the Odoo database that sent the message: one row per
 -- status change of a message, queued in the transaction of the change; the forwarder
 -- posts the due ones for a webhook together, grouped by status, and retries with back-off.
+-- A newer status of the same message supersedes one not yet delivered, so a database never
+-- receives an older status after a newer one.
 CREATE TABLE sms_reports (
     id              INTEGER PRIMARY KEY,
     message_id      INTEGER NOT NULL REFERENCES sms_messages (id),
@@ -99,7 +101,8 @@ CREATE TABLE sms_reports (
     status          TEXT NOT NULL CHECK (status IN ('sent', 'delivered', 'not_delivered',
                                                     'invalid_destination', 'not_allowed',
                                                     'rejected', 'expired')),
-    state           TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'failed')),
+    state           TEXT NOT NULL DEFAULT 'queued'
+                    CHECK (state IN ('queued', 'sent', 'failed', 'superseded')),
     attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
     next_attempt_at INTEGER NOT NULL,
     last_error      TEXT,
@@ -107,3 +110,5 @@ CREATE TABLE sms_reports (
     sent_at         INTEGER
 ) STRICT;
 CREATE INDEX sms_reports_due ON sms_reports (next_attempt_at) WHERE state = 'queued';
+CREATE INDEX sms_reports_by_message ON sms_reports (message_id) WHERE state = 'queued';
+CREATE INDEX sms_reports_by_webhook ON sms_reports (webhook_url) WHERE state = 'queued';

@@ -326,6 +326,8 @@ pub enum SmsReportState {
     Sent,
     /// Given up after days of failed attempts.
     Failed,
+    /// A newer status of the same message took its place before it was delivered.
+    Superseded,
 }
 
 /// Where a batch of SMS stands.
@@ -375,7 +377,12 @@ stored_names! {
         Rejected => "rejected",
         Expired => "expired",
     }
-    SmsReportState { Queued => "queued", Sent => "sent", Failed => "failed" }
+    SmsReportState {
+        Queued => "queued",
+        Sent => "sent",
+        Failed => "failed",
+        Superseded => "superseded",
+    }
 }
 
 /// Which of a contact's numbers an SMS goes to.

@@ -25,14 +25,15 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use common::{credit_with, edit_with};
 use sqlx::SqlitePool;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 struct Fixture {
     pool: SqlitePool,
     ledger: Ledger,
-    _tasks: Tasks,
+    /// The ledger's tasks: they stop when dropped.
+    tasks: Tasks,
     company: i64,
     user: i64,
 }
@@ -72,7 +73,7 @@ async fn fixture_with_clock(clock: Clock) -> Fixture {
     Fixture {
         pool,
         ledger,
-        _tasks: tasks,
+        tasks,
         company,
         user,
     }
@@ -87,11 +88,26 @@ const PATIENCE: Duration = Duration::from_secs(60);
 fn quick() -> WorkerSettings {
     WorkerSettings {
         poll: Duration::from_millis(50),
+        retry: Duration::from_millis(20),
+        max_retry: Duration::from_millis(100),
         ..WorkerSettings::default()
     }
 }
 
 impl Fixture {
+    /// Stops the ledger as a stopping server does, runs `while_down`, and starts the ledger
+    /// again over the same database, as a restarted server does.
+    async fn restart_ledger(self, clock: Clock, while_down: impl FnOnce()) -> Fixture {
+        self.tasks.shutdown(Duration::from_secs(5)).await;
+        while_down();
+        let (ledger, tasks) = common::start_ledger(&self.pool, clock).await;
+        Fixture {
+            ledger,
+            tasks,
+            ..self
+        }
+    }
+
     async fn contact(&self, name: &str, mobile: &str, country: &str) -> Recipient {
         let mut conn = self.pool.acquire().await.unwrap();
         let id = app::db::contacts::insert(
@@ -228,6 +244,15 @@ impl Fixture {
 
     async fn send(&self, worker: &Worker, request: SendRequest) -> Result<SmsQueued, AppError> {
         self.sender(worker).send(request).await
+    }
+
+    /// The batch as it stands.
+    async fn status(&self, batch: i64) -> SmsBatchStatus {
+        let mut conn = self.pool.acquire().await.unwrap();
+        app::db::sms::batch_status(&mut conn, batch)
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     /// The batch once every message went out or failed.
@@ -647,6 +672,8 @@ struct Gateway {
     received: Arc<Mutex<Vec<(HeaderMap, serde_json::Value)>>>,
     statuses: Arc<Mutex<Vec<u16>>>,
     delay: Duration,
+    /// Set: `delay` no longer applies.
+    at_once: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
     most_in_flight: Arc<AtomicUsize>,
     on_request: Option<Arc<dyn Fn() + Send + Sync>>,
@@ -663,7 +690,9 @@ async fn gateway_handler(
     if let Some(hook) = &g.on_request {
         hook();
     }
-    tokio::time::sleep(g.delay).await;
+    if !g.at_once.load(Ordering::SeqCst) {
+        tokio::time::sleep(g.delay).await;
+    }
     g.in_flight.fetch_sub(1, Ordering::SeqCst);
     let status = {
         let mut statuses = g.statuses.lock().unwrap();
@@ -678,6 +707,13 @@ async fn gateway_handler(
         StatusCode::from_u16(status).unwrap(),
         Json(serde_json::json!({ "reference": reference })),
     )
+}
+
+impl Gateway {
+    /// Answers every later request without its delay.
+    fn answer_at_once(&self) {
+        self.at_once.store(true, Ordering::SeqCst);
+    }
 }
 
 fn answering(statuses: &[u16]) -> Gateway {
@@ -755,8 +791,19 @@ async fn a_gateway_that_fails_then_recovers_gets_the_message_on_retry() {
     f.check().await;
 }
 
+/// Waits until `gateway` has received at least `n` requests.
+async fn until_received(gateway: &Gateway, n: usize) {
+    tokio::time::timeout(PATIENCE, async {
+        while gateway.received.lock().unwrap().len() < n {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
-async fn a_provider_failure_charges_nothing_and_keeps_the_message_as_an_error() {
+async fn a_gateway_without_a_clear_answer_keeps_the_message_queued_and_held_until_it_has_one() {
     let f = fixture().await;
     let account = f.account_with(10_000).await;
     let gateway = answering(&[500]);
@@ -766,18 +813,69 @@ async fn a_provider_failure_charges_nothing_and_keeps_the_message_as_an_error() 
         .send(&worker, f.request("down", "Hi", vec![f.belgian().await]))
         .await
         .unwrap();
-    let done = f.done(&worker, queued.batch_id).await;
+    // Two rounds of two attempts, all 500: it may have gone out, so it is neither charged
+    // nor freed; it waits, still held, and says why.
+    until_received(&gateway, 4).await;
+    let status = f.status(queued.batch_id).await;
     assert_eq!(
-        (done.sent, done.failed, done.credits),
-        (0, 1, Credits::ZERO)
+        (status.state, status.queued, status.sent, status.failed),
+        (SmsBatchState::Pending, 1, 0, 0)
     );
+    assert_eq!(f.balance(account).await, (10_000, BE_PART));
     assert_eq!(
         f.errors().await,
         vec![Some(
             "the SMS gateway answered 500 Internal Server Error".into()
         )]
     );
-    assert_eq!(gateway.received.lock().unwrap().len(), 2);
+    // The gateway answers at last: charged once, the reason cleared.
+    *gateway.statuses.lock().unwrap() = vec![200];
+    let done = f.done(&worker, queued.batch_id).await;
+    assert_eq!((done.sent, done.credits.minor()), (1, BE_PART));
+    assert_eq!(f.balance(account).await, (10_000 - BE_PART, 0));
+    assert_eq!(f.errors().await, vec![None]);
+    let keys: std::collections::HashSet<String> = gateway
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(headers, _)| headers["idempotency-key"].to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(keys.len(), 1, "always the same key");
+    assert_eq!(
+        f.hold_end(queued.batch_id).await,
+        ("captured".into(), Some(BE_PART))
+    );
+    f.check().await;
+}
+
+#[tokio::test]
+async fn a_refusal_is_final_and_costs_nothing() {
+    let f = fixture().await;
+    let account = f.account_with(10_000).await;
+    let refusing = answering(&[422]);
+    let provider = start_gateway(refusing.clone(), 3, Duration::from_secs(5)).await;
+    let worker = f.worker(provider, quick());
+    let queued = f
+        .send(&worker, f.request("refused", "Hi", vec![f.belgian().await]))
+        .await
+        .unwrap();
+    let done = f.done(&worker, queued.batch_id).await;
+    assert_eq!(
+        (done.sent, done.failed, done.credits),
+        (0, 1, Credits::ZERO)
+    );
+    assert_eq!(
+        refusing.received.lock().unwrap().len(),
+        1,
+        "a 4xx is not retried"
+    );
+    assert_eq!(
+        f.errors().await,
+        vec![Some(
+            "the SMS gateway answered 422 Unprocessable Entity".into()
+        )]
+    );
     assert_eq!(f.balance(account).await, (10_000, 0));
     assert_eq!(f.states().await, vec![("error".into(), 0)]);
     assert_eq!(f.hold_end(queued.batch_id).await, ("released".into(), None));
@@ -785,43 +883,35 @@ async fn a_provider_failure_charges_nothing_and_keeps_the_message_as_an_error() 
 }
 
 #[tokio::test]
-async fn a_refusal_is_final_and_a_silent_gateway_times_out() {
+async fn a_gateway_too_slow_to_answer_is_asked_again_by_the_same_key_and_charged_once() {
     let f = fixture().await;
     let account = f.account_with(10_000).await;
-    let refusing = answering(&[422]);
-    let provider = start_gateway(refusing.clone(), 3, Duration::from_secs(5)).await;
-    let worker = f.worker(provider, quick());
-    let done = f
-        .send_and_wait(&worker, f.request("refused", "Hi", vec![f.belgian().await]))
-        .await;
-    assert_eq!(done.failed, 1);
-    assert_eq!(
-        refusing.received.lock().unwrap().len(),
-        1,
-        "a 4xx is not retried"
-    );
-    worker.tasks.shutdown(Duration::from_secs(5)).await;
-
-    let silent = Gateway {
+    // Answers after the client gave up, twice, then at once: the message may well have
+    // gone out the first time, so it is only ever charged once, when the answer comes.
+    let slow = Gateway {
         delay: Duration::from_secs(30),
         ..answering(&[200])
     };
-    let provider = start_gateway(silent.clone(), 2, Duration::from_millis(200)).await;
+    let provider = start_gateway(slow.clone(), 2, Duration::from_millis(200)).await;
     let worker = f.worker(provider, quick());
-    let done = f
-        .send_and_wait(&worker, f.request("silent", "Hi", vec![f.belgian().await]))
-        .await;
-    assert_eq!(done.failed, 1);
+    let queued = f
+        .send(&worker, f.request("slow", "Hi", vec![f.belgian().await]))
+        .await
+        .unwrap();
+    // Two attempts, then a third: the first round gave up without an answer.
+    until_received(&slow, 3).await;
+    let waiting = f.status(queued.batch_id).await;
+    assert_eq!((waiting.queued, waiting.credits), (1, Credits::ZERO));
+    assert_eq!(f.balance(account).await, (10_000, BE_PART));
     assert_eq!(
-        f.errors().await[1].as_deref(),
-        Some("the SMS gateway did not answer in time")
+        f.errors().await,
+        vec![Some("the SMS gateway did not answer in time".into())]
     );
-    assert_eq!(silent.received.lock().unwrap().len(), 2);
-    assert_eq!(f.balance(account).await, (10_000, 0));
-    assert_eq!(
-        f.states().await,
-        vec![("error".into(), 0), ("error".into(), 0)]
-    );
+    slow.answer_at_once();
+    let done = f.done(&worker, queued.batch_id).await;
+    assert_eq!((done.sent, done.credits.minor()), (1, BE_PART));
+    assert_eq!(f.balance(account).await, (10_000 - BE_PART, 0));
+    assert_eq!(f.states().await, vec![("sent".into(), BE_PART)]);
     f.check().await;
 }
 
@@ -974,5 +1064,65 @@ async fn a_hold_that_expired_while_nothing_sent_is_placed_again_or_its_messages_
             .flatten()
             .any(|e| e.contains("can no longer cover it"))
     );
+    f.check().await;
+}
+
+#[tokio::test]
+async fn a_restart_long_after_the_hold_s_ttl_finds_the_batch_still_paid_for_and_sends_it() {
+    let clock = ManualClock::at(1_700_000_000_000);
+    let f = fixture_with_clock(clock.clock()).await;
+    let account = f.account_with(10 * BE_PART).await;
+    // The worker stops right after the batch is queued (the server goes down with it).
+    let stopped = f.worker(builtin(), quick());
+    stopped.tasks.shutdown(Duration::from_secs(5)).await;
+    let parked = Worker {
+        queue: stopped.queue,
+        tasks: Tasks::new(),
+    };
+    let queued = f
+        .send(&parked, f.request("down", "Hi", vec![f.belgian().await]))
+        .await
+        .unwrap();
+    // Down for two hours, twice the hold's TTL: nothing could extend it meanwhile.
+    let down = clock.clone();
+    let f = f
+        .restart_ledger(clock.clock(), move || down.advance(2 * 3_600_000))
+        .await;
+    f.ledger.sweep().await.unwrap();
+    let expires_at: i64 = sqlx::query_scalar(
+        "SELECT h.expires_at FROM holds h JOIN sms_batches b ON b.hold_token = h.token
+         WHERE b.id = ?",
+    )
+    .bind(queued.batch_id)
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        expires_at,
+        (clock.clock())() + 3_600_000,
+        "a full TTL from the restart"
+    );
+    // Still reserved: the rest of the balance can be spent, not the batch's share.
+    assert_eq!(f.balance(account).await, (10 * BE_PART, BE_PART));
+    let everything = credit_with(
+        &f.ledger,
+        account,
+        EntryKind::Adjustment,
+        Credits::from_minor(-10 * BE_PART),
+        "spent elsewhere",
+        None,
+    )
+    .await;
+    assert!(
+        matches!(
+            everything,
+            Err(app::domain::ledger::LedgerError::InsufficientCredits { .. })
+        ),
+        "{everything:?}"
+    );
+    let worker = f.worker(builtin(), quick());
+    let done = f.done(&worker, queued.batch_id).await;
+    assert_eq!((done.sent, done.failed), (1, 0));
+    assert_eq!(f.balance(account).await, (9 * BE_PART, 0));
     f.check().await;
 }

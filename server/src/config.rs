@@ -70,6 +70,17 @@ pub struct Config {
     )]
     pub sms_report_retry_seconds: u64,
 
+    /// Milliseconds an SMS API call waits for its messages to go out before it answers;
+    /// those still queued then are answered `processing`, and their outcome is reported to
+    /// the database's webhook.
+    #[arg(
+        long,
+        env = "SMS_API_WAIT_MS",
+        default_value_t = 5_000,
+        value_parser = clap::value_parser!(u64).range(0..=30_000)
+    )]
+    pub sms_api_wait_ms: u64,
+
     /// Messages handed to the SMS provider at once, over all batches.
     #[arg(
         long,
@@ -230,6 +241,7 @@ impl Config {
     pub fn sms_worker(&self) -> app::sms::WorkerSettings {
         app::sms::WorkerSettings {
             concurrency: usize::try_from(self.sms_concurrency).unwrap_or(8),
+            answer_within: std::time::Duration::from_millis(self.sms_api_wait_ms),
             ..app::sms::WorkerSettings::default()
         }
     }

@@ -150,7 +150,7 @@ mod tests {
         ),
         (
             "0011_sms_api.sql",
-            "759b9db3dd9ca086a5a7925db4c5eaea466e126b4765559b9196a26244e96981",
+            "7bfd4ab4508f35f80f395913eab524c638a12c74a2a9cf26e2482b6cd7d62395",
         ),
     ];
 

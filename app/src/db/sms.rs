@@ -126,9 +126,12 @@ pub struct ApiMessage {
     pub state: SmsState,
     pub failure: Option<SmsFailure>,
     pub credits: i64,
+    /// Its batch names a webhook: what becomes of it can be reported later.
+    pub has_webhook: bool,
 }
 
-const API_MESSAGE: &str = "SELECT m.id, m.uuid, b.account_id, m.state, m.failure, m.credits
+const API_MESSAGE: &str = "SELECT m.id, m.uuid, b.account_id, m.state, m.failure, m.credits,
+            b.webhook_url IS NOT NULL AS has_webhook
      FROM sms_messages m JOIN sms_batches b ON b.id = m.batch_id";
 
 /// The messages already stored under any of `uuids`.
@@ -163,15 +166,32 @@ pub async fn of_batch(
     .await
 }
 
-/// Marks the messages of `batch` still waiting as answered "processing", so that what
-/// becomes of them is reported to the batch's webhook. Returns how many.
+/// The messages with these ids.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn report_outcomes(conn: &mut SqliteConnection, batch: i64) -> Result<u64, sqlx::Error> {
+pub async fn by_ids(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+) -> Result<Vec<ApiMessage>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{API_MESSAGE} WHERE m.id IN (SELECT value FROM json_each(?))"
+    )))
+    .bind(super::id_list(ids))
+    .fetch_all(conn)
+    .await
+}
+
+/// Marks those of `ids` still waiting, in a batch with a webhook, as answered
+/// "processing": what becomes of them is reported to the webhook when the ledger records
+/// it. Returns how many.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn report_outcomes(conn: &mut SqliteConnection, ids: &[i64]) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE sms_messages SET report_outcome = 1
-         WHERE batch_id = ? AND state = 'outgoing' AND uuid IS NOT NULL",
+         WHERE id IN (SELECT value FROM json_each(?)) AND state = 'outgoing'
+           AND uuid IS NOT NULL AND report_outcome = 0
+           AND (SELECT webhook_url FROM sms_batches b WHERE b.id = batch_id) IS NOT NULL",
     )
-    .bind(batch)
+    .bind(super::id_list(ids))
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
@@ -182,6 +202,9 @@ pub async fn report_outcomes(conn: &mut SqliteConnection, batch: i64) -> Result<
 pub struct DeliveryChange {
     pub uuid: Option<String>,
     pub webhook_url: Option<String>,
+    /// Where the message stands in iapd: a report of delivery for one recorded as refused
+    /// is a gateway that broke its word.
+    pub state: SmsState,
 }
 
 /// Stores the delivery status a gateway reported for `message`. `None` when the message
@@ -207,8 +230,8 @@ pub async fn set_delivery(
         return Ok(None);
     }
     sqlx::query_as(
-        "SELECT m.uuid, b.webhook_url FROM sms_messages m JOIN sms_batches b ON b.id = m.batch_id
-         WHERE m.id = ?",
+        "SELECT m.uuid, b.webhook_url, m.state
+         FROM sms_messages m JOIN sms_batches b ON b.id = m.batch_id WHERE m.id = ?",
     )
     .bind(message)
     .fetch_optional(conn)
@@ -342,6 +365,8 @@ pub struct MessageToRecord {
     pub uuid: Option<String>,
     pub webhook_url: Option<String>,
     pub report_outcome: bool,
+    /// What the gateway already reported for it, if anything.
+    pub delivery: Option<SmsDelivery>,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -351,7 +376,7 @@ pub async fn for_record(
 ) -> Result<Option<MessageToRecord>, sqlx::Error> {
     sqlx::query_as(
         "SELECT m.state, m.cost, m.credits, b.hold_token, b.author_id, m.uuid, b.webhook_url,
-                m.report_outcome
+                m.report_outcome, m.delivery
          FROM sms_messages m JOIN sms_batches b ON b.id = m.batch_id WHERE m.id = ?",
     )
     .bind(message)
@@ -372,7 +397,7 @@ pub async fn mark_sent(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE sms_messages SET state = 'sent', credits = ?, provider = ?,
-             provider_reference = ?, sent_at = ?
+             provider_reference = ?, sent_at = ?, error = NULL
          WHERE id = ? AND state = 'outgoing'",
     )
     .bind(credits)
@@ -406,6 +431,32 @@ pub async fn mark_error(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Keeps why a queued message did not go out this time (its provider gave no clear
+/// answer): it stays queued, and the outbox shows the reason until it is recorded.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn note_unsure(
+    conn: &mut SqliteConnection,
+    id: i64,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sms_messages SET error = ? WHERE id = ? AND state = 'outgoing'")
+        .bind(reason)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The holds that pay for unfinished batches.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn pending_hold_tokens(conn: &mut SqliteConnection) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT hold_token FROM sms_batches WHERE state = 'pending' AND hold_token IS NOT NULL",
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// Marks every message of `batch` still waiting as not sent, for `error`: its batch can no

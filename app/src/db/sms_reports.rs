@@ -1,13 +1,15 @@
 //! Delivery reports on their way to the Odoo databases that sent the messages: one row per
 //! status change of a message, inserted in the transaction of the change, and delivered by
 //! the forwarder with retries (`sms::reports`). A report is `queued` until `sent`, or
-//! `failed` once the forwarder gives up; `attempts`, `next_attempt_at` and `last_error`
-//! record the retries.
+//! `failed` once the forwarder gives up, or `superseded` when a newer status of its message
+//! is queued before it was delivered; `attempts`, `next_attempt_at` and `last_error` record
+//! the retries.
 
 use crate::models::{SmsDelivery, SmsReportLine};
 use sqlx::SqliteConnection;
 
-/// Queues a report of `status` for `message` (Odoo's `uuid`) to `webhook_url`, due now.
+/// Queues a report of `status` for `message` (Odoo's `uuid`) to `webhook_url`, due now,
+/// in place of any report of that message still waiting.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn queue(
     conn: &mut SqliteConnection,
@@ -17,6 +19,12 @@ pub async fn queue(
     status: SmsDelivery,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE sms_reports SET state = 'superseded' WHERE message_id = ? AND state = 'queued'",
+    )
+    .bind(message)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "INSERT INTO sms_reports (message_id, webhook_url, uuid, status, next_attempt_at,
                                   created_at)
@@ -74,6 +82,26 @@ pub async fn mark_sent(
     )
     .bind(now)
     .bind(super::id_list(ids))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Makes every report waiting for `webhook_url` due at `now`: the database answered, so
+/// those waiting out a back-off need not wait any longer.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn due_now_for(
+    conn: &mut SqliteConnection,
+    webhook_url: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE sms_reports SET next_attempt_at = ?
+         WHERE webhook_url = ? AND state = 'queued' AND next_attempt_at > ?",
+    )
+    .bind(now)
+    .bind(webhook_url)
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(())

@@ -109,7 +109,36 @@ impl Writer {
             public_url: public_url.trim_end_matches('/').to_owned(),
         };
         writer.reload().await?;
+        writer.revive_job_holds().await?;
         Ok(writer)
+    }
+
+    /// Gives the holds of unfinished SMS batches a full TTL from now, before anything can
+    /// expire them. Nothing extended them while iapd was stopped, and their batches resume
+    /// now: a hold must not expire under its job because the server was down, or a message
+    /// handed over before the stop, whose answer was lost, could go out unpaid.
+    async fn revive_job_holds(&mut self) -> Result<(), sqlx::Error> {
+        let tokens = crate::db::sms::pending_hold_tokens(&mut self.conn).await?;
+        let now = (self.clock)();
+        let until = now.saturating_add(crate::sms::HOLD_TTL_HOURS.saturating_mul(3_600_000));
+        let mut pending = Pending::default();
+        for token in tokens {
+            if let Ok(hold) = self.book.extend(&token, until) {
+                pending.open(hold, now);
+            }
+        }
+        if pending.holds.is_empty() {
+            return Ok(());
+        }
+        let holds: Vec<HoldRow> = pending.holds.into_values().collect();
+        let mut tx = self.conn.begin_with("BEGIN IMMEDIATE").await?;
+        store::write_batch(&mut tx, &holds, &[], &[]).await?;
+        tx.commit().await?;
+        tracing::info!(
+            holds = holds.len(),
+            "holds of unfinished SMS batches extended at start"
+        );
+        Ok(())
     }
 
     /// Rebuilds the book from the database, the authority after any failed batch.
@@ -585,10 +614,14 @@ impl Op<'_> {
                 SmsState::Error
             }
         };
-        // The API answered "processing" for it: its sender hears what became of it.
-        if let (true, Some(uuid), Some(url)) =
-            (message.report_outcome, &message.uuid, &message.webhook_url)
-        {
+        // The API answered "processing" for it: its sender hears what became of it, unless
+        // the gateway already reported on it (a later status must not be overtaken).
+        if let (true, None, Some(uuid), Some(url)) = (
+            message.report_outcome,
+            message.delivery,
+            &message.uuid,
+            &message.webhook_url,
+        ) {
             let status = match state {
                 SmsState::Sent => SmsDelivery::Sent,
                 _ => SmsDelivery::NotDelivered,

@@ -157,6 +157,7 @@ fn ReportsTable(lines: Vec<SmsReportLine>) -> impl IntoView {
                             SmsReportState::Queued => (t(Msg::MailQueued), "o-state-queued"),
                             SmsReportState::Sent => (t(Msg::MailSent), "o-state-paid"),
                             SmsReportState::Failed => (t(Msg::MailFailed), "o-state-failed"),
+                            SmsReportState::Superseded => (t(Msg::SmsReportSuperseded), "o-state-draft"),
                         };
                         let next = (r.state == SmsReportState::Queued).then(|| r.next_attempt_at.to_string());
                         view! {

@@ -5,11 +5,16 @@
 //! charged or stored and every new number is `insufficient_credit`. A number that cannot be
 //! read (or goes to a country iapd does not deliver to) is stored as an error and answered
 //! so; the others go out through the same durable job as sends from the pages. An id iapd
-//! has already accepted is neither sent nor charged again: its entry repeats what became of
-//! it. The answer waits a little for the worker, so a fast provider answers `success` with
-//! the credits charged; what is still queued then is `processing` (Odoo 17+), and its
-//! outcome is reported to the database's webhook later, or `success` (Odoo 16, which has
-//! no webhook and would send a `processing` one again).
+//! has already accepted is neither sent nor charged again: its entry says what became of
+//! it, as it stands now.
+//!
+//! The answer waits a little for the worker (`SMS_API_WAIT_MS`), so a fast provider
+//! answers `success` with the credits charged. A message still queued then is
+//! `processing` when its batch has a webhook (Odoo 17+): it is flagged, in the transaction
+//! that reads it, so that the ledger writer queues a report of its outcome when it records
+//! it. Without a webhook (Odoo 16, or `webhook_url: false`) nothing could tell the
+//! database later, so a queued message is answered `success`: iapd has taken it, and will
+//! charge it when it goes out or free it if the provider refuses it.
 
 use super::{Sender, count};
 use crate::clock::now_ms;
@@ -22,14 +27,11 @@ use crate::domain::{phone, sms};
 use crate::error::AppError;
 use crate::i18n::Msg;
 use crate::ledger::{QueuedSms, SmsBatch};
-use crate::models::{SmsBatchState, SmsFailure, SmsSource, SmsState};
+use crate::models::{SmsFailure, SmsSource, SmsState};
 use std::collections::HashMap;
-use std::time::Duration;
 
 /// The most numbers one call may carry: Odoo sends at most 500 per batch.
 pub const MAX_NUMBERS: usize = 1_000;
-/// How long a send waits for its batch before answering with what is still queued.
-pub const WAIT: Duration = Duration::from_secs(5);
 /// How often a send tries again when a concurrent call took one of its ids first.
 const ATTEMPTS: usize = 3;
 
@@ -109,7 +111,9 @@ impl Answer {
                 state: State::Success,
                 credit: Credits::from_minor(message.credits),
             },
-            (SmsState::Outgoing, _) if version == Version::V3 => Answer::free(State::Processing),
+            (SmsState::Outgoing, _) if version == Version::V3 && message.has_webhook => {
+                Answer::free(State::Processing)
+            }
             (SmsState::Outgoing, _) => Answer::free(State::Success),
             (SmsState::Error, Some(SmsFailure::NoNumber | SmsFailure::WrongNumberFormat)) => {
                 Answer::free(State::WrongNumberFormat)
@@ -127,8 +131,8 @@ impl Answer {
 
 /// How each entry of a call is answered.
 enum Plan {
-    /// Already accepted earlier: answer what became of it.
-    Repeat(ApiMessage),
+    /// Already accepted earlier (this message id): answer what became of it.
+    Repeat(i64),
     /// The same id again in this call: answer as its first occurrence.
     SameAs(usize),
     /// The id belongs to another account's message.
@@ -236,7 +240,7 @@ impl Sender {
                 first.insert(uuid, i);
                 if let Some(message) = known.get(uuid) {
                     plans.push(if message.account_id == account {
-                        Plan::Repeat(message.clone())
+                        Plan::Repeat(message.id)
                     } else {
                         Plan::Foreign
                     });
@@ -245,6 +249,23 @@ impl Sender {
             }
             plans.push(Plan::New(new.len()));
             new.push(message_for(entry));
+        }
+        let repeated: Vec<i64> = plans
+            .iter()
+            .filter_map(|p| match p {
+                Plan::Repeat(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        if new.is_empty() {
+            let messages = self.settle(request, None, &repeated).await?;
+            return Ok(Some(answers(
+                &plans,
+                &messages,
+                &[],
+                State::ServerError,
+                request,
+            )));
         }
         let cost: i64 = new.iter().map(|m| m.cost).sum();
         let hold = if cost > 0 {
@@ -261,9 +282,6 @@ impl Sender {
         } else {
             None
         };
-        if new.is_empty() {
-            return Ok(Some(answers(&plans, &[], State::ServerError, request)));
-        }
         let stored = self
             .ledger
             .queue_sms(SmsBatch {
@@ -278,54 +296,90 @@ impl Sender {
                 messages: new.into_iter().map(|m| (m, None)).collect(),
             })
             .await;
-        let (batch, held) = match stored {
+        let refused_whole = |state| -> Result<Option<Vec<Answer>>, AppError> {
+            Ok(Some(answers(&plans, &HashMap::new(), &[], state, request)))
+        };
+        let batch = match stored {
             Ok(QueuedSms::Queued { batch, hold }) => (batch, hold.is_some()),
             // A concurrent call stored one of the ids first: plan again.
             Ok(QueuedSms::UuidTaken | QueuedSms::AlreadyQueued(_)) => return Ok(None),
             Err(LedgerError::InsufficientCredits { .. }) => {
+                let messages = self.settle(request, None, &repeated).await?;
                 return Ok(Some(answers(
                     &plans,
+                    &messages,
                     &[],
                     State::InsufficientCredit,
                     request,
                 )));
             }
             Err(LedgerError::AccountDisabled | LedgerError::UnknownAccount) => {
-                return Ok(Some(answers(&plans, &[], State::Unregistered, request)));
+                return refused_whole(State::Unregistered);
             }
             Err(error) => return Err(error.into()),
         };
-        let stored = self.settle(request, batch, held).await?;
-        Ok(Some(answers(&plans, &stored, State::ServerError, request)))
+        let stored = {
+            let mut conn = self.pool.acquire().await?;
+            db::sms::of_batch(&mut conn, batch.0).await?
+        };
+        let stored_ids: Vec<i64> = stored.iter().map(|m| m.id).collect();
+        let mut ids = stored_ids.clone();
+        ids.extend(&repeated);
+        let messages = self.settle(request, Some(batch), &ids).await?;
+        tracing::info!(
+            batch = batch.0,
+            numbers = request.entries.len(),
+            new = count(stored_ids.len()),
+            "SMS API batch stored"
+        );
+        Ok(Some(answers(
+            &plans,
+            &messages,
+            &stored_ids,
+            State::ServerError,
+            request,
+        )))
     }
 
-    /// Waits a little for a stored batch, then returns its messages as they stand. Those
-    /// still queued are answered "processing": what becomes of them goes to the webhook.
+    /// The messages `ids` as the answer gives them: after waiting a little for `batch`
+    /// (when it holds anything to send), and with those still queued in a batch with a
+    /// webhook flagged, in the transaction that reads them, so that their outcome is
+    /// reported there later.
     async fn settle(
         &self,
         request: &Request,
-        batch: i64,
-        held: bool,
-    ) -> Result<Vec<ApiMessage>, AppError> {
-        let status = if held {
-            self.queue.wake();
-            self.queue.wait_for(&self.pool, batch, WAIT).await?
-        } else {
-            None
-        };
-        let waiting = status.is_some_and(|s| s.state == SmsBatchState::Pending);
-        let mut conn = self.pool.acquire().await?;
-        if waiting && request.version == Version::V3 && request.webhook_url.is_some() {
-            db::sms::report_outcomes(&mut conn, batch).await?;
+        batch: Option<(i64, bool)>,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, ApiMessage>, AppError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
         }
-        let stored = db::sms::of_batch(&mut conn, batch).await?;
-        tracing::info!(
-            batch,
-            numbers = request.entries.len(),
-            new = count(stored.len()),
-            "SMS API batch stored"
-        );
-        Ok(stored)
+        if let Some((batch, true)) = batch {
+            self.queue.wake();
+            self.queue
+                .wait_for(&self.pool, batch, self.queue.answer_within())
+                .await?;
+        }
+        let read = {
+            let mut conn = self.pool.acquire().await?;
+            db::sms::by_ids(&mut conn, ids).await?
+        };
+        let reported_later = request.version == Version::V3
+            && read
+                .iter()
+                .any(|m| m.state == SmsState::Outgoing && m.has_webhook && m.uuid.is_some());
+        let read = if reported_later {
+            // The writer records outcomes in its own transactions: flagging and reading
+            // again in one write transaction leaves no gap for one to fall through.
+            let mut tx = db::begin_write(&self.pool).await?;
+            db::sms::report_outcomes(&mut tx, ids).await?;
+            let read = db::sms::by_ids(&mut tx, ids).await?;
+            tx.commit().await?;
+            read
+        } else {
+            read
+        };
+        Ok(read.into_iter().map(|m| (m.id, m)).collect())
     }
 }
 
@@ -373,27 +427,30 @@ fn message_for(entry: &Entry) -> NewMessage {
 }
 
 /// One answer per entry: repeats say what became of the earlier message, new entries what
-/// became of theirs (`stored`, in order) or, when nothing was stored, `instead`.
+/// became of theirs (`stored`, their ids in order) or, when nothing was stored, `instead`.
 fn answers(
     plans: &[Plan],
-    stored: &[ApiMessage],
+    messages: &HashMap<i64, ApiMessage>,
+    stored: &[i64],
     instead: State,
     request: &Request,
 ) -> Vec<Answer> {
+    let answer = |id: Option<&i64>, otherwise: State| {
+        id.and_then(|id| messages.get(id))
+            .map_or(Answer::free(otherwise), |m| Answer::of(m, request.version))
+    };
     let mut out: Vec<Answer> = Vec::with_capacity(plans.len());
     for plan in plans {
-        let answer = match plan {
-            Plan::Repeat(message) => Answer::of(message, request.version),
+        let next = match plan {
+            Plan::Repeat(id) => answer(Some(id), State::ServerError),
             Plan::SameAs(i) => out
                 .get(*i)
                 .copied()
                 .unwrap_or(Answer::free(State::ServerError)),
             Plan::Foreign => Answer::free(State::ServerError),
-            Plan::New(i) => stored
-                .get(*i)
-                .map_or(Answer::free(instead), |m| Answer::of(m, request.version)),
+            Plan::New(i) => answer(stored.get(*i), instead),
         };
-        out.push(answer);
+        out.push(next);
     }
     out
 }

@@ -27,10 +27,11 @@
 //! # A hold that outlives its job
 //! The hold is placed for an hour. Every recorded message pushes its expiry to an hour from
 //! then, and the worker extends it before it starts a batch and on a heartbeat while
-//! messages are with the provider, so it never expires under a running job. A server that
-//! was down longer than that finds the hold expired (its credits were released): the
-//! worker then holds the cost of the messages still waiting again, and fails them, charging
-//! nothing, if the account can no longer cover them.
+//! messages are with the provider, so it never expires under a running job. Nothing can
+//! extend it while the server is stopped, so the ledger writer, when it starts, gives the
+//! hold of every unfinished batch a full hour again before anything could expire it. Should
+//! a hold have ended all the same, the worker holds the cost of the messages still waiting
+//! again, and fails them, charging nothing, if the account can no longer cover them.
 //!
 //! # Numbers that cannot be texted
 //! A recipient without a number, with one that cannot be read, or in a country iapd does
@@ -38,11 +39,18 @@
 //! [`SmsFailure`]), costs nothing, and is named in the answer. Only a send where no
 //! recipient can be texted is refused outright.
 //!
-//! # Restarts
-//! Every message carries its own id to the provider (the HTTP gateway sends
-//! `Idempotency-Key: iapd-sms-<id>`). A message whose answer was lost in a crash is still
-//! `outgoing`; the restarted worker hands it over again, and the gateway recognises it.
-//! A message already recorded is never handed over again.
+//! # Unclear answers and restarts
+//! A provider that refuses a message makes it an error, free. One that gives no clear
+//! answer (a timeout, a 5xx) may have sent it: the message stays queued and held, and is
+//! handed over again later until the provider says yes or no (see [`worker`]). Every
+//! message carries its own id to the provider (the HTTP gateway sends
+//! `Idempotency-Key: iapd-sms-<id>`), so one handed over again (after an unclear answer, or
+//! a crash that lost the answer) is recognised. A message already recorded is never handed
+//! over again.
+//!
+//! # Odoo's SMS API
+//! [`api`] answers an Odoo database's sends through the same job, and [`reports`] carries
+//! the gateway's delivery reports on to that database.
 
 pub mod api;
 pub mod provider;
@@ -59,7 +67,9 @@ use crate::error::AppError;
 use crate::i18n::{Msg, tf};
 use crate::ledger::{ChatterLine, Ledger, QueuedSms, SmsBatch};
 use crate::models::{SmsFailure, SmsQueued, SmsRecipient, SmsRefused, SmsSource};
-pub use provider::{BuiltinProvider, Delivery, GatewayConfig, HttpGateway, Outgoing, SmsProvider};
+pub use provider::{
+    BuiltinProvider, Delivery, GatewayConfig, HttpGateway, NotTaken, Outgoing, SmsProvider,
+};
 use sqlx::SqlitePool;
 pub use worker::{SmsQueue, WorkerSettings};
 

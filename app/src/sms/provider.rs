@@ -22,8 +22,29 @@ pub struct Outgoing {
     pub sender: Option<String>,
 }
 
-/// The provider's answer for one message: its reference, or why it refused.
-pub type Delivery = Result<String, Text>;
+/// Why a provider did not take a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotTaken {
+    /// It said no (an HTTP gateway's 4xx): final. The message is recorded as an error and
+    /// costs nothing.
+    Refused(Text),
+    /// No clear answer (a timeout, a 5xx, no connection): the message may have gone out.
+    /// It stays queued, and is handed over again later under the same id, until the
+    /// provider says yes or no; only then is it charged or freed.
+    Unsure(Text),
+}
+
+impl NotTaken {
+    /// The reason, as the outbox shows it.
+    pub fn reason(&self) -> &Text {
+        match self {
+            NotTaken::Refused(reason) | NotTaken::Unsure(reason) => reason,
+        }
+    }
+}
+
+/// The provider's answer for one message: its reference, or why it did not take it.
+pub type Delivery = Result<String, NotTaken>;
 
 pub trait SmsProvider: Send + Sync {
     /// Stored on each message, so the outbox says who took it.
@@ -70,9 +91,15 @@ pub struct GatewayConfig {
     pub backoff: Duration,
 }
 
-/// POSTs each message as JSON to a gateway: `{"id", "to", "body", "encoding", "parts"}`
-/// and `"sender"` when the account has a sender name, with an `Idempotency-Key` header. Any 2xx accepts the message; an optional
-/// `{"reference": "…"}` answer is kept.
+/// POSTs each message as JSON to a gateway: `{"id", "to", "body", "encoding", "parts"}`,
+/// and `"sender"` when the account has a sender name, with an `Idempotency-Key` header.
+/// Any 2xx accepts the message (an optional `{"reference": "…"}` answer is kept); a 4xx
+/// refuses it for good, except 408 and 429 (try again later). Anything else (a timeout, no
+/// connection, a 5xx) is retried a few times, then reported [`NotTaken::Unsure`]: the
+/// gateway may have taken it.
+///
+/// The gateway must answer a repeated `Idempotency-Key` as it answered the first time,
+/// without sending again: that is what makes handing a message over again safe.
 pub struct HttpGateway {
     client: reqwest::Client,
     config: GatewayConfig,
@@ -126,8 +153,9 @@ impl HttpGateway {
                 Ok(response) => {
                     let status = response.status();
                     last_error = Text::new(Msg::SmsGatewayStatus).arg("status", status.to_string());
-                    if status.is_client_error() {
-                        break;
+                    let later = matches!(status.as_u16(), 408 | 429);
+                    if status.is_client_error() && !later {
+                        return Err(NotTaken::Refused(last_error));
                     }
                 }
                 Err(error) => {
@@ -140,7 +168,7 @@ impl HttpGateway {
             }
             tracing::warn!(id = message.id, attempt, error = %last_error, "SMS gateway attempt failed");
         }
-        Err(last_error)
+        Err(NotTaken::Unsure(last_error))
     }
 }
 

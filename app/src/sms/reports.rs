@@ -7,12 +7,16 @@
 //! as Odoo's `/sms/status` expects them: a JSON-RPC call whose `message_statuses` group
 //! the uuids by status. A report that does not arrive (the database is down, answers an
 //! error) is tried again after a wait that doubles each time, for days, so a database that
-//! was away gets every report once it is back.
+//! was away gets every report once it is back; as soon as one call to a database gets
+//! through, everything else waiting for it is sent at the next pass. A newer status of a
+//! message replaces one still waiting, so a database never gets an older status after a
+//! newer one. Delivery is at least once: a report whose answer was lost is sent again, and
+//! Odoo applies the same status twice harmlessly.
 
 use crate::clock::now_ms;
 use crate::db;
 use crate::db::sms_reports::DueReport;
-use crate::models::SmsDelivery;
+use crate::models::{SmsDelivery, SmsState};
 use crate::tasks::Tasks;
 use serde_json::{Value, json};
 use sqlx::SqlitePool;
@@ -22,6 +26,8 @@ use std::time::Duration;
 
 /// Reports posted per pass; the rest wait for the next one.
 const BATCH: i64 = 1_000;
+/// Databases posted to at once: one that does not answer must not hold up the others.
+const WEBHOOKS_AT_ONCE: usize = 8;
 
 /// One status a gateway reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +59,16 @@ pub async fn record(pool: &SqlitePool, reports: &[GatewayReport]) -> Result<Reco
         match db::sms::set_delivery(&mut tx, report.message, report.status, now).await? {
             Some(change) => {
                 outcome.accepted += 1;
+                if change.state == SmsState::Error
+                    && matches!(report.status, SmsDelivery::Sent | SmsDelivery::Delivered)
+                {
+                    // It answered no, so the message cost nothing; say so loudly.
+                    tracing::error!(
+                        message = report.message,
+                        status = report.status.as_str(),
+                        "the SMS gateway reports sending a message it refused; it was not charged"
+                    );
+                }
                 if let (Some(uuid), Some(url)) = (change.uuid, change.webhook_url) {
                     db::sms_reports::queue(
                         &mut tx,
@@ -149,15 +165,33 @@ pub async fn forward_due(
             .or_default()
             .push(report);
     }
-    let mut arrived = 0;
+    let gate = Arc::new(tokio::sync::Semaphore::new(WEBHOOKS_AT_ONCE));
+    let mut posting = tokio::task::JoinSet::new();
     for (url, reports) in by_webhook {
-        let result = post(client, &url, &reports).await;
+        let (client, gate) = (client.clone(), gate.clone());
+        posting.spawn(async move {
+            let _permit = gate.acquire_owned().await;
+            let result = post(&client, &url, &reports).await;
+            (url, reports, result)
+        });
+    }
+    let mut posted = Vec::new();
+    while let Some(done) = posting.join_next().await {
+        match done {
+            Ok(done) => posted.push(done),
+            // Not recorded: those reports are posted again at the next pass.
+            Err(error) => tracing::error!(%error, "posting SMS delivery reports failed"),
+        }
+    }
+    let mut arrived = 0;
+    let mut conn = pool.acquire().await?;
+    for (url, reports, result) in posted {
         let now = now_ms();
-        let mut conn = pool.acquire().await?;
         match result {
             Ok(()) => {
                 let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
                 db::sms_reports::mark_sent(&mut conn, &ids, now).await?;
+                db::sms_reports::due_now_for(&mut conn, &url, now).await?;
                 tracing::info!(reports = ids.len(), "SMS delivery reports forwarded");
                 arrived += ids.len();
             }

@@ -7,12 +7,18 @@
 //! up again at the next poll: whatever was recorded stays recorded, and a message whose
 //! answer was not is handed over again under the same id.
 //!
+//! A provider that gives no clear answer for a message (a timeout, a 5xx) may have sent
+//! it, so the message is neither charged nor freed: it stays queued, its batch's hold stays
+//! in place, and the batch is taken up again after a wait that doubles each time (`retry`
+//! up to `max_retry`), until the provider says yes (charged) or no (free). Only a message
+//! still queued is ever handed over, so one the provider took is charged exactly once.
+//!
 //! At shutdown the worker stops handing over messages, waits for the ones with the
 //! provider and records their answers, then stops; it runs among the tasks that
 //! [`Tasks::shutdown`] stops before the ledger writer, so those answers still reach it.
 
 use super::HOLD_TTL_HOURS;
-use super::provider::{Delivery, Outgoing, SmsProvider};
+use super::provider::{Delivery, NotTaken, Outgoing, SmsProvider};
 use crate::db;
 use crate::db::sms::{OutgoingMessage, PendingBatch};
 use crate::domain::credits::Credits;
@@ -42,6 +48,13 @@ pub struct WorkerSettings {
     pub keep_alive: Duration,
     /// How often a hold is extended while its messages are with the provider.
     pub heartbeat: Duration,
+    /// The wait before a batch with messages the provider gave no clear answer for is
+    /// taken up again; it doubles each time, up to `max_retry`.
+    pub retry: Duration,
+    pub max_retry: Duration,
+    /// How long an SMS API call waits for its batch before it answers with what is still
+    /// queued (`SMS_API_WAIT_MS`).
+    pub answer_within: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -51,6 +64,9 @@ impl Default for WorkerSettings {
             poll: Duration::from_secs(1),
             keep_alive: Duration::from_secs(3_600 * HOLD_TTL_HOURS.unsigned_abs()),
             heartbeat: Duration::from_secs(300),
+            retry: Duration::from_secs(5),
+            max_retry: Duration::from_secs(300),
+            answer_within: Duration::from_secs(5),
         }
     }
 }
@@ -60,6 +76,7 @@ pub struct SmsQueue {
     wake: Arc<Notify>,
     /// The id of each batch the worker finishes; closed when the worker stops.
     finished: broadcast::Receiver<i64>,
+    answer_within: Duration,
 }
 
 impl Clone for SmsQueue {
@@ -67,11 +84,17 @@ impl Clone for SmsQueue {
         SmsQueue {
             wake: self.wake.clone(),
             finished: self.finished.resubscribe(),
+            answer_within: self.answer_within,
         }
     }
 }
 
 impl SmsQueue {
+    /// How long an SMS API call waits for its batch before answering.
+    pub fn answer_within(&self) -> Duration {
+        self.answer_within
+    }
+
     /// Tells the worker a batch was queued.
     pub fn wake(&self) {
         self.wake.notify_one();
@@ -128,6 +151,7 @@ pub fn start(
 ) -> SmsQueue {
     let (finished, announced) = broadcast::channel(1_024);
     let wake = Arc::new(Notify::new());
+    let answer_within = settings.answer_within;
     let worker = Arc::new(Worker {
         pool,
         ledger,
@@ -142,6 +166,7 @@ pub fn start(
     SmsQueue {
         wake,
         finished: announced,
+        answer_within,
     }
 }
 
@@ -168,6 +193,17 @@ enum RoundError {
     Task(#[from] tokio::task::JoinError),
 }
 
+/// How a batch's round ended without an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Round {
+    /// Every message recorded; the rest of the hold released, the batch done.
+    Finished,
+    /// Some messages got no clear answer and wait for the next round.
+    Unsure,
+    /// The worker is stopping; what was with the provider is recorded.
+    Stopped,
+}
+
 impl From<LedgerError> for RoundError {
     fn from(error: LedgerError) -> Self {
         RoundError::Ledger(error)
@@ -178,10 +214,12 @@ impl Worker {
     /// Takes up unfinished batches until cancelled, then lets the running ones finish what
     /// is with the provider.
     async fn run(self: Arc<Self>, cancel: CancellationToken) {
-        let mut running: JoinSet<Result<(), RoundError>> = JoinSet::new();
+        let mut running: JoinSet<Result<Round, RoundError>> = JoinSet::new();
         let mut active: HashMap<tokio::task::Id, i64> = HashMap::new();
-        // Batches whose last round failed, and when they may be tried again.
+        // Batches whose last round failed or left messages unsure, and when they may be
+        // tried again; and how many rounds in a row did so.
         let mut resting: HashMap<i64, tokio::time::Instant> = HashMap::new();
+        let mut setbacks: HashMap<i64, u32> = HashMap::new();
         let mut stopping = false;
         loop {
             if !stopping {
@@ -215,12 +253,20 @@ impl Worker {
                         Ok((task, outcome)) => (task, outcome),
                         Err(error) => (error.id(), Err(RoundError::Task(error))),
                     };
-                    let batch = active.remove(&task);
-                    if let Err(error) = outcome {
-                        tracing::warn!(?batch, %error, "SMS batch round failed; retrying at the next round");
-                        if let Some(batch) = batch {
-                            resting.insert(batch, tokio::time::Instant::now() + self.settings.poll);
+                    let Some(batch) = active.remove(&task) else { continue };
+                    let wait = match outcome {
+                        Ok(Round::Finished | Round::Stopped) => {
+                            setbacks.remove(&batch);
+                            None
                         }
+                        Ok(Round::Unsure) => Some(self.setback(&mut setbacks, batch)),
+                        Err(error) => {
+                            tracing::warn!(batch, %error, "SMS batch round failed; retrying");
+                            Some(self.setback(&mut setbacks, batch).min(self.settings.poll))
+                        }
+                    };
+                    if let Some(wait) = wait {
+                        resting.insert(batch, tokio::time::Instant::now() + wait);
                     }
                 }
                 () = self.wake.notified(), if !stopping => {}
@@ -233,20 +279,29 @@ impl Worker {
         tracing::info!("SMS worker stopped");
     }
 
+    /// Counts one more round of `batch` that did not finish, and returns how long it rests.
+    fn setback(&self, setbacks: &mut HashMap<i64, u32>, batch: i64) -> Duration {
+        let rounds = setbacks.entry(batch).or_default();
+        *rounds = rounds.saturating_add(1);
+        crate::mail::worker::retry_delay(self.settings.retry, self.settings.max_retry, *rounds)
+    }
+
     async fn unfinished(&self) -> Result<Vec<PendingBatch>, sqlx::Error> {
         let mut conn = self.pool.acquire().await?;
         let limit = i64::try_from(2 * MAX_ACTIVE_BATCHES).unwrap_or(i64::MAX);
         db::sms::pending_batches(&mut conn, limit).await
     }
 
-    /// Sends the batch's waiting messages, records each answer, then releases the rest of
-    /// its hold and marks it done. Stops handing over messages when cancelled.
+    /// Sends the batch's waiting messages and records each answer; when none waits any
+    /// more, releases the rest of its hold and marks it done. A message the provider gave
+    /// no clear answer for is left queued for the next round. Stops handing over messages
+    /// when cancelled.
     #[tracing::instrument(skip_all, fields(batch = batch.id))]
     async fn run_batch(
         self: Arc<Self>,
         batch: PendingBatch,
         cancel: CancellationToken,
-    ) -> Result<(), RoundError> {
+    ) -> Result<Round, RoundError> {
         let token = self.ensure_hold(&batch).await?;
         let waiting = {
             let mut conn = self.pool.acquire().await?;
@@ -260,6 +315,7 @@ impl Worker {
         );
         let mut stopping = false;
         let mut failure = None;
+        let mut unsure = 0usize;
         loop {
             let handing_over = !stopping && queue.len() > 0;
             if !handing_over && with_provider.is_empty() {
@@ -269,10 +325,22 @@ impl Worker {
                 biased;
                 Some(done) = with_provider.join_next(), if !with_provider.is_empty() => {
                     let (message, delivery) = done?;
-                    if let Err(error) = self.record(&batch, &message, delivery).await {
-                        // Left outgoing: handed over again (same id) at the next round.
-                        stopping = true;
-                        failure.get_or_insert(error);
+                    match delivery {
+                        Err(NotTaken::Unsure(reason)) => {
+                            // It may have gone out: neither charged nor freed until the
+                            // provider answers clearly, in a later round.
+                            unsure += 1;
+                            if let Err(error) = self.note_unsure(&message, &reason.to_string()).await {
+                                tracing::warn!(%error, "cannot note why an SMS waits");
+                            }
+                        }
+                        delivery => {
+                            if let Err(error) = self.record(&batch, &message, delivery).await {
+                                // Left outgoing: handed over again (same id) at the next round.
+                                stopping = true;
+                                failure.get_or_insert(RoundError::from(error));
+                            }
+                        }
                     }
                 }
                 () = cancel.cancelled(), if !stopping => stopping = true,
@@ -304,15 +372,32 @@ impl Worker {
             }
         }
         if let Some(error) = failure {
-            return Err(error.into());
+            return Err(error);
         }
         if stopping {
-            return Ok(());
+            return Ok(Round::Stopped);
+        }
+        if unsure > 0 {
+            tracing::info!(
+                unsure,
+                "SMS provider gave no clear answer; the batch tries again later"
+            );
+            return Ok(Round::Unsure);
         }
         self.ledger.finish_sms_batch(batch.id, &token).await?;
         tracing::debug!("SMS batch done");
         let _ = self.finished.send(batch.id);
-        Ok(())
+        Ok(Round::Finished)
+    }
+
+    /// Keeps why a queued message did not go out this time, for the outbox.
+    async fn note_unsure(
+        &self,
+        message: &OutgoingMessage,
+        reason: &str,
+    ) -> Result<(), sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        db::sms::note_unsure(&mut conn, message.id, reason).await
     }
 
     /// The batch's hold, extended so it outlives this round. A hold that ended while the
@@ -394,7 +479,7 @@ impl Worker {
         let result = SmsResult {
             message: message.id,
             provider: self.provider.code().to_owned(),
-            outcome: delivery.map_err(|error| error.to_string()),
+            outcome: delivery.map_err(|error| error.reason().to_string()),
             description,
             keep_alive: self.settings.keep_alive,
         };

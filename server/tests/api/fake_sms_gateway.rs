@@ -1,7 +1,8 @@
 //! A fake HTTP SMS gateway on a local port, as iapd's HTTP provider talks to one: each
 //! message POSTed as JSON with an `Idempotency-Key`. It recognises a repeated key (answers
 //! the first reference again, delivers nothing twice), can refuse some numbers, answer
-//! slowly, or hold every answer after the first few until told to go on.
+//! slowly, answer the first few too late (having delivered them), or hold every answer
+//! after the first few until told to go on.
 
 use axum::Json;
 use axum::extract::State;
@@ -29,6 +30,8 @@ struct Inner {
     delay: Mutex<Duration>,
     /// Answer this many requests, then hold the answers of the next ones.
     answer_first: Mutex<Option<usize>>,
+    /// How many of the next requests to answer late, and how late.
+    late: Mutex<(usize, Duration)>,
     held: AtomicUsize,
     go_on: Notify,
     released: AtomicBool,
@@ -70,6 +73,12 @@ impl FakeGateway {
             .lock()
             .expect("lock")
             .insert(number.to_owned());
+    }
+
+    /// Delivers the next `n` messages at once but answers each only after `delay`: later
+    /// than a client that gave up waiting.
+    pub fn answer_late(&self, n: usize, delay: Duration) {
+        *self.inner.late.lock().expect("lock") = (n, delay);
     }
 
     /// Delivers every message, but answers only the first `n`; the others wait for
@@ -123,19 +132,15 @@ async fn handle(
         received.len()
     };
     let number = body["to"].as_str().unwrap_or_default().to_owned();
-    if inner.refused.lock().expect("lock").contains(&number) {
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({"error": "refused"})),
-        );
-    }
-    let reference = {
+    let refused = inner.refused.lock().expect("lock").contains(&number);
+    // Taken before answering: a held or late answer is for a message already delivered.
+    let reference = (!refused).then(|| {
         let mut delivered = inner.delivered.lock().expect("lock");
         delivered
             .entry(key)
             .or_insert_with(|| format!("FAKE-{order}"))
             .clone()
-    };
+    });
     let hold = inner
         .answer_first
         .lock()
@@ -149,7 +154,22 @@ async fn handle(
         }
         inner.held.fetch_sub(1, Ordering::SeqCst);
     }
-    let delay = *inner.delay.lock().expect("lock");
+    let Some(reference) = reference else {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": "refused"})),
+        );
+    };
+    let late = {
+        let mut late = inner.late.lock().expect("lock");
+        if late.0 > 0 {
+            late.0 -= 1;
+            Some(late.1)
+        } else {
+            None
+        }
+    };
+    let delay = late.unwrap_or_else(|| *inner.delay.lock().expect("lock"));
     tokio::time::sleep(delay).await;
     (StatusCode::OK, Json(json!({ "reference": reference })))
 }

@@ -586,6 +586,20 @@ async fn delivery_reports_reach_odoo_batched_by_status_even_after_it_was_down() 
             ]},
         })
     );
+    // Odoo has it; iapd records so once the call returns.
+    tokio::time::timeout(PATIENCE, async {
+        while count(
+            &app,
+            "SELECT COUNT(*) FROM sms_reports WHERE state = 'queued'",
+        )
+        .await
+            > 0
+        {
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("the reports are marked sent in time");
     let (attempts, state): (i64, String) =
         sqlx::query_as("SELECT MAX(attempts), MIN(state) FROM sms_reports")
             .fetch_one(&app.pool)
@@ -608,17 +622,53 @@ async fn delivery_reports_reach_odoo_batched_by_status_even_after_it_was_down() 
     assert_eq!(count(&app, "SELECT COUNT(*) FROM sms_reports").await, 4);
 }
 
+/// Every status Odoo has received so far, by uuid, in the order received.
+fn statuses(received: &[Value]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for call in received {
+        for group in call["params"]["message_statuses"]
+            .as_array()
+            .expect("statuses")
+        {
+            for uuid in group["uuids"].as_array().expect("uuids") {
+                out.push((
+                    uuid.as_str().expect("uuid").to_owned(),
+                    group["sms_status"].as_str().expect("status").to_owned(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Waits until Odoo has received a status for `n` numbers, and returns them by uuid.
+async fn odoo_hears_of(odoo: &Odoo, n: usize) -> Vec<(String, String)> {
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            let heard = statuses(&odoo.received.lock().expect("lock"));
+            if heard.len() >= n {
+                return heard;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("Odoo hears of every number in time")
+}
+
 #[tokio::test]
 async fn a_number_still_queued_is_answered_processing_and_its_outcome_reported_later() {
     let odoo = Odoo::default();
     let webhook = start_odoo(odoo.clone()).await;
     let gateway = FakeGateway::start().await;
-    // Slower than the send waits for the worker.
-    gateway.answer_in(app::sms::api::WAIT + Duration::from_secs(1));
+    // The gateway keeps its answers until told to go on; the call does not wait for them.
+    gateway.answer_only_first(0);
     gateway.refuse(BE_2);
     let mut config = test_config().await;
     config.sms_gateway_url = Some(gateway.url.clone());
     config.sms_gateway_attempts = 1;
+    config.sms_api_wait_ms = 0;
     let app = spawn_app_from(config, app::clock::system_clock()).await;
     let token = sms_token(&app).await;
     let before = sms_figures(&app).await;
@@ -632,19 +682,276 @@ async fn a_number_still_queued_is_answered_processing_and_its_outcome_reported_l
         ),
     )
     .await;
-    // The refusal came at once; the other message is still with the gateway.
     assert_eq!(
         answer,
         json!([
             {"uuid": uuid(1), "state": "processing", "credit": 0.0},
+            {"uuid": uuid(2), "state": "processing", "credit": 0.0},
+        ])
+    );
+    assert_eq!(
+        sms_figures(&app).await,
+        (before.0, 2_400),
+        "held, not charged"
+    );
+    gateway.go_on();
+    // One went out and is charged; the gateway refused the other, which is free.
+    assert_eq!(
+        odoo_hears_of(&odoo, 2).await,
+        [
+            (uuid(1), "sent".to_owned()),
+            (uuid(2), "not_delivered".to_owned())
+        ]
+    );
+    let settled = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let figures = sms_figures(&app).await;
+            if figures.1 == 0 {
+                return figures;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("the batch settles in time");
+    assert_eq!(settled, (before.0 - 1_200, 0));
+    // Asked again, the same ids answer what became of them, and cost nothing more.
+    let again = result(
+        &app,
+        "/api/sms/3/send",
+        v3(
+            &token,
+            json!(webhook),
+            json!([{"content": "Later", "numbers": numbers(&[(1, BE), (2, BE_2)])}]),
+        ),
+    )
+    .await;
+    assert_eq!(
+        again,
+        json!([
+            {"uuid": uuid(1), "state": "success", "credit": 0.12},
             {"uuid": uuid(2), "state": "server_error", "credit": 0.0},
         ])
     );
-    let received = odoo_receives(&odoo, 1).await;
-    assert_eq!(
-        received[0]["params"]["message_statuses"],
-        json!([{"sms_status": "sent", "uuids": [uuid(1)]}])
-    );
-    assert_eq!(sms_figures(&app).await, (before.0 - 1_200, 0));
+    assert_eq!(sms_figures(&app).await, settled);
+    assert_eq!(gateway.delivered().len(), 1);
     check(&app).await;
+}
+
+#[tokio::test]
+async fn without_a_webhook_a_number_still_queued_is_answered_success_and_charged_when_it_goes_out()
+{
+    let gateway = FakeGateway::start().await;
+    gateway.answer_only_first(0);
+    let mut config = test_config().await;
+    config.sms_gateway_url = Some(gateway.url.clone());
+    config.sms_api_wait_ms = 0;
+    let app = spawn_app_from(config, app::clock::system_clock()).await;
+    let token = sms_token(&app).await;
+    let before = sms_figures(&app).await;
+    let answer = result(
+        &app,
+        "/api/sms/3/send",
+        v3(
+            &token,
+            json!(false),
+            json!([{"content": "No webhook", "numbers": numbers(&[(1, BE)])}]),
+        ),
+    )
+    .await;
+    // Nothing could tell the database later: iapd has taken it, and answers so.
+    assert_eq!(
+        answer,
+        json!([{"uuid": uuid(1), "state": "success", "credit": 0.0}])
+    );
+    gateway.go_on();
+    let settled = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let figures = sms_figures(&app).await;
+            if figures.1 == 0 {
+                return figures;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("the batch settles in time");
+    assert_eq!(settled, (before.0 - 1_200, 0));
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM sms_reports").await,
+        0,
+        "no report without a webhook"
+    );
+    check(&app).await;
+}
+
+#[tokio::test]
+async fn a_client_that_hangs_up_mid_call_is_charged_once_and_its_retry_answers_the_same() {
+    let gateway = FakeGateway::start().await;
+    gateway.answer_only_first(0);
+    let mut config = test_config().await;
+    config.sms_gateway_url = Some(gateway.url.clone());
+    config.sms_api_wait_ms = 30_000;
+    let app = spawn_app_from(config, app::clock::system_clock()).await;
+    let token = sms_token(&app).await;
+    let before = sms_figures(&app).await;
+    let params = v3(
+        &token,
+        json!(false),
+        json!([{"content": "Hang up", "numbers": numbers(&[(1, BE), (2, FR)])}]),
+    );
+    let address = app.address.clone();
+    let body = json!({"jsonrpc": "2.0", "method": "call", "params": params.clone(), "id": 7});
+    let caller = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(format!("{address}/api/sms/3/send"))
+            .json(&body)
+            .send()
+            .await
+    });
+    // Both messages are with the gateway, the call still waiting: Odoo gives up.
+    tokio::time::timeout(PATIENCE, async {
+        while gateway.held() < 2 {
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("both messages reach the gateway in time");
+    caller.abort();
+    let _ = caller.await;
+    gateway.go_on();
+    let settled = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let figures = sms_figures(&app).await;
+            if figures.1 == 0 {
+                return figures;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("the batch settles in time");
+    assert_eq!(settled, (before.0 - 1_200 - 900, 0));
+    // Odoo sends the batch again: nothing more goes out or is charged.
+    let again = result(&app, "/api/sms/3/send", params).await;
+    assert_eq!(
+        again,
+        json!([
+            {"uuid": uuid(1), "state": "success", "credit": 0.12},
+            {"uuid": uuid(2), "state": "success", "credit": 0.09},
+        ])
+    );
+    assert_eq!(sms_figures(&app).await, settled);
+    assert_eq!(gateway.received().len(), 2, "each handed over once");
+    check(&app).await;
+}
+
+#[tokio::test]
+async fn a_gateway_that_answers_too_late_is_asked_again_by_the_same_key_and_charged_once() {
+    let gateway = FakeGateway::start().await;
+    // It sends the message at once but answers after iapd gave up waiting: the message
+    // went out, so it must be charged, once.
+    gateway.answer_late(1, Duration::from_secs(3));
+    let mut config = test_config().await;
+    config.sms_gateway_url = Some(gateway.url.clone());
+    config.sms_gateway_timeout = 1;
+    config.sms_gateway_attempts = 1;
+    config.sms_api_wait_ms = 0;
+    let app = spawn_app_from(config, app::clock::system_clock()).await;
+    let token = sms_token(&app).await;
+    let before = sms_figures(&app).await;
+    let answer = result(
+        &app,
+        "/api/sms/3/send",
+        v3(
+            &token,
+            json!(false),
+            json!([{"content": "Late", "numbers": numbers(&[(1, BE)])}]),
+        ),
+    )
+    .await;
+    assert_eq!(answer[0]["state"], "success");
+    let settled = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let figures = sms_figures(&app).await;
+            if figures.1 == 0 {
+                return figures;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("the batch settles in time");
+    assert_eq!(settled, (before.0 - 1_200, 0), "charged once");
+    let id = message_id(&app, 1).await;
+    let key = format!("iapd-sms-{id}");
+    assert_eq!(gateway.times_asked(&key), 2, "asked again by the same key");
+    assert_eq!(gateway.delivered().len(), 1, "delivered once");
+    let (state, credits, error): (String, i64, Option<String>) =
+        sqlx::query_as("SELECT state, credits, error FROM sms_messages WHERE id = ?")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("message");
+    assert_eq!((state.as_str(), credits, error), ("sent", 1_200, None));
+    check(&app).await;
+}
+
+#[tokio::test]
+async fn a_newer_status_replaces_one_still_waiting_so_odoo_never_goes_back() {
+    let odoo = Odoo {
+        down_for: Arc::new(Mutex::new(usize::MAX)),
+        ..Odoo::default()
+    };
+    let webhook = start_odoo(odoo.clone()).await;
+    let mut config = test_config().await;
+    config.sms_gateway_webhook_secret = Some(SECRET.parse().expect("secret"));
+    config.sms_report_retry_seconds = 1;
+    let app = spawn_app_from(config, app::clock::system_clock()).await;
+    let token = sms_token(&app).await;
+    result(
+        &app,
+        "/api/sms/3/send",
+        v3(
+            &token,
+            json!(webhook),
+            json!([{"content": "Tracked", "numbers": numbers(&[(1, BE)])}]),
+        ),
+    )
+    .await;
+    let id = message_id(&app, 1).await;
+    report(&app, SECRET, json!({"id": id, "status": "sent"})).await;
+    // Odoo is down: the report fails and waits for its next attempt.
+    tokio::time::timeout(PATIENCE, async {
+        while count(&app, "SELECT COUNT(*) FROM sms_reports WHERE attempts > 0").await == 0 {
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("a first attempt in time");
+    report(&app, SECRET, json!({"id": id, "status": "delivered"})).await;
+    *odoo.down_for.lock().expect("lock") = 0;
+    tokio::time::timeout(PATIENCE, async {
+        while count(
+            &app,
+            "SELECT COUNT(*) FROM sms_reports WHERE state = 'sent'",
+        )
+        .await
+            == 0
+        {
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("the report arrives in time");
+    assert_eq!(
+        statuses(&odoo.received.lock().expect("lock")),
+        [(uuid(1), "delivered".to_owned())],
+        "only the newest status, once"
+    );
+    let states: Vec<String> = sqlx::query_scalar("SELECT state FROM sms_reports ORDER BY id")
+        .fetch_all(&app.pool)
+        .await
+        .expect("reports");
+    assert_eq!(states, ["superseded", "sent"]);
 }
