@@ -955,3 +955,54 @@ async fn a_newer_status_replaces_one_still_waiting_so_odoo_never_goes_back() {
         .expect("reports");
     assert_eq!(states, ["superseded", "sent"]);
 }
+
+#[tokio::test]
+async fn five_hundred_personalised_messages_fit_in_one_call_and_a_thousand_and_one_do_not() {
+    let app = spawn_app().await;
+    let token = sms_token(&app).await;
+    // As Odoo sends a personalised mailing: one text per number, non-ASCII escaped.
+    let messages: Vec<Value> = (0..500u32)
+        .map(|n| {
+            json!({
+                "content": format!("Bonjour n°{n}, votre commande est expédiée. Merci et à bientôt ! {}", "é".repeat(100)),
+                "numbers": numbers(&[(n, BE)]),
+            })
+        })
+        .collect();
+    let body = serde_json::to_string(&json!({
+        "jsonrpc": "2.0", "method": "call", "id": 7,
+        "params": v3(&token, json!(false), Value::Array(messages)),
+    }))
+    .expect("json");
+    let escaped = body.replace('é', "\\u00e9").replace('°', "\\u00b0");
+    assert!(escaped.len() > 200 * 1024, "{}", escaped.len());
+    let reply: Value = reqwest::Client::new()
+        .post(format!("{}/api/sms/3/send", app.address))
+        .header("Content-Type", "application/json")
+        .body(escaped)
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .expect("JSON");
+    let answers = reply["result"].as_array().expect("a result");
+    assert_eq!(answers.len(), 500);
+    // Ten trial credits do not cover 500 messages: none is sent, each is answered.
+    assert!(answers.iter().all(|a| a["state"] == "insufficient_credit"));
+
+    let too_many: Vec<(u32, &str)> = (0..1_001).map(|n| (n, BE)).collect();
+    let reply = call(
+        &app,
+        "/api/sms/3/send",
+        v3(
+            &token,
+            json!(false),
+            json!([{"content": "Hi", "numbers": numbers(&too_many)}]),
+        ),
+    )
+    .await;
+    assert_eq!(reply["error"]["data"]["name"], "odoo.exceptions.UserError");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sms_messages").await, 0);
+    check(&app).await;
+}

@@ -86,9 +86,9 @@ pub fn router(app: &AppState) -> Router {
             rpc(warnings::update_warning_odoo),
         )
         .route("/iap/services-token", rpc(warnings::services_token))
-        .route("/api/sms/3/send", rpc(sms::send_v3))
-        .route("/iap/sms/3/send", rpc(sms::send_v3))
-        .route("/iap/sms/2/send", rpc(sms::send_v2))
+        .route("/api/sms/3/send", rpc_up_to(sms::send_v3, sms::BODY_LIMIT))
+        .route("/iap/sms/3/send", rpc_up_to(sms::send_v3, sms::BODY_LIMIT))
+        .route("/iap/sms/2/send", rpc_up_to(sms::send_v2, sms::BODY_LIMIT))
         .route("/api/sms/1/account/update_sender", rpc(sms::update_sender))
         .with_state(state)
 }
@@ -99,17 +99,26 @@ where
     F: FnOnce(ApiState, Params) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Value, RpcError>> + Send + 'static,
 {
-    post(|State(s): State<ApiState>, body: Body| serve(s, body, call))
+    rpc_up_to(call, rpc::BODY_LIMIT)
+}
+
+/// The same, for a call whose body may be up to `limit` bytes.
+fn rpc_up_to<F, Fut>(call: F, limit: usize) -> MethodRouter<ApiState>
+where
+    F: FnOnce(ApiState, Params) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, RpcError>> + Send + 'static,
+{
+    post(move |State(s): State<ApiState>, body: Body| serve(s, body, limit, call))
 }
 
 /// Reads the envelope, runs the call, and wraps its outcome.
-async fn serve<F, Fut>(state: ApiState, body: Body, call: F) -> Response
+async fn serve<F, Fut>(state: ApiState, body: Body, limit: usize, call: F) -> Response
 where
     F: FnOnce(ApiState, Params) -> Fut,
     Fut: Future<Output = Result<Value, RpcError>>,
 {
     let credit_url = state.credit_url.clone();
-    match rpc::read_call(body).await {
+    match rpc::read_call(body, limit).await {
         Err((id, error)) => respond(id, Err(error), &credit_url),
         Ok(request) => respond(request.id, call(state, request.params).await, &credit_url),
     }

@@ -19,6 +19,10 @@ use app::i18n::{Msg, tf};
 use app::sms::api::{Entry, Request, Version};
 use serde_json::{Value, json};
 
+/// The largest send: Odoo posts up to 500 numbers a call, each with its own text when the
+/// texts are personalised, and escapes every non-ASCII character as `\uXXXX`.
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
 fn wrong(what: &str) -> RpcError {
     RpcError::User(tf(
         Msg::RpcWrongType,
