@@ -1006,3 +1006,66 @@ async fn five_hundred_personalised_messages_fit_in_one_call_and_a_thousand_and_o
     assert_eq!(count(&app, "SELECT COUNT(*) FROM sms_messages").await, 0);
     check(&app).await;
 }
+
+#[tokio::test]
+async fn sixteen_concurrent_copies_of_a_call_send_and_charge_each_number_once() {
+    let app = spawn_app().await;
+    let token = sms_token(&app).await;
+    let before = sms_figures(&app).await;
+    let params = v3(
+        &token,
+        json!(false),
+        json!([{"content": "Once only", "numbers": numbers(&[(1, BE), (2, FR), (3, BAD)])}]),
+    );
+    let calls: Vec<_> = (0..16)
+        .map(|_| {
+            let (address, params) = (app.address.clone(), params.clone());
+            tokio::spawn(async move {
+                let reply: Value = reqwest::Client::new()
+                    .post(format!("{address}/api/sms/3/send"))
+                    .json(&json!({"jsonrpc": "2.0", "method": "call", "params": params, "id": 1}))
+                    .send()
+                    .await
+                    .expect("the server answers")
+                    .json()
+                    .await
+                    .expect("JSON");
+                reply["result"].clone()
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for call in calls {
+        answers.push(call.await.expect("caller"));
+    }
+    // Whoever stored the batch saw its outcome; the others repeat it, as it stood then
+    // (taken, and charged once it went out).
+    for answer in &answers {
+        let states: Vec<&str> = answer
+            .as_array()
+            .expect("a result")
+            .iter()
+            .map(|a| a["state"].as_str().expect("state"))
+            .collect();
+        assert_eq!(
+            states,
+            ["success", "success", "wrong_number_format"],
+            "{answer}"
+        );
+    }
+    let settled = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let figures = sms_figures(&app).await;
+            if figures.1 == 0 {
+                return figures;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("the batch settles in time");
+    assert_eq!(settled, (before.0 - 1_200 - 900, 0));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sms_messages").await, 3);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sms_batches").await, 1);
+    check(&app).await;
+}
