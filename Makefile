@@ -11,17 +11,20 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 CARGO_LEPTOS_VERSION := 0.3.10
+# Runs each test in its own process with a time limit (.config/nextest.toml).
+NEXTEST_VERSION := 0.9.151
 # The CLI must match the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test lint bench tools browser e2e-deps release unit e2e clean
+.PHONY: help run test lint bench chaos stress tools browser e2e-deps release unit e2e clean
 
 help:
 	@echo "make run    build a release and serve iapd with demo data on http://127.0.0.1:3000"
 	@echo "make test   run every test: unit, integration (HTTP) and Playwright end-to-end"
 	@echo "make lint   rustfmt and clippy (server and wasm builds), warnings are errors"
 	@echo "make bench  ledger, HTTP API and SMS API throughput and latency (prints figures, asserts nothing)"
+	@echo "make chaos  kill -9 the server under load CYCLES times (default 5); fails on any lost or doubled operation"
 
 run: tools release
 	@mkdir -p data
@@ -32,17 +35,38 @@ test: unit e2e
 # Test databases go to a scratch folder emptied before each run, not to /tmp where a
 # crashed or interrupted run would leave them.
 unit: export TMPDIR := $(CURDIR)/target/test-tmp
-unit:
+unit: tools
 	rm -rf target/test-tmp && mkdir -p target/test-tmp
-	cargo test -p app --features ssr
-	cargo test -p server
+	cargo nextest run -p app --features ssr
+	cargo nextest run -p server
 	rm -rf target/test-tmp
+
+# The server's HTTP suite RUNS times while two CPU hogs compete for the cores: a hang or a
+# flaky test shows up here (each test is killed after a minute and named).
+RUNS ?= 50
+stress: export TMPDIR := $(CURDIR)/target/test-tmp
+stress: tools
+	rm -rf target/test-tmp && mkdir -p target/test-tmp
+	cargo nextest run -p server --no-run
+	hogs=""; for i in 1 2; do (while :; do :; done) & hogs="$$hogs $$!"; done; \
+	trap "kill $$hogs" EXIT; \
+	for run in $$(seq $(RUNS)); do \
+		echo "run $$run of $(RUNS)"; \
+		cargo nextest run -p server --no-fail-fast --status-level fail || exit 1; \
+	done
 
 e2e: tools browser e2e-deps release
 	cd end2end && npx playwright test
 
 release: tools
 	cargo leptos build --release
+
+# Kill -9 the release server under load, CYCLES times, and check nothing acknowledged was
+# lost, nothing retried was applied twice and the books agree with the ledger.
+CYCLES ?= 5
+chaos: tools
+	@[ -x target/release/server ] || $(MAKE) release
+	CHAOS_CYCLES=$(CYCLES) cargo test -p server --test chaos
 
 bench:
 	cargo bench -p app --features ssr --bench ledger
@@ -60,6 +84,8 @@ tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@cargo leptos --version 2>/dev/null | grep -q '$(CARGO_LEPTOS_VERSION)' \
 		|| cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
+	@cargo nextest --version 2>/dev/null | grep -q 'cargo-nextest 0\.9\.' \
+		|| cargo install cargo-nextest --version $(NEXTEST_VERSION) --locked
 	@# Without --locked: one locked dependency is missing from the registry mirror.
 	@wasm-bindgen --version 2>/dev/null | grep -q '$(WASM_BINDGEN_VERSION)' \
 		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)

@@ -6,6 +6,7 @@ use crate::i18n::{Msg, t};
 use crate::routes;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::SsrMode;
 use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
@@ -58,14 +59,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=routes::home::HomePage />
                     <Route path=path!("contacts") view=routes::contacts::ContactsPage />
                     <Route path=path!("contacts/new") view=routes::contact_form::ContactFormPage />
-                    <Route path=path!("contacts/:id") view=routes::contact_form::ContactFormPage />
+                    <Route path=path!("contacts/:id") view=routes::contact_form::ContactFormPage ssr=SsrMode::Async />
                     <Route path=path!("iap-accounts") view=routes::iap_accounts::IapAccountsPage />
-                    <Route path=path!("iap-accounts/:id") view=routes::iap_account::IapAccountPage />
-                    <Route path=path!("iap-accounts/:id/buy") view=routes::store::StorePage />
-                    <Route path=path!("orders/:id") view=routes::order::OrderPage />
-                    <Route path=path!("orders/:id/checkout") view=routes::checkout::CheckoutPage />
+                    <Route path=path!("iap-accounts/:id") view=routes::iap_account::IapAccountPage ssr=SsrMode::Async />
+                    <Route path=path!("iap-accounts/:id/buy") view=routes::store::StorePage ssr=SsrMode::Async />
+                    <Route path=path!("orders/:id") view=routes::order::OrderPage ssr=SsrMode::Async />
+                    <Route path=path!("orders/:id/checkout") view=routes::checkout::CheckoutPage ssr=SsrMode::Async />
                     <Route path=path!("settings/orders") view=routes::orders::OrdersPage />
                     <Route path=path!("settings") view=routes::settings::SettingsPage />
+                    <Route path=path!("settings/users") view=routes::settings_users::SettingsUsersPage />
+                    <Route path=path!("settings/users/new") view=routes::settings_user::SettingsUserPage />
+                    <Route path=path!("settings/users/:id") view=routes::settings_user::SettingsUserPage />
                     <Route
                         path=path!("settings/technical/iap-accounts")
                         view=routes::technical_iap_accounts::TechnicalIapAccountsPage

@@ -39,6 +39,11 @@ pub enum AppError {
     NotSent(Text),
     BadCredentials,
     TooManyAttempts,
+    /// Too much is under way (password checks); try again in a moment.
+    Busy,
+    /// The request could not be read as the call's arguments (a missing field, a word where
+    /// a number belongs). Only a hand-made request gets this: the pages send typed values.
+    BadRequest(String),
     /// Anything unexpected; the details are only in the server log.
     Internal,
     /// The call never reached the server function, or its answer could not be read. The
@@ -72,6 +77,8 @@ impl AppError {
             }
             AppError::BadCredentials => Msg::ErrBadLogin.into(),
             AppError::TooManyAttempts => Msg::ErrTooManyAttempts.into(),
+            AppError::Busy => Msg::ErrBusy.into(),
+            AppError::BadRequest(detail) => Text::new(Msg::ErrBadRequest).arg("error", detail),
             AppError::Internal => Msg::ErrInternal.into(),
             AppError::Transport(detail) => Text::new(Msg::ErrTransport).arg("error", detail),
         }
@@ -88,6 +95,27 @@ impl AppError {
     /// The message to show next to `field`, when this error is about that field.
     pub fn for_field(&self, field: &str) -> Option<String> {
         self.field(field).map(|e| e.text().to_string())
+    }
+
+    /// The HTTP status that says the same: server functions answer with it, and a page
+    /// whose data failed to load is served with it.
+    #[cfg(feature = "ssr")]
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            AppError::Unauthenticated | AppError::BadCredentials => S::UNAUTHORIZED,
+            AppError::Forbidden | AppError::AccountDisabled => S::FORBIDDEN,
+            AppError::NotFound => S::NOT_FOUND,
+            AppError::BadRequest(_) => S::BAD_REQUEST,
+            AppError::Validation(_) => S::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => S::CONFLICT,
+            AppError::InsufficientCredits { .. } | AppError::PaymentDeclined(_) => {
+                S::PAYMENT_REQUIRED
+            }
+            AppError::TooManyAttempts | AppError::Busy => S::TOO_MANY_REQUESTS,
+            AppError::NotSent(_) => S::BAD_GATEWAY,
+            AppError::Internal | AppError::Transport(_) => S::INTERNAL_SERVER_ERROR,
+        }
     }
 
     /// Whether the form shows this error next to a field rather than above the form.
@@ -107,8 +135,17 @@ impl std::error::Error for AppError {}
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// Arguments the server could not decode are the caller's fault (400); everything else
+    /// here happened on the way, in the browser or the network.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
+                AppError::BadRequest(detail)
+            }
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(detail) => AppError::BadRequest(detail),
+            other => AppError::Transport(other.to_string()),
+        }
     }
 }
 

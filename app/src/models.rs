@@ -8,6 +8,7 @@ use crate::domain::credits::Credits;
 use crate::domain::ledger::EntryKind;
 use crate::domain::order::OrderState;
 use crate::domain::time::Timestamp;
+use crate::domain::user::Role;
 use crate::i18n::Text;
 use serde::{Deserialize, Serialize};
 
@@ -111,6 +112,28 @@ pub struct DatabaseInfo {
     pub uuid: String,
 }
 
+/// A user as Settings → Users lists and edits them. Never carries the password hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub id: i64,
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    /// Inactive users cannot log in; they stay for the history they are part of.
+    pub active: bool,
+    /// The companies they work in, by name.
+    pub companies: Vec<Company>,
+    /// `None` if they never logged in.
+    pub last_login_at: Option<Timestamp>,
+}
+
+/// What the user form needs: the user (none for a new one) and every company to tick.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserForm {
+    pub user: Option<UserSummary>,
+    pub companies: Vec<Company>,
+}
+
 /// The figures the Settings page shows under Users & Companies.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingsOverview {
@@ -199,6 +222,8 @@ pub struct Order {
     pub failure_reason: Option<String>,
     pub buyer: String,
     pub created_at: Timestamp,
+    /// How long a pending order has waited for its payment's outcome.
+    pub pending_minutes: Option<i64>,
 }
 
 impl Order {

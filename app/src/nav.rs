@@ -44,3 +44,13 @@ pub fn apps_for(is_admin: bool) -> impl Iterator<Item = &'static AppEntry> {
 pub fn reload_to(url: &str) {
     let _ = window().location().set_href(url);
 }
+
+/// Sends the browser to the login page when its session has ended (logged out elsewhere,
+/// deactivated, expired), to come back to the current page after signing in.
+pub fn reload_to_login() {
+    let path = window()
+        .location()
+        .pathname()
+        .unwrap_or_else(|_| "/".into());
+    reload_to(&format!("/login?next={path}"));
+}

@@ -1,6 +1,11 @@
 //! Demo data mirroring what Odoo users know: two companies, `admin` and `demo`, and contacts
-//! with numbers in several countries. Seeded only into an empty database. Also the
-//! database's UUID, given once on first start.
+//! with numbers in several countries. Seeded only into an empty database, which it marks as
+//! a demo one (the login page then shows the demo logins). Also the database's UUID, given
+//! once on first start.
+//!
+//! The demo passwords `admin` and `demo` are far from the password policy
+//! (`domain::password`): the seed hashes them directly, as the one exception, so that the
+//! logins Odoo users know keep working. Only demo databases have them.
 
 use crate::auth::password;
 use crate::db::{companies, settings, users};
@@ -119,9 +124,11 @@ pub async fn seed_if_empty(pool: &SqlitePool) -> Result<bool, SeedError> {
             password_hash: &hash("admin")?,
             is_admin: true,
             default_company_id: sf,
+            now: crate::clock::now_ms(),
         },
     )
-    .await?;
+    .await?
+    .ok_or(SeedError::Contact("the demo logins are taken".into()))?;
     companies::add_member(&mut tx, admin, sf).await?;
     companies::add_member(&mut tx, admin, chicago).await?;
 
@@ -133,9 +140,11 @@ pub async fn seed_if_empty(pool: &SqlitePool) -> Result<bool, SeedError> {
             password_hash: &hash("demo")?,
             is_admin: false,
             default_company_id: sf,
+            now: crate::clock::now_ms(),
         },
     )
-    .await?;
+    .await?
+    .ok_or(SeedError::Contact("the demo logins are taken".into()))?;
     companies::add_member(&mut tx, demo, sf).await?;
 
     for (name, company, email, phone, mobile, country) in CONTACTS {
@@ -223,6 +232,8 @@ mod tests {
             .await
             .expect("count");
         assert_eq!(users, 2);
+        let mut conn = pool.acquire().await.expect("conn");
+        assert!(settings::is_demo(&mut conn).await.expect("demo flag"));
         let no_number: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM contacts WHERE phone IS NULL AND mobile IS NULL",
         )

@@ -20,6 +20,8 @@ pub struct AppState {
     pub sms: crate::sms::SmsQueue,
     /// Failed-login counts, kept in memory: a restart forgiving them is acceptable.
     pub throttle: Arc<Mutex<Throttle>>,
+    /// Password checks that may run at once (`auth::login::verification_slots`).
+    pub login_slots: Arc<tokio::sync::Semaphore>,
     /// Keys, tokens and holds the IAP API would otherwise read on every call; the pages
     /// that change them invalidate it.
     pub api_cache: Arc<ApiCache>,

@@ -6,7 +6,9 @@
 //! ledger writer); they are stopped and awaited first, so what they finish still reaches a
 //! running writer. Then the rest.
 
+use futures::FutureExt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 use tokio::task::JoinSet;
 pub use tokio_util::sync::CancellationToken;
@@ -78,6 +80,32 @@ impl Tasks {
         });
     }
 
+    /// Runs the future `make` returns, and makes a new one whenever it panics, until one
+    /// returns: a task that must not die quietly (the ledger writer). `on_panic` runs after
+    /// each panic, before the restart, which waits a second so a crash loop cannot spin.
+    pub fn spawn_restarting<F, Fut>(
+        &mut self,
+        name: &'static str,
+        mut make: F,
+        on_panic: impl Fn() + Send + 'static,
+    ) where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.spawn(name, async move {
+            loop {
+                match AssertUnwindSafe(make()).catch_unwind().await {
+                    Ok(()) => break,
+                    Err(_) => {
+                        tracing::error!(task = name, "background task panicked; restarting it");
+                        on_panic();
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+    }
+
     /// Cancels the feeders and waits for them, then every other task, at most `grace` in
     /// all; stragglers are aborted.
     pub async fn shutdown(mut self, grace: Duration) {
@@ -112,6 +140,30 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_restarting_task_comes_back_after_a_panic_and_stops_when_it_returns() {
+        let mut tasks = Tasks::new();
+        let starts = Arc::new(AtomicU32::new(0));
+        let panics = Arc::new(AtomicU32::new(0));
+        let (counted, seen) = (starts.clone(), panics.clone());
+        tasks.spawn_restarting(
+            "flaky",
+            move || {
+                let run = counted.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    assert!(run >= 2, "a bug in run {run}");
+                }
+            },
+            move || {
+                seen.fetch_add(1, Ordering::SeqCst);
+            },
+        );
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(starts.load(Ordering::SeqCst), 3);
+        assert_eq!(panics.load(Ordering::SeqCst), 2);
+        tasks.shutdown(Duration::from_secs(1)).await;
+    }
 
     #[tokio::test(start_paused = true)]
     async fn periodic_tasks_run_until_shutdown_and_shutdown_waits_for_them() {

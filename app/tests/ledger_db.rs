@@ -621,9 +621,12 @@ async fn draft_order(f: &Fixture, account: i64) -> i64 {
             password_hash: "x",
             is_admin: false,
             default_company_id: f.sf,
+            now: 0,
         },
     )
     .await
+    .ok()
+    .flatten()
     .unwrap_or(1);
     let pack = app::db::orders::packs_of(&mut conn, "sms")
         .await
@@ -712,5 +715,112 @@ async fn an_order_is_paid_once_and_a_reference_credits_one_order_only() {
         f.ledger.payment_succeeded(9_999, "demo", "REF-D").await,
         Err(LedgerError::UnknownOrder)
     );
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn orders_left_pending_are_settled_by_the_reconciler() {
+    use app::payment::Payments;
+    use app::payment::reconcile::Reconciler;
+    let f = fixture("Community").await;
+    let account = f.account_with(0).await;
+    let interrupted = draft_order(&f, account).await;
+    let unanswered = draft_order(&f, account).await;
+    let fresh = draft_order(&f, account).await;
+    let mut conn = f.pool.acquire().await.unwrap();
+    for (order, started) in [(interrupted, 1_000), (unanswered, 1_000), (fresh, 9_000)] {
+        assert!(
+            app::db::orders::start_payment(&mut conn, order, "demo", "Visa", "4242", started)
+                .await
+                .unwrap()
+        );
+    }
+    // The provider answered, but the server stopped before crediting.
+    app::db::orders::record_reference(&mut conn, interrupted, "DEMO-REF-9")
+        .await
+        .unwrap();
+    drop(conn);
+    let reconciler = Reconciler {
+        pool: &f.pool,
+        ledger: &f.ledger,
+        payments: &Payments::Unconfigured,
+    };
+    assert_eq!(reconciler.run(5_000).await.unwrap(), 2);
+    assert_eq!(order_state(&f, interrupted).await, "paid");
+    assert_eq!(order_state(&f, unanswered).await, "failed");
+    assert_eq!(order_state(&f, fresh).await, "pending");
+    assert_eq!(f.figures(account).await, (1_000_000, 0));
+    // A second round finds nothing more to do.
+    assert_eq!(reconciler.run(5_000).await.unwrap(), 0);
+    assert_eq!(f.figures(account).await, (1_000_000, 0));
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn a_failed_batch_changes_nothing_and_the_next_one_serves() {
+    let f = fixture("Community").await;
+    let account = f.account_with(10).await;
+    sqlx::query(
+        "CREATE TRIGGER refuse BEFORE INSERT ON ledger_entries
+         BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+    )
+    .execute(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        hold_with(&f.ledger, hold(account, 3)).await,
+        Err(LedgerError::Storage)
+    );
+    assert!(f.ledger.healthy());
+    sqlx::query("DROP TRIGGER refuse")
+        .execute(&f.pool)
+        .await
+        .unwrap();
+    assert!(hold_with(&f.ledger, hold(account, 3)).await.is_ok());
+    assert_eq!(f.figures(account).await, (100_000, 30_000));
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn a_writer_that_cannot_reload_refuses_changes_at_once_until_it_can() {
+    let f = fixture("Community").await;
+    let account = f.account_with(10).await;
+    // A batch fails, and so does the reload that follows it.
+    for statement in [
+        "CREATE TRIGGER refuse BEFORE INSERT ON ledger_entries
+         BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+        "ALTER TABLE iap_account_warnings RENAME TO hidden_warnings",
+    ] {
+        sqlx::query(statement).execute(&f.pool).await.unwrap();
+    }
+    assert_eq!(
+        hold_with(&f.ledger, hold(account, 3)).await,
+        Err(LedgerError::Storage)
+    );
+    assert!(!f.ledger.healthy());
+    // Refused without waiting for the writer: nothing is queued behind a stale book.
+    let refused = tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        hold_with(&f.ledger, hold(account, 1)),
+    )
+    .await
+    .expect("answered at once");
+    assert_eq!(refused, Err(LedgerError::Storage));
+
+    for statement in [
+        "DROP TRIGGER refuse",
+        "ALTER TABLE hidden_warnings RENAME TO iap_account_warnings",
+    ] {
+        sqlx::query(statement).execute(&f.pool).await.unwrap();
+    }
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while !f.ledger.healthy() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the writer reloads its book");
+    assert!(hold_with(&f.ledger, hold(account, 3)).await.is_ok());
+    assert_eq!(f.figures(account).await, (100_000, 30_000));
     f.assert_consistent().await;
 }

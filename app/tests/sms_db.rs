@@ -64,9 +64,11 @@ async fn fixture_with_clock(clock: Clock) -> Fixture {
             password_hash: "-",
             is_admin: true,
             default_company_id: company,
+            now: 0,
         },
     )
     .await
+    .unwrap()
     .unwrap();
     drop(conn);
     let (ledger, tasks) = common::start_ledger(&pool, clock).await;

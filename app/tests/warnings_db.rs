@@ -10,7 +10,7 @@ use app::clock::ManualClock;
 use app::db::ledger as store;
 use app::domain::credits::Credits;
 use app::domain::ledger::{EntryKind, HoldRequest, LedgerError};
-use app::domain::warning::WarningSettings;
+use app::domain::warning::{MAIL_INTERVAL_MS, WarningSettings};
 use app::ledger::Ledger;
 use app::tasks::Tasks;
 use common::{configure_with, credit_with, hold_with, start_ledger, start_ledger_at};
@@ -22,6 +22,7 @@ struct Fixture {
     pool: SqlitePool,
     ledger: Ledger,
     _tasks: Tasks,
+    clock: ManualClock,
     account: i64,
 }
 
@@ -53,6 +54,7 @@ async fn fixture(credits: i64) -> Fixture {
         pool,
         ledger,
         _tasks: tasks,
+        clock,
         account,
     }
 }
@@ -154,6 +156,7 @@ async fn staying_below_sends_nothing_more_and_a_purchase_rearms_the_warning() {
     .await
     .unwrap(); // 140: back above
     assert_eq!(f.outbox().await.len(), 1, "going up sends nothing");
+    f.clock.advance(MAIL_INTERVAL_MS);
     f.spend(95).await.unwrap(); // 140 → 45: crosses again
     let outbox = f.outbox().await;
     assert_eq!(outbox.len(), 2, "{outbox:?}");
@@ -191,8 +194,72 @@ async fn a_hold_counts_against_the_threshold_and_its_cancellation_rearms() {
     );
     assert!(outbox[0].text_body.contains("40 credits available"));
     f.ledger.cancel(&token).await.unwrap();
+    f.clock.advance(MAIL_INTERVAL_MS);
     f.spend(11).await.unwrap();
     assert_eq!(f.outbox().await.len(), 2);
+}
+
+#[tokio::test]
+async fn one_warning_mail_per_account_per_hour_whatever_the_toggles_even_after_a_restart() {
+    let f = fixture(10).await;
+    let on = warn_below(20, &["a@example.com"]);
+    let off = WarningSettings {
+        enabled: false,
+        ..on.clone()
+    };
+    for _ in 0..10 {
+        configure_with(&f.ledger, f.account, on.clone())
+            .await
+            .unwrap();
+        configure_with(&f.ledger, f.account, off.clone())
+            .await
+            .unwrap();
+    }
+    assert_eq!(f.outbox().await.len(), 1, "ten toggles, one mail");
+    configure_with(&f.ledger, f.account, on.clone())
+        .await
+        .unwrap();
+    credit_with(
+        &f.ledger,
+        f.account,
+        EntryKind::Purchase,
+        Credits::whole(100).unwrap(),
+        "top-up",
+        None,
+    )
+    .await
+    .unwrap();
+    f.spend(105).await.unwrap(); // 110 → 5: crosses, but within the hour
+    assert_eq!(
+        f.outbox().await.len(),
+        1,
+        "a crossing within the hour is capped too"
+    );
+
+    // A restarted writer remembers the last mail from the outbox.
+    f.clock.advance(MAIL_INTERVAL_MS - 1);
+    let (ledger, _tasks) = start_ledger_at(&f.pool, f.clock.clock(), "https://iap.example").await;
+    configure_with(&ledger, f.account, off.clone())
+        .await
+        .unwrap();
+    configure_with(&ledger, f.account, on.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        f.outbox().await.len(),
+        1,
+        "still within the hour after a restart"
+    );
+
+    f.clock.advance(1);
+    configure_with(&ledger, f.account, off).await.unwrap();
+    configure_with(&ledger, f.account, on).await.unwrap();
+    assert_eq!(
+        f.outbox().await.len(),
+        2,
+        "an hour later the next warning goes out"
+    );
+    f.assert_consistent().await;
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! Operator subcommands of the server binary, run against `DATABASE_URL` instead of
-//! serving: create or rotate a service key, list accounts, adjust an account's credits.
-//! Operators script their setup with them; tests call [`run`] directly.
+//! serving: create or rotate a service key, list accounts, adjust an account's credits, and
+//! manage users and companies. Operators script their setup with them; tests call [`run`]
+//! directly. Passwords are read from standard input, never from the command line, which
+//! other users of the machine can see.
 
 use crate::http::operator::{AdjustAnswer, AdjustRequest};
 use crate::owner::{DatabaseLock, LockError, OperatorFile};
@@ -9,11 +11,15 @@ use app::clock::system_clock;
 use app::db;
 use app::domain::credits::Credits;
 use app::domain::ledger::{EntryKind, NewCredit};
-use app::error::ledger_text;
+use app::domain::password::NewPassword;
+use app::domain::user::{NewUser, Role, parse_login, parse_name};
+use app::error::{AppError, ledger_text};
+use app::i18n::{Msg, t, tf};
 use app::ledger::Ledger;
 use app::tasks::Tasks;
 use clap::Subcommand;
-use std::io::Write;
+use sqlx::SqliteConnection;
+use std::io::{BufRead, Write};
 
 #[derive(Clone, Debug, Subcommand)]
 pub enum Command {
@@ -43,6 +49,64 @@ pub enum Command {
     /// Recompute every account's balance and held credits from its ledger and report any
     /// that disagree (exit code 1). Read-only: safe while a server runs.
     Check,
+    /// Add users, set their passwords, list them. Safe while the server runs.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Create companies. Safe while the server runs.
+    Company {
+        #[command(subcommand)]
+        command: CompanyCommand,
+    },
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an active user. The password is read from standard input, one line: at least 10
+    /// characters and not a common password.
+    Add {
+        /// What they log in with, without spaces, e.g. `jane` or `jane@example.com`.
+        login: String,
+        /// Their full name.
+        #[arg(long)]
+        name: String,
+        /// Make them an administrator (Settings, users, IAP accounts).
+        #[arg(long)]
+        admin: bool,
+        /// A company they work in, by name; repeat for several, the first is where they
+        /// start. Needed unless there is exactly one company.
+        #[arg(long = "company", value_name = "NAME")]
+        companies: Vec<String>,
+    },
+    /// Set a user's password, read from standard input (one line); their sessions end.
+    Passwd {
+        /// The user's login.
+        login: String,
+    },
+    /// List users: login, name, role, companies and whether they are active, tab-separated.
+    List,
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum CompanyCommand {
+    /// Create a company.
+    Add {
+        /// Its name, unique whatever its case.
+        name: String,
+    },
+}
+
+impl Command {
+    /// Whether the command reads a password from standard input.
+    pub fn reads_password(&self) -> bool {
+        matches!(
+            self,
+            Command::User {
+                command: UserCommand::Add { .. } | UserCommand::Passwd { .. }
+            }
+        )
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,8 +132,28 @@ pub enum CliError {
     Inconsistent(usize),
 }
 
-/// Runs `command` against the database at `url` (migrated first), writing to `out`.
-pub async fn run(command: &Command, url: &str, out: &mut impl Write) -> Result<(), CliError> {
+/// Runs `command` against the database at `url` (migrated first), reading a password from
+/// `input` when it needs one and writing to `out`.
+pub async fn run(
+    command: &Command,
+    url: &str,
+    input: &mut impl BufRead,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    // What the command line alone can tell is checked before the password is asked for.
+    let password = match command {
+        Command::User {
+            command: UserCommand::Add { login, name, .. },
+        } => {
+            parse_login(login).map_err(|e| refused(e.into()))?;
+            parse_name(name).map_err(|e| refused(e.into()))?;
+            Some(read_password(input)?)
+        }
+        Command::User {
+            command: UserCommand::Passwd { .. },
+        } => Some(read_password(input)?),
+        _ => None,
+    };
     let pool = db::connect(url).await?;
     db::migrate(&pool).await?;
     app::seed::ensure_database_uuid(&pool).await?;
@@ -142,6 +226,71 @@ pub async fn run(command: &Command, url: &str, out: &mut impl Write) -> Result<(
                 Credits::from_minor(balance).display(false).replace(',', "")
             )?;
         }
+        Command::User { command } => {
+            let mut conn = pool.acquire().await?;
+            match command {
+                UserCommand::Add {
+                    login,
+                    name,
+                    admin,
+                    companies,
+                } => {
+                    let company_ids = company_ids(&mut conn, companies).await?;
+                    drop(conn);
+                    let role = Role::from_admin(*admin);
+                    let user = NewUser::parse(login, name, role, &company_ids)
+                        .map_err(|e| refused(e.into()))?;
+                    let password = new_password(password, &user.login)?;
+                    app::auth::users::create(&pool, &user, &password)
+                        .await
+                        .map_err(refused)?;
+                }
+                UserCommand::Passwd { login } => {
+                    let user = db::users::by_login(&mut conn, login.trim())
+                        .await?
+                        .ok_or_else(|| {
+                            CliError::Invalid(tf(Msg::ErrUnknownLogin, &[("login", login.into())]))
+                        })?;
+                    drop(conn);
+                    let password = new_password(password, &user.login)?;
+                    app::auth::users::set_password(&pool, user.id, &password, None)
+                        .await
+                        .map_err(refused)?;
+                }
+                UserCommand::List => {
+                    writeln!(out, "login\tname\trole\tcompanies\tactive")?;
+                    for user in db::users::list(&mut conn).await? {
+                        let companies: Vec<&str> =
+                            user.companies.iter().map(|c| c.name.as_str()).collect();
+                        writeln!(
+                            out,
+                            "{}\t{}\t{}\t{}\t{}",
+                            user.login,
+                            user.name,
+                            user.role.as_str(),
+                            companies.join(", "),
+                            if user.active { "yes" } else { "no" },
+                        )?;
+                    }
+                }
+            }
+        }
+        Command::Company {
+            command: CompanyCommand::Add { name },
+        } => {
+            let name = app::domain::company::parse_name(name)
+                .map_err(|e| CliError::Invalid(format!("NAME: {}", AppError::from(e).text())))?;
+            let mut tx = db::begin_write(&pool).await?;
+            if let Some(existing) = db::companies::by_name(&mut tx, &name).await? {
+                return Err(CliError::Invalid(tf(
+                    Msg::ErrCompanyTaken,
+                    &[("name", existing.name.into())],
+                )));
+            }
+            let id = db::companies::insert(&mut tx, &name).await?;
+            tx.commit().await?;
+            tracing::info!(company = id, name, "company created");
+        }
         Command::Check => {
             let mut conn = pool.acquire().await?;
             let wrong = db::ledger::check(&mut conn).await?;
@@ -175,6 +324,70 @@ pub async fn run(command: &Command, url: &str, out: &mut impl Write) -> Result<(
     }
     pool.close().await;
     Ok(())
+}
+
+/// One line of `input`, without its line ending: the password. Nothing else is trimmed,
+/// since spaces may be part of it.
+fn read_password(input: &mut impl BufRead) -> Result<String, CliError> {
+    let mut line = String::new();
+    input.read_line(&mut line)?;
+    let password = line
+        .strip_suffix('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .unwrap_or(&line);
+    if password.is_empty() {
+        return Err(CliError::Invalid(t(Msg::ErrPasswordInput).into()));
+    }
+    Ok(password.to_owned())
+}
+
+fn new_password(password: Option<String>, login: &str) -> Result<NewPassword, CliError> {
+    let password = password.ok_or_else(|| CliError::Invalid(t(Msg::ErrPasswordInput).into()))?;
+    NewPassword::parse("password", &password, login).map_err(|e| refused(e.into()))
+}
+
+/// The companies named on the command line, in order; with none named, the only company.
+async fn company_ids(conn: &mut SqliteConnection, names: &[String]) -> Result<Vec<i64>, CliError> {
+    if names.is_empty() {
+        let all = db::companies::all(conn).await?;
+        return match all.as_slice() {
+            [only] => Ok(vec![only.id]),
+            [] => Err(CliError::Invalid(t(Msg::ErrNoCompany).into())),
+            many => Err(CliError::Invalid(tf(
+                Msg::ErrCompanyChoice,
+                &[("count", many.len().into())],
+            ))),
+        };
+    }
+    let mut ids = Vec::with_capacity(names.len());
+    for name in names {
+        let company = db::companies::by_name(conn, name.trim())
+            .await?
+            .ok_or_else(|| {
+                CliError::Invalid(tf(Msg::ErrUnknownCompanyName, &[("name", name.into())]))
+            })?;
+        ids.push(company.id);
+    }
+    Ok(ids)
+}
+
+/// A refusal as the operator reads it: a validation error names the argument at fault.
+fn refused(error: AppError) -> CliError {
+    let text = error.text().to_string();
+    let argument = match &error {
+        AppError::Validation(e) => match e.field.as_str() {
+            "login" => Some("LOGIN"),
+            "name" => Some("--name"),
+            "companies" => Some("--company"),
+            "password" => Some("password"),
+            _ => None,
+        },
+        _ => None,
+    };
+    CliError::Invalid(match argument {
+        Some(argument) => format!("{argument}: {text}"),
+        None => text,
+    })
 }
 
 /// Sends an adjustment to the server running on the database at `url`; the new balance.

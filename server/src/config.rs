@@ -90,6 +90,11 @@ pub struct Config {
     )]
     pub sms_concurrency: u32,
 
+    /// Reverse proxies (addresses or ranges, comma-separated) whose `X-Forwarded-For` names
+    /// the client; from anyone else the header is ignored.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::http::client::Cidr>,
+
     /// The payment provider: `stripe`, or `demo` (test cards; demo databases only). Unset,
     /// the store shows its packs but nothing can be bought.
     #[arg(long, env = "PAYMENT_PROVIDER", value_enum, help_heading = "Payments")]

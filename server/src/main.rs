@@ -13,7 +13,13 @@ async fn main() -> ExitCode {
     let config = Config::parse();
     if let Some(command) = &config.command {
         server::telemetry::init_stderr(&config.log);
-        return match server::cli::run(command, &config.database_url, &mut std::io::stdout()).await {
+        let stdin = std::io::stdin();
+        if command.reads_password() && std::io::IsTerminal::is_terminal(&stdin) {
+            // Typed at a terminal, the password shows as it is typed; scripts pipe it in.
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), b"Password (one line): ");
+        }
+        let (input, output) = (&mut stdin.lock(), &mut std::io::stdout());
+        return match server::cli::run(command, &config.database_url, input, output).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 tracing::error!(%error, "command failed");

@@ -2,14 +2,14 @@
 //! listener. `main` and the HTTP tests both start iapd through [`Application::build`].
 
 use crate::config::{Config, ProviderKind};
-use crate::http::router;
+use crate::http::{RouterConfig, router};
 use crate::owner::{DatabaseLock, OperatorAccess, OperatorFile};
 use app::api_cache::ApiCache;
 use app::clock::{Clock, system_clock};
 use app::db;
 use app::domain::throttle::Throttle;
 use app::ledger::Ledger;
-use app::payment::hosted::Hosted;
+use app::payment::reconcile::Reconciler;
 use app::payment::stripe::{StripeClient, StripeConfig};
 use app::payment::{DemoProvider, Payments, StripeGateway};
 use app::state::AppState;
@@ -69,6 +69,7 @@ pub struct Application {
     operator_secret: Arc<str>,
     /// What the SMS gateway's delivery reports must carry.
     sms_gateway_secret: Option<app::secret::Secret>,
+    trusted_proxies: Arc<[crate::http::client::Cidr]>,
     /// Written once listening; removed when the application ends.
     operator_file: Option<OperatorFile>,
     /// Held for the application's whole life: one server per database.
@@ -97,6 +98,7 @@ impl Application {
         check_books(&pool).await?;
         app::seed::ensure_database_uuid(&pool).await?;
         let seeded = config.demo && app::seed::seed_if_empty(&pool).await?;
+        log_first_steps(&pool).await?;
         let mut tasks = Tasks::new();
         let mail = config.mail();
         let mailer = match &mail.smtp {
@@ -125,15 +127,13 @@ impl Application {
             );
         }
         start_session_cleanup(&mut tasks, pool.clone());
-        if let Payments::Stripe(stripe) = &payments {
-            start_reconciler(
-                &mut tasks,
-                pool.clone(),
-                ledger.clone(),
-                stripe.clone(),
-                config,
-            );
-        }
+        start_reconciler(
+            &mut tasks,
+            pool.clone(),
+            ledger.clone(),
+            payments.clone(),
+            config,
+        );
         if seeded {
             app::seed::open_accounts(&pool, &ledger).await?;
             tracing::info!("seeded demo data: log in as admin / admin or demo / demo");
@@ -155,6 +155,7 @@ impl Application {
             payments,
             sms,
             throttle: Arc::new(Mutex::new(Throttle::default())),
+            login_slots: Arc::new(app::auth::login::verification_slots()),
             api_cache: Arc::new(ApiCache::default()),
             public_url: public_url.into(),
             secure_cookies: config.secure_cookies(),
@@ -177,6 +178,7 @@ impl Application {
             tasks,
             operator_secret,
             sms_gateway_secret: config.sms_gateway_webhook_secret.clone(),
+            trusted_proxies: config.trusted_proxies.clone().into(),
             operator_file,
             _lock: lock,
         })
@@ -204,13 +206,14 @@ impl Application {
             .listener
             .local_addr()
             .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |a| a.ip());
-        let service = router(
-            self.state.clone(),
-            self.operator_secret.clone(),
+        let config = RouterConfig {
+            operator_secret: self.operator_secret.clone(),
             local_ip,
-            self.sms_gateway_secret.clone(),
-        )
-        .into_make_service_with_connect_info::<SocketAddr>();
+            trusted_proxies: self.trusted_proxies.clone(),
+            sms_gateway_secret: self.sms_gateway_secret.clone(),
+        };
+        let service =
+            router(self.state.clone(), config).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
@@ -257,6 +260,26 @@ pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOpti
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build()
+}
+
+/// On a database where no administrator can log in (a new one without demo data), says
+/// how to create the first one, in one line.
+async fn log_first_steps(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    if db::users::count_active_admins(&mut conn).await? > 0 {
+        return Ok(());
+    }
+    let add_admin = r#"server user add LOGIN --name "Full Name" --admin"#;
+    if db::companies::all(&mut conn).await?.is_empty() {
+        tracing::warn!(
+            r#"no administrator can log in yet: create the company with `server company add "Company name"`, then the first administrator with `{add_admin}`, the password on standard input"#
+        );
+    } else {
+        tracing::warn!(
+            "no administrator can log in yet: create the first one with `{add_admin}`, the password on standard input"
+        );
+    }
+    Ok(())
 }
 
 /// The configured payment provider, refusing a configuration that cannot be right: Stripe
@@ -316,27 +339,27 @@ async fn payments(
     }
 }
 
-/// Reads back, at start and then every round, the Stripe payments pending longer than a
-/// round: a lost webhook still credits its order, once.
+/// Settles, at start and then every round, the orders pending longer than a round: a lost
+/// webhook or an interrupted crediting still settles its order, once.
 fn start_reconciler(
     tasks: &mut Tasks,
     pool: sqlx::SqlitePool,
     ledger: Ledger,
-    stripe: Arc<StripeGateway>,
+    payments: Payments,
     config: &Config,
 ) {
     let every = Duration::from_secs(config.payment_reconcile_seconds);
     let age = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
     tasks.every("payment reconciler", every, move || {
-        let (pool, ledger, stripe) = (pool.clone(), ledger.clone(), stripe.clone());
+        let (pool, ledger, payments) = (pool.clone(), ledger.clone(), payments.clone());
         async move {
-            let hosted = Hosted {
+            let reconciler = Reconciler {
                 pool: &pool,
                 ledger: &ledger,
-                stripe: &stripe,
+                payments: &payments,
             };
             let before = app::clock::now_ms().saturating_sub(age);
-            if let Err(error) = hosted.reconcile(before).await {
+            if let Err(error) = reconciler.run(before).await {
                 tracing::warn!(?error, "payment reconciliation failed; next round");
             }
         }
@@ -350,7 +373,9 @@ fn start_session_cleanup(tasks: &mut Tasks, pool: sqlx::SqlitePool) {
         async move {
             let result = async {
                 let mut conn = pool.acquire().await?;
-                db::sessions::delete_expired(&mut conn, app::clock::now_ms()).await
+                let now = app::clock::now_ms();
+                let idle = now - app::auth::session::IDLE_MS;
+                db::sessions::delete_expired(&mut conn, now, idle).await
             };
             match result.await {
                 Ok(0) => {}

@@ -8,9 +8,26 @@ use crate::db::sessions::SessionRow;
 use crate::domain::time::DAY;
 use http::HeaderMap;
 
+/// The cookie's name over plain HTTP.
 pub const COOKIE_NAME: &str = "iapd_session";
+/// Its name over HTTPS: a `__Host-` cookie is only accepted when Secure, for this host and
+/// path `/`, so neither a subdomain nor a plain-HTTP page can plant or overwrite it.
+pub const SECURE_COOKIE_NAME: &str = "__Host-iapd_session";
 /// Sessions last a week of wall-clock time, in milliseconds like every stored time.
 pub const LIFETIME_MS: i64 = 7 * DAY;
+/// ...and end sooner after a day without a request.
+pub const IDLE_MS: i64 = DAY;
+/// A session's last activity is written at most this often, not on every request.
+pub const TOUCH_EVERY_MS: i64 = 5 * 60 * 1_000;
+
+/// The cookie's name, by whether iapd is reached over HTTPS.
+pub const fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_COOKIE_NAME
+    } else {
+        COOKIE_NAME
+    }
+}
 
 /// Who is asking, resolved from the session cookie by the server before any handler runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,25 +75,28 @@ pub fn token_hash(token: &str) -> String {
 /// The `Set-Cookie` value that starts a session.
 pub fn cookie(token: &str, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
+    let name = cookie_name(!secure.is_empty());
     let max_age = LIFETIME_MS / 1_000;
-    format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+    format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clearing_cookie(secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+    let name = cookie_name(!secure.is_empty());
+    format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
 }
 
 /// The session token from the request's cookies, if there is one.
-pub fn token_from(headers: &HeaderMap) -> Option<String> {
+pub fn token_from(headers: &HeaderMap, secure: bool) -> Option<String> {
+    let wanted = cookie_name(secure);
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == COOKIE_NAME && !value.is_empty())
+        .find(|(name, value)| *name == wanted && !value.is_empty())
         .map(|(_, value)| value.to_owned())
 }
 
@@ -108,6 +128,8 @@ mod tests {
         assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Lax"));
         assert!(!plain.contains("Secure"));
         assert!(cookie("t", true).ends_with("; Secure"));
+        assert!(cookie("t", true).starts_with("__Host-iapd_session=t; Path=/;"));
+        assert!(clearing_cookie(true).starts_with("__Host-iapd_session=;"));
         assert!(clearing_cookie(false).contains("Max-Age=0"));
     }
 
@@ -118,11 +140,13 @@ mod tests {
             http::header::COOKIE,
             "a=1; iapd_session=tok; b=2".parse().expect("header"),
         );
-        assert_eq!(token_from(&headers).as_deref(), Some("tok"));
+        assert_eq!(token_from(&headers, false).as_deref(), Some("tok"));
+        // Over HTTPS only the __Host- cookie counts.
+        assert_eq!(token_from(&headers, true), None);
         headers.insert(
             http::header::COOKIE,
             "iapd_session=".parse().expect("header"),
         );
-        assert_eq!(token_from(&headers), None);
+        assert_eq!(token_from(&headers, false), None);
     }
 }

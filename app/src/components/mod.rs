@@ -1,6 +1,7 @@
 //! Reusable view pieces.
 
 pub mod accounts_table;
+pub mod change_password;
 pub mod field;
 pub mod insufficient_credits;
 pub mod low_credit_warning;

@@ -2,7 +2,7 @@
 //! how an order's card is written.
 
 use crate::domain::packs::money;
-use crate::i18n::{Msg, t};
+use crate::i18n::{Msg, t, tf};
 use crate::models::Order;
 use leptos::prelude::*;
 
@@ -43,7 +43,12 @@ pub fn OrdersTable(orders: Vec<Order>, #[prop(optional)] with_account: bool) -> 
                         <td>{o.pack_name.clone()}</td>
                         <td class="o-num">{money(o.amount, &o.currency)}</td>
                         <td>{o.buyer.clone()}</td>
-                        <td><span class=format!("o-badge o-state-{}", o.state.as_str())>{t(o.state.label())}</span></td>
+                        <td>
+                            <span class=format!("o-badge o-state-{}", o.state.as_str())>{t(o.state.label())}</span>
+                            {o.pending_minutes.map(|minutes| view! {
+                                <span class="o-muted o-pending-age">{tf(Msg::PendingFor, &[("minutes", minutes.into())])}</span>
+                            })}
+                        </td>
                     </tr>
                 }).collect_view()}
             </tbody>

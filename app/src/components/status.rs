@@ -9,9 +9,28 @@ pub fn Loading() -> impl IntoView {
     view! { <div class="o-loading">{t(Msg::Loading)}</div> }
 }
 
-/// An error users may see, announced to assistive technology.
+/// An error users may see, announced to assistive technology. When it says the session has
+/// ended, and the server confirms there is no session, the browser goes to the login page:
+/// a page moved to without a page load (which the server would have redirected) finds out
+/// this way. The check matters: a page rendered on the server can carry a stale
+/// `Unauthenticated` from a render it threw away, seen for a moment while hydrating.
 #[component]
 pub fn ErrorAlert(error: AppError) -> impl IntoView {
+    // A record of another company is served as 404, like one that does not exist. (This
+    // takes effect on the routes rendered in `SsrMode::Async`, whose status is still open.)
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(error.status());
+    }
+    if error == AppError::Unauthenticated {
+        Effect::new(|_| {
+            leptos::task::spawn_local(async {
+                if let Ok(None) = crate::functions::auth::current_session().await {
+                    crate::nav::reload_to_login();
+                }
+            });
+        });
+    }
     view! { <p class="o-alert o-alert-danger" role="alert">{error.to_string()}</p> }
 }
 

@@ -1,6 +1,7 @@
 //! The top bar: the app menu, the current app and its menus, the company switcher and the
-//! user menu, in the spirit of Odoo's web client.
+//! user menu (Change password, Log out), in the spirit of Odoo's web client.
 
+use crate::components::change_password::ChangePasswordDialog;
 use crate::functions::auth::{Logout, SwitchCompany};
 use crate::i18n::{Msg, t};
 use crate::models::SessionInfo;
@@ -30,6 +31,7 @@ pub fn TopBar(info: SessionInfo) -> impl IntoView {
         })
     };
     let is_open = move |name: &'static str| menu_open.get() == Some(name);
+    let password_dialog = RwSignal::new(false);
 
     view! {
         <header class="o-topbar">
@@ -57,6 +59,7 @@ pub fn TopBar(info: SessionInfo) -> impl IntoView {
             <Show when=move || current_app().is_some_and(|(label, _)| label == Msg::AppSettings)>
                 <nav class="o-app-menus">
                     <a class="o-topbar-link" href="/settings">{t(Msg::GeneralSettings)}</a>
+                    <a class="o-topbar-link" href="/settings/users">{t(Msg::Users)}</a>
                     <a class="o-topbar-link" href="/settings/orders">{t(Msg::Orders)}</a>
                     <Show when=move || debug>
                         <div class="o-dropdown">
@@ -96,9 +99,21 @@ pub fn TopBar(info: SessionInfo) -> impl IntoView {
                     <span class="o-debug-badge" title=t(Msg::DeveloperModeOn)>"debug"</span>
                 </Show>
                 <CompanySwitcher info=info.clone() open=Signal::derive(move || is_open("companies")) on_toggle=move || toggle("companies") />
-                <UserMenu name=info.user_name.clone() open=Signal::derive(move || is_open("user")) on_toggle=move || toggle("user") />
+                <UserMenu
+                    name=info.user_name.clone()
+                    open=Signal::derive(move || is_open("user"))
+                    on_toggle=move || toggle("user")
+                    on_change_password=Callback::new(move |()| {
+                        set_menu_open.set(None);
+                        password_dialog.set(true);
+                    })
+                />
             </div>
         </header>
+        // Outside the bar, whose white text it would inherit.
+        <Show when=move || password_dialog.get()>
+            <ChangePasswordDialog on_close=Callback::new(move |()| password_dialog.set(false)) />
+        </Show>
     }
 }
 
@@ -176,6 +191,7 @@ fn UserMenu(
     name: String,
     open: Signal<bool>,
     on_toggle: impl Fn() + Send + Sync + 'static,
+    on_change_password: Callback<()>,
 ) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     Effect::new(move |_| {
@@ -198,6 +214,10 @@ fn UserMenu(
             </button>
             <Show when=move || open.get()>
                 <div class="o-dropdown-menu o-dropdown-menu-end">
+                    <button type="button" class="o-dropdown-item" on:click=move |_| on_change_password.run(())>
+                        {t(Msg::ChangePassword)}
+                    </button>
+                    <div class="o-dropdown-divider" role="separator"></div>
                     <ActionForm action=logout>
                         <button type="submit" class="o-dropdown-item">{t(Msg::LogoutButton)}</button>
                     </ActionForm>

@@ -12,6 +12,41 @@ pub async fn insert(conn: &mut SqliteConnection, name: &str) -> Result<i64, sqlx
     Ok(row.last_insert_rowid())
 }
 
+/// Every company, by name.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<Company>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name FROM companies ORDER BY name")
+        .fetch_all(conn)
+        .await
+}
+
+/// The company named `name`, whatever its case (the exact name first, should two differ
+/// only by case).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn by_name(
+    conn: &mut SqliteConnection,
+    name: &str,
+) -> Result<Option<Company>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name FROM companies WHERE name = ?1 COLLATE NOCASE
+         ORDER BY name = ?1 DESC LIMIT 1",
+    )
+    .bind(name)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Which of `ids` are companies.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn existing(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM companies WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+    )
+    .bind(crate::db::id_list(ids))
+    .fetch_all(conn)
+    .await
+}
+
 /// The companies `user_id` belongs to, by name.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn of_user(

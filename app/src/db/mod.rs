@@ -141,15 +141,27 @@ mod tests {
             "e12d918b2e536dd50307deb0dc09067a790f725366e6da74d996e3b6ba2f78e7",
         ),
         (
+            "0008_users.sql",
+            "94e2b5762df3f32b735ce224a7f60f174957342a85ab95aa3ee84f086c723d6d",
+        ),
+        (
             "0009_hosted_payments.sql",
             "6018aac8d9cb53abbf2e106eaa4be7adfa93b057a22e955b717f3080f4422a6f",
         ),
         (
-            "0010_sms_jobs.sql",
+            "0020_session_idle.sql",
+            "1a157cc11b877f52daa65f05c8eb2c6f7a02481c03a9b93bf6b1075f7aeded9e",
+        ),
+        (
+            "0021_warning_mail_cap.sql",
+            "9c5e9cdd519e784192f7d4f1120fd4d3f6e484d0e1cb51808a47ea4c73706cdb",
+        ),
+        (
+            "0022_sms_jobs.sql",
             "e0f87d1fa57c56bf3324c49e517f47a1c8fa6f641be1ddf6908bdd052d3d6ae6",
         ),
         (
-            "0011_sms_api.sql",
+            "0023_sms_api.sql",
             "7bfd4ab4508f35f80f395913eab524c638a12c74a2a9cf26e2482b6cd7d62395",
         ),
     ];

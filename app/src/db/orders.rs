@@ -80,15 +80,22 @@ pub async fn create(
     Ok(done.last_insert_rowid())
 }
 
+/// The first parameter is now (Unix ms), for how long a pending order has waited.
 const SELECT: &str = "SELECT o.id, o.account_id, a.name AS account_name, s.label AS service_label, s.unit_name,
         s.whole_number, o.pack_name, o.credits, o.amount, o.currency, o.state, o.card_brand, o.card_last4,
-        o.failure_reason, u.name AS buyer, o.created_at
+        o.failure_reason, u.name AS buyer, o.created_at,
+        CASE WHEN o.state = 'pending' THEN (? - o.pending_since) / 60000 END AS pending_minutes
     FROM orders o JOIN iap_accounts a ON a.id = o.account_id
     JOIN services s ON s.technical_name = a.service JOIN users u ON u.id = o.created_by";
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn get(conn: &mut SqliteConnection, id: i64) -> Result<Option<Order>, sqlx::Error> {
+pub async fn get(
+    conn: &mut SqliteConnection,
+    id: i64,
+    now: i64,
+) -> Result<Option<Order>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE o.id = ?")))
+        .bind(now)
         .bind(id)
         .fetch_optional(conn)
         .await
@@ -98,20 +105,23 @@ pub async fn get(conn: &mut SqliteConnection, id: i64) -> Result<Option<Order>, 
 pub async fn of_account(
     conn: &mut SqliteConnection,
     account: i64,
+    now: i64,
 ) -> Result<Vec<Order>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE o.account_id = ? ORDER BY o.id DESC LIMIT 50"
     )))
+    .bind(now)
     .bind(account)
     .fetch_all(conn)
     .await
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<Order>, sqlx::Error> {
+pub async fn all(conn: &mut SqliteConnection, now: i64) -> Result<Vec<Order>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} ORDER BY o.id DESC LIMIT 500"
     )))
+    .bind(now)
     .fetch_all(conn)
     .await
 }
@@ -214,6 +224,26 @@ pub async fn start_payment(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Records the provider's reference of a pending order before it is credited, so an order
+/// whose crediting was interrupted is settled by the reconciler rather than left pending.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn record_reference(
+    conn: &mut SqliteConnection,
+    id: i64,
+    reference: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE orders SET provider_reference = ?
+         WHERE id = ? AND state = ? AND provider_reference IS NULL",
+    )
+    .bind(reference)
+    .bind(id)
+    .bind(OrderState::Pending)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// pending → failed, with the provider's reason.

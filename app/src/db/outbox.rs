@@ -39,6 +39,20 @@ pub async fn insert(
     Ok(done.last_insert_rowid())
 }
 
+/// When each account was last sent a warning about it (mails about an account are its
+/// low-credit warnings), for the one-per-hour cap.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn last_mail_by_account(
+    conn: &mut SqliteConnection,
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT account_id, MAX(created_at) FROM mail_outbox
+         WHERE account_id IS NOT NULL GROUP BY account_id",
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// A queued mail as the worker sends it.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct DueMail {

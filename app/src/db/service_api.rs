@@ -43,6 +43,86 @@ pub async fn account_by_token(
     .await
 }
 
+/// An account as the database-facing calls report it, with its warning and its service's
+/// description and unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountReport {
+    pub account: ApiAccount,
+    pub warning: crate::domain::warning::WarningSettings,
+    pub description: String,
+    pub unit_name: String,
+    /// SMS accounts: the sender name their database chose, if any.
+    pub sender_name: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReportRow {
+    wanted: String,
+    #[sqlx(flatten)]
+    account: ApiAccount,
+    warn_enabled: Option<bool>,
+    warn_threshold: Option<i64>,
+    warn_emails: Option<String>,
+    description: String,
+    unit_name: String,
+    sender_name: Option<String>,
+}
+
+/// The accounts of `tokens`, by token, in one query whatever their number; unknown tokens
+/// are left out. The same rule as [`account_by_token`]: an exact token beats a disabled
+/// namesake.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn accounts_by_tokens(
+    conn: &mut SqliteConnection,
+    tokens: &[String],
+    now: i64,
+) -> Result<Vec<(String, AccountReport)>, sqlx::Error> {
+    let wanted = serde_json::to_string(tokens).unwrap_or_else(|_| "[]".into());
+    let rows: Vec<ReportRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT t.value AS wanted, a.id, a.service, s.first_party, {disabled} AS disabled,
+                a.balance, {held} AS held,
+                w.enabled AS warn_enabled, w.threshold AS warn_threshold, w.emails AS warn_emails,
+                s.description, s.unit_name, sn.sender_name
+         FROM json_each(?1) t
+         JOIN iap_accounts a ON a.token = t.value OR a.token = t.value || '+disabled'
+         JOIN services s ON s.technical_name = a.service
+         LEFT JOIN iap_account_warnings w ON w.account_id = a.id
+         LEFT JOIN sms_senders sn ON sn.account_id = a.id
+         ORDER BY t.key, a.token = t.value DESC",
+        disabled = disabled!(),
+        held = held_now!("?2"),
+    )))
+    .bind(wanted)
+    .bind(now)
+    .fetch_all(conn)
+    .await?;
+    let mut out: Vec<(String, AccountReport)> = Vec::with_capacity(rows.len());
+    for row in rows {
+        if out.last().is_some_and(|(token, _)| *token == row.wanted) {
+            continue;
+        }
+        let warning = crate::domain::warning::WarningSettings {
+            enabled: row.warn_enabled.unwrap_or(false),
+            threshold: row.warn_threshold.unwrap_or(0),
+            emails: row
+                .warn_emails
+                .and_then(|e| serde_json::from_str(&e).ok())
+                .unwrap_or_default(),
+        };
+        out.push((
+            row.wanted,
+            AccountReport {
+                account: row.account,
+                warning,
+                description: row.description,
+                unit_name: row.unit_name,
+                sender_name: row.sender_name,
+            },
+        ));
+    }
+    Ok(out)
+}
+
 /// The account of `service` whose token hashes to `hash` (see [`odoo_token_hash`]). A service has few accounts, so they are
 /// hashed here rather than storing a second hash of every token.
 #[tracing::instrument(level = "debug", skip_all)]
@@ -159,6 +239,44 @@ mod tests {
                 .expect("find"),
             None
         );
+    }
+
+    #[tokio::test]
+    async fn many_tokens_are_reported_in_one_query_and_an_exact_token_wins() {
+        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
+        let mut conn = pool.acquire().await.expect("conn");
+        let token = "r".repeat(22);
+        insert_account(&mut conn, "sms", "Old", &format!("{token}+disabled"), 0)
+            .await
+            .expect("disabled");
+        let live = insert_account(&mut conn, "sms", "New", &token, 0)
+            .await
+            .expect("live");
+        let only_disabled = "d".repeat(22);
+        insert_account(
+            &mut conn,
+            "sms",
+            "Gone",
+            &format!("{only_disabled}+disabled"),
+            0,
+        )
+        .await
+        .expect("gone");
+        let tokens = vec![token.clone(), "unknown".repeat(4), only_disabled.clone()];
+        let found = accounts_by_tokens(&mut conn, &tokens, 0)
+            .await
+            .expect("found");
+        let summary: Vec<(String, i64, bool)> = found
+            .iter()
+            .map(|(t, r)| (t.clone(), r.account.id, r.account.disabled))
+            .collect();
+        assert_eq!(summary.len(), 2);
+        assert_eq!(summary[0], (token, live, false));
+        assert_eq!(
+            (summary[1].0.as_str(), summary[1].2),
+            (only_disabled.as_str(), true)
+        );
+        assert_eq!(found[0].1.unit_name, "Credits");
     }
 
     #[test]

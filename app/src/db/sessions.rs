@@ -14,6 +14,7 @@ pub struct SessionRow {
     pub current_company_id: i64,
     pub active_company_ids: String,
     pub debug: bool,
+    pub last_seen_at: i64,
 }
 
 pub struct NewSession<'a> {
@@ -28,8 +29,8 @@ pub struct NewSession<'a> {
 pub async fn insert(conn: &mut SqliteConnection, s: NewSession<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, current_company_id, active_company_ids,
-                               created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+                               created_at, expires_at, last_seen_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(s.token_hash)
     .bind(s.user_id)
@@ -37,28 +38,48 @@ pub async fn insert(conn: &mut SqliteConnection, s: NewSession<'_>) -> Result<()
     .bind(id_list(&[s.company_id]))
     .bind(s.now)
     .bind(s.expires_at)
+    .bind(s.now)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// The unexpired session with this token hash, if any.
+/// The session with this token hash, if it has neither expired nor been idle since before
+/// `idle_since`, unless its user was deactivated (deactivating deletes the sessions too;
+/// this makes sure of it).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(
     conn: &mut SqliteConnection,
     token_hash: &str,
     now: i64,
+    idle_since: i64,
 ) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.token_hash, s.user_id, u.login, u.name AS user_name, u.is_admin,
-                s.current_company_id, s.active_company_ids, s.debug
+                s.current_company_id, s.active_company_ids, s.debug, s.last_seen_at
          FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = ? AND s.expires_at > ?",
+         WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.active = 1",
     )
     .bind(token_hash)
     .bind(now)
+    .bind(idle_since)
     .fetch_optional(conn)
     .await
+}
+
+/// Records activity on a session.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn touch(
+    conn: &mut SqliteConnection,
+    token_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+        .bind(now)
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -70,10 +91,60 @@ pub async fn delete(conn: &mut SqliteConnection, token_hash: &str) -> Result<(),
     Ok(())
 }
 
+/// Ends every session of `user_id` but `keep` (the hash of the session to keep open), e.g.
+/// when the user is deactivated (`keep: None`) or changes their password. Returns how many
+/// ended.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn delete_expired(conn: &mut SqliteConnection, now: i64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+pub async fn delete_of_user(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    keep: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    let done =
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?1 AND (?2 IS NULL OR token_hash <> ?2)")
+            .bind(user_id)
+            .bind(keep)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected())
+}
+
+/// The company switcher's state of each of the user's sessions: token hash, current
+/// company and active companies.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn working_companies_of_user(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+) -> Result<Vec<(String, i64, Vec<i64>)>, sqlx::Error> {
+    let rows: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT token_hash, current_company_id, active_company_ids FROM sessions
+         WHERE user_id = ?",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(hash, current, active)| {
+            (
+                hash,
+                current,
+                serde_json::from_str(&active).unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+/// Deletes sessions past their lifetime or idle since before `idle_since`.
+pub async fn delete_expired(
+    conn: &mut SqliteConnection,
+    now: i64,
+    idle_since: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?")
         .bind(now)
+        .bind(idle_since)
         .execute(conn)
         .await?;
     Ok(done.rows_affected())

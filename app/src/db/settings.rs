@@ -36,13 +36,14 @@ pub async fn set(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<
     Ok(())
 }
 
-/// How many companies and users there are.
+/// How many companies and active users there are.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn overview(conn: &mut SqliteConnection) -> Result<SettingsOverview, sqlx::Error> {
-    let (companies, users): (i64, i64) =
-        sqlx::query_as("SELECT (SELECT COUNT(*) FROM companies), (SELECT COUNT(*) FROM users)")
-            .fetch_one(conn)
-            .await?;
+    let (companies, users): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM companies), (SELECT COUNT(*) FROM users WHERE active = 1)",
+    )
+    .fetch_one(conn)
+    .await?;
     let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(SettingsOverview {
         companies: count(companies),

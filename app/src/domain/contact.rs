@@ -1,6 +1,6 @@
 //! What makes a contact valid: the rules behind the Contacts form.
 
-use crate::domain::{FieldError, country};
+use crate::domain::{FieldError, country, text};
 use crate::i18n::Msg;
 use serde::{Deserialize, Serialize};
 
@@ -34,21 +34,13 @@ pub struct ValidContact {
 impl ValidContact {
     /// Checks every field and returns the first problem, named by its form field.
     pub fn parse(input: ContactInput) -> Result<Self, FieldError> {
-        let name = input.name.trim().to_owned();
-        if name.is_empty() {
-            return Err(FieldError::new("name", Msg::ErrRequired));
-        }
-        check_len("name", &name, NAME_MAX)?;
-        let company_name = optional(&input.company_name);
-        if let Some(c) = &company_name {
-            check_len("company_name", c, NAME_MAX)?;
-        }
-        let email = optional(&input.email);
-        if let Some(e) = &email {
-            check_len("email", e, TEXT_MAX)?;
-            if !is_email(e) {
-                return Err(FieldError::new("email", Msg::ErrEmail));
-            }
+        let name = text::line("name", &input.name, NAME_MAX)?;
+        let company_name = text::optional_line("company_name", &input.company_name, NAME_MAX)?;
+        let email = text::optional_line("email", &input.email, TEXT_MAX)?;
+        if let Some(e) = &email
+            && !is_email(e)
+        {
+            return Err(FieldError::new("email", Msg::ErrEmail));
         }
         let phone = parse_phone("phone", &input.phone)?;
         let mobile = parse_phone("mobile", &input.mobile)?;
@@ -75,21 +67,15 @@ fn optional(value: &str) -> Option<String> {
     (!v.is_empty()).then(|| v.to_owned())
 }
 
-fn check_len(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
-    if value.chars().count() > max {
-        return Err(FieldError::new(field, Msg::ErrTooLong).arg("max", max));
-    }
-    Ok(())
-}
-
-/// A deliberately plain check: one `@`, a non-empty local part, a dotted domain, no spaces.
+/// A deliberately plain check: one `@`, a non-empty local part, a dotted domain, no spaces
+/// or control characters.
 pub fn is_email(value: &str) -> bool {
     let Some((local, domain)) = value.split_once('@') else {
         return false;
     };
     !local.is_empty()
         && !domain.contains('@')
-        && !value.chars().any(char::is_whitespace)
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
         && domain.split('.').count() >= 2
         && domain.split('.').all(|label| !label.is_empty())
 }
@@ -191,7 +177,16 @@ mod tests {
             assert!(is_email(good), "{good}");
         }
         for bad in [
-            "", "a", "a@", "@b.co", "a@b", "a@b.", "a b@c.de", "a@b@c.de",
+            "",
+            "a",
+            "a@",
+            "@b.co",
+            "a@b",
+            "a@b.",
+            "a b@c.de",
+            "a@b@c.de",
+            "a\u{0}@b.co",
+            "a@b.c\u{7f}o",
         ] {
             assert!(!is_email(bad), "{bad}");
         }

@@ -292,11 +292,7 @@ impl NewCredit {
 }
 
 fn description(text: &str, field: &str) -> Result<String, FieldError> {
-    let text = text.trim();
-    if text.chars().count() > DESCRIPTION_MAX {
-        return Err(FieldError::new(field, Msg::ErrTooLong).arg("max", DESCRIPTION_MAX));
-    }
-    Ok(text.to_owned())
+    Ok(super::text::optional_lines(field, text, DESCRIPTION_MAX)?.unwrap_or_default())
 }
 
 /// An administrator's edit of an account, checked: a name, a token (a `+disabled` suffix
@@ -319,6 +315,9 @@ impl AccountEdit {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 128 {
             return Err(FieldError::new("name", Msg::ErrAccountName));
+        }
+        if super::text::has_control(name, false) {
+            return Err(FieldError::new("name", Msg::ErrControlChars));
         }
         let token = token.trim();
         if token.len() < 22

@@ -14,6 +14,7 @@ pub mod hosting;
 pub mod ledger;
 pub mod order;
 pub mod packs;
+pub mod password;
 pub mod payment;
 #[cfg(feature = "ssr")]
 pub mod phone;
@@ -21,8 +22,10 @@ pub mod service;
 pub mod sms;
 #[cfg(feature = "ssr")]
 pub mod stripe;
+pub mod text;
 pub mod throttle;
 pub mod time;
+pub mod user;
 pub mod warning;
 
 pub use error::FieldError;

@@ -31,7 +31,10 @@ impl Card {
         today: (i32, u32),
     ) -> Result<Card, FieldError> {
         let holder = holder.trim();
-        if holder.is_empty() || holder.chars().count() > 128 {
+        if holder.is_empty()
+            || holder.chars().count() > 128
+            || super::text::has_control(holder, false)
+        {
             return Err(FieldError::new("cardholder", Msg::ErrCardholder));
         }
         let digits: String = number

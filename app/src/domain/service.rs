@@ -87,14 +87,7 @@ impl NewService {
 }
 
 fn text(value: &str, field: &str, max: usize) -> Result<String, FieldError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(FieldError::new(field, Msg::ErrRequired));
-    }
-    if value.chars().count() > max {
-        return Err(FieldError::new(field, Msg::ErrTooLong).arg("max", max));
-    }
-    Ok(value.to_owned())
+    super::text::line(field, value, max)
 }
 
 fn parse_pack(i: usize, pack: &PackInput) -> Result<Option<NewPack>, FieldError> {

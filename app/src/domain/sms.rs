@@ -113,6 +113,9 @@ pub fn check_body(body: &str) -> Result<Segments, FieldError> {
     if body.trim().is_empty() {
         return Err(FieldError::new("body", Msg::ErrSmsEmpty));
     }
+    if super::text::has_control(body, true) {
+        return Err(FieldError::new("body", Msg::ErrControlChars));
+    }
     let segments = count(body);
     if segments.characters > MESSAGE_MAX_CHARS {
         return Err(FieldError::new("body", Msg::ErrSmsTooLong).arg("max", MESSAGE_MAX_CHARS));

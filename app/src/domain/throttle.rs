@@ -19,6 +19,19 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 pub struct Key {
     pub name: String,
     pub limit: u32,
+    pub on_success: OnSuccess,
+}
+
+/// What a successful attempt does to a key's count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnSuccess {
+    /// The (login, client) pair: knowing the password clears its failures.
+    Clear,
+    /// The client alone: only the successful attempt itself is taken back, so signing in
+    /// to one's own account does not buy more guesses at other people's.
+    Refund,
+    /// Every call counts, successful or not (a rate limit).
+    Keep,
 }
 
 /// The keys a login attempt counts against: the (login, client) pair and the client; the
@@ -30,16 +43,32 @@ pub fn login_keys(login: &str, client: Option<&str>) -> Vec<Key> {
             Key {
                 name: format!("login:{login}|client:{client}"),
                 limit: MAX_FAILURES,
+                on_success: OnSuccess::Clear,
             },
             Key {
                 name: format!("client:{client}"),
                 limit: MAX_CLIENT_FAILURES,
+                on_success: OnSuccess::Refund,
             },
         ],
         None => vec![Key {
             name: format!("login:{login}"),
             limit: MAX_FAILURES,
+            on_success: OnSuccess::Clear,
         }],
+    }
+}
+
+/// Changes to one account's warning settings allowed through the token-only API within
+/// [`WINDOW`]: every call counts, successful or not.
+pub const MAX_WARNING_CHANGES: u32 = 10;
+
+/// The key an API change to `account`'s warning settings counts against.
+pub fn warning_key(account: i64) -> Key {
+    Key {
+        name: format!("warning:{account}"),
+        limit: MAX_WARNING_CHANGES,
+        on_success: OnSuccess::Keep,
     }
 }
 
@@ -57,6 +86,19 @@ impl Throttle {
         }
     }
 
+    /// Counts an attempt against every key before its password is checked, so attempts made
+    /// at the same moment cannot all slip past the limit; `false` (nothing counted) when a
+    /// key has no attempt left. A success then resets the keys ([`Throttle::reset`]).
+    pub fn attempt(&mut self, keys: &[Key], now: Instant) -> bool {
+        if !keys.iter().all(|k| self.allows(k, now)) {
+            return false;
+        }
+        for key in keys {
+            self.record_failure(&key.name, now);
+        }
+        true
+    }
+
     /// Records a failed attempt; a failure after the window has passed starts a new count.
     pub fn record_failure(&mut self, key: &str, now: Instant) {
         let entry = self.failures.entry(key.to_owned()).or_insert((0, now));
@@ -71,9 +113,21 @@ impl Throttle {
         }
     }
 
-    /// A successful login clears the key's failures.
-    pub fn reset(&mut self, key: &str) {
-        self.failures.remove(key);
+    /// A successful attempt: each key is cleared, refunded or kept as it says.
+    pub fn succeeded(&mut self, keys: &[Key]) {
+        for key in keys {
+            match key.on_success {
+                OnSuccess::Clear => {
+                    self.failures.remove(&key.name);
+                }
+                OnSuccess::Refund => {
+                    if let Some((count, _)) = self.failures.get_mut(&key.name) {
+                        *count = count.saturating_sub(1);
+                    }
+                }
+                OnSuccess::Keep => {}
+            }
+        }
     }
 }
 
@@ -85,6 +139,7 @@ mod tests {
         Key {
             name: name.into(),
             limit: MAX_FAILURES,
+            on_success: OnSuccess::Clear,
         }
     }
 
@@ -108,7 +163,7 @@ mod tests {
         for _ in 0..MAX_FAILURES {
             throttle.record_failure("demo", now);
         }
-        throttle.reset("demo");
+        throttle.succeeded(&[key("demo")]);
         assert!(throttle.allows(&key("demo"), now));
     }
 
@@ -121,6 +176,18 @@ mod tests {
         }
         throttle.record_failure("demo", start + WINDOW);
         assert!(throttle.allows(&key("demo"), start + WINDOW));
+    }
+
+    #[test]
+    fn attempts_are_counted_before_the_password_is_checked() {
+        let mut throttle = Throttle::default();
+        let now = Instant::now();
+        let keys = login_keys("admin", Some("10.0.0.9"));
+        // Thirty attempts arriving together: only the allowed number go on to be checked.
+        let checked = (0..30).filter(|_| throttle.attempt(&keys, now)).count();
+        assert_eq!(checked, MAX_FAILURES as usize);
+        throttle.succeeded(&keys);
+        assert!(throttle.attempt(&keys, now));
     }
 
     #[test]
@@ -139,5 +206,42 @@ mod tests {
         assert!(!blocked(&throttle, "admin", Some("10.0.0.7")));
         // The same client may still sign in as someone else, up to its own limit.
         assert!(!blocked(&throttle, "demo", Some("10.0.0.9")));
+    }
+
+    #[test]
+    fn signing_in_to_ones_own_account_buys_no_guesses_at_others() {
+        let mut throttle = Throttle::default();
+        let now = Instant::now();
+        let mut guesses = 0;
+        for round in 0..100 {
+            let target = login_keys(&format!("victim{round}"), Some("10.0.0.66"));
+            if throttle.attempt(&target, now) {
+                guesses += 1;
+            }
+            let own = login_keys("attacker", Some("10.0.0.66"));
+            if throttle.attempt(&own, now) {
+                throttle.succeeded(&own);
+            }
+        }
+        assert_eq!(
+            guesses, MAX_CLIENT_FAILURES,
+            "the client's failures still add up"
+        );
+    }
+
+    #[test]
+    fn a_rate_limit_counts_successes_too() {
+        let mut throttle = Throttle::default();
+        let now = Instant::now();
+        let key = [warning_key(7)];
+        let allowed = (0..50)
+            .filter(|_| {
+                let ok = throttle.attempt(&key, now);
+                throttle.succeeded(&key);
+                ok
+            })
+            .count();
+        assert_eq!(allowed, MAX_WARNING_CHANGES as usize);
+        assert!(throttle.attempt(&key, now + WINDOW));
     }
 }

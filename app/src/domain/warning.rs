@@ -19,6 +19,10 @@ pub const EMAIL_MAX: usize = 254;
 /// Enough for a team; more is likely a pasted list by mistake.
 pub const MAX_EMAILS: usize = 20;
 
+/// At most one low-credit warning mail per account in this long (one hour): the token-only
+/// API can toggle Warn Me, and must not turn iapd into a mail relay.
+pub const MAIL_INTERVAL_MS: i64 = 3_600_000;
+
 /// An account's warning settings. Unticking Warn Me keeps the threshold and addresses, so
 /// they are still there when it is ticked again.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +84,13 @@ impl WarningSettings {
         let below_now = self.enabled && available < self.threshold;
         let already_warned = old.enabled && available < old.threshold;
         below_now && !already_warned
+    }
+
+    /// Whether a warning may go out at `now` when the account's last one went at `last`:
+    /// at most one per [`MAIL_INTERVAL_MS`], however often Warn Me is toggled or the
+    /// balance crosses the line. A clock that went back counts as too soon.
+    pub fn mail_allowed(last: Option<i64>, now: i64) -> bool {
+        last.is_none_or(|last| now.saturating_sub(last) >= MAIL_INTERVAL_MS)
     }
 
     /// The addresses as the form shows them.
@@ -295,5 +306,22 @@ mod tests {
         no_one.emails.clear();
         assert_eq!(no_one.validate().unwrap_err().field, "emails");
         assert!(WarningSettings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn one_warning_mail_per_account_per_hour() {
+        let at = 10 * MAIL_INTERVAL_MS;
+        assert!(WarningSettings::mail_allowed(None, at));
+        assert!(!WarningSettings::mail_allowed(Some(at), at));
+        assert!(!WarningSettings::mail_allowed(
+            Some(at),
+            at + MAIL_INTERVAL_MS - 1
+        ));
+        assert!(WarningSettings::mail_allowed(
+            Some(at),
+            at + MAIL_INTERVAL_MS
+        ));
+        // A clock that went back is treated as too soon, never as a free pass.
+        assert!(!WarningSettings::mail_allowed(Some(at), at - 5));
     }
 }

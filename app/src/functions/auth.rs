@@ -1,4 +1,5 @@
-//! Signing in and out, the current session, and the company switcher.
+//! Signing in and out, what the login page shows, the current session, and the company
+//! switcher.
 
 use crate::error::AppError;
 use crate::models::SessionInfo;
@@ -10,29 +11,47 @@ pub async fn login(login: String, password: String) -> Result<(), AppError> {
     use crate::auth::{Identity, login::login as sign_in, session};
     use crate::state::ClientAddr;
     let state = super::ssr::state()?;
+    let response = super::ssr::response();
     let client = use_context::<ClientAddr>().map(|ClientAddr(addr)| addr);
     let replacing = use_context::<Identity>().map(|old| old.token_hash);
+    let guards = crate::auth::login::Guards {
+        throttle: &state.throttle,
+        slots: &state.login_slots,
+    };
     let signed_in = sign_in(
         &state.pool,
-        &state.throttle,
+        guards,
         &login,
         password,
         client.as_deref(),
         replacing.as_deref(),
     )
     .await?;
-    super::ssr::set_cookie(&session::cookie(&signed_in.token, state.secure_cookies));
+    super::ssr::set_cookie(
+        response.as_ref(),
+        &session::cookie(&signed_in.token, state.secure_cookies),
+    );
     Ok(())
+}
+
+/// Whether the login page shows the demo logins: only on a database the demo seed filled,
+/// as the setting it wrote says. Anyone may ask: the login page has no session.
+#[server(endpoint = "login/demo")]
+pub async fn is_demo_database() -> Result<bool, AppError> {
+    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    Ok(crate::db::settings::is_demo(&mut conn).await?)
 }
 
 /// Ends the session on the server, not only in the browser.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     let state = super::ssr::state()?;
+    let response = super::ssr::response();
     if let Ok(who) = super::ssr::identity() {
         crate::auth::login::logout(&state.pool, &who.token_hash).await?;
     }
-    super::ssr::set_cookie(&crate::auth::session::clearing_cookie(state.secure_cookies));
+    let clearing = crate::auth::session::clearing_cookie(state.secure_cookies);
+    super::ssr::set_cookie(response.as_ref(), &clearing);
     Ok(())
 }
 

@@ -43,19 +43,9 @@ pub async fn contact_chatter(id: i64) -> Result<Vec<ChatterMessage>, AppError> {
 #[server(endpoint = "contacts/save")]
 pub async fn save_contact(id: Option<i64>, input: ContactInput) -> Result<i64, AppError> {
     use crate::domain::contact::ValidContact;
-    use crate::i18n::Msg;
     let who = super::ssr::identity()?;
     let contact = ValidContact::parse(input)?;
     let mut tx = crate::db::begin_write(&super::ssr::state()?.pool).await?;
-    if let Some(owner) = contact.owner_company_id {
-        let mine = crate::db::companies::of_user(&mut tx, who.user_id).await?;
-        if !mine.iter().any(|c| c.id == owner) {
-            return Err(AppError::validation(
-                "owner_company_id",
-                Msg::ErrUnknownCompany,
-            ));
-        }
-    }
     let id = ssr::save(&mut tx, &who, id, &contact).await?;
     tx.commit().await?;
     Ok(id)
@@ -72,6 +62,8 @@ mod ssr {
     use crate::i18n::{Msg, t, tf};
 
     /// Inserts or updates the contact with one chatter line per change, as Odoo's tracking.
+    /// A contact of another company is not found; only then is the owner checked, so the
+    /// answer about a stranger's record is the same whatever the form says.
     pub async fn save(
         conn: &mut sqlx::SqliteConnection,
         who: &Identity,
@@ -79,15 +71,29 @@ mod ssr {
         contact: &ValidContact,
     ) -> Result<i64, AppError> {
         let now = now_ms();
-        let Some(id) = id else {
+        let before = match id {
+            Some(id) => Some(
+                contacts::get(conn, &who.active_company_ids, id)
+                    .await?
+                    .ok_or(AppError::NotFound)?,
+            ),
+            None => None,
+        };
+        if let Some(owner) = contact.owner_company_id {
+            let mine = crate::db::companies::of_user(conn, who.user_id).await?;
+            if !mine.iter().any(|c| c.id == owner) {
+                return Err(AppError::validation(
+                    "owner_company_id",
+                    Msg::ErrUnknownCompany,
+                ));
+            }
+        }
+        let (Some(id), Some(before)) = (id, before) else {
             let id = contacts::insert(conn, contact, now).await?;
             let line = t(Msg::ContactCreatedLog);
             messages::post(conn, MODEL, id, who.user_id, line, now).await?;
             return Ok(id);
         };
-        let before = contacts::get(conn, &who.active_company_ids, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
         contacts::update(conn, id, contact, now).await?;
         for change in changes(&ValidContact::from(&before), contact) {
             let line = tf(

@@ -1,4 +1,8 @@
 //! Server functions by area. Each one only authorises, calls `domain`/`db`, and maps errors.
+//!
+//! Each reads what it needs from the context (state, identity, response) before its first
+//! `.await`: rendered on the server, a server function runs as a resource's future, and
+//! Leptos's context is only reachable until that future first yields.
 
 pub mod auth;
 pub mod contacts;
@@ -7,6 +11,7 @@ pub mod services;
 pub mod settings;
 pub mod sms;
 pub mod store;
+pub mod users;
 pub mod warnings;
 
 #[cfg(feature = "ssr")]
@@ -75,20 +80,22 @@ pub(crate) mod ssr {
         who: &Identity,
         id: i64,
     ) -> Result<(crate::models::Order, crate::models::IapAccount), AppError> {
-        let order = crate::db::orders::get(conn, id)
+        let order = crate::db::orders::get(conn, id, crate::clock::now_ms())
             .await?
             .ok_or(AppError::NotFound)?;
         let account = visible_account(conn, who, order.account_id).await?;
         Ok((order, account))
     }
 
-    /// Sets a cookie on the server function's response.
-    pub fn set_cookie(value: &str) {
+    /// The server function's response, to set headers on; read it before the first await.
+    pub fn response() -> Option<leptos_axum::ResponseOptions> {
+        use_context::<leptos_axum::ResponseOptions>()
+    }
+
+    /// Sets a cookie on `response`.
+    pub fn set_cookie(response: Option<&leptos_axum::ResponseOptions>, value: &str) {
         use http::header::{HeaderValue, SET_COOKIE};
-        if let (Some(response), Ok(value)) = (
-            use_context::<leptos_axum::ResponseOptions>(),
-            HeaderValue::from_str(value),
-        ) {
+        if let (Some(response), Ok(value)) = (response, HeaderValue::from_str(value)) {
             response.append_header(SET_COOKIE, value);
         }
     }

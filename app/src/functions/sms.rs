@@ -15,6 +15,12 @@ pub const MAX_RECIPIENTS: usize = 500;
 #[server(endpoint = "sms/quote")]
 pub async fn quote_sms(contact_ids: Vec<i64>, field: NumberField) -> Result<SmsQuote, AppError> {
     let who = super::ssr::identity()?;
+    if contact_ids.len() > MAX_RECIPIENTS {
+        return Err(AppError::validation(
+            "contact_ids",
+            crate::i18n::Msg::ErrSmsTooMany,
+        ));
+    }
     let state = super::ssr::state()?;
     let mut conn = state.pool.acquire().await?;
     let contacts = ssr::recipients(&mut conn, &who, &contact_ids, field).await?;

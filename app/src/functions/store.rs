@@ -11,7 +11,8 @@ use leptos::prelude::*;
 pub async fn get_store(account_id: i64, credit: Option<String>) -> Result<Store, AppError> {
     use crate::domain::{credits::Credits, packs::pack_for};
     let who = super::ssr::identity()?;
-    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    let state = super::ssr::state()?;
+    let mut conn = state.pool.acquire().await?;
     let account = super::ssr::visible_account(&mut conn, &who, account_id).await?;
     // An Online database sells no third-party service, whoever asks.
     if !crate::db::services::is_offered(&mut conn, &account.service).await? {
@@ -24,7 +25,7 @@ pub async fn get_store(account_id: i64, credit: Option<String>) -> Result<Store,
         account,
         packs,
         suggested,
-        payments: super::ssr::state()?.payments.mode(),
+        payments: state.payments.mode(),
     })
 }
 
@@ -114,12 +115,13 @@ pub async fn pay_hosted(id: i64) -> Result<String, AppError> {
     use crate::payment::hosted::Hosted;
     let who = super::ssr::identity()?;
     let state = super::ssr::state()?;
-    let Payments::Stripe(stripe) = &state.payments else {
-        return Err(AppError::Conflict(Msg::ErrPaymentsUnavailable.into()));
-    };
+    // Visibility first: another company's order is not found, whatever the provider.
     let mut conn = state.pool.acquire().await?;
     let (order, _) = super::ssr::visible_order(&mut conn, &who, id).await?;
     drop(conn);
+    let Payments::Stripe(stripe) = &state.payments else {
+        return Err(AppError::Conflict(Msg::ErrPaymentsUnavailable.into()));
+    };
     let hosted = Hosted {
         pool: &state.pool,
         ledger: &state.ledger,
@@ -134,7 +136,7 @@ pub async fn account_orders(account_id: i64) -> Result<Vec<Order>, AppError> {
     let who = super::ssr::identity()?;
     let mut conn = super::ssr::state()?.pool.acquire().await?;
     super::ssr::visible_account(&mut conn, &who, account_id).await?;
-    Ok(crate::db::orders::of_account(&mut conn, account_id).await?)
+    Ok(crate::db::orders::of_account(&mut conn, account_id, crate::clock::now_ms()).await?)
 }
 
 /// Every order: administrators only.
@@ -142,5 +144,5 @@ pub async fn account_orders(account_id: i64) -> Result<Vec<Order>, AppError> {
 pub async fn all_orders() -> Result<Vec<Order>, AppError> {
     super::ssr::admin()?;
     let mut conn = super::ssr::state()?.pool.acquire().await?;
-    Ok(crate::db::orders::all(&mut conn).await?)
+    Ok(crate::db::orders::all(&mut conn, crate::clock::now_ms()).await?)
 }

@@ -18,6 +18,13 @@
 //! sent exactly when it is charged; [`Ledger::extend`] keeps such a hold alive while its job
 //! runs, and [`Ledger::finish_sms_batch`] releases what is left when the job ends.
 //!
+//! The writer does not die quietly. It runs under a supervisor that restarts it from the
+//! database after a panic; while it cannot serve (restarting, or its book could not be
+//! reloaded after a failed batch), [`Ledger::healthy`] is false, money operations are
+//! refused at once with [`LedgerError::Storage`] instead of queueing, and `/healthz` says
+//! so. A writer whose reload failed retries it every second and answers nothing from a
+//! stale book.
+//!
 //! # Layout
 //! - this file: [`Ledger`], the handle callers use, and the tasks it runs;
 //! - `writer`: the task, batching and idempotency.
@@ -33,6 +40,8 @@ use crate::domain::warning::ValidWarning;
 use crate::models::{SmsSource, SmsState};
 use crate::tasks::Tasks;
 use sqlx::SqlitePool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -156,6 +165,7 @@ struct Job {
 #[derive(Clone)]
 pub struct Ledger {
     jobs: mpsc::Sender<Job>,
+    health: Arc<AtomicBool>,
 }
 
 impl Ledger {
@@ -169,24 +179,58 @@ impl Ledger {
         public_url: &str,
         tasks: &mut Tasks,
     ) -> Result<Ledger, sqlx::Error> {
-        let mut conn = pool.acquire().await?.detach();
-        // The writer touches index pages all over the ledger; keep them in memory (128 MiB).
-        sqlx::query("PRAGMA cache_size = -131072")
-            .execute(&mut conn)
-            .await?;
-        // Copying the WAL back into the database must not happen inside the writer's commits:
-        // a task beside it checkpoints instead.
-        sqlx::query("PRAGMA wal_autocheckpoint = 0")
-            .execute(&mut conn)
-            .await?;
+        let health = Arc::new(AtomicBool::new(true));
+        let first = writer::Writer::open(pool, clock.clone(), public_url, health.clone()).await?;
         let (jobs, queue) = mpsc::channel(4 * writer::MAX_BATCH);
-        let task = writer::Writer::load(conn, clock, public_url).await?;
-        tasks.spawn("ledger writer", task.run(queue, tasks.token()));
+        let queue = Arc::new(tokio::sync::Mutex::new(queue));
+        let mut first = Some(first);
+        let (pool_, public_url_, cancel, health_) = (
+            pool.clone(),
+            public_url.to_owned(),
+            tasks.token(),
+            health.clone(),
+        );
+        let down = health.clone();
+        tasks.spawn_restarting(
+            "ledger writer",
+            move || {
+                let first = first.take();
+                let (pool, clock, public_url, cancel, health, queue) = (
+                    pool_.clone(),
+                    clock.clone(),
+                    public_url_.clone(),
+                    cancel.clone(),
+                    health_.clone(),
+                    queue.clone(),
+                );
+                async move {
+                    let writer = match first {
+                        Some(writer) => writer,
+                        None => loop {
+                            match writer::Writer::open(&pool, clock.clone(), &public_url, health.clone()).await {
+                                Ok(writer) => break writer,
+                                Err(error) => {
+                                    tracing::error!(%error, "cannot restart the ledger writer; retrying");
+                                    tokio::select! {
+                                        () = cancel.cancelled() => return,
+                                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                                    }
+                                }
+                            }
+                        },
+                    };
+                    health.store(true, Ordering::SeqCst);
+                    let mut queue = queue.lock().await;
+                    writer.run(&mut queue, cancel).await;
+                }
+            },
+            move || down.store(false, Ordering::SeqCst),
+        );
         let checkpoint_pool = pool.clone();
         tasks.every("WAL checkpoint", CHECKPOINT_EVERY, move || {
             checkpoint(checkpoint_pool.clone())
         });
-        let ledger = Ledger { jobs };
+        let ledger = Ledger { jobs, health };
         let sweeper = ledger.clone();
         tasks.every("hold expiry", SWEEP_EVERY, move || {
             let ledger = sweeper.clone();
@@ -199,7 +243,15 @@ impl Ledger {
         Ok(ledger)
     }
 
+    /// Whether the writer serves: false while it restarts or cannot reload its book.
+    pub fn healthy(&self) -> bool {
+        self.health.load(Ordering::SeqCst) && !self.jobs.is_closed()
+    }
+
     async fn call(&self, command: Command) -> Result<Reply, LedgerError> {
+        if !self.healthy() {
+            return Err(LedgerError::Storage);
+        }
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job { command, reply })

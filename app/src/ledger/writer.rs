@@ -15,8 +15,11 @@ use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings};
 use crate::i18n::{Msg, t, tf};
 use crate::models::{SmsDelivery, SmsState};
 use crate::tasks::CancellationToken;
-use sqlx::{Connection, SqliteConnection};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// The most operations one transaction carries.
@@ -30,11 +33,18 @@ struct Meta {
 
 pub struct Writer {
     conn: SqliteConnection,
+    /// Shared with the `Ledger` handles: false while the book is stale.
+    health: Arc<AtomicBool>,
+    /// The last reload failed: the book may not match the database, so nothing is applied
+    /// until a reload succeeds.
+    stale: bool,
     clock: Clock,
     book: Book,
     meta: HashMap<AccountId, Meta>,
     /// Low-credit warning settings by account, checked after every operation.
     warnings: HashMap<AccountId, WarningSettings>,
+    /// When each account's last warning mail was queued: at most one an hour.
+    last_warned: HashMap<AccountId, i64>,
     /// Where iapd is reached, for the pack store link in warning mails.
     public_url: String,
 }
@@ -95,17 +105,32 @@ impl Pending {
 }
 
 impl Writer {
-    pub async fn load(
-        conn: SqliteConnection,
+    /// A writer on a connection of its own from `pool`, with its book loaded.
+    pub async fn open(
+        pool: &SqlitePool,
         clock: Clock,
         public_url: &str,
+        health: Arc<AtomicBool>,
     ) -> Result<Self, sqlx::Error> {
+        let mut conn = pool.acquire().await?.detach();
+        // The writer touches index pages all over the ledger; keep them in memory (128 MiB).
+        sqlx::query("PRAGMA cache_size = -131072")
+            .execute(&mut conn)
+            .await?;
+        // Copying the WAL back into the database must not happen inside the writer's commits:
+        // a task beside it checkpoints instead.
+        sqlx::query("PRAGMA wal_autocheckpoint = 0")
+            .execute(&mut conn)
+            .await?;
         let mut writer = Writer {
             conn,
+            health,
+            stale: false,
             clock,
             book: Book::new(),
             meta: HashMap::new(),
             warnings: HashMap::new(),
+            last_warned: HashMap::new(),
             public_url: public_url.trim_end_matches('/').to_owned(),
         };
         writer.reload().await?;
@@ -160,15 +185,18 @@ impl Writer {
         }
         book.reserve_hold_ids_from(store::next_hold_id(&mut self.conn).await?);
         let warnings = crate::db::warnings::all(&mut self.conn).await?;
+        let last_warned = crate::db::outbox::last_mail_by_account(&mut self.conn).await?;
         self.book = book;
         self.meta = meta;
         self.warnings = warnings.into_iter().collect();
+        self.last_warned = last_warned.into_iter().collect();
         Ok(())
     }
 
     /// Serves the queue until it closes or `cancel` fires; then answers what was already
     /// queued (the server stops taking requests before it cancels its tasks) and stops.
-    pub async fn run(mut self, mut queue: mpsc::Receiver<Job>, cancel: CancellationToken) {
+    /// While the book is stale it retries the reload every second.
+    pub async fn run(mut self, queue: &mut mpsc::Receiver<Job>, cancel: CancellationToken) {
         let mut jobs = Vec::with_capacity(MAX_BATCH);
         loop {
             let first = tokio::select! {
@@ -177,6 +205,10 @@ impl Writer {
                 () = cancel.cancelled() => {
                     queue.close();
                     queue.recv().await
+                }
+                () = tokio::time::sleep(Duration::from_secs(1)), if self.stale => {
+                    self.retry_reload().await;
+                    continue;
                 }
             };
             let Some(first) = first else { break };
@@ -192,17 +224,38 @@ impl Writer {
         tracing::info!("ledger writer stopped");
     }
 
+    /// Reloads a stale book; the writer serves again once it succeeds.
+    async fn retry_reload(&mut self) {
+        match self.reload().await {
+            Ok(()) => {
+                self.stale = false;
+                self.health.store(true, Ordering::SeqCst);
+                tracing::info!("ledger book reloaded; serving again");
+            }
+            Err(error) => tracing::error!(%error, "cannot reload the ledger; refusing changes"),
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(size = jobs.len()))]
     async fn batch(&mut self, jobs: &mut Vec<Job>) {
+        if self.stale {
+            self.retry_reload().await;
+        }
         let now = (self.clock)();
-        let results = match self.apply(jobs, now).await {
-            Ok(results) => results,
-            Err(error) => {
-                tracing::error!(%error, "ledger batch failed; rolled back and reloading");
-                if let Err(error) = self.reload().await {
-                    tracing::error!(%error, "cannot reload the ledger");
+        let results = if self.stale {
+            jobs.iter().map(|_| Err(LedgerError::Storage)).collect()
+        } else {
+            match self.apply(jobs, now).await {
+                Ok(results) => results,
+                Err(error) => {
+                    tracing::error!(%error, "ledger batch failed; rolled back and reloading");
+                    if let Err(error) = self.reload().await {
+                        tracing::error!(%error, "cannot reload the ledger; refusing changes");
+                        self.stale = true;
+                        self.health.store(false, Ordering::SeqCst);
+                    }
+                    jobs.iter().map(|_| Err(LedgerError::Storage)).collect()
                 }
-                jobs.iter().map(|_| Err(LedgerError::Storage)).collect()
             }
         };
         for (job, result) in jobs.drain(..).zip(results) {
@@ -223,6 +276,7 @@ impl Writer {
             book,
             meta,
             warnings,
+            last_warned,
             public_url,
             ..
         } = self;
@@ -242,6 +296,7 @@ impl Writer {
                 book,
                 meta,
                 warnings,
+                last_warned,
                 public_url,
                 pending: &mut pending,
                 now,
@@ -250,7 +305,12 @@ impl Writer {
             let crossed = crossings(book, warnings, &pending.entries[first_entry..]);
             for (account, available) in crossed {
                 if let Some(settings) = warnings.get(&account) {
-                    queue_warning(&mut tx, account, settings, available, public_url, now).await?;
+                    let warning = Warning {
+                        account,
+                        settings,
+                        available,
+                    };
+                    queue_warning(&mut tx, last_warned, warning, public_url, now).await?;
                 }
             }
         }
@@ -293,15 +353,36 @@ fn crossings(
         .collect()
 }
 
-/// Writes the warning mail for `account` into the outbox, inside the batch's transaction.
+/// A warning due: the account, its settings, and the credits it has left.
+struct Warning<'a> {
+    account: AccountId,
+    settings: &'a WarningSettings,
+    available: i64,
+}
+
+/// Writes the warning mail into the outbox, inside the batch's transaction, unless the
+/// account was warned less than an hour ago. `last_warned` is updated here; if the
+/// transaction then fails, the writer reloads it from the database with the book.
 async fn queue_warning(
     conn: &mut SqliteConnection,
-    account: AccountId,
-    settings: &WarningSettings,
-    available: i64,
+    last_warned: &mut HashMap<AccountId, i64>,
+    warning: Warning<'_>,
     public_url: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let Warning {
+        account,
+        settings,
+        available,
+    } = warning;
+    if !WarningSettings::mail_allowed(last_warned.get(&account).copied(), now) {
+        tracing::info!(
+            account,
+            available,
+            "low-credit warning skipped: one per hour"
+        );
+        return Ok(());
+    }
     let Some(about) = store::warning_subject(conn, account).await? else {
         return Ok(());
     };
@@ -316,6 +397,7 @@ async fn queue_warning(
     };
     let mail = crate::mail::render::low_credit_warning(&facts, public_url, settings.emails.clone());
     let id = crate::db::outbox::insert(conn, Some(account), &mail, now).await?;
+    last_warned.insert(account, now);
     tracing::info!(
         account,
         mail = id,
@@ -332,6 +414,7 @@ struct Op<'a> {
     book: &'a mut Book,
     meta: &'a mut HashMap<AccountId, Meta>,
     warnings: &'a mut HashMap<AccountId, WarningSettings>,
+    last_warned: &'a mut HashMap<AccountId, i64>,
     public_url: &'a str,
     pending: &'a mut Pending,
     now: i64,
@@ -787,11 +870,15 @@ impl Op<'_> {
         let old = self.warnings.get(&account).cloned().unwrap_or_default();
         crate::db::warnings::save(self.conn, account, settings, self.now).await?;
         if settings.warns_on_save(&old, available) {
-            queue_warning(
-                self.conn,
+            let warning = Warning {
                 account,
                 settings,
                 available,
+            };
+            queue_warning(
+                self.conn,
+                self.last_warned,
+                warning,
                 self.public_url,
                 self.now,
             )

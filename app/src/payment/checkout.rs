@@ -55,6 +55,8 @@ impl Checkout<'_> {
         }
         match self.provider.charge(&order.reference(), &card) {
             Charge::Approved { reference } => {
+                // Recorded first: if crediting fails now, the reconciler credits it later.
+                db::orders::record_reference(&mut conn, order.id, &reference).await?;
                 self.ledger
                     .payment_succeeded(order.id, DemoProvider::CODE, &reference)
                     .await?;

@@ -9,11 +9,13 @@
 //! # Layout
 //! - this file: the choice of provider;
 //! - [`demo`] and [`checkout`]: the Demo provider's test cards, and paying by card;
-//! - [`stripe`] and [`hosted`]: the Stripe REST client, and the hosted flow built on it.
+//! - [`stripe`] and [`hosted`]: the Stripe REST client, and the hosted flow built on it;
+//! - [`reconcile`]: settling orders left pending, whatever the provider.
 
 pub mod checkout;
 pub mod demo;
 pub mod hosted;
+pub mod reconcile;
 pub mod stripe;
 
 use crate::models::PaymentMode;

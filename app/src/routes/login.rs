@@ -1,16 +1,30 @@
 //! `/login`: the only page that needs no session.
 
-use crate::functions::auth::Login;
+use crate::functions::auth::{Login, is_demo_database};
 use crate::i18n::{Msg, t};
 use crate::nav::reload_to;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-/// Where to go after signing in: a local path only, so the login page is no open redirect.
+/// Where to go after signing in: a path on this site only, so the login page is no open
+/// redirect. The check reads the value as a browser's URL parser will: it drops ASCII tabs
+/// and newlines anywhere and C0 controls and spaces at either end, and treats `\` as `/`,
+/// so `/%09/evil.example` (`/<tab>/evil.example`) is `//evil.example`, another site.
 fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
-        .unwrap_or_else(|| "/".into())
+    let Some(next) = next else {
+        return "/".into();
+    };
+    let cleaned: String = next
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let as_parsed = cleaned.replace('\\', "/");
+    let local = as_parsed.starts_with('/')
+        && !as_parsed.starts_with("//")
+        && !cleaned.chars().any(char::is_control);
+    if local { cleaned } else { "/".into() }
 }
 
 #[component]
@@ -26,6 +40,7 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
     let error = move || login.value().get().and_then(Result::err);
+    let demo = Resource::new(|| (), |_| is_demo_database());
 
     view! {
         <Title text=t(Msg::LoginTitle) />
@@ -50,7 +65,13 @@ pub fn LoginPage() -> impl IntoView {
                         {t(Msg::LoginButton)}
                     </button>
                 </ActionForm>
-                <p class="o-login-hint">{t(Msg::DemoHint)}</p>
+                // Only a demo database has these logins; a real one never shows them.
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        matches!(demo.await, Ok(true))
+                            .then(|| view! { <p class="o-login-hint">{t(Msg::DemoHint)}</p> })
+                    })}
+                </Suspense>
             </div>
         </div>
     }
@@ -74,5 +95,26 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example".into())), "/");
         assert_eq!(safe_next(Some("/\\evil.example".into())), "/");
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn what_a_browser_strips_from_a_url_cannot_smuggle_another_site() {
+        for sneaky in [
+            "/\t/evil.example/",
+            "/\n/evil.example",
+            "\t//evil.example",
+            " //evil.example",
+            "/\r\n/evil.example",
+            "\\/evil.example",
+            "/\u{0}/evil.example",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(safe_next(Some(sneaky.into())), "/", "{sneaky:?}");
+        }
+        assert_eq!(
+            safe_next(Some("/contacts?q=a\\b".into())),
+            "/contacts?q=a\\b"
+        );
+        assert_eq!(safe_next(Some("/\tcontacts".into())), "/contacts");
     }
 }

@@ -11,6 +11,8 @@ pub mod not_found;
 pub mod order;
 pub mod orders;
 pub mod settings;
+pub mod settings_user;
+pub mod settings_users;
 pub mod store;
 pub mod technical_database;
 pub mod technical_emails;

@@ -22,7 +22,7 @@ pub fn SettingsPage() -> impl IntoView {
         let haystack: Vec<&str> = words.iter().map(|m| t(*m)).collect();
         move || block_matches(&haystack.join(" "), &search.get())
     };
-    const USERS_COMPANIES: &[Msg] = &[Msg::SectionUsersCompanies];
+    const USERS_COMPANIES: &[Msg] = &[Msg::SectionUsersCompanies, Msg::Users, Msg::ManageUsers];
     const ODOO_IAP: &[Msg] = &[
         Msg::SectionContacts,
         Msg::OdooIap,
@@ -88,8 +88,13 @@ pub fn SettingsPage() -> impl IntoView {
                         <Suspense fallback=|| ()>
                             {move || Suspend::new(async move {
                                 overview.await.map(|o| view! {
-                                    <p class="o-setting-figure">{tf(Msg::CompanyCount, &[("count", o.companies.into())])}</p>
-                                    <p class="o-setting-figure">{tf(Msg::UserCount, &[("count", o.users.into())])}</p>
+                                    <div class="o-setting-text">
+                                        <p class="o-setting-figure">{tf(Msg::UserCount, &[("count", o.users.into())])}</p>
+                                        <a class="btn btn-link o-setting-action" href="/settings/users">{t(Msg::ManageUsers)}</a>
+                                    </div>
+                                    <div class="o-setting-text">
+                                        <p class="o-setting-figure">{tf(Msg::CompanyCount, &[("count", o.companies.into())])}</p>
+                                    </div>
                                 })
                             })}
                         </Suspense>

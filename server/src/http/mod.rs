@@ -4,7 +4,9 @@
 //! The IAP JSON-RPC API ([`iap`]) is merged beside them with layers of its own.
 
 pub mod access;
+pub mod client;
 pub mod cross_site;
+pub mod headers;
 pub mod iap;
 pub mod operator;
 pub mod payment;
@@ -31,18 +33,37 @@ use tower_http::trace::TraceLayer;
 /// Requests larger than this are refused before any handler reads them.
 const BODY_LIMIT: usize = 1024 * 1024;
 
+/// What the router needs besides the shared state.
+#[derive(Clone, Debug)]
+pub struct RouterConfig {
+    /// The operator endpoint's secret (see `owner`).
+    pub operator_secret: Arc<str>,
+    /// The address the server listens on.
+    pub local_ip: IpAddr,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<[client::Cidr]>,
+    /// What the SMS gateway's delivery reports must carry (`SMS_GATEWAY_WEBHOOK_SECRET`).
+    pub sms_gateway_secret: Option<app::secret::Secret>,
+}
+
 /// Every route of iapd over `state`; the operator endpoint answers callers on this machine
 /// (`local_ip`) that hold `operator_secret`, the SMS gateway's reports those that hold
 /// `sms_gateway_secret`.
-pub fn router(
-    state: AppState,
-    operator_secret: Arc<str>,
-    local_ip: IpAddr,
-    sms_gateway_secret: Option<app::secret::Secret>,
-) -> Router {
+pub fn router(state: AppState, config: RouterConfig) -> Router {
+    let RouterConfig {
+        operator_secret,
+        local_ip,
+        trusted_proxies,
+        sms_gateway_secret,
+    } = config;
     let api = iap::router(&state)
         .merge(payment::router(&state))
         .merge(sms_gateway::router(&state.pool, sms_gateway_secret))
+        .merge(
+            Router::new()
+                .route("/healthz", get(healthz))
+                .with_state(state.clone()),
+        )
         .merge(operator::router(&state, operator_secret, local_ip))
         .layer(TraceLayer::new_for_http().make_span_with(request_span));
     let routes = generate_route_list(App);
@@ -58,15 +79,74 @@ pub fn router(
                 async move { page_handler(state, routes, req).await }
             }),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(fallback_handler)
         .layer(from_fn(access::guard))
         .layer(from_fn_with_state(state.clone(), session::resolve))
         .layer(from_fn(cross_site::refuse))
+        .layer(from_fn_with_state(state.secure_cookies, headers::secure))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(from_fn(too_large_as_app_error))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
         .merge(api)
+        .layer(from_fn_with_state(trusted_proxies, resolve_client))
+}
+
+/// The body limit answers 413 in plain text. A server function's caller expects an
+/// `AppError` it can show, so that refusal is re-dressed as one (keeping the 413).
+async fn too_large_as_app_error(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    let server_fn = req.uri().path().starts_with("/api/");
+    let response = next.run(req).await;
+    if !server_fn || response.status() != http::StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    let error = app::error::AppError::BadRequest(format!(
+        "the request is larger than {} KiB",
+        BODY_LIMIT / 1024
+    ));
+    let body = serde_json::to_string(&error).unwrap_or_default();
+    (
+        http::StatusCode::PAYLOAD_TOO_LARGE,
+        [(http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+/// Puts the client's address (see [`client`]) in the request's extensions.
+async fn resolve_client(
+    State(trusted): State<Arc<[client::Cidr]>>,
+    mut req: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let ip = client::client_ip(peer.ip(), forwarded, &trusted);
+        req.extensions_mut().insert(ClientAddr(ip.to_string()));
+    }
+    next.run(req).await
+}
+
+/// For load balancers and supervisors: 200 while the database answers and the ledger writer
+/// serves, 503 otherwise (money operations are then refused rather than left hanging).
+async fn healthz(State(state): State<AppState>) -> Response {
+    let database = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
+    let ledger = state.ledger.healthy();
+    let status = if database && ledger {
+        http::StatusCode::OK
+    } else {
+        http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if status.is_success() { "ok" } else { "unavailable" },
+        "database": database,
+        "ledger": ledger,
+    });
+    (status, axum::Json(body)).into_response()
 }
 
 /// A request's span, named by the route it matched (`/iap-accounts/{id}`) rather than the
@@ -87,11 +167,12 @@ fn request_context(
 ) -> impl Fn() + Clone + Send + Sync + 'static {
     let state = state.clone();
     let identity = req.extensions().get::<Identity>().cloned();
-    let client = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| ClientAddr(c.0.ip().to_string()));
+    let client = req.extensions().get::<ClientAddr>().cloned();
+    let nonce = req.extensions().get::<headers::ScriptNonce>().cloned();
     move || {
+        if let Some(headers::ScriptNonce(nonce)) = nonce.clone() {
+            provide_context(leptos::nonce::Nonce::from_value(nonce));
+        }
         provide_context(state.clone());
         if let Some(identity) = identity.clone() {
             provide_context(identity);
@@ -102,11 +183,36 @@ fn request_context(
     }
 }
 
+/// Static files, and the "page not found" page for anything else: rendered with the same
+/// context as every page, so its top bar knows who is signed in.
+async fn fallback_handler(
+    uri: axum::http::Uri,
+    State(state): State<AppState>,
+    req: Request<Body>,
+) -> Response {
+    let context = request_context(&state, &req);
+    let handler = leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell);
+    handler(uri, State(state), req).await
+}
+
+/// Runs a server function; an error it returns gets the HTTP status that says what it is
+/// (401, 403, 404, 409, 422, 429...) rather than a blanket 500.
 async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> Response {
     let context = request_context(&state, &req);
-    handle_server_fns_with_context(context, req)
+    let response = handle_server_fns_with_context(context, req)
         .await
-        .into_response()
+        .into_response();
+    if response.status() != http::StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
+        return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        parts.status = error.status();
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 async fn page_handler(

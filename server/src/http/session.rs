@@ -12,7 +12,7 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
     if super::access::is_static(req.uri().path()) {
         return next.run(req).await;
     }
-    if let Some(token) = session::token_from(req.headers()) {
+    if let Some(token) = session::token_from(req.headers(), state.secure_cookies) {
         match lookup(&state, &token, debug_param(req.uri().query())).await {
             Ok(Some(identity)) => {
                 req.extensions_mut().insert(identity);
@@ -33,12 +33,15 @@ async fn lookup(
     debug: Option<bool>,
 ) -> Result<Option<Identity>, sqlx::Error> {
     let mut conn = state.pool.acquire().await?;
-    let Some(row) =
-        app::db::sessions::find(&mut conn, &session::token_hash(token), app::clock::now_ms())
-            .await?
-    else {
+    let now = app::clock::now_ms();
+    let hash = session::token_hash(token);
+    let idle_since = now - session::IDLE_MS;
+    let Some(row) = app::db::sessions::find(&mut conn, &hash, now, idle_since).await? else {
         return Ok(None);
     };
+    if now - row.last_seen_at > session::TOUCH_EVERY_MS {
+        app::db::sessions::touch(&mut conn, &hash, now).await?;
+    }
     let mut identity = Identity::from(row);
     if let Some(on) = debug.filter(|on| identity.is_admin && *on != identity.debug) {
         app::db::sessions::set_debug(&mut conn, &identity.token_hash, on).await?;

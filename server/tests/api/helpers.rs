@@ -93,8 +93,11 @@ impl Reply {
             .get_all(header::SET_COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("iapd_session=") && !v.starts_with("iapd_session=;"))
-            .and_then(|v| v.split(';').next())
+            .filter_map(|v| v.split(';').next())
+            .find(|pair| {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                matches!(name, "iapd_session" | "__Host-iapd_session") && !value.is_empty()
+            })
             .map(str::to_owned)
     }
 

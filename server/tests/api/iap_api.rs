@@ -10,11 +10,15 @@ use axum::body::Body;
 use http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
-const INSUFFICIENT: &str = "odoo.addons.iap.tools.iap_tools.InsufficientCreditError";
-const ACCESS: &str = "odoo.exceptions.AccessError";
-const USER: &str = "odoo.exceptions.UserError";
+pub(crate) const INSUFFICIENT: &str = "odoo.addons.iap.tools.iap_tools.InsufficientCreditError";
+pub(crate) const ACCESS: &str = "odoo.exceptions.AccessError";
+pub(crate) const USER: &str = "odoo.exceptions.UserError";
 
-async fn post_raw(app: &TestApp, path: &str, body: impl Into<Body>) -> (StatusCode, Value) {
+pub(crate) async fn post_raw(
+    app: &TestApp,
+    path: &str,
+    body: impl Into<Body>,
+) -> (StatusCode, Value) {
     let req = Request::post(path)
         .header(header::CONTENT_TYPE, "application/json")
         .body(body.into())
@@ -26,7 +30,7 @@ async fn post_raw(app: &TestApp, path: &str, body: impl Into<Body>) -> (StatusCo
 }
 
 /// Sends a JSON-RPC call as Odoo's `iap_jsonrpc` does; checks the envelope and the status.
-async fn rpc(app: &TestApp, path: &str, params: Value) -> Value {
+pub(crate) async fn rpc(app: &TestApp, path: &str, params: Value) -> Value {
     let envelope = json!({"jsonrpc": "2.0", "method": "call", "params": params, "id": "abc123"});
     let (status, reply) = post_raw(app, path, envelope.to_string()).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
@@ -45,7 +49,7 @@ async fn ok(app: &TestApp, path: &str, params: Value) -> Value {
 }
 
 /// Checks the error member's exact shape; returns `data.message`.
-fn error_of(reply: &Value, name: &str) -> String {
+pub(crate) fn error_of(reply: &Value, name: &str) -> String {
     assert!(reply.get("result").is_none(), "unexpected result: {reply}");
     let error = reply["error"].as_object().expect("error object");
     assert_eq!(error.len(), 3, "code, message, data: {reply}");
@@ -62,7 +66,7 @@ async fn fails(app: &TestApp, path: &str, params: Value, name: &str) -> String {
     error_of(&reply, name)
 }
 
-async fn key_for(app: &TestApp, service: &str) -> String {
+pub(crate) async fn key_for(app: &TestApp, service: &str) -> String {
     let key = new_key();
     let mut conn = app.pool.acquire().await.expect("conn");
     assert!(
@@ -73,7 +77,7 @@ async fn key_for(app: &TestApp, service: &str) -> String {
     key
 }
 
-async fn token_of(app: &TestApp, service: &str) -> String {
+pub(crate) async fn token_of(app: &TestApp, service: &str) -> String {
     sqlx::query_scalar("SELECT token FROM iap_accounts WHERE service = ? ORDER BY id LIMIT 1")
         .bind(service)
         .fetch_one(&app.pool)
@@ -932,4 +936,39 @@ async fn warning_updates_with_bad_input_change_nothing() {
         0.0
     );
     assert_eq!(outbox_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn the_token_only_warning_calls_are_rate_limited_and_mail_at_most_once_an_hour() {
+    let app = spawn_app().await;
+    let sms = token_of(&app, "sms").await;
+    let on = json!({"account_token": sms, "warning_threshold": 50, "warning_emails": [{"email": "a@example.com"}]});
+    let off = json!({"account_token": sms, "warning_threshold": 0, "warning_emails": []});
+    let limit = app::domain::throttle::MAX_WARNING_CHANGES;
+    for i in 0..limit {
+        let params = if i % 2 == 0 { on.clone() } else { off.clone() };
+        assert_eq!(
+            ok(&app, "/iap/1/update-warning-email-alerts", params).await,
+            json!(true)
+        );
+    }
+    // The next call, on either route, is refused with a clear message and changes nothing.
+    let message = fails(&app, "/iap/1/update-warning-email-alerts", on.clone(), USER).await;
+    assert!(message.contains("wait a minute"), "{message}");
+    let odoo_17 = json!({"account_token": sms, "warn_me": true});
+    fails(&app, "/iap/update-warning-odoo", odoo_17, USER).await;
+    assert_eq!(
+        accounts_information(&app, &sms).await["warning_threshold"],
+        0.0,
+        "the last accepted call turned the warning off"
+    );
+    // Five toggles on below the threshold queued one mail.
+    assert_eq!(outbox_count(&app).await, 1);
+    // Another account is not affected.
+    let ocr = token_of(&app, "invoice_ocr").await;
+    let other = json!({"account_token": ocr, "warning_threshold": 0, "warning_emails": []});
+    assert_eq!(
+        ok(&app, "/iap/1/update-warning-email-alerts", other).await,
+        json!(true)
+    );
 }

@@ -21,7 +21,9 @@ async fn temp_db() -> String {
 
 async fn output(command: Command, url: &str) -> String {
     let mut out = Vec::new();
-    run(&command, url, &mut out).await.expect("command");
+    run(&command, url, &mut std::io::empty(), &mut out)
+        .await
+        .expect("command");
     String::from_utf8(out).expect("utf-8")
 }
 
@@ -57,7 +59,11 @@ async fn service_key_prints_a_key_once_stores_only_its_hash_and_rotates() {
     let unknown = Command::ServiceKey {
         service: "nope".into(),
     };
-    assert!(run(&unknown, &url, &mut out).await.is_err());
+    assert!(
+        run(&unknown, &url, &mut std::io::empty(), &mut out)
+            .await
+            .is_err()
+    );
     assert!(out.is_empty());
 }
 
@@ -99,16 +105,30 @@ async fn adjust_changes_the_balance_with_a_reason_and_refuses_without_one() {
         "7.5"
     );
     let mut out = Vec::new();
-    assert!(run(&adjust("1", "  "), &url, &mut out).await.is_err());
     assert!(
-        run(&adjust("1.00001", "why"), &url, &mut out)
+        run(&adjust("1", "  "), &url, &mut std::io::empty(), &mut out)
             .await
             .is_err()
     );
     assert!(
-        run(&adjust("-100", "too much"), &url, &mut out)
-            .await
-            .is_err()
+        run(
+            &adjust("1.00001", "why"),
+            &url,
+            &mut std::io::empty(),
+            &mut out
+        )
+        .await
+        .is_err()
+    );
+    assert!(
+        run(
+            &adjust("-100", "too much"),
+            &url,
+            &mut std::io::empty(),
+            &mut out
+        )
+        .await
+        .is_err()
     );
     let pool = app::db::connect(&url).await.expect("db");
     let reasons: Vec<String> = sqlx::query_scalar(

@@ -2,10 +2,13 @@
 
 mod helpers;
 
+mod access_matrix;
 mod auth;
+mod bad_input;
 mod contacts;
 mod fake_sms_gateway;
 mod fake_stripe;
+mod hardening;
 mod iap;
 mod iap_api;
 mod iap_cli;
@@ -18,4 +21,6 @@ mod sms;
 mod sms_api;
 mod store;
 mod stripe_client;
+mod users;
+mod users_cli;
 mod warnings;

@@ -17,7 +17,7 @@ async fn sms_token(pool: &sqlx::SqlitePool) -> String {
 
 async fn output(command: Command, url: &str) -> Result<String, CliError> {
     let mut out = Vec::new();
-    run(&command, url, &mut out).await?;
+    run(&command, url, &mut std::io::empty(), &mut out).await?;
     Ok(String::from_utf8(out).expect("utf-8"))
 }
 
@@ -152,7 +152,7 @@ async fn books_that_disagree_with_their_ledger_are_reported_and_not_served() {
     db.close().await;
 
     let mut out = Vec::new();
-    let checked = run(&Command::Check, &url, &mut out).await;
+    let checked = run(&Command::Check, &url, &mut std::io::empty(), &mut out).await;
     assert!(
         matches!(checked, Err(CliError::Inconsistent(1))),
         "{checked:?}"

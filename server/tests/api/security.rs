@@ -76,3 +76,15 @@ async fn an_oversized_body_is_refused() {
         .expect("request");
     assert_eq!(app.send(req).await.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn health_is_reported_without_a_session_and_says_what_serves() {
+    let app = crate::helpers::spawn_app().await;
+    let reply = app.get("/healthz", None).await;
+    assert_eq!(reply.status, http::StatusCode::OK);
+    let body: serde_json::Value = serde_json::from_str(&reply.body).expect("JSON");
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "ok", "database": true, "ledger": true})
+    );
+}

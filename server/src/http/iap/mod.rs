@@ -56,6 +56,8 @@ pub struct ApiState {
     cache: Arc<ApiCache>,
     /// Queues the SMS Odoo databases send.
     sender: app::sms::Sender,
+    /// Rate limits for the token-only warning calls (shared with the login throttle).
+    throttle: Arc<std::sync::Mutex<app::domain::throttle::Throttle>>,
 }
 
 /// The JSON-RPC routes, with their own state and layers; merged into the main router.
@@ -70,6 +72,7 @@ pub fn router(app: &AppState) -> Router {
             ledger: app.ledger.clone(),
             queue: app.sms.clone(),
         },
+        throttle: app.throttle.clone(),
     };
     Router::new()
         .route("/iap/1/authorize", rpc(authorize))
@@ -335,31 +338,35 @@ async fn accounts_information(state: ApiState, params: Params) -> Result<Value, 
     params.opt_str("dbuuid")?;
     let wanted = parse_account_list(params.value("iap_accounts"))?;
     let hosting = state.hosting().await?;
+    let tokens: Vec<String> = wanted.iter().map(|(token, _)| token.clone()).collect();
     let mut conn = state.pool.acquire().await?;
-    let now = now_ms();
+    let found: std::collections::HashMap<String, service_api::AccountReport> =
+        service_api::accounts_by_tokens(&mut conn, &tokens, now_ms())
+            .await?
+            .into_iter()
+            .collect();
+    drop(conn);
     let mut out = Map::new();
     for (token, service) in wanted {
-        let Some(account) = service_api::account_by_token(&mut conn, &token, now).await? else {
+        let Some(report) = found.get(&token) else {
             continue;
         };
+        let account = &report.account;
         if account.service != service || !hosting.offers(account.first_party) {
             continue;
         }
-        let warning = app::db::warnings::get(&mut conn, account.id).await?;
-        let sender_name = if account.service == app::sms::SERVICE {
-            app::db::sms::sender_name(&mut conn, account.id).await?
-        } else {
-            None
-        };
+        let sender_name = (account.service == app::sms::SERVICE)
+            .then(|| report.sender_name.clone())
+            .flatten();
         let info = AccountInformation {
-            balance: available(&account).to_json_number(),
+            balance: available(account).to_json_number(),
             registered: if account.disabled {
                 "banned"
             } else {
                 "registered"
             },
             service,
-            warning_threshold: warnings::reported_threshold(&warning),
+            warning_threshold: warnings::reported_threshold(&report.warning),
             sender_name,
         };
         out.insert(token, json!(info));
@@ -367,8 +374,9 @@ async fn accounts_information(state: ApiState, params: Params) -> Result<Value, 
     Ok(Value::Object(out))
 }
 
-/// At most this many accounts per call: a database has one per service and company.
-const MAX_ACCOUNTS: usize = 1_000;
+/// At most this many accounts per call: a database has one per service and company, and
+/// Odoo asks for a few dozen at most. The accounts are read in one query whatever the count.
+const MAX_ACCOUNTS: usize = 200;
 
 fn parse_account_list(value: Option<&Value>) -> Result<Vec<(String, String)>, RpcError> {
     let wrong = || {

@@ -158,16 +158,28 @@ impl Params {
         match self.get(name) {
             None => Err(RpcError::access(missing)),
             Some(Value::String(s)) if s.is_empty() => Err(RpcError::access(missing)),
-            Some(Value::String(s)) => Ok(s),
+            Some(Value::String(s)) => Self::printable(name, s),
             Some(_) => Err(Self::wrong_type(name, "a string")),
         }
+    }
+
+    /// `text`, unless it holds a control character other than a tab or a line break: no
+    /// Odoo sends those, and they have no business in logs, mails or the ledger.
+    fn printable<'a>(name: &str, text: &'a str) -> Result<&'a str, RpcError> {
+        if app::domain::text::has_control(text, true) {
+            return Err(RpcError::User(tf(
+                Msg::RpcControlChars,
+                &[("name", name.into())],
+            )));
+        }
+        Ok(text)
     }
 
     /// An optional string; Python's `False` for "not given" is accepted too.
     pub fn opt_str(&self, name: &str) -> Result<Option<&str>, RpcError> {
         match self.get(name) {
             None | Some(Value::Bool(false)) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
+            Some(Value::String(s)) => Self::printable(name, s).map(Some),
             Some(_) => Err(Self::wrong_type(name, "a string")),
         }
     }

@@ -15,11 +15,15 @@ use super::ApiState;
 use super::rpc::{Params, RpcError};
 use app::db::service_api::{ApiAccount, odoo_token_hash};
 use app::domain::credits::Credits;
+use app::domain::throttle::warning_key;
 use app::domain::warning::WarningSettings;
-use app::i18n::{Msg, tf};
+use app::i18n::{Msg, t, tf};
 use serde_json::{Value, json};
+use std::time::Instant;
 
-/// The account a warning call is about: known, not disabled, of an offered service.
+/// The account a warning call is about: known, not disabled, of an offered service, and
+/// not changed more than [`app::domain::throttle::MAX_WARNING_CHANGES`] times in the last minute (the token alone
+/// authorises these calls, so they must not become a way to send mail at will).
 async fn account(state: &ApiState, params: &Params) -> Result<ApiAccount, RpcError> {
     let token = params.secret("account_token", Msg::RpcUnknownAccount)?;
     params.opt_str("dbuuid")?;
@@ -29,6 +33,14 @@ async fn account(state: &ApiState, params: &Params) -> Result<ApiAccount, RpcErr
         .filter(|a| !a.disabled)
         .ok_or_else(|| RpcError::access(Msg::RpcUnknownAccount))?;
     state.check_offered(account.first_party).await?;
+    let allowed = state
+        .throttle
+        .lock()
+        .map_err(|_| RpcError::Internal)?
+        .attempt(&[warning_key(account.id)], Instant::now());
+    if !allowed {
+        return Err(RpcError::User(t(Msg::RpcTooManyWarningChanges).to_owned()));
+    }
     Ok(account)
 }
 
@@ -123,41 +135,40 @@ pub async fn update_warning_odoo(state: ApiState, params: Params) -> Result<Valu
 /// known account; unknown tokens are left out.
 pub async fn services_token(state: ApiState, params: Params) -> Result<Value, RpcError> {
     params.opt_str("dbuuid")?;
-    let tokens: Vec<&str> = match params.value("iap_accounts") {
+    let tokens: Vec<String> = match params.value("iap_accounts") {
         Some(Value::Array(items)) if items.len() <= super::MAX_ACCOUNTS => items
             .iter()
             .map(|t| {
                 t.as_str()
+                    .map(str::to_owned)
                     .ok_or_else(|| wrong_type("iap_accounts", "a list of tokens"))
             })
             .collect::<Result<_, _>>()?,
         _ => return Err(wrong_type("iap_accounts", "a list of tokens")),
     };
     let hosting = state.hosting().await?;
-    let now = app::clock::now_ms();
     let mut conn = state.pool.acquire().await?;
+    let found =
+        app::db::service_api::accounts_by_tokens(&mut conn, &tokens, app::clock::now_ms()).await?;
+    drop(conn);
     let mut out = Vec::new();
-    for token in tokens {
-        let Some(account) = app::db::service_api::account_by_token(&mut conn, token, now).await?
-        else {
-            continue;
-        };
+    for (token, report) in found {
+        let account = &report.account;
         if !hosting.offers(account.first_party) {
             continue;
         }
-        let warning = app::db::warnings::get(&mut conn, account.id).await?;
-        let (description, unit_name) =
-            app::db::services::description(&mut conn, &account.service).await?;
+        let warning = &report.warning;
+        let hashed = odoo_token_hash(&token);
         out.push(json!({
             "account_token": token,
-            "balance": super::available(&account).to_json_number(),
-            "account_uuid_hashed": odoo_token_hash(token),
+            "balance": super::available(account).to_json_number(),
+            "account_uuid_hashed": hashed,
             "service_name": account.service,
-            "description": description,
+            "description": report.description,
             "warn_me": warning.enabled,
             "warning_threshold": Credits::from_minor(warning.threshold).to_json_number(),
             "warning_email": warning.email_list(),
-            "unit_name": unit_name,
+            "unit_name": report.unit_name,
         }));
     }
     Ok(Value::Array(out))
