@@ -23,6 +23,7 @@ use crate::db::sms::{ApiMessage, NewMessage};
 use crate::domain::FieldError;
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{HoldRequest, LedgerError, NewHold};
+use crate::domain::text::has_control;
 use crate::domain::{phone, sms};
 use crate::error::AppError;
 use crate::i18n::Msg;
@@ -32,6 +33,8 @@ use std::collections::HashMap;
 
 /// The most numbers one call may carry: Odoo sends at most 500 per batch.
 pub const MAX_NUMBERS: usize = 1_000;
+/// The longest text a number may be, however it is written.
+const MAX_NUMBER_CHARS: usize = 64;
 /// How often a send tries again when a concurrent call took one of its ids first.
 const ATTEMPTS: usize = 3;
 
@@ -153,6 +156,11 @@ pub fn check(request: &Request) -> Result<(), FieldError> {
             (None, Version::V2) => {}
             _ => return Err(messages()),
         }
+        // A number that cannot be read is answered for its entry; one that is not a phone
+        // number at all (huge, or with control characters) is not a send.
+        if entry.number.chars().count() > MAX_NUMBER_CHARS || has_control(&entry.number, false) {
+            return Err(messages());
+        }
         sms::check_body(&entry.content).map_err(|e| FieldError {
             field: "messages".into(),
             message: e.message,
@@ -160,14 +168,28 @@ pub fn check(request: &Request) -> Result<(), FieldError> {
         })?;
     }
     if let Some(url) = &request.webhook_url
-        && !(url.len() <= 2_048 && (url.starts_with("https://") || url.starts_with("http://")))
+        && !is_webhook_url(url)
     {
         return Err(FieldError::new("webhook_url", Msg::ErrSmsWebhookUrl));
     }
-    if request.dbuuid.as_ref().is_some_and(|d| d.len() > 64) {
-        return Err(FieldError::new("dbuuid", Msg::ErrTooLong).arg("max", 64));
+    if let Some(dbuuid) = &request.dbuuid {
+        if dbuuid.chars().count() > 64 {
+            return Err(FieldError::new("dbuuid", Msg::ErrTooLong).arg("max", 64));
+        }
+        if has_control(dbuuid, false) {
+            return Err(FieldError::new("dbuuid", Msg::ErrControlChars));
+        }
     }
     Ok(())
+}
+
+/// Where delivery reports can go: an http or https URL of at most 2,048 characters, as a
+/// client will read it.
+fn is_webhook_url(url: &str) -> bool {
+    url.len() <= 2_048
+        && !has_control(url, false)
+        && reqwest::Url::parse(url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
 impl Sender {
@@ -453,4 +475,110 @@ fn answers(
         out.push(next);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(version: Version, entries: Vec<Entry>) -> Request {
+        Request {
+            version,
+            account_token: "token".into(),
+            dbuuid: Some("6f8d1c2e-4b5a-4e3f-9a7b-0c1d2e3f4a5b".into()),
+            webhook_url: Some("https://odoo.example/sms/status".into()),
+            entries,
+        }
+    }
+
+    fn entry(uuid: Option<&str>, number: &str, content: &str) -> Entry {
+        Entry {
+            uuid: uuid.map(str::to_owned),
+            number: number.into(),
+            content: content.into(),
+        }
+    }
+
+    const UUID: &str = "0123456789abcdef0123456789abcdef";
+
+    fn field(request: &Request) -> Option<String> {
+        check(request).err().map(|e| e.field)
+    }
+
+    #[test]
+    fn odoo_17_entries_carry_a_uuid_and_odoo_16_entries_none() {
+        let v3 = request(Version::V3, vec![entry(Some(UUID), "+32470123456", "Hi")]);
+        assert_eq!(field(&v3), None);
+        let v2 = request(Version::V2, vec![entry(None, "+32470123456", "Hi")]);
+        assert_eq!(field(&v2), None);
+        for (version, uuid) in [
+            (Version::V3, None),
+            (Version::V3, Some("0123456789ABCDEF0123456789abcdef")),
+            (Version::V2, Some(UUID)),
+        ] {
+            let bad = request(version, vec![entry(uuid, "+32470123456", "Hi")]);
+            assert_eq!(
+                field(&bad).as_deref(),
+                Some("messages"),
+                "{version:?} {uuid:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreadable_number_is_for_its_entry_but_a_huge_or_control_one_refuses_the_call() {
+        let odd = request(Version::V3, vec![entry(Some(UUID), "call me maybe", "Hi")]);
+        assert_eq!(field(&odd), None);
+        for number in ["1".repeat(65), "+32\u{0}470".into(), "+32\n470".into()] {
+            let bad = request(Version::V3, vec![entry(Some(UUID), &number, "Hi")]);
+            assert_eq!(field(&bad).as_deref(), Some("messages"), "{number:?}");
+        }
+    }
+
+    #[test]
+    fn texts_follow_the_pages_rules() {
+        for content in ["", "   ", "a\u{1b}b"] {
+            let bad = request(
+                Version::V3,
+                vec![entry(Some(UUID), "+32470123456", content)],
+            );
+            assert_eq!(field(&bad).as_deref(), Some("messages"), "{content:?}");
+        }
+        let long = request(
+            Version::V3,
+            vec![entry(Some(UUID), "+32470123456", &"a".repeat(1_531))],
+        );
+        assert_eq!(field(&long).as_deref(), Some("messages"));
+    }
+
+    #[test]
+    fn a_webhook_is_an_http_or_https_url_and_the_dbuuid_a_short_line() {
+        let ok = |url: &str| {
+            let mut r = request(Version::V3, vec![]);
+            r.webhook_url = Some(url.into());
+            field(&r)
+        };
+        assert_eq!(ok("http://10.0.0.7:8069/sms/status"), None);
+        for url in [
+            "ftp://odoo.example/sms/status",
+            "https://",
+            "odoo.example/sms/status",
+            "https://odoo.example/\u{0}",
+            &format!("https://odoo.example/{}", "a".repeat(2_048)),
+        ] {
+            assert_eq!(ok(url).as_deref(), Some("webhook_url"), "{url:?}");
+        }
+        for dbuuid in ["d".repeat(65), "db\u{1b}".into()] {
+            let mut r = request(Version::V3, vec![]);
+            r.dbuuid = Some(dbuuid.clone());
+            assert_eq!(field(&r).as_deref(), Some("dbuuid"), "{dbuuid:?}");
+        }
+        let many = request(
+            Version::V3,
+            (0..=MAX_NUMBERS)
+                .map(|_| entry(Some(UUID), "+32470123456", "Hi"))
+                .collect(),
+        );
+        assert_eq!(field(&many).as_deref(), Some("messages"));
+    }
 }

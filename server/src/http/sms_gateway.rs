@@ -97,6 +97,7 @@ fn parse(body: &[u8]) -> Result<Vec<GatewayReport>, String> {
             let message = item
                 .get("id")
                 .and_then(Value::as_i64)
+                .filter(|id| *id > 0)
                 .ok_or("each report needs the message's id")?;
             let status = item
                 .get("status")
@@ -137,6 +138,8 @@ mod tests {
         );
         assert!(parse(br#"{"id": 1, "status": "lost"}"#).is_err());
         assert!(parse(br#"{"status": "sent"}"#).is_err());
+        assert!(parse(br#"{"id": -1, "status": "sent"}"#).is_err());
+        assert!(parse(br#"{"id": "7", "status": "sent"}"#).is_err());
         assert!(parse(b"delivered").is_err());
     }
 }
