@@ -167,9 +167,10 @@ impl From<sqlx::Error> for AppError {
 impl From<LedgerError> for AppError {
     fn from(error: LedgerError) -> Self {
         match error {
-            LedgerError::UnknownAccount | LedgerError::UnknownHold | LedgerError::UnknownOrder => {
-                AppError::NotFound
-            }
+            LedgerError::UnknownAccount
+            | LedgerError::UnknownHold
+            | LedgerError::UnknownOrder
+            | LedgerError::UnknownMessage => AppError::NotFound,
             LedgerError::AccountDisabled => AppError::AccountDisabled,
             LedgerError::InsufficientCredits {
                 available,
@@ -191,7 +192,7 @@ pub fn ledger_text(error: &LedgerError) -> Text {
     match error {
         LedgerError::UnknownAccount => Msg::ErrUnknownAccount.into(),
         LedgerError::UnknownHold => Msg::ErrUnknownHold.into(),
-        LedgerError::UnknownOrder => Msg::ErrNotFound.into(),
+        LedgerError::UnknownOrder | LedgerError::UnknownMessage => Msg::ErrNotFound.into(),
         LedgerError::Storage => Msg::ErrLedgerStorage.into(),
         other => AppError::from(other.clone()).text(),
     }

@@ -163,7 +163,7 @@ mod tests {
     fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
-            map.append(name, HeaderValue::from_str(value).unwrap());
+            map.append(name, HeaderValue::from_str(value).expect("a header value"));
         }
         map
     }

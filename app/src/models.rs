@@ -81,12 +81,21 @@ impl From<&Contact> for crate::domain::contact::ValidContact {
 
 /// One message in a record's chatter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ChatterMessage {
     pub id: i64,
     pub author_name: String,
     pub body: String,
     pub created_at: Timestamp,
+    /// The SMS this line logs, as it stands now.
+    pub sms: Option<ChatterSms>,
+}
+
+/// Where the SMS a chatter line logs stands, and how its batch is doing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatterSms {
+    pub state: SmsState,
+    pub error: Option<String>,
+    pub batch: SmsBatchStatus,
 }
 
 /// The contact form's data: the record, its chatter and the companies it may be restricted to.
@@ -286,10 +295,59 @@ pub enum MailState {
 /// Where an SMS stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SmsState {
-    /// Held for and handed to the provider, with no answer yet.
+    /// Queued: paid for by its batch's hold, and waiting for (or with) the provider.
     Outgoing,
+    /// Taken by the provider, and charged.
     Sent,
+    /// Not sent, and not charged.
     Error,
+}
+
+/// Where a batch of SMS comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SmsSource {
+    /// A page of iapd, by a user.
+    App,
+    /// An Odoo database, through the SMS API and its account token.
+    Api,
+}
+
+/// Why an SMS was not sent (it cost nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SmsFailure {
+    /// The contact has no number.
+    NoNumber,
+    WrongNumberFormat,
+    CountryNotSupported,
+    /// The provider refused it or could not be reached.
+    Provider,
+    /// Its hold ended while iapd was stopped and the account could not pay for it again.
+    NotPaid,
+}
+
+/// A delivery status an SMS gateway reports, named as Odoo's `/sms/status` expects them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SmsDelivery {
+    /// Handed to the network.
+    Sent,
+    Delivered,
+    NotDelivered,
+    InvalidDestination,
+    NotAllowed,
+    Rejected,
+    Expired,
+}
+
+/// Where a delivery report forwarded to Odoo stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SmsReportState {
+    /// Waiting for its (next) attempt.
+    Queued,
+    Sent,
+    /// Given up after days of failed attempts.
+    Failed,
+    /// A newer status of the same message took its place before it was delivered.
+    Superseded,
 }
 
 /// Where a batch of SMS stands.
@@ -297,7 +355,7 @@ pub enum SmsState {
 pub enum SmsBatchState {
     /// Held, and being handed to the provider.
     Pending,
-    /// Captured or released.
+    /// Every message sent or failed; the rest of the hold released.
     Done,
 }
 
@@ -322,6 +380,29 @@ stored_names! {
     MailState { Queued => "queued", Sent => "sent", Failed => "failed" }
     SmsState { Outgoing => "outgoing", Sent => "sent", Error => "error" }
     SmsBatchState { Pending => "pending", Done => "done" }
+    SmsSource { App => "app", Api => "api" }
+    SmsFailure {
+        NoNumber => "no_number",
+        WrongNumberFormat => "wrong_number_format",
+        CountryNotSupported => "country_not_supported",
+        Provider => "provider",
+        NotPaid => "not_paid",
+    }
+    SmsDelivery {
+        Sent => "sent",
+        Delivered => "delivered",
+        NotDelivered => "not_delivered",
+        InvalidDestination => "invalid_destination",
+        NotAllowed => "not_allowed",
+        Rejected => "rejected",
+        Expired => "expired",
+    }
+    SmsReportState {
+        Queued => "queued",
+        Sent => "sent",
+        Failed => "failed",
+        Superseded => "superseded",
+    }
 }
 
 /// Which of a contact's numbers an SMS goes to.
@@ -368,12 +449,42 @@ pub struct SmsInput {
     pub request_key: String,
 }
 
-/// What a send did.
+/// What a send did: the batch it queued. Its messages go out after the answer, each
+/// charged as the provider takes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SmsSent {
+pub struct SmsQueued {
+    pub batch_id: i64,
+    pub queued: u32,
+    /// Reserved for them: what they cost if all go out.
+    pub credits: Credits,
+    /// The recipients that cannot be texted: recorded as errors, not sent, not charged.
+    pub refused: Vec<SmsRefused>,
+}
+
+/// A recipient a send left out, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsRefused {
+    pub name: String,
+    /// As typed on the contact; empty when it has none.
+    pub number: String,
+    pub reason: Text,
+}
+
+/// How far a batch of SMS has got.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SmsBatchStatus {
+    pub batch_id: i64,
+    pub state: SmsBatchState,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub queued: u32,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub sent: u32,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub failed: u32,
-    /// Charged.
+    /// Reserved when the batch was queued.
+    pub held: Credits,
+    /// Charged so far: the cost of the messages sent.
     pub credits: Credits,
 }
 
@@ -393,11 +504,41 @@ pub struct SmsOutboxLine {
     pub cost: Credits,
     pub credits: Credits,
     pub state: SmsState,
+    /// The last delivery status its gateway reported.
+    pub delivery: Option<SmsDelivery>,
     pub provider: Option<String>,
     pub error: Option<String>,
-    pub author_name: String,
+    /// Who sent it from a page; `None` for one an Odoo database sent (see `dbuuid`).
+    pub author_name: Option<String>,
+    /// The Odoo database that sent it through the SMS API.
+    pub dbuuid: Option<String>,
     pub account_name: String,
     pub whole_number: bool,
+    /// The batch it was sent in, and how far that batch has got.
+    pub batch_id: i64,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub batch_queued: u32,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub batch_sent: u32,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub batch_failed: u32,
+}
+
+/// A delivery report on its way to an Odoo database, as the SMS Outbox lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SmsReportLine {
+    pub id: i64,
+    pub created_at: Timestamp,
+    pub webhook_url: String,
+    pub uuid: String,
+    pub status: SmsDelivery,
+    pub state: SmsReportState,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub attempts: u32,
+    pub next_attempt_at: Timestamp,
+    pub last_error: Option<String>,
+    pub sent_at: Option<Timestamp>,
 }
 
 /// A service of the catalogue as Settings → Technical → IAP Services lists it. Never carries

@@ -16,8 +16,8 @@ pub struct AppState {
     pub ledger: Ledger,
     /// The payment provider, or none (then nothing can be bought).
     pub payments: crate::payment::Payments,
-    /// Who delivers SMS: the built-in outbox unless an HTTP gateway is configured.
-    pub sms: Arc<dyn crate::sms::SmsProvider>,
+    /// The SMS queue: senders wake its worker, pages wait for its batches.
+    pub sms: crate::sms::SmsQueue,
     /// Failed-login counts, kept in memory: a restart forgiving them is acceptable.
     pub throttle: Arc<Mutex<Throttle>>,
     /// Password checks that may run at once (`auth::login::verification_slots`).

@@ -1,6 +1,10 @@
 //! The server's background tasks, owned in one place: each runs until the shared
 //! cancellation token fires, and shutting down waits for all of them, so a stopping server
 //! finishes its ledger batch, its mail and its SMS rather than dropping them mid-way.
+//!
+//! Shutdown goes in two stages. Feeders (the SMS worker) hand results to other tasks (the
+//! ledger writer); they are stopped and awaited first, so what they finish still reaches a
+//! running writer. Then the rest.
 
 use futures::FutureExt;
 use std::future::Future;
@@ -13,6 +17,9 @@ pub use tokio_util::sync::CancellationToken;
 pub struct Tasks {
     set: JoinSet<()>,
     cancel: CancellationToken,
+    /// Tasks stopped in the first stage, with their own token.
+    feeders: JoinSet<()>,
+    feeders_cancel: CancellationToken,
 }
 
 impl Tasks {
@@ -23,6 +30,23 @@ impl Tasks {
     /// The token every task watches; cancelled by [`Tasks::shutdown`].
     pub fn token(&self) -> CancellationToken {
         self.cancel.clone()
+    }
+
+    /// The token feeders watch; cancelled first by [`Tasks::shutdown`].
+    pub fn feeder_token(&self) -> CancellationToken {
+        self.feeders_cancel.clone()
+    }
+
+    /// Runs `task`, which feeds other tasks, until it returns; it should return soon after
+    /// [`Tasks::feeder_token`] is cancelled. Shutdown waits for it before stopping the rest.
+    pub fn spawn_feeder<F>(&mut self, name: &'static str, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.feeders.spawn(async move {
+            task.await;
+            tracing::debug!(task = name, "background task stopped");
+        });
     }
 
     /// Runs `task` until it returns; it should return soon after the token is cancelled.
@@ -82,26 +106,32 @@ impl Tasks {
         });
     }
 
-    /// Cancels every task and waits for them, at most `grace`; stragglers are aborted.
+    /// Cancels the feeders and waits for them, then every other task, at most `grace` in
+    /// all; stragglers are aborted.
     pub async fn shutdown(mut self, grace: Duration) {
+        let deadline = tokio::time::Instant::now() + grace;
+        self.feeders_cancel.cancel();
+        drain(&mut self.feeders, deadline).await;
         self.cancel.cancel();
-        let drained = tokio::time::timeout(grace, async {
-            while let Some(result) = self.set.join_next().await {
-                if let Err(error) = result
-                    && error.is_panic()
-                {
-                    tracing::error!(%error, "a background task panicked");
-                }
+        drain(&mut self.set, deadline).await;
+    }
+}
+
+/// Waits for every task of `set` until `deadline`; aborts those still running then.
+async fn drain(set: &mut JoinSet<()>, deadline: tokio::time::Instant) {
+    let drained = tokio::time::timeout_at(deadline, async {
+        while let Some(result) = set.join_next().await {
+            if let Err(error) = result
+                && error.is_panic()
+            {
+                tracing::error!(%error, "a background task panicked");
             }
-        })
-        .await;
-        if drained.is_err() {
-            tracing::warn!(
-                left = self.set.len(),
-                "background tasks did not stop in time"
-            );
-            self.set.abort_all();
         }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(left = set.len(), "background tasks did not stop in time");
+        set.abort_all();
     }
 }
 
@@ -160,5 +190,27 @@ mod tests {
         let after = runs.load(Ordering::SeqCst);
         tokio::time::sleep(Duration::from_secs(5)).await;
         assert_eq!(runs.load(Ordering::SeqCst), after);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn feeders_stop_before_the_tasks_they_feed() {
+        let mut tasks = Tasks::new();
+        let (order, seen) = tokio::sync::mpsc::unbounded_channel();
+        let (fed, feeder) = (tasks.token(), tasks.feeder_token());
+        let log = order.clone();
+        tasks.spawn("writer", async move {
+            fed.cancelled().await;
+            let _ = log.send("writer");
+        });
+        tasks.spawn_feeder("worker", async move {
+            feeder.cancelled().await;
+            // Still finishing its last message: the writer must not stop meanwhile.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let _ = order.send("worker");
+        });
+        tasks.shutdown(Duration::from_secs(10)).await;
+        let mut seen = seen;
+        assert_eq!(seen.recv().await, Some("worker"));
+        assert_eq!(seen.recv().await, Some("writer"));
     }
 }

@@ -512,6 +512,70 @@ async fn a_restarted_ledger_picks_up_where_it_left_off() {
 }
 
 #[tokio::test]
+async fn an_extended_hold_outlives_its_ttl_and_a_restart_keeps_its_new_expiry() {
+    let f = fixture("Community").await;
+    let account = f.account_with(20).await;
+    let request = HoldRequest {
+        ttl_hours: Some(1),
+        ..hold(account, 8)
+    };
+    let token = hold_with(&f.ledger, request).await.unwrap();
+    f.clock.advance(HOUR / 2);
+    f.ledger
+        .extend(&token, std::time::Duration::from_secs(3_600))
+        .await
+        .unwrap();
+    // Extending is idempotent and never shortens the hold.
+    f.ledger
+        .extend(&token, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    f.clock.advance(HOUR / 2 + HOUR / 3);
+    // A restarted writer reads the new expiry back: 80 minutes in, the one-hour hold still
+    // reserves, until 90.
+    let (again, _again_tasks) = start_ledger(&f.pool, f.clock.clock()).await;
+    again.sweep().await.unwrap();
+    assert_eq!(f.figures(account).await, (200_000, 80_000));
+    f.clock.advance(HOUR / 6);
+    again.sweep().await.unwrap();
+    assert_eq!(f.figures(account).await, (200_000, 0));
+    assert_eq!(
+        again
+            .extend(&token, std::time::Duration::from_secs(3_600))
+            .await,
+        Err(LedgerError::HoldExpired)
+    );
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn closing_a_hold_is_idempotent_and_answers_how_it_ended() {
+    let f = fixture("Community").await;
+    let account = f.account_with(20).await;
+    let token = hold_with(&f.ledger, hold(account, 8)).await.unwrap();
+    assert_eq!(
+        f.ledger.close(&token).await.unwrap(),
+        app::ledger::HoldEnd::Released
+    );
+    assert_eq!(
+        f.ledger.close(&token).await.unwrap(),
+        app::ledger::HoldEnd::Released
+    );
+    assert!(matches!(
+        f.ledger
+            .extend(&token, std::time::Duration::from_secs(60))
+            .await,
+        Err(LedgerError::Conflict(_))
+    ));
+    assert_eq!(
+        f.ledger.close("1.unknown").await,
+        Err(LedgerError::UnknownHold)
+    );
+    assert_eq!(f.figures(account).await, (200_000, 0));
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
 async fn the_ledger_is_append_only() {
     let f = fixture("Community").await;
     f.account_with(1).await;

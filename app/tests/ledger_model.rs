@@ -1,5 +1,6 @@
-//! Property test: random sequences of trials, purchases, holds, captures, cancels, clock
-//! advances with expiry, and adjustments across several accounts. After every step the book
+//! Property test: random sequences of trials, purchases, holds, captures (whole and in
+//! parts), cancels, closes, extensions, clock advances with expiry, and adjustments across
+//! several accounts. After every step the book
 //! must agree with a deliberately simple model, the entries must sum to the balances, and no
 //! account may have less than nothing available.
 
@@ -28,6 +29,17 @@ enum Op {
     Cancel {
         pick: usize,
     },
+    CapturePart {
+        pick: usize,
+        amount: i64,
+    },
+    Extend {
+        pick: usize,
+        ms: i64,
+    },
+    Close {
+        pick: usize,
+    },
     Advance {
         ms: i64,
     },
@@ -44,6 +56,9 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0..ACCOUNTS, -5i64..90, 1i64..100).prop_map(|(account, amount, ttl)| Op::Hold { account, amount, ttl }),
         2 => (any::<usize>(), proptest::option::of(-5i64..100)).prop_map(|(pick, amount)| Op::Capture { pick, amount }),
         1 => (any::<usize>()).prop_map(|pick| Op::Cancel { pick }),
+        2 => (any::<usize>(), -5i64..40).prop_map(|(pick, amount)| Op::CapturePart { pick, amount }),
+        1 => (any::<usize>(), 0i64..120).prop_map(|(pick, ms)| Op::Extend { pick, ms }),
+        1 => (any::<usize>()).prop_map(|pick| Op::Close { pick }),
         1 => (0i64..60).prop_map(|ms| Op::Advance { ms }),
         1 => (0..ACCOUNTS, any::<bool>()).prop_map(|(account, disabled)| Op::Disable { account, disabled }),
     ]
@@ -54,7 +69,7 @@ fn op() -> impl Strategy<Value = Op> {
 struct Model {
     balance: [i64; ACCOUNTS],
     disabled: [bool; ACCOUNTS],
-    /// (account, amount, expires_at, open)
+    /// (account, amount still held, expires_at, open)
     holds: Vec<(usize, i64, i64, bool)>,
     now: i64,
 }
@@ -156,6 +171,39 @@ proptest! {
                     if let Ok((_, entry)) = got {
                         model.holds[i].3 = false;
                         entries.push(entry);
+                    }
+                }
+                Op::CapturePart { pick, amount } => {
+                    if model.holds.is_empty() { continue; }
+                    let i = pick % model.holds.len();
+                    let (account, held, _, open) = model.holds[i];
+                    let ok = open && amount > 0 && amount <= held;
+                    let got = book.capture_part(&format!("h{i}"), Credits::from_minor(amount), "part");
+                    prop_assert_eq!(got.is_ok(), ok, "part {} of hold {} ({} held, open {})", amount, i, held, open);
+                    if let Ok((hold, entry)) = got {
+                        model.balance[account] -= amount;
+                        model.holds[i].1 -= amount;
+                        prop_assert_eq!(hold.remaining(), model.holds[i].1);
+                        entries.push(entry);
+                    }
+                }
+                Op::Extend { pick, ms } => {
+                    if model.holds.is_empty() { continue; }
+                    let i = pick % model.holds.len();
+                    let got = book.extend(&format!("h{i}"), model.now + ms);
+                    prop_assert_eq!(got.is_ok(), model.holds[i].3);
+                    if got.is_ok() {
+                        model.holds[i].2 = model.holds[i].2.max(model.now + ms);
+                    }
+                }
+                Op::Close { pick } => {
+                    if model.holds.is_empty() { continue; }
+                    let i = pick % model.holds.len();
+                    let got = book.close(&format!("h{i}"));
+                    prop_assert_eq!(got.is_ok(), model.holds[i].3);
+                    if let Ok((_, entry)) = got {
+                        model.holds[i].3 = false;
+                        entries.extend(entry);
                     }
                 }
                 Op::Advance { ms } => model.now += ms,

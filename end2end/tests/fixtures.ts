@@ -166,6 +166,36 @@ export async function logout(page: Page) {
   await page.waitForURL(/\/login$/);
 }
 
+/**
+ * iapd sending SMS through the fake HTTP gateway (end2end/fakes/sms_gateway.mjs), which
+ * takes `delayMs` to answer each message; one message at a time, so a batch is seen going
+ * out.
+ */
+export function slowGatewayTest(delayMs: number) {
+  return test.extend<{ gateway: { url: string }; server: { url: string } }>({
+    gateway: async ({}, use, testInfo) => {
+      const fake = await startProcess(
+        process.execPath,
+        [path.join(ROOT, "end2end/fakes/sms_gateway.mjs")],
+        { ...process.env, PORT: "0", DELAY_MS: String(delayMs) },
+        "fake sms gateway",
+      );
+      await use({ url: fake.url });
+      await stop(fake, "sms-gateway", testInfo);
+    },
+    server: async ({ gateway }, use, testInfo) => {
+      const dir = mkdtempSync(path.join(tmpdir(), "iapd-e2e-"));
+      const server = await startServer(dir, {
+        SMS_GATEWAY_URL: `${gateway.url}/sms`,
+        SMS_CONCURRENCY: "1",
+      });
+      await use({ url: server.url });
+      await stop(server, "server", testInfo);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
 /** iapd with no payment provider configured: nothing can be bought. */
 export const unsoldTest = test.extend<{ server: { url: string } }>({
   server: async ({}, use, testInfo) => {

@@ -55,6 +55,41 @@ pub struct Config {
     #[arg(long, env = "SMS_GATEWAY_ATTEMPTS", default_value = "3")]
     pub sms_gateway_attempts: u32,
 
+    /// The secret the SMS gateway sends its delivery reports to /sms/gateway/status with,
+    /// as `Authorization: Bearer <secret>`. Unset, every report is refused.
+    #[arg(long, env = "SMS_GATEWAY_WEBHOOK_SECRET", hide_env_values = true)]
+    pub sms_gateway_webhook_secret: Option<Secret>,
+
+    /// Seconds before a delivery report that did not reach its Odoo database is sent again;
+    /// each further retry waits twice as long (at most an hour), for three days.
+    #[arg(
+        long,
+        env = "SMS_REPORT_RETRY_SECONDS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=3_600)
+    )]
+    pub sms_report_retry_seconds: u64,
+
+    /// Milliseconds an SMS API call waits for its messages to go out before it answers;
+    /// those still queued then are answered `processing`, and their outcome is reported to
+    /// the database's webhook.
+    #[arg(
+        long,
+        env = "SMS_API_WAIT_MS",
+        default_value_t = 5_000,
+        value_parser = clap::value_parser!(u64).range(0..=30_000)
+    )]
+    pub sms_api_wait_ms: u64,
+
+    /// Messages handed to the SMS provider at once, over all batches.
+    #[arg(
+        long,
+        env = "SMS_CONCURRENCY",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u32).range(1..=256)
+    )]
+    pub sms_concurrency: u32,
+
     /// Reverse proxies (addresses or ranges, comma-separated) whose `X-Forwarded-For` names
     /// the client; from anyone else the header is ignored.
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
@@ -207,6 +242,23 @@ impl Config {
         Ok(std::sync::Arc::new(gateway))
     }
 
+    /// How the SMS worker runs: `SMS_CONCURRENCY` provider calls at once.
+    pub fn sms_worker(&self) -> app::sms::WorkerSettings {
+        app::sms::WorkerSettings {
+            concurrency: usize::try_from(self.sms_concurrency).unwrap_or(8),
+            answer_within: std::time::Duration::from_millis(self.sms_api_wait_ms),
+            ..app::sms::WorkerSettings::default()
+        }
+    }
+
+    /// How delivery reports are forwarded to Odoo databases.
+    pub fn sms_reports(&self) -> app::sms::reports::ForwarderSettings {
+        app::sms::reports::ForwarderSettings {
+            first_retry: std::time::Duration::from_secs(self.sms_report_retry_seconds),
+            ..app::sms::reports::ForwarderSettings::default()
+        }
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
@@ -245,6 +297,7 @@ mod tests {
         assert!(!config.demo);
         assert!(!config.secure_cookies());
         assert!(config.sms_gateway_url.is_none());
+        assert_eq!(config.sms_worker().concurrency, 8);
         let mail = config.mail();
         assert!(mail.smtp.is_none());
         assert_eq!(mail.max_attempts, 8);

@@ -21,7 +21,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// How long background tasks get to finish (a ledger batch, a mail) once serving stopped.
+/// How long background tasks get to finish (a ledger batch, a mail, the SMS with the
+/// provider) once serving stopped.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +40,7 @@ pub enum StartupError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
-    #[error("cannot set up the SMS gateway client: {0}")]
+    #[error("cannot set up an HTTP client for SMS: {0}")]
     SmsGateway(reqwest::Error),
     #[error("cannot create the folder for the database: {0}")]
     DataDir(std::io::Error),
@@ -59,12 +60,15 @@ pub enum StartupError {
 }
 
 /// A built iapd: its listener, its router over the shared state, and the background tasks
-/// it owns (ledger writer, checkpointer, expiry sweeper, mail worker, session cleanup).
+/// it owns (ledger writer, checkpointer, expiry sweeper, mail worker, SMS worker, session
+/// cleanup).
 pub struct Application {
     listener: TcpListener,
     state: AppState,
     tasks: Tasks,
     operator_secret: Arc<str>,
+    /// What the SMS gateway's delivery reports must carry.
+    sms_gateway_secret: Option<app::secret::Secret>,
     trusted_proxies: Arc<[crate::http::client::Cidr]>,
     /// Written once listening; removed when the application ends.
     operator_file: Option<OperatorFile>,
@@ -108,6 +112,20 @@ impl Application {
         let payments = payments(config, &pool, public_url).await?;
         let ledger = Ledger::start(&pool, clock, public_url, &mut tasks).await?;
         let _ = app::mail::worker::start(&mut tasks, pool.clone(), mail, mailer);
+        let sms = app::sms::worker::start(
+            &mut tasks,
+            pool.clone(),
+            ledger.clone(),
+            config.sms_provider().map_err(StartupError::SmsGateway)?,
+            config.sms_worker(),
+        );
+        app::sms::reports::start(&mut tasks, pool.clone(), config.sms_reports())
+            .map_err(StartupError::SmsGateway)?;
+        if config.sms_gateway_webhook_secret.is_none() {
+            tracing::info!(
+                "SMS_GATEWAY_WEBHOOK_SECRET is not set: delivery reports to /sms/gateway/status are refused"
+            );
+        }
         start_session_cleanup(&mut tasks, pool.clone());
         start_reconciler(
             &mut tasks,
@@ -135,7 +153,7 @@ impl Application {
             pool,
             ledger,
             payments,
-            sms: config.sms_provider().map_err(StartupError::SmsGateway)?,
+            sms,
             throttle: Arc::new(Mutex::new(Throttle::default())),
             login_slots: Arc::new(app::auth::login::verification_slots()),
             api_cache: Arc::new(ApiCache::default()),
@@ -159,6 +177,7 @@ impl Application {
             state,
             tasks,
             operator_secret,
+            sms_gateway_secret: config.sms_gateway_webhook_secret.clone(),
             trusted_proxies: config.trusted_proxies.clone().into(),
             operator_file,
             _lock: lock,
@@ -191,6 +210,7 @@ impl Application {
             operator_secret: self.operator_secret.clone(),
             local_ip,
             trusted_proxies: self.trusted_proxies.clone(),
+            sms_gateway_secret: self.sms_gateway_secret.clone(),
         };
         let service =
             router(self.state.clone(), config).into_make_service_with_connect_info::<SocketAddr>();

@@ -10,5 +10,6 @@ pub mod low_credit_warning;
 pub mod modal;
 pub mod orders_table;
 pub mod sms_dialog;
+pub mod sms_state;
 pub mod status;
 pub mod topbar;

@@ -1,16 +1,17 @@
 //! The Send SMS Text Message pop-up: recipients, the Message field with a live segment
 //! counter and cost, and Send SMS. The count comes from `domain::sms`, the same code the
-//! server prices the message with.
+//! server prices the message with. Once the batch is queued, the pop-up follows it until
+//! every message went out or failed.
 
 use crate::components::insufficient_credits::InsufficientCreditsDialog;
 use crate::components::status::ErrorAlert;
 use crate::domain::credits::Credits;
 use crate::domain::sms::{self, MESSAGE_MAX_CHARS};
 use crate::error::AppError;
-use crate::functions::sms::{quote_sms, send_sms};
+use crate::functions::sms::{quote_sms, send_sms, sms_batch};
 use crate::i18n::Msg;
 use crate::locale::{t, tf};
-use crate::models::{NumberField, SmsInput, SmsQuote, SmsSent};
+use crate::models::{NumberField, SmsBatchState, SmsBatchStatus, SmsInput, SmsQueued, SmsQuote};
 use leptos::prelude::*;
 
 #[component]
@@ -18,7 +19,7 @@ pub fn SendSmsDialog(
     contact_ids: Vec<i64>,
     field: NumberField,
     on_close: Callback<()>,
-    on_sent: Callback<SmsSent>,
+    on_sent: Callback<SmsQueued>,
 ) -> impl IntoView {
     let quote = Resource::new(|| (), move |_| quote_sms(contact_ids.clone(), field));
     view! {
@@ -57,7 +58,29 @@ fn SmsForm(
     field: NumberField,
     quote: SmsQuote,
     on_close: Callback<()>,
-    on_sent: Callback<SmsSent>,
+    on_sent: Callback<SmsQueued>,
+) -> impl IntoView {
+    let queued = RwSignal::new(None::<SmsQueued>);
+    view! {
+        {move || match queued.get() {
+            Some(queued) => view! { <SmsProgress queued on_close /> }.into_any(),
+            None => {
+                let sent = Callback::new(move |q: SmsQueued| {
+                    queued.set(Some(q.clone()));
+                    on_sent.run(q);
+                });
+                view! { <SmsCompose field quote=quote.clone() on_close on_sent=sent /> }.into_any()
+            }
+        }}
+    }
+}
+
+#[component]
+fn SmsCompose(
+    field: NumberField,
+    quote: SmsQuote,
+    on_close: Callback<()>,
+    on_sent: Callback<SmsQueued>,
 ) -> impl IntoView {
     let body = RwSignal::new(String::new());
     // The Message field takes the focus once the recipients are known and it appears.
@@ -98,7 +121,9 @@ fn SmsForm(
         .iter()
         .filter_map(|r| r.problem.as_ref().map(ToString::to_string))
         .collect();
-    let blocked = !problems.is_empty();
+    // Those who cannot be texted are left out; only a send to nobody is pointless.
+    let blocked = problems.len() == quote.recipients.len();
+    let some_left_out = !problems.is_empty() && !blocked;
 
     let send = Action::new(move |input: &SmsInput| send_sms(input.clone()));
     let error = Signal::derive(move || send.value().get().and_then(Result::err));
@@ -157,10 +182,12 @@ fn SmsForm(
                     </Show>
                 </div>
             </div>
-            {problems
-                .into_iter()
-                .map(|p| view! { <p class="o-alert o-alert-warning" role="alert">{p}</p> })
-                .collect_view()}
+            {(!problems.is_empty()).then(|| view! {
+                <div class="o-alert o-alert-warning o-sms-skipped" role="alert">
+                    {some_left_out.then(|| view! { <p>{t(Msg::SmsSkippedHeading)}</p> })}
+                    <ul>{problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                </div>
+            })}
             <div class="o-field" class:o-field-invalid=move || body_error().is_some()>
                 <label class="o-field-label" for="sms-body">{t(Msg::SmsMessage)}</label>
                 <div class="o-field-widget">
@@ -205,8 +232,88 @@ fn SmsForm(
     }
 }
 
-/// What a page says after a send.
-pub fn sent_notice(sent: &SmsSent) -> String {
+/// A queued batch as it makes progress: what was reserved, then how many went out, failed
+/// or wait, until it is done.
+#[component]
+fn SmsProgress(queued: SmsQueued, on_close: Callback<()>) -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    let batch = queued.batch_id;
+    let status = Resource::new(move || tick.get(), move |_| sms_batch(batch));
+    #[cfg(feature = "hydrate")]
+    {
+        let pending = move || {
+            status
+                .get_untracked()
+                .is_none_or(|s| matches!(s, Ok(ref s) if s.state == SmsBatchState::Pending))
+        };
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                if pending() {
+                    tick.try_update(|n| *n += 1);
+                }
+            },
+            std::time::Duration::from_millis(500),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    view! {
+        <div class="o-sms-progress" role="status">
+            <p data-testid="sms-queued">{queued_notice(&queued)}</p>
+            {(!queued.refused.is_empty()).then(|| view! {
+                <div class="o-sms-refused" data-testid="sms-refused">
+                    <p>{t(Msg::SmsNotSentHeading)}</p>
+                    <ul>
+                        {queued.refused.iter().map(|r| view! { <li>{r.reason.to_string()}</li> }).collect_view()}
+                    </ul>
+                </div>
+            })}
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    status.await.map(|s| {
+                        let done = s.state == SmsBatchState::Done;
+                        view! {
+                            <p data-testid="sms-progress" class:o-sms-done=done>
+                                {if done { sent_notice(&s) } else { progress_text(&s) }}
+                            </p>
+                        }
+                    })
+                })}
+            </Transition>
+        </div>
+        <div class="o-dialog-buttons">
+            <button type="button" class="btn btn-primary" on:click=move |_| on_close.run(())>
+                {t(Msg::Close)}
+            </button>
+        </div>
+    }
+}
+
+/// What a send queued: how many messages, and the credits reserved for them.
+pub fn queued_notice(queued: &SmsQueued) -> String {
+    tf(
+        Msg::SmsQueuedNotice,
+        &[
+            ("count", queued.queued.into()),
+            ("credits", queued.credits.into()),
+        ],
+    )
+}
+
+/// A batch on its way: how many went out, failed and wait.
+pub fn progress_text(status: &SmsBatchStatus) -> String {
+    tf(
+        Msg::SmsBatchProgress,
+        &[
+            ("sent", status.sent.into()),
+            ("failed", status.failed.into()),
+            ("queued", status.queued.into()),
+        ],
+    )
+}
+
+/// What a finished batch did.
+pub fn sent_notice(sent: &SmsBatchStatus) -> String {
     if sent.failed == 0 {
         tf(
             Msg::SmsSentNotice,

@@ -49,6 +49,7 @@ struct OpenHoldRow {
     id: i64,
     account_id: i64,
     amount: i64,
+    captured: Option<i64>,
     expires_at: i64,
     token: String,
     description: String,
@@ -60,7 +61,7 @@ struct OpenHoldRow {
 #[instrument(level = "debug", skip_all)]
 pub async fn load_open_holds(conn: &mut SqliteConnection) -> Result<Vec<OpenHold>, sqlx::Error> {
     let rows: Vec<OpenHoldRow> = sqlx::query_as(
-        "SELECT id, account_id, amount, expires_at, token, description, created_at,
+        "SELECT id, account_id, amount, captured, expires_at, token, description, created_at,
                 idempotency_key, request_hash
          FROM holds WHERE state = 'open'",
     )
@@ -72,6 +73,7 @@ pub async fn load_open_holds(conn: &mut SqliteConnection) -> Result<Vec<OpenHold
             id: r.id,
             account: r.account_id,
             amount: r.amount,
+            captured: r.captured.unwrap_or(0),
             expires_at: r.expires_at,
             token: r.token,
             description: r.description,
@@ -356,8 +358,9 @@ pub struct EntryRow {
 /// SQLite accepts at most 32,766 bound values per statement.
 const MAX_PARAMS: usize = 32_000;
 
-/// Writes a batch in a handful of statements, whatever its size: the holds it created or
-/// closed, its ledger entries, and the new balances of the accounts it touched.
+/// Writes a batch in a handful of statements, whatever its size: the holds it created,
+/// changed (a partial capture, a later expiry) or closed, its ledger entries, and the new
+/// balances of the accounts it touched.
 #[instrument(level = "debug", skip_all, fields(holds = holds.len(), entries = entries.len()))]
 pub async fn write_batch(
     conn: &mut SqliteConnection,
@@ -387,7 +390,7 @@ pub async fn write_batch(
         });
         q.push(
             " ON CONFLICT (id) DO UPDATE SET state = excluded.state, captured = excluded.captured,
-              closed_at = excluded.closed_at",
+              expires_at = excluded.expires_at, closed_at = excluded.closed_at",
         );
         q.build().execute(&mut *conn).await?;
     }
@@ -434,8 +437,9 @@ pub struct Discrepancy {
     pub open_holds: i64,
 }
 
-/// Recomputes every account from its ledger entries and open holds, and returns those that
-/// disagree with the stored balance or held amount. Empty means the books are consistent.
+/// Recomputes every account from its ledger entries and open holds (what each still
+/// reserves: its amount less its partial captures), and returns those that disagree with the
+/// stored balance or held amount. Empty means the books are consistent.
 #[instrument(level = "debug", skip_all)]
 pub async fn check(conn: &mut SqliteConnection) -> Result<Vec<Discrepancy>, sqlx::Error> {
     sqlx::query_as(
@@ -445,7 +449,7 @@ pub async fn check(conn: &mut SqliteConnection) -> Result<Vec<Discrepancy>, sqlx
          FROM iap_accounts a
          LEFT JOIN (SELECT account_id, SUM(amount) AS balance, SUM(held_delta) AS held
                     FROM ledger_entries GROUP BY account_id) e ON e.account_id = a.id
-         LEFT JOIN (SELECT account_id, SUM(amount) AS held
+         LEFT JOIN (SELECT account_id, SUM(amount - COALESCE(captured, 0)) AS held
                     FROM holds WHERE state = 'open' GROUP BY account_id) h ON h.account_id = a.id
          WHERE a.balance <> COALESCE(e.balance, 0) OR a.held <> COALESCE(e.held, 0)
             OR a.held <> COALESCE(h.held, 0) OR a.balance < a.held",

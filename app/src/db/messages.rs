@@ -1,8 +1,12 @@
-//! The chatter: a log of what happened to a record, newest last.
+//! The chatter: a log of what happened to a record, newest last. A line that logs an SMS
+//! shows the message's progress, read from the outbox each time.
 
-use crate::models::ChatterMessage;
+use crate::domain::credits::Credits;
+use crate::domain::time::Timestamp;
+use crate::models::{ChatterMessage, ChatterSms, SmsBatchState, SmsBatchStatus, SmsState};
 use sqlx::SqliteConnection;
 
+/// Adds a line to the record's chatter; returns its id.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn post(
     conn: &mut SqliteConnection,
@@ -11,8 +15,8 @@ pub async fn post(
     author_id: i64,
     body: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<i64, sqlx::Error> {
+    let done = sqlx::query(
         "INSERT INTO messages (model, res_id, author_id, body, created_at) VALUES (?, ?, ?, ?, ?)",
     )
     .bind(model)
@@ -22,7 +26,53 @@ pub async fn post(
     .bind(now)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.last_insert_rowid())
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    author_name: String,
+    body: String,
+    created_at: Timestamp,
+    sms_state: Option<SmsState>,
+    sms_error: Option<String>,
+    batch_id: Option<i64>,
+    batch_state: Option<SmsBatchState>,
+    batch_queued: Option<i64>,
+    batch_sent: Option<i64>,
+    batch_failed: Option<i64>,
+    batch_held: Option<i64>,
+    batch_credits: Option<i64>,
+}
+
+impl Row {
+    fn into_message(self) -> ChatterMessage {
+        let count = |n: Option<i64>| u32::try_from(n.unwrap_or(0)).unwrap_or(u32::MAX);
+        let sms = match (self.sms_state, self.batch_id, self.batch_state) {
+            (Some(state), Some(batch_id), Some(batch_state)) => Some(ChatterSms {
+                state,
+                error: self.sms_error,
+                batch: SmsBatchStatus {
+                    batch_id,
+                    state: batch_state,
+                    queued: count(self.batch_queued),
+                    sent: count(self.batch_sent),
+                    failed: count(self.batch_failed),
+                    held: Credits::from_minor(self.batch_held.unwrap_or(0)),
+                    credits: Credits::from_minor(self.batch_credits.unwrap_or(0)),
+                },
+            }),
+            _ => None,
+        };
+        ChatterMessage {
+            id: self.id,
+            author_name: self.author_name,
+            body: self.body,
+            created_at: self.created_at,
+            sms,
+        }
+    }
 }
 
 /// The record's messages, newest first, as Odoo's chatter shows them.
@@ -32,13 +82,31 @@ pub async fn of_record(
     model: &str,
     res_id: i64,
 ) -> Result<Vec<ChatterMessage>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT m.id, COALESCE(u.name, 'System') AS author_name, m.body, m.created_at
-         FROM messages m LEFT JOIN users u ON u.id = m.author_id
-         WHERE m.model = ? AND m.res_id = ? ORDER BY m.id DESC LIMIT 200",
+    let rows: Vec<Row> = sqlx::query_as(
+        "WITH page AS (SELECT * FROM messages WHERE model = ? AND res_id = ?
+                       ORDER BY id DESC LIMIT 200)
+         SELECT m.id, COALESCE(u.name, 'System') AS author_name, m.body, m.created_at,
+                s.state AS sms_state, s.error AS sms_error, b.id AS batch_id,
+                b.state AS batch_state,
+                (SELECT SUM(x.state = 'outgoing') FROM sms_messages x WHERE x.batch_id = b.id)
+                    AS batch_queued,
+                (SELECT SUM(x.state = 'sent') FROM sms_messages x WHERE x.batch_id = b.id)
+                    AS batch_sent,
+                (SELECT SUM(x.state = 'error') FROM sms_messages x WHERE x.batch_id = b.id)
+                    AS batch_failed,
+                (SELECT SUM(x.cost) FROM sms_messages x WHERE x.batch_id = b.id)
+                    AS batch_held,
+                (SELECT SUM(x.credits) FROM sms_messages x WHERE x.batch_id = b.id)
+                    AS batch_credits
+         FROM page m
+         LEFT JOIN users u ON u.id = m.author_id
+         LEFT JOIN sms_messages s ON s.chatter_id = m.id
+         LEFT JOIN sms_batches b ON b.id = s.batch_id
+         ORDER BY m.id DESC",
     )
     .bind(model)
     .bind(res_id)
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(Row::into_message).collect())
 }

@@ -16,6 +16,7 @@ pub mod services;
 pub mod sessions;
 pub mod settings;
 pub mod sms;
+pub mod sms_reports;
 mod types;
 pub mod users;
 pub mod warnings;
@@ -82,7 +83,8 @@ pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlit
 macro_rules! held_now {
     ($now:literal) => {
         concat!(
-            "a.held - COALESCE((SELECT SUM(h.amount) FROM holds h WHERE h.state = 'open' ",
+            "a.held - COALESCE((SELECT SUM(h.amount - COALESCE(h.captured, 0)) FROM holds h ",
+            "WHERE h.state = 'open' ",
             "AND h.expires_at <= ",
             $now,
             " AND h.account_id = a.id), 0)"
@@ -153,6 +155,14 @@ mod tests {
         (
             "0021_warning_mail_cap.sql",
             "9c5e9cdd519e784192f7d4f1120fd4d3f6e484d0e1cb51808a47ea4c73706cdb",
+        ),
+        (
+            "0022_sms_jobs.sql",
+            "e0f87d1fa57c56bf3324c49e517f47a1c8fa6f641be1ddf6908bdd052d3d6ae6",
+        ),
+        (
+            "0023_sms_api.sql",
+            "7bfd4ab4508f35f80f395913eab524c638a12c74a2a9cf26e2482b6cd7d62395",
         ),
         (
             "0024_languages.sql",

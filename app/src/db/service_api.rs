@@ -51,6 +51,8 @@ pub struct AccountReport {
     pub warning: crate::domain::warning::WarningSettings,
     pub description: String,
     pub unit_name: String,
+    /// SMS accounts: the sender name their database chose, if any.
+    pub sender_name: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -63,6 +65,7 @@ struct ReportRow {
     warn_emails: Option<String>,
     description: String,
     unit_name: String,
+    sender_name: Option<String>,
 }
 
 /// The accounts of `tokens`, by token, in one query whatever their number; unknown tokens
@@ -79,11 +82,12 @@ pub async fn accounts_by_tokens(
         "SELECT t.value AS wanted, a.id, a.service, s.first_party, {disabled} AS disabled,
                 a.balance, {held} AS held,
                 w.enabled AS warn_enabled, w.threshold AS warn_threshold, w.emails AS warn_emails,
-                s.description, s.unit_name
+                s.description, s.unit_name, sn.sender_name
          FROM json_each(?1) t
          JOIN iap_accounts a ON a.token = t.value OR a.token = t.value || '+disabled'
          JOIN services s ON s.technical_name = a.service
          LEFT JOIN iap_account_warnings w ON w.account_id = a.id
+         LEFT JOIN sms_senders sn ON sn.account_id = a.id
          ORDER BY t.key, a.token = t.value DESC",
         disabled = disabled!(),
         held = held_now!("?2"),
@@ -112,6 +116,7 @@ pub async fn accounts_by_tokens(
                 warning,
                 description: row.description,
                 unit_name: row.unit_name,
+                sender_name: row.sender_name,
             },
         ));
     }

@@ -7,7 +7,9 @@ use crate::domain::credits::Credits;
 use crate::domain::ledger::{EntryKind, HoldState};
 use crate::domain::order::OrderState;
 use crate::domain::time::Timestamp;
-use crate::models::{MailState, SmsBatchState, SmsState};
+use crate::models::{
+    MailState, SmsBatchState, SmsDelivery, SmsFailure, SmsReportState, SmsSource, SmsState,
+};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
@@ -104,7 +106,11 @@ stored_by_name!(
     OrderState,
     MailState,
     SmsState,
-    SmsBatchState
+    SmsBatchState,
+    SmsSource,
+    SmsFailure,
+    SmsDelivery,
+    SmsReportState
 );
 
 #[cfg(test)]

@@ -8,6 +8,11 @@
 //! Holds follow Odoo's authorize → capture/cancel protocol. Expired holds are released by
 //! [`Book::expire_due`], which the writer calls before every batch, so a hold past its TTL
 //! never counts towards `held` when a new operation is judged.
+//!
+//! A hold that pays for many things delivered one by one (a batch of SMS) is spent in parts
+//! ([`Book::capture_part`]): each part moves from held to spent and the rest stays held, so
+//! what was delivered is charged at once and nothing else is. Such a hold is kept alive while
+//! its work runs ([`Book::extend`]) and ended with [`Book::close`], which releases the rest.
 
 use crate::domain::FieldError;
 use crate::domain::credits::{self, Credits};
@@ -169,7 +174,10 @@ impl Account {
 pub struct OpenHold {
     pub id: HoldId,
     pub account: AccountId,
+    /// What was reserved when the hold was placed.
     pub amount: i64,
+    /// What partial captures have spent of it so far; `amount - captured` is still held.
+    pub captured: i64,
     /// Unix milliseconds after which the hold no longer reserves anything.
     pub expires_at: i64,
     pub token: String,
@@ -177,6 +185,22 @@ pub struct OpenHold {
     pub created_at: i64,
     /// The caller's idempotency key and a digest of its request, if it sent one.
     pub idempotency: Option<(String, String)>,
+}
+
+impl OpenHold {
+    /// What the hold still reserves.
+    pub fn remaining(&self) -> i64 {
+        self.amount - self.captured
+    }
+
+    /// How the hold ends when closed now: captured for what its parts spent, or released.
+    pub fn closed_state(&self) -> HoldState {
+        if self.captured > 0 {
+            HoldState::Captured
+        } else {
+            HoldState::Released
+        }
+    }
 }
 
 /// What a caller asks to hold, as it arrived.
@@ -334,6 +358,15 @@ pub enum HoldEnd {
     Expired,
 }
 
+impl HoldEnd {
+    /// The end of a hold closed in `state` after its parts spent `captured`.
+    pub fn from_closed(state: HoldState, captured: i64) -> Self {
+        state
+            .end(captured, Some(captured))
+            .unwrap_or(HoldEnd::Released)
+    }
+}
+
 /// Why a request contradicts what the ledger already recorded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Conflict {
@@ -359,6 +392,8 @@ pub enum LedgerError {
     },
     UnknownHold,
     UnknownOrder,
+    /// An SMS the outbox does not have.
+    UnknownMessage,
     HoldExpired,
     Conflict(Conflict),
     Invalid(FieldError),
@@ -446,7 +481,7 @@ impl Book {
                 account: hold.account,
                 kind: EntryKind::Expiry,
                 amount: 0,
-                held_delta: -hold.amount,
+                held_delta: -hold.remaining(),
                 hold: Some(hold.id),
                 description: hold.description.clone(),
             };
@@ -551,6 +586,7 @@ impl Book {
             id,
             account: new.account,
             amount,
+            captured: 0,
             expires_at: new.expires_at(placement.now),
             token: placement.token,
             description: new.description.clone(),
@@ -560,7 +596,8 @@ impl Book {
         Ok((id, entry))
     }
 
-    /// Spends `amount` of an open hold (all of it when `None`) and releases the rest.
+    /// Spends `amount` of what an open hold still reserves (all of it when `None`) and
+    /// releases the rest. Returns the hold as it was, the credits taken, and the entry.
     pub fn capture(
         &mut self,
         token: &str,
@@ -570,21 +607,10 @@ impl Book {
         let held = self
             .holds
             .get(&id)
-            .map(|h| h.amount)
+            .map(OpenHold::remaining)
             .ok_or(LedgerError::UnknownHold)?;
         let take = amount.map_or(held, Credits::minor);
-        if take < 0 {
-            return Err(LedgerError::Invalid(FieldError::new(
-                "amount",
-                Msg::ErrCaptureNegative,
-            )));
-        }
-        if take > held {
-            return Err(LedgerError::Invalid(FieldError::new(
-                "amount",
-                Msg::ErrCaptureAboveHold,
-            )));
-        }
+        check_take(take, held)?;
         let hold = self.remove(id).ok_or(LedgerError::UnknownHold)?;
         self.release_held(&hold);
         if let Some(acct) = self.accounts.get_mut(&hold.account) {
@@ -594,14 +620,81 @@ impl Book {
             account: hold.account,
             kind: EntryKind::Capture,
             amount: -take,
-            held_delta: -hold.amount,
+            held_delta: -hold.remaining(),
             hold: Some(hold.id),
             description: hold.description.clone(),
         };
         Ok((hold, take, entry))
     }
 
-    /// Releases an open hold without spending anything.
+    /// Spends `amount` of an open hold and keeps the rest reserved: one delivered part of
+    /// the work the hold pays for. The entry carries `description` (what was delivered).
+    /// Returns the hold as it now stands.
+    pub fn capture_part(
+        &mut self,
+        token: &str,
+        amount: Credits,
+        description: &str,
+    ) -> Result<(OpenHold, Entry), LedgerError> {
+        let id = *self.by_token.get(token).ok_or(LedgerError::UnknownHold)?;
+        let hold = self.holds.get_mut(&id).ok_or(LedgerError::UnknownHold)?;
+        let take = amount.minor();
+        check_take(take, hold.remaining())?;
+        if take == 0 {
+            return Err(LedgerError::Invalid(FieldError::new(
+                "amount",
+                Msg::ErrAmountNotPositive,
+            )));
+        }
+        hold.captured += take;
+        let hold = hold.clone();
+        if let Some(acct) = self.accounts.get_mut(&hold.account) {
+            acct.balance -= take;
+            acct.held -= take;
+        }
+        let entry = Entry {
+            account: hold.account,
+            kind: EntryKind::Capture,
+            amount: -take,
+            held_delta: -take,
+            hold: Some(hold.id),
+            description: description.to_owned(),
+        };
+        Ok((hold, entry))
+    }
+
+    /// Moves an open hold's expiry to `until` (Unix ms) if that is later; never earlier, so
+    /// repeating it changes nothing. Returns the hold as it now stands.
+    pub fn extend(&mut self, token: &str, until: i64) -> Result<OpenHold, LedgerError> {
+        let id = *self.by_token.get(token).ok_or(LedgerError::UnknownHold)?;
+        let hold = self.holds.get_mut(&id).ok_or(LedgerError::UnknownHold)?;
+        if until > hold.expires_at {
+            self.expiry.remove(&(hold.expires_at, id));
+            hold.expires_at = until;
+            self.expiry.insert((until, id));
+        }
+        Ok(hold.clone())
+    }
+
+    /// Ends an open hold, releasing what it still reserves: captured for what its parts
+    /// spent (see [`OpenHold::closed_state`]), released when nothing was. The entry is
+    /// `None` when nothing was left to release.
+    pub fn close(&mut self, token: &str) -> Result<(OpenHold, Option<Entry>), LedgerError> {
+        let id = *self.by_token.get(token).ok_or(LedgerError::UnknownHold)?;
+        let hold = self.remove(id).ok_or(LedgerError::UnknownHold)?;
+        self.release_held(&hold);
+        let entry = (hold.remaining() > 0).then(|| Entry {
+            account: hold.account,
+            kind: EntryKind::Release,
+            amount: 0,
+            held_delta: -hold.remaining(),
+            hold: Some(hold.id),
+            description: hold.description.clone(),
+        });
+        Ok((hold, entry))
+    }
+
+    /// Releases an open hold without spending anything more.
     pub fn cancel(&mut self, token: &str) -> Result<(OpenHold, Entry), LedgerError> {
         let id = *self.by_token.get(token).ok_or(LedgerError::UnknownHold)?;
         let hold = self.remove(id).ok_or(LedgerError::UnknownHold)?;
@@ -610,7 +703,7 @@ impl Book {
             account: hold.account,
             kind: EntryKind::Release,
             amount: 0,
-            held_delta: -hold.amount,
+            held_delta: -hold.remaining(),
             hold: Some(hold.id),
             description: hold.description.clone(),
         };
@@ -632,9 +725,26 @@ impl Book {
 
     fn release_held(&mut self, hold: &OpenHold) {
         if let Some(acct) = self.accounts.get_mut(&hold.account) {
-            acct.held -= hold.amount;
+            acct.held -= hold.remaining();
         }
     }
+}
+
+/// A capture takes between nothing and what the hold still reserves.
+fn check_take(take: i64, held: i64) -> Result<(), LedgerError> {
+    if take < 0 {
+        return Err(LedgerError::Invalid(FieldError::new(
+            "amount",
+            Msg::ErrCaptureNegative,
+        )));
+    }
+    if take > held {
+        return Err(LedgerError::Invalid(FieldError::new(
+            "amount",
+            Msg::ErrCaptureAboveHold,
+        )));
+    }
+    Ok(())
 }
 
 /// The answer to a capture repeated on a hold that is no longer open: the same result for
@@ -772,6 +882,96 @@ mod tests {
         assert_eq!((entry.kind, entry.held_delta), (EntryKind::Release, -10));
         assert_eq!(book.cancel("t").unwrap_err(), LedgerError::UnknownHold);
         assert_eq!(book.account(1).unwrap().available(), 100);
+    }
+
+    #[test]
+    fn partial_captures_spend_part_by_part_and_closing_releases_the_rest() {
+        let mut book = book_with(100);
+        place(&mut book, new_hold(60, "batch", 1_000)).unwrap();
+        let (hold, entry) = book
+            .capture_part("batch", Credits::from_minor(12), "one SMS")
+            .unwrap();
+        assert_eq!((hold.captured, hold.remaining()), (12, 48));
+        assert_eq!(
+            (
+                entry.kind,
+                entry.amount,
+                entry.held_delta,
+                entry.description.as_str()
+            ),
+            (EntryKind::Capture, -12, -12, "one SMS")
+        );
+        assert_eq!(
+            *book.account(1).unwrap(),
+            Account {
+                balance: 88,
+                held: 48,
+                disabled: false
+            }
+        );
+        book.capture_part("batch", Credits::from_minor(48), "four more")
+            .unwrap();
+        let err = book
+            .capture_part("batch", Credits::from_minor(1), "one too many")
+            .unwrap_err();
+        assert!(matches!(err, LedgerError::Invalid(ref e) if e.field == "amount"));
+        let (hold, entry) = book.close("batch").unwrap();
+        assert_eq!((hold.closed_state(), entry), (HoldState::Captured, None));
+        assert_eq!(book.account(1).unwrap().available(), 40);
+        assert_eq!(book.close("batch").unwrap_err(), LedgerError::UnknownHold);
+    }
+
+    #[test]
+    fn closing_a_hold_nothing_was_captured_from_releases_it_whole() {
+        let mut book = book_with(100);
+        place(&mut book, new_hold(30, "t", 1_000)).unwrap();
+        let (hold, entry) = book.close("t").unwrap();
+        assert_eq!(hold.closed_state(), HoldState::Released);
+        let entry = entry.expect("a release entry");
+        assert_eq!(
+            (entry.kind, entry.amount, entry.held_delta),
+            (EntryKind::Release, 0, -30)
+        );
+        assert_eq!(book.account(1).unwrap().available(), 100);
+    }
+
+    #[test]
+    fn an_extended_hold_outlives_its_first_ttl_and_extending_never_shortens() {
+        let mut book = book_with(100);
+        place(&mut book, new_hold(40, "t", 1_000)).unwrap();
+        assert_eq!(book.extend("t", 5_000).unwrap().expires_at, 5_000);
+        assert_eq!(book.extend("t", 2_000).unwrap().expires_at, 5_000);
+        assert!(book.expire_due(4_999).is_empty());
+        book.capture_part("t", Credits::from_minor(10), "part")
+            .unwrap();
+        let expired = book.expire_due(5_000);
+        assert_eq!(expired.len(), 1);
+        assert_eq!(expired[0].1.held_delta, -30, "only what was still held");
+        assert_eq!(
+            *book.account(1).unwrap(),
+            Account {
+                balance: 90,
+                held: 0,
+                disabled: false
+            }
+        );
+        assert_eq!(
+            book.extend("t", 9_000).unwrap_err(),
+            LedgerError::UnknownHold
+        );
+    }
+
+    #[test]
+    fn a_final_capture_after_parts_takes_from_what_is_left() {
+        let mut book = book_with(100);
+        place(&mut book, new_hold(50, "t", 1_000)).unwrap();
+        book.capture_part("t", Credits::from_minor(20), "part")
+            .unwrap();
+        assert!(book.capture("t", Some(Credits::from_minor(31))).is_err());
+        let (hold, taken, entry) = book.capture("t", None).unwrap();
+        assert_eq!((hold.captured, taken, entry.held_delta), (20, 30, -30));
+        assert_eq!(book.account(1).unwrap().balance, 50);
+        assert_eq!(book.account(1).unwrap().held, 0);
     }
 
     #[test]

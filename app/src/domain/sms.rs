@@ -123,6 +123,21 @@ pub fn check_body(body: &str) -> Result<Segments, FieldError> {
     Ok(segments)
 }
 
+/// Whether `id` is an id Odoo gives an SMS (a uuid4 in hex): 32 lowercase hexadecimal
+/// digits, as its `/sms/status` route checks them.
+pub fn is_odoo_uuid(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// A sender name as Odoo and SMS networks accept it: 3 to 11 letters and digits.
+pub fn check_sender_name(name: &str) -> Result<&str, FieldError> {
+    if (3..=11).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(name)
+    } else {
+        Err(FieldError::new("sender_name", Msg::ErrSmsSenderName))
+    }
+}
+
 /// The price of one part sent to a country, in credit minor units; `None` where iapd does
 /// not deliver. Countries not listed pay [`DEFAULT_PRICE`].
 const PRICES: &[(&str, Option<i64>)] = &[
@@ -180,6 +195,29 @@ pub fn cost(segments: Segments, price: i64) -> Credits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn odoo_ids_are_32_lowercase_hexadecimal_digits() {
+        assert!(is_odoo_uuid("0123456789abcdef0123456789abcdef"));
+        assert!(!is_odoo_uuid("0123456789ABCDEF0123456789abcdef"));
+        assert!(!is_odoo_uuid("0123456789abcdef0123456789abcde"));
+        assert!(!is_odoo_uuid("0123456789abcdef0123456789abcdeg"));
+        assert!(!is_odoo_uuid("01234567-89ab-cdef-0123-456789abcdef"));
+    }
+
+    #[test]
+    fn a_sender_name_has_3_to_11_letters_and_digits() {
+        assert_eq!(check_sender_name("Odoo"), Ok("Odoo"));
+        assert_eq!(check_sender_name("ABC"), Ok("ABC"));
+        assert_eq!(check_sender_name("Shop2024abc"), Ok("Shop2024abc"));
+        for bad in ["", "AB", "Shop2024abcd", "My Shop", "Café", "shop-1"] {
+            assert_eq!(
+                check_sender_name(bad).map_err(|e| e.field),
+                Err("sender_name".to_owned()),
+                "{bad}"
+            );
+        }
+    }
 
     fn parts(text: &str) -> (Encoding, i64) {
         let s = count(text);

@@ -1,7 +1,7 @@
 //! The Contacts app: list, open, create and edit, each logged in the chatter.
 
 use crate::error::AppError;
-use crate::models::{Contact, ContactDetail, ContactInput};
+use crate::models::{ChatterMessage, Contact, ContactDetail, ContactInput};
 use leptos::prelude::*;
 
 /// The chatter model name for contacts.
@@ -24,6 +24,18 @@ pub async fn get_contact(id: i64) -> Result<ContactDetail, AppError> {
         .ok_or(AppError::NotFound)?;
     let messages = crate::db::messages::of_record(&mut conn, MODEL, id).await?;
     Ok(ContactDetail { contact, messages })
+}
+
+/// The contact's chatter alone, for refreshing it (an SMS it logs makes progress) without
+/// reloading the form.
+#[server(endpoint = "contacts/chatter")]
+pub async fn contact_chatter(id: i64) -> Result<Vec<ChatterMessage>, AppError> {
+    let who = super::ssr::identity()?;
+    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    crate::db::contacts::get(&mut conn, &who.active_company_ids, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::db::messages::of_record(&mut conn, MODEL, id).await?)
 }
 
 /// Creates (`id: None`) or updates a contact and returns its id. The change and its chatter

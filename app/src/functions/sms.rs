@@ -1,8 +1,10 @@
-//! SMS from the Contacts app: the Send SMS Text Message pop-up's quote, the send itself,
-//! and the Technical → SMS Outbox view.
+//! SMS from the Contacts app: the Send SMS Text Message pop-up's quote, the send itself and
+//! its progress, and the Technical → SMS Outbox view.
 
 use crate::error::AppError;
-use crate::models::{NumberField, SmsInput, SmsOutboxLine, SmsQuote, SmsSent};
+use crate::models::{
+    NumberField, SmsBatchStatus, SmsInput, SmsOutboxLine, SmsQueued, SmsQuote, SmsReportLine,
+};
 use leptos::prelude::*;
 
 /// The most contacts one send may text: one list page's selection.
@@ -24,7 +26,12 @@ pub async fn quote_sms(contact_ids: Vec<i64>, field: NumberField) -> Result<SmsQ
     let contacts = ssr::recipients(&mut conn, &who, &contact_ids, field).await?;
     let recipients = contacts
         .into_iter()
-        .map(|(contact, recipient)| crate::sms::quote_line(contact.id, contact.name, recipient))
+        .map(|(contact, recipient)| {
+            let recipient = recipient.map_err(|none| {
+                crate::sms::refusal_text(crate::models::SmsFailure::NoNumber, &none.name, "")
+            });
+            crate::sms::quote_line(contact.id, contact.name, recipient)
+        })
         .collect();
     let account_id = state
         .ledger
@@ -42,10 +49,11 @@ pub async fn quote_sms(contact_ids: Vec<i64>, field: NumberField) -> Result<SmsQ
     })
 }
 
-/// Sends one message to every selected contact, charging the current company's SMS
-/// account; all of them or none.
+/// Queues one message to every selected contact that can be texted, paid by a hold on the
+/// current company's SMS account: all of them or none. Each is charged as it goes out (see
+/// `sms_batch`); the others are recorded as errors, named in the answer, and cost nothing.
 #[server(endpoint = "sms/send")]
-pub async fn send_sms(input: SmsInput) -> Result<SmsSent, AppError> {
+pub async fn send_sms(input: SmsInput) -> Result<SmsQueued, AppError> {
     use crate::i18n::Msg;
     let who = super::ssr::identity()?;
     let state = super::ssr::state()?;
@@ -60,12 +68,12 @@ pub async fn send_sms(input: SmsInput) -> Result<SmsSent, AppError> {
         .await?
         .into_iter()
         .map(|(_, recipient)| recipient)
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect();
     drop(conn);
     let sender = crate::sms::Sender {
-        pool: &state.pool,
-        ledger: &state.ledger,
-        provider: state.sms.as_ref(),
+        pool: state.pool.clone(),
+        ledger: state.ledger.clone(),
+        queue: state.sms.clone(),
     };
     sender
         .send(crate::sms::SendRequest {
@@ -79,6 +87,22 @@ pub async fn send_sms(input: SmsInput) -> Result<SmsSent, AppError> {
         .await
 }
 
+/// How far a batch has got: for the user who sent it, and administrators.
+#[server(endpoint = "sms/batch")]
+pub async fn sms_batch(batch_id: i64) -> Result<SmsBatchStatus, AppError> {
+    let who = super::ssr::identity()?;
+    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    let author = crate::db::sms::batch_author(&mut conn, batch_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if author != Some(who.user_id) && !who.is_admin {
+        return Err(AppError::NotFound);
+    }
+    crate::db::sms::batch_status(&mut conn, batch_id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 /// The SMS outbox, newest first: administrators only (the page sits in the Technical menu).
 #[server(endpoint = "sms/outbox")]
 pub async fn sms_outbox() -> Result<Vec<SmsOutboxLine>, AppError> {
@@ -90,20 +114,18 @@ pub async fn sms_outbox() -> Result<Vec<SmsOutboxLine>, AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::auth::Identity;
-    use crate::domain::FieldError;
     use crate::error::AppError;
-    use crate::i18n::Msg;
     use crate::models::{Contact, NumberField};
-    use crate::sms::Recipient;
+    use crate::sms::{NoNumber, Recipient};
 
     /// Each contact, if the user may see it (any other id is `NotFound`), with the number
-    /// to text or the reason it has none.
+    /// to text, if it has one.
     pub async fn recipients(
         conn: &mut sqlx::SqliteConnection,
         who: &Identity,
         ids: &[i64],
         field: NumberField,
-    ) -> Result<Vec<(Contact, Result<Recipient, FieldError>)>, AppError> {
+    ) -> Result<Vec<(Contact, Result<Recipient, NoNumber>)>, AppError> {
         let mut out = Vec::with_capacity(ids.len());
         let mut seen = std::collections::HashSet::new();
         for id in ids.iter().filter(|id| seen.insert(**id)) {
@@ -121,11 +143,21 @@ mod ssr {
                     number,
                     country: contact.country_code.clone(),
                 })
-                .ok_or_else(|| {
-                    FieldError::new("number", Msg::ErrSmsNoNumber).arg("name", &contact.name)
+                .ok_or_else(|| NoNumber {
+                    contact_id: Some(contact.id),
+                    name: contact.name.clone(),
                 });
             out.push((contact, recipient));
         }
         Ok(out)
     }
+}
+
+/// The delivery reports forwarded (or still to forward) to Odoo databases, newest first:
+/// administrators only.
+#[server(endpoint = "sms/reports")]
+pub async fn sms_reports() -> Result<Vec<SmsReportLine>, AppError> {
+    super::ssr::admin()?;
+    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    Ok(crate::db::sms_reports::newest(&mut conn, 200).await?)
 }

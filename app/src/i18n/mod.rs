@@ -388,7 +388,7 @@ mod tests {
         let args = [("number", "+32 470".into()), ("name", "Ann".into())];
         assert_eq!(
             tfl(Locale::ZhCn, Msg::ErrSmsNumber, &args),
-            "Ann 的号码 +32 470 格式无效；未发送任何内容，也未扣除点数。"
+            "Ann 的号码 +32 470 格式无效。"
         );
     }
 

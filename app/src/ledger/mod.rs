@@ -11,6 +11,13 @@
 //! Callers hand in checked requests ([`NewHold`], [`NewCredit`], [`AccountEdit`],
 //! [`ValidWarning`]): the writer applies rules that depend on the balances, nothing else.
 //!
+//! Work paid for in parts (a batch of SMS) holds its whole cost once, then spends it part
+//! by part. [`Ledger::queue_sms`] places a batch's hold and stores the batch and every
+//! message in one transaction; [`Ledger::record_sms`] captures one message's share of its
+//! batch's hold and records the message's fate in the same transaction, so a message is
+//! sent exactly when it is charged; [`Ledger::extend`] keeps such a hold alive while its job
+//! runs, and [`Ledger::finish_sms_batch`] releases what is left when the job ends.
+//!
 //! The writer does not die quietly. It runs under a supervisor that restarts it from the
 //! database after a panic; while it cannot serve (restarting, or its book could not be
 //! reloaded after a failed batch), [`Ledger::healthy`] is false, money operations are
@@ -25,10 +32,12 @@
 mod writer;
 
 use crate::clock::Clock;
+use crate::db::sms::NewMessage;
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{AccountEdit, AccountId, NewCredit, NewHold};
-pub use crate::domain::ledger::{HoldRequest, LedgerError};
+pub use crate::domain::ledger::{HoldEnd, HoldRequest, LedgerError};
 use crate::domain::warning::ValidWarning;
+use crate::models::{SmsSource, SmsState};
 use crate::tasks::Tasks;
 use sqlx::SqlitePool;
 use std::sync::Arc;
@@ -49,6 +58,19 @@ enum Command {
         amount: Option<Credits>,
     },
     Cancel {
+        token: String,
+    },
+    Extend {
+        token: String,
+        ttl: Duration,
+    },
+    Close {
+        token: String,
+    },
+    RecordSms(SmsResult),
+    QueueSms(SmsBatch),
+    FinishSmsBatch {
+        batch: i64,
         token: String,
     },
     Credit {
@@ -77,7 +99,61 @@ enum Reply {
     Token(String),
     Captured(Credits),
     Account(AccountId),
+    Ended(HoldEnd),
+    Sms(SmsState, Credits),
+    Queued(QueuedSms),
     Done,
+}
+
+/// A batch of SMS to store with its hold, for [`Ledger::queue_sms`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmsBatch {
+    /// What its queued messages cost; `None` when every one was refused.
+    pub hold: Option<NewHold>,
+    /// A retried request finds its batch by this key instead of queueing another.
+    pub request_key: String,
+    pub source: SmsSource,
+    pub author_id: Option<i64>,
+    pub account_id: AccountId,
+    pub dbuuid: Option<String>,
+    pub webhook_url: Option<String>,
+    pub sender_name: Option<String>,
+    pub messages: Vec<(NewMessage, Option<ChatterLine>)>,
+}
+
+/// The chatter line that logs a message, on its contact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatterLine {
+    pub model: &'static str,
+    pub res_id: i64,
+    pub author_id: i64,
+    pub body: String,
+}
+
+/// What [`Ledger::queue_sms`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueuedSms {
+    /// Stored, with its hold (none when nothing was to be paid for).
+    Queued { batch: i64, hold: Option<String> },
+    /// A batch with this request key already exists: nothing was done.
+    AlreadyQueued(i64),
+    /// A message with one of these uuids already exists: nothing was done.
+    UuidTaken,
+}
+
+/// What the provider made of one SMS, for [`Ledger::record_sms`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmsResult {
+    /// The message (`sms_messages.id`); its batch names the hold that pays for it.
+    pub message: i64,
+    /// The provider's code, stored on the message.
+    pub provider: String,
+    /// Accepted with the provider's reference, or refused with the reason.
+    pub outcome: Result<String, String>,
+    /// The ledger entry of its capture: what was delivered.
+    pub description: String,
+    /// How long the batch's hold must live from now on: a result shows the job is running.
+    pub keep_alive: Duration,
 }
 
 struct Job {
@@ -217,6 +293,65 @@ impl Ledger {
         })
         .await
         .map(|_| ())
+    }
+
+    /// Keeps an open hold alive at least `ttl` from now; repeating it changes nothing. A hold
+    /// that already ended is refused: expired (`HoldExpired`), or closed (a conflict).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn extend(&self, token: &str, ttl: Duration) -> Result<(), LedgerError> {
+        let command = Command::Extend {
+            token: token.to_owned(),
+            ttl,
+        };
+        self.call(command).await.map(|_| ())
+    }
+
+    /// Ends a hold, releasing what its partial captures did not spend. Idempotent: a hold
+    /// that already ended answers how it ended.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn close(&self, token: &str) -> Result<HoldEnd, LedgerError> {
+        let command = Command::Close {
+            token: token.to_owned(),
+        };
+        match self.call(command).await? {
+            Reply::Ended(end) => Ok(end),
+            _ => Err(LedgerError::Storage),
+        }
+    }
+
+    /// Records what became of one SMS in one transaction: sent, it is charged its cost from
+    /// its batch's hold (the rest stays held); refused, it costs nothing. Either way the hold
+    /// is kept alive for `keep_alive`. Idempotent by message: a message already recorded
+    /// answers its state and what it was charged, and changes nothing.
+    #[tracing::instrument(level = "debug", skip_all, fields(message = result.message))]
+    pub async fn record_sms(&self, result: SmsResult) -> Result<(SmsState, Credits), LedgerError> {
+        match self.call(Command::RecordSms(result)).await? {
+            Reply::Sms(state, charged) => Ok((state, charged)),
+            _ => Err(LedgerError::Storage),
+        }
+    }
+
+    /// Holds a batch's cost and stores the batch, every message (queued or refused) and their
+    /// chatter lines, all in one transaction: a batch exists exactly when its hold does.
+    /// Refused like a hold when the account cannot pay; nothing is done when the request key
+    /// or one of the uuids was already used.
+    #[tracing::instrument(level = "debug", skip_all, fields(messages = batch.messages.len()))]
+    pub async fn queue_sms(&self, batch: SmsBatch) -> Result<QueuedSms, LedgerError> {
+        match self.call(Command::QueueSms(batch)).await? {
+            Reply::Queued(queued) => Ok(queued),
+            _ => Err(LedgerError::Storage),
+        }
+    }
+
+    /// Ends a batch whose messages were all recorded: releases what its hold still reserves
+    /// and marks it done, in one transaction. Idempotent.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn finish_sms_batch(&self, batch: i64, token: &str) -> Result<(), LedgerError> {
+        let command = Command::FinishSmsBatch {
+            batch,
+            token: token.to_owned(),
+        };
+        self.call(command).await.map(|_| ())
     }
 
     /// Adds a trial, purchase or (signed) adjustment; `by` is the user responsible.

@@ -1,6 +1,6 @@
 //! The single ledger writer: batches queued operations into one durable transaction.
 
-use super::{Command, Job, Reply};
+use super::{Command, Job, QueuedSms, Reply, SmsBatch, SmsResult};
 use crate::clock::Clock;
 use crate::crypto;
 use crate::db::ledger::{self as store, EntryRow, HoldRow};
@@ -13,6 +13,7 @@ use crate::domain::ledger::{
 use crate::domain::order::{OrderState, order_reference};
 use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings};
 use crate::i18n::{Msg, t, tf};
+use crate::models::{SmsDelivery, SmsState};
 use crate::tasks::CancellationToken;
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -65,6 +66,18 @@ impl Pending {
             created_by: by,
             created_at: now,
         });
+    }
+
+    /// A hold still open after a partial capture or an extension, as it now stands.
+    fn open(&mut self, hold: OpenHold, now: i64) {
+        let captured = (hold.captured > 0).then_some(hold.captured);
+        self.hold(hold, HoldState::Open, captured, now);
+    }
+
+    /// A hold that just ended, captured for what its parts spent or released.
+    fn ended(&mut self, hold: OpenHold, state: HoldState, now: i64) {
+        let captured = (hold.captured > 0).then_some(hold.captured);
+        self.hold(hold, state, captured, now);
     }
 
     fn hold(&mut self, hold: OpenHold, state: HoldState, captured: Option<i64>, now: i64) {
@@ -121,7 +134,36 @@ impl Writer {
             public_url: public_url.trim_end_matches('/').to_owned(),
         };
         writer.reload().await?;
+        writer.revive_job_holds().await?;
         Ok(writer)
+    }
+
+    /// Gives the holds of unfinished SMS batches a full TTL from now, before anything can
+    /// expire them. Nothing extended them while iapd was stopped, and their batches resume
+    /// now: a hold must not expire under its job because the server was down, or a message
+    /// handed over before the stop, whose answer was lost, could go out unpaid.
+    async fn revive_job_holds(&mut self) -> Result<(), sqlx::Error> {
+        let tokens = crate::db::sms::pending_hold_tokens(&mut self.conn).await?;
+        let now = (self.clock)();
+        let until = now.saturating_add(crate::sms::HOLD_TTL_HOURS.saturating_mul(3_600_000));
+        let mut pending = Pending::default();
+        for token in tokens {
+            if let Ok(hold) = self.book.extend(&token, until) {
+                pending.open(hold, now);
+            }
+        }
+        if pending.holds.is_empty() {
+            return Ok(());
+        }
+        let holds: Vec<HoldRow> = pending.holds.into_values().collect();
+        let mut tx = self.conn.begin_with("BEGIN IMMEDIATE").await?;
+        store::write_batch(&mut tx, &holds, &[], &[]).await?;
+        tx.commit().await?;
+        tracing::info!(
+            holds = holds.len(),
+            "holds of unfinished SMS batches extended at start"
+        );
+        Ok(())
     }
 
     /// Rebuilds the book from the database, the authority after any failed batch.
@@ -241,7 +283,7 @@ impl Writer {
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let mut pending = Pending::default();
         for (hold, entry) in book.expire_due(now) {
-            pending.hold(hold, HoldState::Expired, None, now);
+            pending.ended(hold, HoldState::Expired, now);
             pending.entry(entry, None, now);
         }
         let mut results = Vec::with_capacity(jobs.len());
@@ -396,6 +438,17 @@ impl Op<'_> {
                 self.capture(token, *amount).await?.map(Reply::Captured)
             }
             Command::Cancel { token } => self.cancel(token).await?.map(|()| Reply::Done),
+            Command::Extend { token, ttl } => self.extend(token, *ttl).await?.map(|()| Reply::Done),
+            Command::Close { token } => self.close(token).await?.map(Reply::Ended),
+            Command::RecordSms(result) => self
+                .record_sms(result)
+                .await?
+                .map(|(state, charged)| Reply::Sms(state, charged)),
+            Command::QueueSms(batch) => self.queue_sms(batch).await?.map(Reply::Queued),
+            Command::FinishSmsBatch { batch, token } => self
+                .finish_sms_batch(*batch, token)
+                .await?
+                .map(|()| Reply::Done),
             Command::Credit { credit, by } => self.credit(credit, *by).map(|()| Reply::Done),
             Command::Resolve { service, company } => {
                 self.resolve(service, *company).await?.map(Reply::Account)
@@ -461,8 +514,9 @@ impl Op<'_> {
                 .book
                 .capture(token, amount)
                 .map(|(hold, taken, entry)| {
+                    let total = hold.captured + taken;
                     self.pending
-                        .hold(hold, HoldState::Captured, Some(taken), self.now);
+                        .hold(hold, HoldState::Captured, Some(total), self.now);
                     self.pending.entry(entry, None, self.now);
                     Credits::from_minor(taken)
                 }));
@@ -476,7 +530,8 @@ impl Op<'_> {
     async fn cancel(&mut self, token: &str) -> Outcome<()> {
         if self.book.open_hold(token).is_some() {
             return Ok(self.book.cancel(token).map(|(hold, entry)| {
-                self.pending.hold(hold, HoldState::Released, None, self.now);
+                let state = hold.closed_state();
+                self.pending.ended(hold, state, self.now);
                 self.pending.entry(entry, None, self.now);
             }));
         }
@@ -484,6 +539,186 @@ impl Op<'_> {
             Some((_, end)) => repeat_cancel(end),
             None => Err(LedgerError::UnknownHold),
         })
+    }
+
+    async fn extend(&mut self, token: &str, ttl: std::time::Duration) -> Outcome<()> {
+        let ttl = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        if self.book.open_hold(token).is_some() {
+            return Ok(self
+                .book
+                .extend(token, self.now.saturating_add(ttl))
+                .map(|hold| self.pending.open(hold, self.now)));
+        }
+        Ok(Err(match self.closed(token).await? {
+            Some((_, HoldEnd::Expired)) => LedgerError::HoldExpired,
+            Some((_, HoldEnd::Released)) => LedgerError::Conflict(Conflict::HoldCancelled),
+            Some((_, HoldEnd::Captured(_))) => LedgerError::Conflict(Conflict::AlreadyCaptured),
+            None => LedgerError::UnknownHold,
+        }))
+    }
+
+    async fn close(&mut self, token: &str) -> Outcome<HoldEnd> {
+        if self.book.open_hold(token).is_some() {
+            return Ok(self.book.close(token).map(|(hold, entry)| {
+                let state = hold.closed_state();
+                let end = HoldEnd::from_closed(state, hold.captured);
+                self.pending.ended(hold, state, self.now);
+                if let Some(entry) = entry {
+                    self.pending.entry(entry, None, self.now);
+                }
+                end
+            }));
+        }
+        Ok(match self.closed(token).await? {
+            Some((_, end)) => Ok(end),
+            None => Err(LedgerError::UnknownHold),
+        })
+    }
+
+    /// A batch of SMS, its hold, messages and chatter lines, in this batch's transaction.
+    async fn queue_sms(&mut self, batch: &SmsBatch) -> Outcome<QueuedSms> {
+        if let Some(id) = crate::db::sms::batch_by_key(self.conn, &batch.request_key).await? {
+            return Ok(Ok(QueuedSms::AlreadyQueued(id)));
+        }
+        let uuids: Vec<&str> = batch
+            .messages
+            .iter()
+            .filter_map(|(m, _)| m.uuid.as_deref())
+            .collect();
+        if !crate::db::sms::by_uuids(self.conn, &uuids)
+            .await?
+            .is_empty()
+        {
+            return Ok(Ok(QueuedSms::UuidTaken));
+        }
+        let hold = match &batch.hold {
+            None => None,
+            Some(new) => match self.hold(new).await? {
+                Ok(token) => Some(token),
+                Err(error) => return Ok(Err(error)),
+            },
+        };
+        let new = crate::db::sms::NewBatch {
+            request_key: &batch.request_key,
+            source: batch.source,
+            author_id: batch.author_id,
+            account_id: batch.account_id,
+            hold_token: hold.as_deref(),
+            dbuuid: batch.dbuuid.as_deref(),
+            webhook_url: batch.webhook_url.as_deref(),
+            sender_name: batch.sender_name.as_deref(),
+        };
+        let Some(id) = crate::db::sms::insert_batch(self.conn, &new, self.now).await? else {
+            return Ok(Ok(QueuedSms::AlreadyQueued(0)));
+        };
+        for (message, chatter) in &batch.messages {
+            let chatter_id = match chatter {
+                Some(line) => Some(
+                    crate::db::messages::post(
+                        self.conn,
+                        line.model,
+                        line.res_id,
+                        line.author_id,
+                        &line.body,
+                        self.now,
+                    )
+                    .await?,
+                ),
+                None => None,
+            };
+            crate::db::sms::insert_message(self.conn, id, message, chatter_id, self.now).await?;
+        }
+        Ok(Ok(QueuedSms::Queued { batch: id, hold }))
+    }
+
+    /// Releases what a finished batch's hold still reserves and marks the batch done.
+    async fn finish_sms_batch(&mut self, batch: i64, token: &str) -> Outcome<()> {
+        match self.close(token).await? {
+            Ok(_) | Err(LedgerError::UnknownHold) => {}
+            Err(error) => return Ok(Err(error)),
+        }
+        crate::db::sms::finish_batch(self.conn, batch).await?;
+        Ok(Ok(()))
+    }
+
+    /// One SMS's fate and its share of its batch's hold, in this batch's transaction.
+    async fn record_sms(&mut self, result: &SmsResult) -> Outcome<(SmsState, Credits)> {
+        let Some(message) = crate::db::sms::for_record(self.conn, result.message).await? else {
+            return Ok(Err(LedgerError::UnknownMessage));
+        };
+        if message.state != SmsState::Outgoing {
+            return Ok(Ok((message.state, Credits::from_minor(message.credits))));
+        }
+        let token = message.hold_token.as_deref().unwrap_or_default();
+        let charged = match &result.outcome {
+            Err(_) => 0,
+            Ok(_) => match self.book.capture_part(
+                token,
+                Credits::from_minor(message.cost),
+                &result.description,
+            ) {
+                Ok((hold, entry)) => {
+                    self.pending.open(hold, self.now);
+                    self.pending.entry(entry, message.author_id, self.now);
+                    message.cost
+                }
+                Err(error) => {
+                    // Only possible if the hold was ended behind the job's back: the job
+                    // extends it before every message it hands over.
+                    tracing::error!(
+                        message = result.message,
+                        ?error,
+                        "an SMS went out after its hold ended: recorded as sent, not charged"
+                    );
+                    0
+                }
+            },
+        };
+        let ttl = i64::try_from(result.keep_alive.as_millis()).unwrap_or(i64::MAX);
+        if let Ok(hold) = self.book.extend(token, self.now.saturating_add(ttl)) {
+            self.pending.open(hold, self.now);
+        }
+        let state = match &result.outcome {
+            Ok(reference) => {
+                crate::db::sms::mark_sent(
+                    self.conn,
+                    result.message,
+                    &result.provider,
+                    reference,
+                    charged,
+                    self.now,
+                )
+                .await?;
+                SmsState::Sent
+            }
+            Err(error) => {
+                crate::db::sms::mark_error(
+                    self.conn,
+                    result.message,
+                    &result.provider,
+                    error,
+                    self.now,
+                )
+                .await?;
+                SmsState::Error
+            }
+        };
+        // The API answered "processing" for it: its sender hears what became of it, unless
+        // the gateway already reported on it (a later status must not be overtaken).
+        if let (true, None, Some(uuid), Some(url)) = (
+            message.report_outcome,
+            message.delivery,
+            &message.uuid,
+            &message.webhook_url,
+        ) {
+            let status = match state {
+                SmsState::Sent => SmsDelivery::Sent,
+                _ => SmsDelivery::NotDelivered,
+            };
+            crate::db::sms_reports::queue(self.conn, result.message, url, uuid, status, self.now)
+                .await?;
+        }
+        Ok(Ok((state, Credits::from_minor(charged))))
     }
 
     async fn closed(&mut self, token: &str) -> Result<Option<(i64, HoldEnd)>, sqlx::Error> {

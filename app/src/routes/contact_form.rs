@@ -1,13 +1,14 @@
 //! `/contacts/new` and `/contacts/:id`: the contact form view with its chatter.
 
 use crate::components::field::{FieldMessage, TextField};
-use crate::components::sms_dialog::{SendSmsDialog, sent_notice};
+use crate::components::sms_dialog::SendSmsDialog;
+use crate::components::sms_state::{SmsStateBadge, batch_progress};
 use crate::components::status::{ErrorAlert, FormAlert};
 use crate::domain::country::COUNTRIES;
 use crate::functions::contacts::{get_contact, save_contact};
 use crate::i18n::Msg;
 use crate::locale::t;
-use crate::models::{ChatterMessage, Contact, ContactInput, NumberField, SessionInfo, SmsSent};
+use crate::models::{ChatterMessage, Contact, ContactInput, NumberField, SessionInfo};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -24,8 +25,6 @@ pub fn ContactFormPage() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     // Lives here, not in the form: saving refetches the record, which rebuilds the form.
     let saved = RwSignal::new(false);
-    // Also here: a sent SMS refetches the record to show it in the chatter.
-    let notice = RwSignal::new(None::<String>);
     let detail = Resource::new(
         move || (id(), reload.get()),
         |(id, _)| async move {
@@ -41,13 +40,12 @@ pub fn ContactFormPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(error) => view! { <ErrorAlert error /> }.into_any(),
-                    Ok(None) => view! { <ContactForm contact=None messages=vec![] saved notice on_saved=move || () /> }.into_any(),
+                    Ok(None) => view! { <ContactForm contact=None messages=vec![] saved on_saved=move || () /> }.into_any(),
                     Ok(Some(d)) => view! {
                         <ContactForm
                             contact=Some(d.contact)
                             messages=d.messages
                             saved
-                            notice
                             on_saved=move || reload.update(|n| *n += 1)
                         />
                     }
@@ -63,7 +61,6 @@ fn ContactForm(
     contact: Option<Contact>,
     messages: Vec<ChatterMessage>,
     saved: RwSignal<bool>,
-    notice: RwSignal<Option<String>>,
     on_saved: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = expect_context::<SessionInfo>();
@@ -86,11 +83,10 @@ fn ContactForm(
     let saved_phone = contact.as_ref().and_then(|c| c.phone.clone()).is_some();
     let saved_mobile = contact.as_ref().and_then(|c| c.mobile.clone()).is_some();
     let sms_field = RwSignal::new(None::<NumberField>);
-    let sms_sent = Callback::new(move |sent: SmsSent| {
-        sms_field.set(None);
-        notice.set(Some(sent_notice(&sent)));
-        on_saved();
-    });
+    // A queued SMS shows in the chatter at once, and follows its progress there; the form
+    // itself (and anything typed in it) is left alone.
+    let chatter = RwSignal::new(0u32);
+    let sms_sent = Callback::new(move |_| chatter.update(|n| *n += 1));
 
     let navigate = use_navigate();
     let save = Action::new(move |input: &ContactInput| save_contact(id, input.clone()));
@@ -108,7 +104,6 @@ fn ContactForm(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saved.set(false);
-        notice.set(None);
         save.dispatch(ContactInput {
             name: name.get_untracked(),
             company_name: company_name.get_untracked(),
@@ -141,7 +136,6 @@ fn ContactForm(
                     <Show when=move || saved.get()>
                         <span class="o-saved" role="status">{t(Msg::ContactSaved)}</span>
                     </Show>
-                    {move || notice.get().map(|n| view! { <span class="o-saved" role="status">{n}</span> })}
                 </div>
                 <FormAlert error />
                 <div class="o-title-field">
@@ -202,7 +196,7 @@ fn ContactForm(
                     </div>
                 </div>
             </form>
-            <Chatter messages />
+            <Chatter id messages refresh=chatter />
         </div>
         {move || sms_field.get().zip(id).map(|(field, id)| view! {
             <SendSmsDialog
@@ -227,36 +221,91 @@ fn SmsButton(show: bool, field: NumberField, open: RwSignal<Option<NumberField>>
     })
 }
 
-/// The record's history, newest first.
+/// The record's history, newest first. It reads itself again when `refresh` moves, and
+/// every second while an SMS it logs is still queued.
 #[component]
-fn Chatter(messages: Vec<ChatterMessage>) -> impl IntoView {
-    let empty = messages.is_empty();
+fn Chatter(
+    id: Option<i64>,
+    messages: Vec<ChatterMessage>,
+    refresh: RwSignal<u32>,
+) -> impl IntoView {
+    let lines = RwSignal::new(messages);
+    #[cfg(feature = "hydrate")]
+    {
+        use crate::functions::contacts::contact_chatter;
+        use crate::models::SmsState;
+        Effect::new(move |first: Option<()>| {
+            refresh.track();
+            if let (Some(()), Some(id)) = (first, id) {
+                leptos::task::spawn_local(async move {
+                    if let Ok(fresh) = contact_chatter(id).await {
+                        lines.try_set(fresh);
+                    }
+                });
+            }
+        });
+        let waiting = move || {
+            lines.with_untracked(|l| {
+                l.iter().any(|m| {
+                    m.sms
+                        .as_ref()
+                        .is_some_and(|s| s.state == SmsState::Outgoing)
+                })
+            })
+        };
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                if waiting() {
+                    refresh.try_update(|n| *n += 1);
+                }
+            },
+            std::time::Duration::from_secs(1),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, refresh);
     view! {
         <aside class="o-chatter" aria-label=t(Msg::Chatter)>
             <h2 class="o-chatter-title">{t(Msg::Chatter)}</h2>
-            <Show when=move || empty>
+            <Show when=move || lines.with(Vec::is_empty)>
                 <p class="o-chatter-empty">{t(Msg::ChatterEmpty)}</p>
             </Show>
             <ul class="o-chatter-list">
-                {messages
-                    .into_iter()
-                    .map(|m| {
-                        let initial = m.author_name.chars().next().unwrap_or('?').to_string();
-                        view! {
-                            <li class="o-message">
-                                <span class="o-avatar" aria-hidden="true">{initial}</span>
-                                <div class="o-message-body">
-                                    <div class="o-message-head">
-                                        <strong>{m.author_name}</strong>
-                                        <time>{crate::locale::date_time(m.created_at)}</time>
-                                    </div>
-                                    <p>{m.body}</p>
-                                </div>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
+                {move || lines.get().into_iter().map(|m| view! { <ChatterLine m /> }).collect_view()}
             </ul>
         </aside>
+    }
+}
+
+#[component]
+fn ChatterLine(m: ChatterMessage) -> impl IntoView {
+    let initial = m.author_name.chars().next().unwrap_or('?').to_string();
+    let sms = m.sms.map(|s| {
+        let batch = s.batch;
+        let total = batch.queued + batch.sent + batch.failed;
+        view! {
+            <div class="o-message-sms">
+                <SmsStateBadge state=s.state />
+                {s.error.map(|e| view! { <span class="o-field-error">{e}</span> })}
+                {(total > 1).then(|| view! {
+                    <span class="o-muted">{batch_progress(batch.batch_id, batch.sent, batch.failed, batch.queued)}</span>
+                })}
+            </div>
+        }
+    });
+    view! {
+        <li class="o-message">
+            <span class="o-avatar" aria-hidden="true">{initial}</span>
+            <div class="o-message-body">
+                <div class="o-message-head">
+                    <strong>{m.author_name}</strong>
+                    <time>{crate::locale::date_time(m.created_at)}</time>
+                </div>
+                <p>{m.body}</p>
+                {sms}
+            </div>
+        </li>
     }
 }

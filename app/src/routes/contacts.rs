@@ -1,12 +1,12 @@
 //! `/contacts`: the Contacts list view with search, a New button, and a selection that can
 //! be sent one SMS.
 
-use crate::components::sms_dialog::{SendSmsDialog, sent_notice};
+use crate::components::sms_dialog::SendSmsDialog;
 use crate::domain::country;
 use crate::functions::contacts::list_contacts;
 use crate::i18n::Msg;
 use crate::locale::{t, tf};
-use crate::models::{NumberField, SmsSent};
+use crate::models::NumberField;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -16,12 +16,8 @@ pub fn ContactsPage() -> impl IntoView {
     let contacts = Resource::new(move || search.get(), list_contacts);
     let selected = RwSignal::new(Vec::<i64>::new());
     let sms_open = RwSignal::new(false);
-    let notice = RwSignal::new(None::<String>);
-    let sms_sent = Callback::new(move |sent: SmsSent| {
-        sms_open.set(false);
-        selected.set(Vec::new());
-        notice.set(Some(sent_notice(&sent)));
-    });
+    // The pop-up stays open to follow the batch; the selection it was made from is done.
+    let sms_sent = Callback::new(move |_| selected.set(Vec::new()));
     let toggle = move |id: i64| {
         selected.update(|s| match s.iter().position(|x| *x == id) {
             Some(i) => {
@@ -39,11 +35,10 @@ pub fn ContactsPage() -> impl IntoView {
                 <h1 class="o-breadcrumb">{t(Msg::ContactsTitle)}</h1>
                 <Show when=move || !selected.with(Vec::is_empty)>
                     <span class="o-selection">{move || tf(Msg::SelectedCount, &[("count", selected.with(Vec::len).into())])}</span>
-                    <button type="button" class="btn btn-secondary" on:click=move |_| { notice.set(None); sms_open.set(true) }>
+                    <button type="button" class="btn btn-secondary" on:click=move |_| sms_open.set(true)>
                         {t(Msg::SmsIcon)}
                     </button>
                 </Show>
-                {move || notice.get().map(|n| view! { <span class="o-saved" role="status">{n}</span> })}
             </div>
             <div class="o-cp-search">
                 <input

@@ -1,5 +1,5 @@
-//! Where accepted messages go. The send logic only sees [`SmsProvider`]; iapd ships the
-//! built-in outbox and an HTTP gateway.
+//! Where accepted messages go. The SMS worker only sees [`SmsProvider`], one message per
+//! call (it runs several calls at once); iapd ships the built-in outbox and an HTTP gateway.
 
 use crate::i18n::{Msg, Text};
 use std::future::Future;
@@ -15,21 +15,46 @@ pub struct Outgoing {
     pub number: String,
     pub body: String,
     /// `GSM7` or `UNICODE`.
-    pub encoding: &'static str,
+    pub encoding: String,
     pub parts: i64,
+    /// The name the SMS should come from, when the account chose one (3 to 11 letters and
+    /// digits).
+    pub sender: Option<String>,
 }
 
-/// The provider's answer for one message: its reference, or why it refused.
-pub type Delivery = Result<String, Text>;
+/// Why a provider did not take a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotTaken {
+    /// It said no (an HTTP gateway's 4xx): final. The message is recorded as an error and
+    /// costs nothing.
+    Refused(Text),
+    /// No clear answer (a timeout, a 5xx, no connection): the message may have gone out.
+    /// It stays queued, and is handed over again later under the same id, until the
+    /// provider says yes or no; only then is it charged or freed.
+    Unsure(Text),
+}
+
+impl NotTaken {
+    /// The reason, as the outbox shows it.
+    pub fn reason(&self) -> &Text {
+        match self {
+            NotTaken::Refused(reason) | NotTaken::Unsure(reason) => reason,
+        }
+    }
+}
+
+/// The provider's answer for one message: its reference, or why it did not take it.
+pub type Delivery = Result<String, NotTaken>;
 
 pub trait SmsProvider: Send + Sync {
     /// Stored on each message, so the outbox says who took it.
     fn code(&self) -> &'static str;
-    /// One answer per message, in order.
+    /// Hands over one message. Called again for the same message after a crash, so a
+    /// provider must recognise a repeat by [`Outgoing::id`].
     fn send<'a>(
         &'a self,
-        messages: &'a [Outgoing],
-    ) -> Pin<Box<dyn Future<Output = Vec<Delivery>> + Send + 'a>>;
+        message: &'a Outgoing,
+    ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>>;
 }
 
 /// The default: messages are accepted into the SMS outbox (Settings → Technical), where an
@@ -43,16 +68,11 @@ impl SmsProvider for BuiltinProvider {
 
     fn send<'a>(
         &'a self,
-        messages: &'a [Outgoing],
-    ) -> Pin<Box<dyn Future<Output = Vec<Delivery>> + Send + 'a>> {
+        message: &'a Outgoing,
+    ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>> {
         Box::pin(async move {
-            messages
-                .iter()
-                .map(|m| {
-                    tracing::info!(id = m.id, number = %m.number, parts = m.parts, "SMS accepted into the outbox");
-                    Ok(format!("outbox-{}", m.id))
-                })
-                .collect()
+            tracing::info!(id = message.id, number = %message.number, parts = message.parts, "SMS accepted into the outbox");
+            Ok(format!("outbox-{}", message.id))
         })
     }
 }
@@ -72,8 +92,14 @@ pub struct GatewayConfig {
 }
 
 /// POSTs each message as JSON to a gateway: `{"id", "to", "body", "encoding", "parts"}`,
-/// with an `Idempotency-Key` header. Any 2xx accepts the message; an optional
-/// `{"reference": "…"}` answer is kept.
+/// and `"sender"` when the account has a sender name, with an `Idempotency-Key` header.
+/// Any 2xx accepts the message (an optional `{"reference": "…"}` answer is kept); a 4xx
+/// refuses it for good, except 408 and 429 (try again later). Anything else (a timeout, no
+/// connection, a 5xx) is retried a few times, then reported [`NotTaken::Unsure`]: the
+/// gateway may have taken it.
+///
+/// The gateway must answer a repeated `Idempotency-Key` as it answered the first time,
+/// without sending again: that is what makes handing a message over again safe.
 pub struct HttpGateway {
     client: reqwest::Client,
     config: GatewayConfig,
@@ -89,13 +115,16 @@ impl HttpGateway {
     }
 
     async fn deliver(&self, message: &Outgoing) -> Delivery {
-        let payload = serde_json::json!({
+        let mut payload = serde_json::json!({
             "id": message.id,
             "to": message.number,
             "body": message.body,
             "encoding": message.encoding,
             "parts": message.parts,
         });
+        if let Some(sender) = &message.sender {
+            payload["sender"] = serde_json::Value::String(sender.clone());
+        }
         let mut wait = self.config.backoff;
         let mut last_error = Text::new(Msg::SmsGatewayUnreachable);
         for attempt in 1..=self.config.attempts.max(1) {
@@ -124,8 +153,9 @@ impl HttpGateway {
                 Ok(response) => {
                     let status = response.status();
                     last_error = Text::new(Msg::SmsGatewayStatus).arg("status", status.to_string());
-                    if status.is_client_error() {
-                        break;
+                    let later = matches!(status.as_u16(), 408 | 429);
+                    if status.is_client_error() && !later {
+                        return Err(NotTaken::Refused(last_error));
                     }
                 }
                 Err(error) => {
@@ -138,7 +168,7 @@ impl HttpGateway {
             }
             tracing::warn!(id = message.id, attempt, error = %last_error, "SMS gateway attempt failed");
         }
-        Err(last_error)
+        Err(NotTaken::Unsure(last_error))
     }
 }
 
@@ -149,14 +179,8 @@ impl SmsProvider for HttpGateway {
 
     fn send<'a>(
         &'a self,
-        messages: &'a [Outgoing],
-    ) -> Pin<Box<dyn Future<Output = Vec<Delivery>> + Send + 'a>> {
-        Box::pin(async move {
-            let mut answers = Vec::with_capacity(messages.len());
-            for message in messages {
-                answers.push(self.deliver(message).await);
-            }
-            answers
-        })
+        message: &'a Outgoing,
+    ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>> {
+        Box::pin(self.deliver(message))
     }
 }

@@ -11,6 +11,7 @@ pub mod iap;
 pub mod operator;
 pub mod payment;
 pub mod session;
+pub mod sms_gateway;
 
 use app::auth::Identity;
 use app::state::{AppState, ClientAddr};
@@ -41,18 +42,23 @@ pub struct RouterConfig {
     pub local_ip: IpAddr,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Arc<[client::Cidr]>,
+    /// What the SMS gateway's delivery reports must carry (`SMS_GATEWAY_WEBHOOK_SECRET`).
+    pub sms_gateway_secret: Option<app::secret::Secret>,
 }
 
 /// Every route of iapd over `state`; the operator endpoint answers callers on this machine
-/// (`local_ip`) that hold `operator_secret`.
+/// (`local_ip`) that hold `operator_secret`, the SMS gateway's reports those that hold
+/// `sms_gateway_secret`.
 pub fn router(state: AppState, config: RouterConfig) -> Router {
     let RouterConfig {
         operator_secret,
         local_ip,
         trusted_proxies,
+        sms_gateway_secret,
     } = config;
     let api = iap::router(&state)
         .merge(payment::router(&state))
+        .merge(sms_gateway::router(&state.pool, sms_gateway_secret))
         .merge(
             Router::new()
                 .route("/healthz", get(healthz))

@@ -360,6 +360,7 @@ fn server_functions(w: &World, owner: Owner) -> Vec<(&'static str, Rule, Form)> 
         ),
         ("admin/emails", Rule::Admin, vec![]),
         ("sms/outbox", Rule::Admin, vec![]),
+        ("sms/reports", Rule::Admin, vec![]),
         ("store/all_orders", Rule::Admin, vec![]),
         ("settings/overview", Rule::Admin, vec![]),
         ("settings/database", Rule::Admin, vec![]),

@@ -217,6 +217,8 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT COUNT(*) FROM companies",
         "SELECT COUNT(*) FROM mail_outbox",
         "SELECT COUNT(*) FROM sms_messages",
+        "SELECT COUNT(*) FROM sms_batches",
+        "SELECT COUNT(*) FROM sms_reports",
         "SELECT COUNT(*) FROM iap_account_companies",
         "SELECT COUNT(*) FROM user_companies",
         "SELECT COUNT(*) FROM iap_account_warnings",
@@ -232,6 +234,8 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT group_concat(name || '|' || COALESCE(email, ''), ';') FROM contacts",
         "SELECT group_concat(key || '=' || value, ';') FROM settings",
         "SELECT group_concat(technical_name || '|' || COALESCE(key_hash, ''), ';') FROM services",
+        "SELECT group_concat(account_id || '|' || sender_name, ';') FROM sms_senders",
+        "SELECT group_concat(id || '|' || COALESCE(delivery, ''), ';') FROM sms_messages",
     ] {
         let text: Option<String> = sqlx::query_scalar(sql)
             .fetch_one(&app.pool)
@@ -733,6 +737,30 @@ async fn malformed_json_rpc_calls_get_a_json_rpc_error_and_change_nothing() {
             optional: &["dbuuid"],
             valid_also: vec![("iap_accounts", json!([]))],
         },
+        // The SMS API answers an unknown token `unregistered`, and an empty batch with an
+        // empty list: only wrong types and control characters are malformed there.
+        Route {
+            path: "/api/sms/3/send",
+            params: json!({"account_token": account, "dbuuid": "db",
+                "webhook_url": "https://odoo.example/sms/status",
+                "messages": [{"content": "Hi", "numbers": [
+                    {"uuid": "0123456789abcdef0123456789abcdef", "number": "+32470123456"}]}]}),
+            optional: &["account_token", "dbuuid", "webhook_url"],
+            valid_also: vec![("messages", json!([]))],
+        },
+        Route {
+            path: "/iap/sms/2/send",
+            params: json!({"account_token": account,
+                "messages": [{"res_id": 7, "number": "+32470123456", "content": "Hi"}]}),
+            optional: &["account_token"],
+            valid_also: vec![("messages", json!([]))],
+        },
+        Route {
+            path: "/api/sms/1/account/update_sender",
+            params: json!({"account_token": account, "sender_name": "MyShop"}),
+            optional: &["account_token", "sender_name"],
+            valid_also: vec![],
+        },
     ];
     let seed = 0x0D00_BAD0_u64;
     let mut rng = Rng(seed);
@@ -801,5 +829,90 @@ async fn malformed_json_rpc_calls_get_a_json_rpc_error_and_change_nothing() {
         );
     }
     assert_no_failures(&failures, seed);
+    ledger_is_consistent(&app).await;
+}
+
+#[tokio::test]
+async fn malformed_gateway_reports_get_a_4xx_and_change_nothing() {
+    const SECRET: &str = "gateway-webhook-secret";
+    let mut config = crate::helpers::test_config().await;
+    config.sms_gateway_webhook_secret = Some(SECRET.parse().expect("secret"));
+    let app = crate::helpers::spawn_app_from(config, app::clock::system_clock()).await;
+    // A real message to aim at, sent through the SMS API.
+    let account = token_of(&app, "sms").await;
+    let send = json!({"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+        "account_token": account, "dbuuid": "db",
+        "webhook_url": "https://odoo.example/sms/status",
+        "messages": [{"content": "Hi", "numbers": [
+            {"uuid": "0123456789abcdef0123456789abcdef", "number": "+32470123456"}]}]}});
+    let (status, reply) = post_raw(&app, "/api/sms/3/send", send.to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(reply.get("result").is_some(), "{reply}");
+    let id = scalar(&app, "SELECT id FROM sms_messages").await;
+    ledger_is_consistent(&app).await;
+    let before = fingerprint(&app).await;
+
+    let seed = 0x0BAD_5EED_u64;
+    let mut rng = Rng(seed);
+    let mut failures = Vec::new();
+    for i in 0..CALLS * 2 {
+        let body: String = match i % 6 {
+            // Not JSON, or not a report.
+            0 => rng.pick(&[
+                String::new(),
+                "delivered".into(),
+                "{".into(),
+                "null".into(),
+                "42".into(),
+                "\"sent\"".into(),
+                "x".repeat(300 * 1024),
+            ]),
+            // A report whose status is not one Odoo knows.
+            1 => json!({"id": id, "status": bad_json_values(&mut rng)}).to_string(),
+            // A report whose id cannot be a message id (a positive integer iapd does not
+            // know is a report about another database's message: taken and ignored).
+            2 => {
+                let mut bad = bad_json_values(&mut rng);
+                while bad.as_i64().is_some_and(|n| n > 0) {
+                    bad = bad_json_values(&mut rng);
+                }
+                json!({"id": bad, "status": "delivered"}).to_string()
+            }
+            // A field missing.
+            3 => rng
+                .pick(&[json!({"id": id}), json!({"status": "delivered"}), json!({})])
+                .to_string(),
+            // One bad report spoils the list: nothing of it is stored.
+            4 => json!([{"id": id, "status": "delivered"}, bad_json_values(&mut rng)]).to_string(),
+            // A good report without the right secret.
+            _ => json!({"id": id, "status": "delivered"}).to_string(),
+        };
+        let secret = if i % 6 == 5 {
+            rng.pick(&["", "Bearer", "Bearer wrong", "gateway-webhook-secret"])
+        } else {
+            "Bearer gateway-webhook-secret"
+        };
+        let mut req =
+            Request::post("/sms/gateway/status").header(header::CONTENT_TYPE, "application/json");
+        if !secret.is_empty() {
+            req = req.header(header::AUTHORIZATION, secret);
+        }
+        let reply = app
+            .send(req.body(Body::from(body.clone())).expect("request"))
+            .await;
+        let call = format!(
+            "/sms/gateway/status [{secret}] {} (seed {seed:#x})",
+            &body[..body.len().min(200)]
+        );
+        if !reply.status.is_client_error() {
+            failures.push(format!("{} for {call}: {}", reply.status, reply.body));
+        }
+    }
+    assert_no_failures(&failures, seed);
+    assert_eq!(
+        fingerprint(&app).await,
+        before,
+        "a refused report changed something"
+    );
     ledger_is_consistent(&app).await;
 }

@@ -21,6 +21,8 @@ pub struct TestApp {
     client: reqwest::Client,
     /// Stops the server (and its background tasks) when the test ends.
     _stop: tokio::sync::oneshot::Sender<()>,
+    /// The task serving, for [`TestApp::crash`].
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -55,7 +57,7 @@ pub async fn spawn_app_from(config: Config, clock: Clock) -> TestApp {
     let address = format!("http://127.0.0.1:{}", application.port());
     let pool = application.state().pool.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(application.run_until_stopped(async move {
+    let server = tokio::spawn(application.run_until_stopped(async move {
         let _ = stopped.await;
     }));
     let client = reqwest::Client::builder()
@@ -67,6 +69,7 @@ pub async fn spawn_app_from(config: Config, clock: Clock) -> TestApp {
         pool,
         client,
         _stop: stop,
+        server,
     }
 }
 
@@ -112,6 +115,21 @@ impl Reply {
 }
 
 impl TestApp {
+    /// Stops the server as Ctrl-C does, and returns once it has finished (its background
+    /// tasks drained).
+    pub async fn stop(self) {
+        drop(self._stop);
+        let _ = self.server.await;
+    }
+
+    /// Stops the server the way a crash would: no graceful shutdown, background tasks
+    /// dropped wherever they were. Returns once it is gone (its database lock released).
+    pub async fn crash(self) {
+        self.server.abort();
+        let _ = self.server.await;
+        self.pool.close().await;
+    }
+
     /// Sends `req` to the running server; its URI is a path.
     pub async fn send(&self, req: Request<Body>) -> Reply {
         let (parts, body) = req.into_parts();

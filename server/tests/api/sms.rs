@@ -1,9 +1,48 @@
-use crate::helpers::{TestApp, spawn_app};
+//! SMS from the Contacts app over HTTP: quoting, queueing, the worker sending and charging
+//! each message, and what survives a client that hangs up or a server that crashes.
+
+use crate::fake_sms_gateway::FakeGateway;
+use crate::helpers::{TestApp, spawn_app, spawn_app_from, test_config};
 use app::domain::credits::Credits;
 use app::error::AppError;
-use app::models::SmsState;
-use app::models::{ContactDetail, SmsOutboxLine, SmsQuote, SmsSent};
+use app::models::{
+    ContactDetail, SmsBatchState, SmsBatchStatus, SmsOutboxLine, SmsQueued, SmsQuote, SmsState,
+};
 use http::StatusCode;
+use std::time::Duration;
+
+/// Long enough for any batch here; a test that waits longer has failed.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Checked every 20 ms while waiting for something to happen.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The batch once every message went out or failed, as its sender sees it.
+async fn done(app: &TestApp, cookie: &str, batch: i64) -> SmsBatchStatus {
+    let batch = batch.to_string();
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            let reply = app
+                .call("sms/batch", &[("batch_id", &batch)], Some(cookie))
+                .await;
+            let status: SmsBatchStatus = serde_json::from_str(&reply.body).expect("status");
+            if status.state == SmsBatchState::Done {
+                return status;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("the batch is done in time")
+}
+
+async fn check(app: &TestApp) {
+    let mut conn = app.pool.acquire().await.expect("conn");
+    assert_eq!(
+        app::db::ledger::check(&mut conn).await.expect("check"),
+        vec![]
+    );
+}
 
 async fn contact_id(app: &TestApp, name: &str) -> i64 {
     sqlx::query_scalar("SELECT id FROM contacts WHERE name = ?")
@@ -78,7 +117,9 @@ async fn texting_a_belgian_contact_charges_the_quoted_price_and_logs_it_in_the_c
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let sent: SmsSent = serde_json::from_str(&reply.body).expect("sent");
+    let queued: SmsQueued = serde_json::from_str(&reply.body).expect("queued");
+    assert_eq!((queued.queued, queued.credits.minor()), (1, 1_200));
+    let sent = done(&app, &demo, queued.batch_id).await;
     assert_eq!(
         (sent.sent, sent.failed, sent.credits.minor()),
         (1, 0, 1_200)
@@ -94,6 +135,11 @@ async fn texting_a_belgian_contact_charges_the_quoted_price_and_logs_it_in_the_c
         "SMS to +32470123456 (1 SMS, 0.12 credits): Your order has shipped."
     );
     assert_eq!(detail.messages[0].author_name, "Marc Demo");
+    let sms = detail.messages[0]
+        .sms
+        .clone()
+        .expect("the line follows its SMS");
+    assert_eq!((sms.state, sms.batch.sent), (SmsState::Sent, 1));
 
     // The same attempt again is answered from the outbox, not sent twice.
     let again = send(
@@ -106,6 +152,7 @@ async fn texting_a_belgian_contact_charges_the_quoted_price_and_logs_it_in_the_c
     .await;
     assert_eq!(again.body, reply.body);
     assert_eq!(sms_balance(&app).await, before - 1_200);
+    check(&app).await;
 }
 
 #[tokio::test]
@@ -116,6 +163,19 @@ async fn the_outbox_lists_every_message_for_administrators_only() {
     let marc = contact_id(&app, "Marc Demo").await;
     let reply = send(&app, &demo, marc, "Hello 👋", "outbox-attempt").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let queued: SmsQueued = serde_json::from_str(&reply.body).expect("queued");
+    done(&app, &demo, queued.batch_id).await;
+    assert_eq!(
+        app.call(
+            "sms/batch",
+            &[("batch_id", &queued.batch_id.to_string())],
+            Some(&admin)
+        )
+        .await
+        .status,
+        StatusCode::OK,
+        "administrators may follow any batch"
+    );
 
     assert_eq!(
         app.call("sms/outbox", &[], Some(&demo)).await.app_error(),
@@ -139,6 +199,15 @@ async fn the_outbox_lists_every_message_for_administrators_only() {
         (1_200, Some("outbox"))
     );
     assert_eq!(line.contact_name.as_deref(), Some("Marc Demo"));
+    assert_eq!(
+        (
+            line.batch_id,
+            line.batch_sent,
+            line.batch_queued,
+            line.batch_failed
+        ),
+        (queued.batch_id, 1, 0, 0)
+    );
 }
 
 #[tokio::test]
@@ -275,4 +344,325 @@ async fn too_few_credits_answer_with_the_amounts_the_dialog_needs() {
         }
     );
     assert_eq!(sms_balance(&app).await, left);
+}
+
+/// `(contact id, E.164 number, price per part)` of the demo contacts a batch goes to.
+const BATCH: [(&str, &str, i64); 4] = [
+    ("Marc Demo", "+32470123456", 1_200),
+    ("Deco Addict", "+3222903490", 1_200),
+    ("Gemini Furniture", "+33184884100", 900),
+    ("Lumber Inc", "+919876543210", 300),
+];
+
+fn batch_form(ids: &[i64], body: &str, key: &str) -> Vec<(String, String)> {
+    let mut form: Vec<(String, String)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (format!("input[contact_ids][{i}]"), id.to_string()))
+        .collect();
+    form.push(("input[field]".into(), "Mobile".into()));
+    form.push(("input[body]".into(), body.into()));
+    form.push(("input[request_key]".into(), key.into()));
+    form
+}
+
+fn as_refs(form: &[(String, String)]) -> Vec<(&str, &str)> {
+    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// The batch the request with `key` queued, once it exists.
+async fn batch_with_key(app: &TestApp, key: &str) -> i64 {
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM sms_batches WHERE request_key LIKE ?")
+                    .bind(format!("%:{key}"))
+                    .fetch_optional(&app.pool)
+                    .await
+                    .expect("query");
+            if let Some(batch) = found {
+                return batch;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("the batch is committed in time")
+}
+
+#[tokio::test]
+async fn a_client_that_hangs_up_right_after_send_is_charged_for_every_delivered_message_and_nothing_else()
+ {
+    let gateway = FakeGateway::start().await;
+    gateway.answer_in(Duration::from_millis(1_500));
+    gateway.refuse("+919876543210");
+    let mut config = test_config().await;
+    config.sms_gateway_url = Some(gateway.url.clone());
+    config.sms_gateway_attempts = 1;
+    let app = spawn_app_from(config, app::clock::system_clock()).await;
+    let demo = app.login("demo", "demo").await;
+    let mut ids = Vec::new();
+    for (name, _, _) in BATCH {
+        ids.push(contact_id(&app, name).await);
+    }
+    let before = sms_balance(&app).await;
+
+    // Gives up a second after Send: the gateway has not answered the first message yet.
+    let form = batch_form(&ids, "Your order has shipped.", "hang-up-attempt");
+    let body = serde_urlencoded::to_string(as_refs(&form)).expect("form");
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_secs(1))
+        .build()
+        .expect("client");
+    let _ = impatient
+        .post(format!("{}/api/sms/send", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .header("origin", app.address.as_str())
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", demo.as_str())
+        .body(body)
+        .send()
+        .await;
+    drop(impatient);
+
+    let batch = batch_with_key(&app, "hang-up-attempt").await;
+    let status = done(&app, &demo, batch).await;
+    let delivered: i64 = BATCH[..3].iter().map(|(_, _, price)| price).sum();
+    assert_eq!(
+        (status.sent, status.failed, status.credits.minor()),
+        (3, 1, delivered)
+    );
+    assert_eq!(
+        sms_balance(&app).await,
+        before - delivered,
+        "the rest is released"
+    );
+    let (hold, captured): (String, Option<i64>) = sqlx::query_as(
+        "SELECT h.state, h.captured FROM holds h JOIN sms_batches b ON b.hold_token = h.token
+         WHERE b.id = ?",
+    )
+    .bind(batch)
+    .fetch_one(&app.pool)
+    .await
+    .expect("hold");
+    assert_eq!((hold.as_str(), captured), ("captured", Some(delivered)));
+    assert_eq!(gateway.delivered().len(), 3);
+    let received = gateway.received();
+    assert_eq!(received.len(), 4, "each message handed over once");
+    assert!(
+        received
+            .iter()
+            .all(|r| r.body["body"] == "Your order has shipped.")
+    );
+    check(&app).await;
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_batch_resumes_it_without_sending_a_recorded_message_again() {
+    let gateway = FakeGateway::start().await;
+    // Two answers, then the gateway takes messages but the server dies before hearing back.
+    gateway.answer_only_first(2);
+    let mut config = test_config().await;
+    config.sms_gateway_url = Some(gateway.url.clone());
+    config.sms_gateway_attempts = 1;
+    config.sms_gateway_timeout = 30;
+    config.sms_concurrency = 2;
+    let app = spawn_app_from(config.clone(), app::clock::system_clock()).await;
+    let demo = app.login("demo", "demo").await;
+    let mut ids = Vec::new();
+    for (name, _, _) in BATCH {
+        ids.push(contact_id(&app, name).await);
+    }
+    ids.push(contact_id(&app, "Ready Mat").await);
+    let before = sms_balance(&app).await;
+    let form = batch_form(&ids, "Restocked!", "crash-attempt");
+    let reply = app.call("sms/send", &as_refs(&form), Some(&demo)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let queued: SmsQueued = serde_json::from_str(&reply.body).expect("queued");
+
+    let recorded_before = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let sent: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM sms_messages WHERE batch_id = ? AND state = 'sent' ORDER BY id",
+            )
+            .bind(queued.batch_id)
+            .fetch_all(&app.pool)
+            .await
+            .expect("query");
+            if sent.len() == 2 && gateway.held() == 2 {
+                return sent;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("two recorded and two with the gateway in time");
+    app.crash().await;
+
+    gateway.go_on();
+    let app = spawn_app_from(config, app::clock::system_clock()).await;
+    let demo = app.login("demo", "demo").await;
+    let status = done(&app, &demo, queued.batch_id).await;
+    let all: i64 = BATCH.iter().map(|(_, _, price)| price).sum::<i64>() + 600;
+    assert_eq!(
+        (status.sent, status.failed, status.credits.minor()),
+        (5, 0, all)
+    );
+    assert_eq!(sms_balance(&app).await, before - all);
+    let delivered = gateway.delivered();
+    assert_eq!(delivered.len(), 5, "each number got its message once");
+    for id in &recorded_before {
+        assert_eq!(
+            gateway.times_asked(&format!("iapd-sms-{id}")),
+            1,
+            "a message recorded before the crash is never handed over again"
+        );
+    }
+    let repeats: usize = delivered.keys().map(|k| gateway.times_asked(k) - 1).sum();
+    assert_eq!(
+        repeats, 2,
+        "the two unanswered ones were asked again, by the same key"
+    );
+    check(&app).await;
+}
+
+#[tokio::test]
+async fn a_server_stopped_mid_batch_records_what_the_gateway_took_and_the_next_one_sends_the_rest()
+{
+    let gateway = FakeGateway::start().await;
+    gateway.answer_in(Duration::from_millis(1_000));
+    let mut config = test_config().await;
+    config.sms_gateway_url = Some(gateway.url.clone());
+    config.sms_concurrency = 2;
+    let app = spawn_app_from(config.clone(), app::clock::system_clock()).await;
+    let demo = app.login("demo", "demo").await;
+    let mut ids = Vec::new();
+    for (name, _, _) in BATCH {
+        ids.push(contact_id(&app, name).await);
+    }
+    let form = batch_form(&ids, "Closing early today", "stop-attempt");
+    let reply = app.call("sms/send", &as_refs(&form), Some(&demo)).await;
+    let queued: SmsQueued = serde_json::from_str(&reply.body).expect("queued");
+    tokio::time::timeout(PATIENCE, async {
+        while gateway.received().len() < 2 {
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("two messages with the gateway in time");
+    app.stop().await;
+
+    // The two with the gateway were answered and recorded before the writer stopped; the
+    // other two were never handed over.
+    let pool = app::db::connect(&config.database_url).await.expect("db");
+    let states: Vec<String> =
+        sqlx::query_scalar("SELECT state FROM sms_messages WHERE batch_id = ? ORDER BY id")
+            .bind(queued.batch_id)
+            .fetch_all(&pool)
+            .await
+            .expect("states");
+    assert_eq!(states, ["sent", "sent", "outgoing", "outgoing"]);
+    let mut conn = pool.acquire().await.expect("conn");
+    assert_eq!(
+        app::db::ledger::check(&mut conn).await.expect("check"),
+        vec![]
+    );
+    drop(conn);
+    pool.close().await;
+
+    let app = spawn_app_from(config, app::clock::system_clock()).await;
+    let demo = app.login("demo", "demo").await;
+    let status = done(&app, &demo, queued.batch_id).await;
+    assert_eq!((status.sent, status.failed), (4, 0));
+    assert!(
+        gateway
+            .delivered()
+            .keys()
+            .all(|key| gateway.times_asked(key) == 1),
+        "nothing was handed over twice"
+    );
+    check(&app).await;
+}
+
+#[tokio::test]
+async fn a_selection_with_an_invalid_number_sends_the_others_and_names_who_was_left_out() {
+    let app = spawn_app().await;
+    let demo = app.login("demo", "demo").await;
+    let admin = app.login("admin", "admin").await;
+    let ids = [
+        contact_id(&app, "Marc Demo").await,
+        contact_id(&app, "Brandon Freeman").await,
+        contact_id(&app, "The Jackson Group").await,
+        contact_id(&app, "Joel Willis").await,
+    ];
+    let before = sms_balance(&app).await;
+    let form = batch_form(&ids, "Spring sale", "mixed-attempt");
+    let reply = app.call("sms/send", &as_refs(&form), Some(&demo)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let queued: SmsQueued = serde_json::from_str(&reply.body).expect("queued");
+    assert_eq!((queued.queued, queued.credits.minor()), (2, 1_200 + 900));
+    let left_out: Vec<(String, String)> = queued
+        .refused
+        .iter()
+        .map(|r| (r.name.clone(), r.reason.to_string()))
+        .collect();
+    assert_eq!(
+        left_out,
+        [
+            (
+                "Brandon Freeman".into(),
+                "The number +1 (355)-687-3262 of Brandon Freeman is not in a valid format.".into()
+            ),
+            (
+                "The Jackson Group".into(),
+                "The Jackson Group has no phone or mobile number.".into()
+            ),
+        ]
+    );
+    let status = done(&app, &demo, queued.batch_id).await;
+    assert_eq!(
+        (status.sent, status.failed, status.credits.minor()),
+        (2, 2, 2_100)
+    );
+    assert_eq!(sms_balance(&app).await, before - 2_100);
+    let outbox: Vec<SmsOutboxLine> =
+        serde_json::from_str(&app.call("sms/outbox", &[], Some(&admin)).await.body)
+            .expect("outbox");
+    let brandon = outbox
+        .iter()
+        .find(|l| l.contact_name.as_deref() == Some("Brandon Freeman"))
+        .expect("Brandon's message is in the outbox");
+    assert_eq!(
+        (brandon.state, brandon.number.as_str(), brandon.credits),
+        (SmsState::Error, "+1 (355)-687-3262", Credits::ZERO)
+    );
+    assert_eq!(
+        brandon.error.as_deref(),
+        Some("The number +1 (355)-687-3262 of Brandon Freeman is not in a valid format.")
+    );
+    check(&app).await;
+}
+
+#[tokio::test]
+async fn only_its_sender_and_administrators_can_follow_a_batch() {
+    let app = spawn_app().await;
+    let demo = app.login("demo", "demo").await;
+    let admin = app.login("admin", "admin").await;
+    let marc = contact_id(&app, "Marc Demo").await;
+    let reply = send(&app, &admin, marc, "From the admin", "admin-attempt").await;
+    let queued: SmsQueued = serde_json::from_str(&reply.body).expect("queued");
+    let batch = queued.batch_id.to_string();
+    assert_eq!(
+        app.call("sms/batch", &[("batch_id", &batch)], Some(&demo))
+            .await
+            .app_error(),
+        AppError::NotFound
+    );
+    assert_eq!(
+        app.call("sms/batch", &[("batch_id", "999999")], Some(&admin))
+            .await
+            .app_error(),
+        AppError::NotFound
+    );
 }

@@ -12,13 +12,15 @@
 //! - [`rpc`]: the JSON-RPC envelope, parameters and Odoo's error names;
 //! - this file: the routes and what each call does;
 //! - [`credit`]: the buy-credits link;
-//! - [`warnings`]: the low-credit warning calls of Odoo 17 and 18.
+//! - [`warnings`]: the low-credit warning calls of Odoo 17 and 18;
+//! - [`sms`]: Odoo's SMS API (send, Odoo 16 to 19; the sender name, Odoo 18+).
 //!
 //! Keys, tokens and holds the hot path would otherwise read every time come from the shared
 //! [`ApiCache`], which the pages that change them invalidate.
 
 pub mod credit;
 pub mod rpc;
+pub mod sms;
 pub mod warnings;
 
 use app::api_cache::{AccountRef, ApiCache};
@@ -52,6 +54,8 @@ pub struct ApiState {
     /// `<public url>/iap/1/credit`, where InsufficientCreditError sends the user.
     credit_url: Arc<str>,
     cache: Arc<ApiCache>,
+    /// Queues the SMS Odoo databases send.
+    sender: app::sms::Sender,
     /// Rate limits for the token-only warning calls (shared with the login throttle).
     throttle: Arc<std::sync::Mutex<app::domain::throttle::Throttle>>,
 }
@@ -63,6 +67,11 @@ pub fn router(app: &AppState) -> Router {
         ledger: app.ledger.clone(),
         credit_url: format!("{}/iap/1/credit", app.public_url).into(),
         cache: app.api_cache.clone(),
+        sender: app::sms::Sender {
+            pool: app.pool.clone(),
+            ledger: app.ledger.clone(),
+            queue: app.sms.clone(),
+        },
         throttle: app.throttle.clone(),
     };
     Router::new()
@@ -80,6 +89,10 @@ pub fn router(app: &AppState) -> Router {
             rpc(warnings::update_warning_odoo),
         )
         .route("/iap/services-token", rpc(warnings::services_token))
+        .route("/api/sms/3/send", rpc_up_to(sms::send_v3, sms::BODY_LIMIT))
+        .route("/iap/sms/3/send", rpc_up_to(sms::send_v3, sms::BODY_LIMIT))
+        .route("/iap/sms/2/send", rpc_up_to(sms::send_v2, sms::BODY_LIMIT))
+        .route("/api/sms/1/account/update_sender", rpc(sms::update_sender))
         .with_state(state)
 }
 
@@ -89,17 +102,26 @@ where
     F: FnOnce(ApiState, Params) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Value, RpcError>> + Send + 'static,
 {
-    post(|State(s): State<ApiState>, body: Body| serve(s, body, call))
+    rpc_up_to(call, rpc::BODY_LIMIT)
+}
+
+/// The same, for a call whose body may be up to `limit` bytes.
+fn rpc_up_to<F, Fut>(call: F, limit: usize) -> MethodRouter<ApiState>
+where
+    F: FnOnce(ApiState, Params) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, RpcError>> + Send + 'static,
+{
+    post(move |State(s): State<ApiState>, body: Body| serve(s, body, limit, call))
 }
 
 /// Reads the envelope, runs the call, and wraps its outcome.
-async fn serve<F, Fut>(state: ApiState, body: Body, call: F) -> Response
+async fn serve<F, Fut>(state: ApiState, body: Body, limit: usize, call: F) -> Response
 where
     F: FnOnce(ApiState, Params) -> Fut,
     Fut: Future<Output = Result<Value, RpcError>>,
 {
     let credit_url = state.credit_url.clone();
-    match rpc::read_call(body).await {
+    match rpc::read_call(body, limit).await {
         Err((id, error)) => respond(id, Err(error), &credit_url),
         Ok(request) => respond(request.id, call(state, request.params).await, &credit_url),
     }
@@ -177,9 +199,10 @@ fn ledger_error(error: LedgerError, service: &str) -> RpcError {
             service: service.to_owned(),
             trial: false,
         },
-        LedgerError::UnknownAccount | LedgerError::AccountDisabled | LedgerError::UnknownOrder => {
-            RpcError::Access(text())
-        }
+        LedgerError::UnknownAccount
+        | LedgerError::AccountDisabled
+        | LedgerError::UnknownOrder
+        | LedgerError::UnknownMessage => RpcError::Access(text()),
         LedgerError::UnknownHold => RpcError::access(Msg::RpcUnknownTransaction),
         LedgerError::HoldExpired | LedgerError::Conflict(_) => RpcError::User(text()),
         LedgerError::Invalid(field) => RpcError::invalid(field),
@@ -303,6 +326,9 @@ struct AccountInformation {
     service: String,
     /// The low-credit warning's threshold in credits; 0 when Warn Me is off.
     warning_threshold: f64,
+    /// SMS accounts only, once their database chose one: the sender name (Odoo 18+).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sender_name: Option<String>,
 }
 
 /// `get-accounts-information(iap_accounts: [{token, service}], dbuuid)`: for each known
@@ -329,6 +355,9 @@ async fn accounts_information(state: ApiState, params: Params) -> Result<Value, 
         if account.service != service || !hosting.offers(account.first_party) {
             continue;
         }
+        let sender_name = (account.service == app::sms::SERVICE)
+            .then(|| report.sender_name.clone())
+            .flatten();
         let info = AccountInformation {
             balance: available(account).to_json_number(),
             registered: if account.disabled {
@@ -338,6 +367,7 @@ async fn accounts_information(state: ApiState, params: Params) -> Result<Value, 
             },
             service,
             warning_threshold: warnings::reported_threshold(&report.warning),
+            sender_name,
         };
         out.insert(token, json!(info));
     }

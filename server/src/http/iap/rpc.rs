@@ -98,10 +98,10 @@ pub struct Call {
     pub params: Params,
 }
 
-/// Reads the body and checks the envelope: a JSON object with `"jsonrpc": "2.0"` and a
+/// Reads the body, at most `limit` bytes, and checks the envelope: a JSON object with `"jsonrpc": "2.0"` and a
 /// `params` object. The `id` is kept (even on error) so the answer can echo it.
-pub async fn read_call(body: Body) -> Result<Call, (Value, RpcError)> {
-    let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+pub async fn read_call(body: Body, limit: usize) -> Result<Call, (Value, RpcError)> {
+    let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| (Value::Null, RpcError::User(t(Msg::RpcTooLarge).to_owned())))?;
     let malformed = || RpcError::User(t(Msg::RpcMalformed).to_owned());
