@@ -70,6 +70,10 @@ test("Send SMS Text Message with the keyboard alone; the dialog keeps the focus 
   }
   await tabTo(page, dialog.getByRole("button", { name: "Send SMS" }));
   await page.keyboard.press("Enter");
+  await expect(dialog.getByTestId("sms-progress")).toHaveText("1 SMS sent, 0.12 credits charged.");
+  // Closing with the keyboard too, and the focus goes back to the 📱 SMS button.
+  await tabTo(page, dialog.locator(".o-dialog-buttons").getByRole("button", { name: "Close" }));
+  await page.keyboard.press("Enter");
   await expect(dialog).toHaveCount(0);
-  await expect(page.getByRole("status")).toHaveText("1 SMS sent, 0.12 credits charged.");
+  await expect(opener).toBeFocused();
 });
