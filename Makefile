@@ -57,7 +57,8 @@ stress: tools
 
 # The HTTP suite as `cargo test` runs it: every test in ONE process, each on its own runtime,
 # RUNS times under two CPU hogs, each run cut off after 4 minutes. This reproduces issue 13's
-# hang (1 run in 3 here, in the access matrix), which nextest's process per test never shows.
+# hang (2 runs in 5 here, always in the access matrix; never with --test-threads=1, nor in
+# a process of its own, as nextest runs each test).
 stress-shared: export TMPDIR := $(CURDIR)/target/test-tmp
 stress-shared: tools
 	rm -rf target/test-tmp && mkdir -p target/test-tmp
