@@ -60,8 +60,10 @@ pub async fn spawn_app_from(config: Config, clock: Clock) -> TestApp {
     let server = tokio::spawn(application.run_until_stopped(async move {
         let _ = stopped.await;
     }));
+    // A request the server never answers fails the test within seconds, naming its URL.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(20))
         .build()
         .expect("client");
     TestApp {
@@ -135,14 +137,21 @@ impl TestApp {
         let (parts, body) = req.into_parts();
         let body = body.collect().await.expect("request body").to_bytes();
         let url = format!("{}{}", self.address, parts.uri);
+        let what = format!("{} {}", parts.method, parts.uri);
         let mut request = self.client.request(parts.method, url).body(body);
         for (name, value) in &parts.headers {
             request = request.header(name, value);
         }
-        let response = request.send().await.expect("the server answers");
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("the server does not answer {what}: {e}"));
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("response body");
+        let bytes = response
+            .bytes()
+            .await
+            .unwrap_or_else(|e| panic!("the body of {what} never ends: {e}"));
         Reply {
             status,
             headers,
