@@ -11,13 +11,10 @@ use app::domain::credits::Credits;
 use app::domain::ledger::{EntryKind, NewCredit};
 use app::ledger::Ledger;
 use app::tasks::Tasks;
-use clap::Parser;
-use server::config::Config;
-use server::startup::Application;
 use std::time::{Duration, Instant};
 
 mod http_client;
-use http_client::Client;
+use http_client::{Client, Served};
 
 fn clients() -> usize {
     std::env::var("BENCH_CLIENTS")
@@ -42,20 +39,8 @@ async fn main() {
     let url = format!("sqlite://{}/bench.sqlite", dir.display());
     let (tokens, key) = prepare(&url, 1_000).await;
 
-    let config = Config::try_parse_from([
-        "server",
-        "--database-url",
-        &url,
-        "--site-addr",
-        "127.0.0.1:0",
-    ])
-    .expect("config");
-    let app = Application::build(&config).await.expect("server");
-    let port = app.port();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
+    let served = Served::start(&url).await;
+    let port = served.port;
 
     println!(
         "iapd HTTP JSON-RPC benchmark: {} keep-alive clients, authorize + capture, {}s per scenario, synchronous=FULL",
@@ -71,8 +56,7 @@ async fn main() {
     let spread = run(port, &key, &tokens).await;
     report("HTTP, 1,000 accounts", &spread);
 
-    let _ = stop.send(());
-    let _ = server.await;
+    served.stop().await;
     let pool = app::db::connect(&url).await.expect("db");
     let mut conn = pool.acquire().await.expect("conn");
     let problems = store::check(&mut conn).await.expect("check");

@@ -12,14 +12,11 @@ use app::domain::credits::Credits;
 use app::domain::ledger::{EntryKind, NewCredit};
 use app::ledger::Ledger;
 use app::tasks::Tasks;
-use clap::Parser;
 use serde_json::{Value, json};
-use server::config::Config;
-use server::startup::Application;
 use std::time::{Duration, Instant};
 
 mod http_client;
-use http_client::Client;
+use http_client::{Client, Served};
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -35,20 +32,8 @@ async fn main() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let url = format!("sqlite://{}/bench.sqlite", dir.display());
     let (token, key) = prepare(&url).await;
-    let config = Config::try_parse_from([
-        "server",
-        "--database-url",
-        &url,
-        "--site-addr",
-        "127.0.0.1:0",
-    ])
-    .expect("config");
-    let app = Application::build(&config).await.expect("server");
-    let port = app.port();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
+    let served = Served::start(&url).await;
+    let port = served.port;
     let clients = usize::try_from(env_number("BENCH_CLIENTS", 64)).unwrap_or(64);
     let seconds = Duration::from_secs(env_number("BENCH_SECONDS", 5));
 
@@ -81,8 +66,7 @@ async fn main() {
         report(&name, &figures, Some(reference.units_per_sec));
     }
 
-    let _ = stop.send(());
-    let _ = server.await;
+    served.stop().await;
     let pool = app::db::connect(&url).await.expect("db");
     let mut conn = pool.acquire().await.expect("conn");
     let problems = store::check(&mut conn).await.expect("check");

@@ -1,8 +1,44 @@
 //! What the HTTP benchmarks share: a minimal HTTP/1.1 keep-alive client that sends
 //! JSON-RPC calls one at a time on one connection, without a client library's overhead.
 
+use clap::Parser;
+use server::config::Config;
+use server::startup::Application;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// iapd serving `database_url` on a free loopback port, as `main` starts it.
+pub struct Served {
+    pub port: u16,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    pub async fn start(database_url: &str) -> Self {
+        let config = Config::try_parse_from([
+            "server",
+            "--database-url",
+            database_url,
+            "--site-addr",
+            "127.0.0.1:0",
+        ])
+        .expect("config");
+        let app = Application::build(&config).await.expect("server");
+        let port = app.port();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        Served { port, stop, server }
+    }
+
+    /// Stops the server and waits until it has drained.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+    }
+}
 
 /// A minimal HTTP/1.1 keep-alive client: one request at a time on one connection.
 pub struct Client {
