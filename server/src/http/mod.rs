@@ -23,9 +23,11 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use leptos_axum::{
+    AxumRouteListing, LeptosRoutes, generate_route_list, handle_server_fns_with_context,
+};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
@@ -66,8 +68,8 @@ pub fn router(state: AppState, config: RouterConfig) -> Router {
         )
         .merge(operator::router(&state, operator_secret, local_ip))
         .layer(TraceLayer::new_for_http().make_span_with(request_span));
-    let routes = generate_route_list(App);
-    let page_routes = routes.clone();
+    let routes = page_routes();
+    let listing = routes.clone();
     Router::new()
         // POST only: no server function, and so nothing that changes state, answers a GET.
         .route("/api/{*fn_name}", post(server_fn_handler))
@@ -75,7 +77,7 @@ pub fn router(state: AppState, config: RouterConfig) -> Router {
         .leptos_routes_with_handler(
             routes,
             get(move |state: State<AppState>, req: Request<Body>| {
-                let routes = page_routes.clone();
+                let routes = listing.clone();
                 async move { page_handler(state, routes, req).await }
             }),
         )
@@ -91,6 +93,19 @@ pub fn router(state: AppState, config: RouterConfig) -> Router {
         .with_state(state)
         .merge(api)
         .layer(from_fn_with_state(trusted_proxies, resolve_client))
+}
+
+/// The page routes, listed once per process and shared by every router built after.
+///
+/// Leptos lists them by rendering the app with resource loading switched off through a
+/// process-wide flag (`leptos_server`'s `SuppressResourceLoad`). A resource that a request
+/// polls for the first time while that flag is up never loads, so its page's body never
+/// ends (leptos-rs/leptos#4773). Listing once, before any router in the process serves,
+/// closes that window: a second router in the same process (tests, or an embedding
+/// program) reuses the list instead of raising the flag under pages being rendered.
+pub fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// The body limit answers 413 in plain text. A server function's caller expects an

@@ -210,3 +210,51 @@ async fn a_session_in_use_is_kept_past_a_day() {
         .expect("session");
     assert!(seen > recent + 1_000, "the request refreshed last_seen_at");
 }
+
+/// Leptos lists the page routes by rendering the app once with resource loading switched
+/// off through a process-wide flag; a resource first polled by a request while any router
+/// in the process was being built waited for ever, and its page's body never ended (the
+/// test hang of issue 13). Routers built while pages render must not stall them, whether
+/// a whole server starts or only its routes are listed.
+#[tokio::test]
+async fn pages_render_while_another_router_is_built_in_the_same_process() {
+    let app = spawn_app().await;
+    let cookie = app.login("admin", "admin").await;
+    let configs = {
+        let mut configs = Vec::new();
+        for _ in 0..12 {
+            configs.push(test_config().await);
+        }
+        configs
+    };
+    let builder = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        for config in configs {
+            runtime.block_on(async {
+                let built = server::startup::Application::build(&config).await;
+                // Serving builds the router; the server stops again at once.
+                let served = built.expect("iapd starts").run_until_stopped(async {});
+                served.await.expect("iapd stops");
+                for _ in 0..200 {
+                    drop(server::http::page_routes());
+                }
+            });
+        }
+    });
+    let mut pages = 0;
+    while !builder.is_finished() || pages < 20 {
+        let page = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            app.get("/contacts", Some(&cookie)),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("page {pages} never finished while routers were built"));
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("</html>"), "page {pages} is cut short");
+        pages += 1;
+    }
+    builder.join().expect("builder thread");
+}
