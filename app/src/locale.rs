@@ -58,6 +58,11 @@ pub fn text(text: &Text) -> String {
     text.render(current())
 }
 
+/// A line of stored history (a ledger description, a chatter line) in the page's language.
+pub fn note(note: &crate::i18n::Note) -> String {
+    note.render(current())
+}
+
 /// What to tell the reader about an error.
 pub fn error(error: &AppError) -> String {
     text(&error.text())

@@ -84,7 +84,8 @@ impl From<&Contact> for crate::domain::contact::ValidContact {
 pub struct ChatterMessage {
     pub id: i64,
     pub author_name: String,
-    pub body: String,
+    /// As typed, or iapd's own line (a creation, a change), shown in the reader's language.
+    pub body: crate::i18n::Note,
     pub created_at: Timestamp,
     /// The SMS this line logs, as it stands now.
     pub sms: Option<ChatterSms>,
@@ -177,12 +178,12 @@ pub struct IapAccountAdmin {
 
 /// One line of an account's consumption history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct LedgerLine {
     pub id: i64,
     pub created_at: Timestamp,
     pub kind: EntryKind,
-    pub description: String,
+    /// As the service typed it, or iapd's own line, shown in the reader's language.
+    pub description: crate::i18n::Note,
     /// Change to the balance.
     pub amount: Credits,
     /// Change to the held amount.

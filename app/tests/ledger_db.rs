@@ -426,7 +426,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
         hold_with(
             &f.ledger,
             HoldRequest {
-                description: "x".repeat(300),
+                description: "x".repeat(300).into(),
                 ..hold(account, 1)
             },
         )

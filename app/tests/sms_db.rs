@@ -314,12 +314,16 @@ async fn a_send_is_queued_then_charged_exactly_its_cost_and_logged_in_the_chatte
         .unwrap();
     assert_eq!(chatter.len(), 1);
     assert_eq!(chatter[0].author_name, "Mitchell Admin");
+    let line = chatter[0].body.plain();
     assert!(
-        chatter[0]
-            .body
-            .starts_with("SMS to +32470123456 (2 SMS, 0.24 credits): aaa"),
-        "{}",
-        chatter[0].body
+        line.starts_with("SMS to +32470123456 (2 SMS, 0.24 credits): aaa"),
+        "{line}"
+    );
+    // The line is kept as its message, so a French reader reads it in French.
+    let french = chatter[0].body.render(app::i18n::Locale::Fr);
+    assert!(
+        french.starts_with("SMS au +32470123456 (2 SMS, 0,24 crédit)\u{a0}: aaa"),
+        "{french}"
     );
     let sms = chatter[0].sms.clone().expect("the line follows its SMS");
     assert_eq!((sms.state, sms.batch.sent), (SmsState::Sent, 1));
@@ -551,7 +555,7 @@ async fn recipients_that_cannot_be_texted_are_left_out_and_recorded_and_the_othe
     let chatter = app::db::messages::of_record(&mut conn, "contact", typo.contact_id.unwrap())
         .await
         .unwrap();
-    assert_eq!(chatter[0].body, "SMS not sent (1 SMS): Hi");
+    assert_eq!(chatter[0].body.plain(), "SMS not sent (1 SMS): Hi");
     assert_eq!(
         chatter[0].sms.as_ref().map(|s| s.state),
         Some(SmsState::Error)

@@ -1,6 +1,10 @@
 //! Reading IAP accounts and their history for the pages. Writes go through the ledger.
 
 use crate::db::{disabled, held_now, id_list};
+use crate::domain::credits::Credits;
+use crate::domain::ledger::EntryKind;
+use crate::domain::time::Timestamp;
+use crate::i18n::Note;
 use crate::models::{Company, IapAccount, LedgerLine};
 use sqlx::SqliteConnection;
 use tracing::instrument;
@@ -139,15 +143,36 @@ pub async fn history(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<LedgerLine>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, created_at, kind, description, amount, held_delta
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        created_at: Timestamp,
+        kind: EntryKind,
+        description: String,
+        note: Option<String>,
+        amount: Credits,
+        held_delta: Credits,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, created_at, kind, description, note, amount, held_delta
          FROM ledger_entries WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
     )
     .bind(account)
     .bind(before.unwrap_or(i64::MAX))
     .bind(limit)
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| LedgerLine {
+            id: r.id,
+            created_at: r.created_at,
+            kind: r.kind,
+            description: Note::from_stored(r.description, r.note.as_deref()),
+            amount: r.amount,
+            held_delta: r.held_delta,
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -178,7 +203,7 @@ mod tests {
                 break;
             }
             before = page.last().map(|l| l.id);
-            seen.extend(page.into_iter().map(|l| l.description));
+            seen.extend(page.into_iter().map(|l| l.description.plain()));
         }
         let expected: Vec<String> = (0..25).rev().map(|i| format!("entry {i}")).collect();
         assert_eq!(seen, expected);

@@ -3,6 +3,7 @@
 
 use crate::domain::ledger::{Account, AccountId, Entry, HoldEnd, HoldId, HoldState, OpenHold};
 use crate::domain::order::OrderState;
+use crate::i18n::Note;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use tracing::instrument;
 
@@ -53,6 +54,7 @@ struct OpenHoldRow {
     expires_at: i64,
     token: String,
     description: String,
+    note: Option<String>,
     created_at: i64,
     idempotency_key: Option<String>,
     request_hash: Option<String>,
@@ -61,8 +63,8 @@ struct OpenHoldRow {
 #[instrument(level = "debug", skip_all)]
 pub async fn load_open_holds(conn: &mut SqliteConnection) -> Result<Vec<OpenHold>, sqlx::Error> {
     let rows: Vec<OpenHoldRow> = sqlx::query_as(
-        "SELECT id, account_id, amount, captured, expires_at, token, description, created_at,
-                idempotency_key, request_hash
+        "SELECT id, account_id, amount, captured, expires_at, token, description, note,
+                created_at, idempotency_key, request_hash
          FROM holds WHERE state = 'open'",
     )
     .fetch_all(conn)
@@ -76,7 +78,7 @@ pub async fn load_open_holds(conn: &mut SqliteConnection) -> Result<Vec<OpenHold
             captured: r.captured.unwrap_or(0),
             expires_at: r.expires_at,
             token: r.token,
-            description: r.description,
+            description: Note::from_stored(r.description, r.note.as_deref()),
             created_at: r.created_at,
             idempotency: r.idempotency_key.zip(r.request_hash),
         })
@@ -368,10 +370,11 @@ pub async fn write_batch(
     entries: &[EntryRow],
     balances: &[(AccountId, Account)],
 ) -> Result<(), sqlx::Error> {
-    for chunk in holds.chunks(MAX_PARAMS / 12) {
+    for chunk in holds.chunks(MAX_PARAMS / 13) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO holds (id, token, account_id, amount, state, captured, description,
-                                expires_at, idempotency_key, request_hash, created_at, closed_at) ",
+                                note, expires_at, idempotency_key, request_hash, created_at,
+                                closed_at) ",
         );
         q.push_values(chunk, |mut row, h| {
             let (key, hash) = h.hold.idempotency.clone().unzip();
@@ -381,7 +384,8 @@ pub async fn write_batch(
                 .push_bind(h.hold.amount)
                 .push_bind(h.state)
                 .push_bind(h.captured)
-                .push_bind(h.hold.description.clone())
+                .push_bind(h.hold.description.plain())
+                .push_bind(h.hold.description.stored())
                 .push_bind(h.hold.expires_at)
                 .push_bind(key)
                 .push_bind(hash)
@@ -394,10 +398,10 @@ pub async fn write_batch(
         );
         q.build().execute(&mut *conn).await?;
     }
-    for chunk in entries.chunks(MAX_PARAMS / 8) {
+    for chunk in entries.chunks(MAX_PARAMS / 9) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO ledger_entries (account_id, kind, amount, held_delta, hold_id, description,
-                                         created_by, created_at) ",
+                                         note, created_by, created_at) ",
         );
         q.push_values(chunk, |mut row, e| {
             row.push_bind(e.entry.account)
@@ -405,7 +409,8 @@ pub async fn write_batch(
                 .push_bind(e.entry.amount)
                 .push_bind(e.entry.held_delta)
                 .push_bind(e.entry.hold)
-                .push_bind(e.entry.description.clone())
+                .push_bind(e.entry.description.plain())
+                .push_bind(e.entry.description.stored())
                 .push_bind(e.created_by)
                 .push_bind(e.created_at);
         });

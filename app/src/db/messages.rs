@@ -3,6 +3,7 @@
 
 use crate::domain::credits::Credits;
 use crate::domain::time::Timestamp;
+use crate::i18n::Note;
 use crate::models::{ChatterMessage, ChatterSms, SmsBatchState, SmsBatchStatus, SmsState};
 use sqlx::SqliteConnection;
 
@@ -13,16 +14,18 @@ pub async fn post(
     model: &str,
     res_id: i64,
     author_id: i64,
-    body: &str,
+    body: &Note,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
     let done = sqlx::query(
-        "INSERT INTO messages (model, res_id, author_id, body, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO messages (model, res_id, author_id, body, note, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(model)
     .bind(res_id)
     .bind(author_id)
-    .bind(body)
+    .bind(body.plain())
+    .bind(body.stored())
     .bind(now)
     .execute(conn)
     .await?;
@@ -34,6 +37,7 @@ struct Row {
     id: i64,
     author_name: String,
     body: String,
+    note: Option<String>,
     created_at: Timestamp,
     sms_state: Option<SmsState>,
     sms_error: Option<String>,
@@ -68,7 +72,7 @@ impl Row {
         ChatterMessage {
             id: self.id,
             author_name: self.author_name,
-            body: self.body,
+            body: Note::from_stored(self.body, self.note.as_deref()),
             created_at: self.created_at,
             sms,
         }
@@ -85,7 +89,8 @@ pub async fn of_record(
     let rows: Vec<Row> = sqlx::query_as(
         "WITH page AS (SELECT * FROM messages WHERE model = ? AND res_id = ?
                        ORDER BY id DESC LIMIT 200)
-         SELECT m.id, COALESCE(u.name, 'System') AS author_name, m.body, m.created_at,
+         SELECT m.id, COALESCE(u.name, 'System') AS author_name, m.body, m.note,
+                m.created_at,
                 s.state AS sms_state, s.error AS sms_error, b.id AS batch_id,
                 b.state AS batch_state,
                 (SELECT SUM(x.state = 'outgoing') FROM sms_messages x WHERE x.batch_id = b.id)

@@ -168,6 +168,10 @@ mod tests {
             "0024_languages.sql",
             "f6a4b1728980124acc7e447610f61fe2d99e33ef9235dd9c838ff174b0ffce04",
         ),
+        (
+            "0025_history_notes.sql",
+            "02753acaa0d63ce5ab14545f24ef61678299eaf82b64fcd6c07f0f792a41a373",
+        ),
     ];
 
     #[test]

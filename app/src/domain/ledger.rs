@@ -16,7 +16,7 @@
 
 use crate::domain::FieldError;
 use crate::domain::credits::{self, Credits};
-use crate::i18n::Msg;
+use crate::i18n::{Msg, Note};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
@@ -151,7 +151,7 @@ pub struct Entry {
     /// Change to `held`, in minor units.
     pub held_delta: i64,
     pub hold: Option<HoldId>,
-    pub description: String,
+    pub description: Note,
 }
 
 /// An account as the book sees it.
@@ -181,7 +181,7 @@ pub struct OpenHold {
     /// Unix milliseconds after which the hold no longer reserves anything.
     pub expires_at: i64,
     pub token: String,
-    pub description: String,
+    pub description: Note,
     pub created_at: i64,
     /// The caller's idempotency key and a digest of its request, if it sent one.
     pub idempotency: Option<(String, String)>,
@@ -208,7 +208,8 @@ impl OpenHold {
 pub struct HoldRequest {
     pub account: AccountId,
     pub amount: Credits,
-    pub description: String,
+    /// Typed by the calling service, or written by iapd (an SMS batch's hold).
+    pub description: Note,
     /// Hours; `None` is [`DEFAULT_TTL_HOURS`].
     pub ttl_hours: Option<i64>,
     /// A retried request with the same key gets the first answer instead of a second hold.
@@ -220,7 +221,7 @@ pub struct HoldRequest {
 pub struct NewHold {
     pub account: AccountId,
     pub amount: Credits,
-    pub description: String,
+    pub description: Note,
     pub ttl_hours: i64,
     pub idempotency_key: Option<String>,
 }
@@ -235,7 +236,10 @@ impl NewHold {
         if !(1..=MAX_TTL_HOURS).contains(&ttl_hours) {
             return Err(FieldError::new("ttl", Msg::ErrTtl).arg("max", MAX_TTL_HOURS));
         }
-        let description = description(&request.description, "description")?;
+        let description = match request.description {
+            Note::Typed(text) => Note::Typed(description(&text, "description")?),
+            said @ Note::Said(_) => said,
+        };
         if let Some(key) = &request.idempotency_key
             && (key.is_empty() || key.len() > IDEMPOTENCY_KEY_MAX)
         {
@@ -262,7 +266,7 @@ pub struct NewCredit {
     pub account: AccountId,
     pub kind: EntryKind,
     pub amount: Credits,
-    pub description: String,
+    pub description: Note,
 }
 
 impl NewCredit {
@@ -286,7 +290,7 @@ impl NewCredit {
             account,
             kind,
             amount,
-            description,
+            description: Note::Typed(description),
         })
     }
 }
@@ -497,7 +501,7 @@ impl Book {
         account: AccountId,
         kind: EntryKind,
         amount: Credits,
-        description: &str,
+        description: impl Into<Note>,
     ) -> Result<Entry, LedgerError> {
         let acct = self
             .accounts
@@ -541,7 +545,7 @@ impl Book {
             amount,
             held_delta: 0,
             hold: None,
-            description: description.to_owned(),
+            description: description.into(),
         })
     }
 
@@ -634,7 +638,7 @@ impl Book {
         &mut self,
         token: &str,
         amount: Credits,
-        description: &str,
+        description: impl Into<Note>,
     ) -> Result<(OpenHold, Entry), LedgerError> {
         let id = *self.by_token.get(token).ok_or(LedgerError::UnknownHold)?;
         let hold = self.holds.get_mut(&id).ok_or(LedgerError::UnknownHold)?;
@@ -658,7 +662,7 @@ impl Book {
             amount: -take,
             held_delta: -take,
             hold: Some(hold.id),
-            description: description.to_owned(),
+            description: description.into(),
         };
         Ok((hold, entry))
     }
@@ -897,9 +901,9 @@ mod tests {
                 entry.kind,
                 entry.amount,
                 entry.held_delta,
-                entry.description.as_str()
+                entry.description.plain()
             ),
-            (EntryKind::Capture, -12, -12, "one SMS")
+            (EntryKind::Capture, -12, -12, "one SMS".to_owned())
         );
         assert_eq!(
             *book.account(1).unwrap(),
@@ -1099,8 +1103,8 @@ mod tests {
     fn a_hold_request_is_checked_field_by_field() {
         let new = NewHold::parse(request(5)).expect("valid");
         assert_eq!(
-            (new.ttl_hours, new.description.as_str()),
-            (DEFAULT_TTL_HOURS, "OCR")
+            (new.ttl_hours, new.description.clone()),
+            (DEFAULT_TTL_HOURS, Note::from("OCR"))
         );
         assert_eq!(new.expires_at(1_000), 1_000 + DEFAULT_TTL_HOURS * 3_600_000);
         let field = |r: HoldRequest| NewHold::parse(r).expect_err("invalid").field;
@@ -1122,7 +1126,7 @@ mod tests {
         );
         assert_eq!(
             field(HoldRequest {
-                description: "x".repeat(DESCRIPTION_MAX + 1),
+                description: "x".repeat(DESCRIPTION_MAX + 1).into(),
                 ..request(1)
             }),
             "description"

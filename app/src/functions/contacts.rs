@@ -59,7 +59,7 @@ mod ssr {
     use crate::db::{contacts, messages};
     use crate::domain::contact::{ValidContact, changes};
     use crate::error::AppError;
-    use crate::i18n::{Msg, t, tf};
+    use crate::i18n::{Msg, Note, Text};
 
     /// Inserts or updates the contact with one chatter line per change, as Odoo's tracking.
     /// A contact of another company is not found; only then is the owner checked, so the
@@ -90,19 +90,17 @@ mod ssr {
         }
         let (Some(id), Some(before)) = (id, before) else {
             let id = contacts::insert(conn, contact, now).await?;
-            let line = t(Msg::ContactCreatedLog);
-            messages::post(conn, MODEL, id, who.user_id, line, now).await?;
+            let line = Note::from(Msg::ContactCreatedLog);
+            messages::post(conn, MODEL, id, who.user_id, &line, now).await?;
             return Ok(id);
         };
         contacts::update(conn, id, contact, now).await?;
         for change in changes(&ValidContact::from(&before), contact) {
-            let line = tf(
-                Msg::ContactChangedLog,
-                &[
-                    ("field", change.field.into()),
-                    ("old", change.old.into()),
-                    ("new", change.new.into()),
-                ],
+            let line = Note::from(
+                Text::new(Msg::ContactChangedLog)
+                    .arg("field", change.field)
+                    .arg("old", change.old)
+                    .arg("new", change.new),
             );
             messages::post(conn, MODEL, id, who.user_id, &line, now).await?;
         }

@@ -10,7 +10,8 @@
 //! shows it renders it in its reader's locale.
 //!
 //! # Layout
-//! - this module: [`Locale`], [`Arg`], [`Text`] and [`render`], which fills a template.
+//! - this module: [`Locale`], [`Arg`], [`Text`], [`Note`] (stored history) and [`render`],
+//!   which fills a template.
 //! - `table`: the message table, one entry per key with its English, French and Chinese text.
 //! - `catalogue`: keys for catalogue data the database stores in English (services, units,
 //!   packs, hosting types, countries), looked up by their stored value.
@@ -228,6 +229,82 @@ impl fmt::Display for Text {
     }
 }
 
+/// A line of stored history: a ledger entry's description, a chatter line. What a person
+/// or a calling service typed stays as typed; what iapd wrote is kept as its message and
+/// arguments, so two people reading the same history each see it in their own language.
+///
+/// The database keeps both forms of iapd's lines: the English text in the description or
+/// body column (what API callers, logs and the CLI read, and the fallback should a stored
+/// message no longer parse), and the message in a `note` column (see [`Note::stored`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Note {
+    Typed(String),
+    Said(Text),
+}
+
+impl Note {
+    /// The line in `locale`: typed text as typed, a message translated.
+    pub fn render(&self, locale: Locale) -> String {
+        match self {
+            Note::Typed(text) => text.clone(),
+            Note::Said(text) => text.render(locale),
+        }
+    }
+
+    /// The line as the description or body column keeps it: typed text, or the message in
+    /// English.
+    pub fn plain(&self) -> String {
+        self.render(Locale::En)
+    }
+
+    /// The message as the `note` column keeps it (JSON); `None` for typed text.
+    #[cfg(feature = "ssr")]
+    pub fn stored(&self) -> Option<String> {
+        match self {
+            Note::Typed(_) => None,
+            Note::Said(text) => serde_json::to_string(text).ok(),
+        }
+    }
+
+    /// The line from its two columns: the message when `note` holds one this build knows,
+    /// else the plain text.
+    #[cfg(feature = "ssr")]
+    pub fn from_stored(plain: String, note: Option<&str>) -> Note {
+        note.and_then(|json| serde_json::from_str(json).ok())
+            .map_or(Note::Typed(plain), Note::Said)
+    }
+}
+
+impl From<Text> for Note {
+    fn from(text: Text) -> Self {
+        Note::Said(text)
+    }
+}
+
+impl From<Msg> for Note {
+    fn from(msg: Msg) -> Self {
+        Note::Said(Text::new(msg))
+    }
+}
+
+impl From<&str> for Note {
+    fn from(typed: &str) -> Self {
+        Note::Typed(typed.to_owned())
+    }
+}
+
+impl From<String> for Note {
+    fn from(typed: String) -> Self {
+        Note::Typed(typed)
+    }
+}
+
+impl Default for Note {
+    fn default() -> Self {
+        Note::Typed(String::new())
+    }
+}
+
 /// The message in English, for callers not yet given the reader's locale.
 pub fn t(msg: Msg) -> &'static str {
     tl(Locale::default(), msg)
@@ -362,6 +439,41 @@ mod tests {
             minor,
             whole: false,
         }
+    }
+
+    #[test]
+    fn a_note_keeps_typed_text_as_typed_and_iapds_lines_as_messages() {
+        let typed = Note::from("geste commercial");
+        assert_eq!(typed.render(Locale::ZhCn), "geste commercial");
+        assert_eq!(typed.stored(), None);
+
+        let said = Note::from(
+            Text::new(Msg::ContactChangedLog)
+                .arg("field", Msg::ColName)
+                .arg("old", "Ada")
+                .arg("new", "Ada King"),
+        );
+        assert_eq!(said.plain(), "Name changed from “Ada” to “Ada King”");
+        assert_eq!(
+            said.render(Locale::Fr),
+            "Nom\u{a0}: «\u{a0}Ada\u{a0}» devient «\u{a0}Ada King\u{a0}»"
+        );
+        // Stored and read back, it is the same message, for every reader's language.
+        let stored = said.stored().expect("a message is stored");
+        assert_eq!(Note::from_stored(said.plain(), Some(&stored)), said);
+        assert_eq!(
+            Note::from_stored("as typed".into(), None),
+            Note::from("as typed")
+        );
+    }
+
+    #[test]
+    fn a_note_this_build_cannot_read_falls_back_to_its_english_text() {
+        let renamed = r#"{"msg":"NoSuchMessage","args":[]}"#;
+        assert_eq!(
+            Note::from_stored("Free trial credits".into(), Some(renamed)),
+            Note::from("Free trial credits")
+        );
     }
 
     #[test]

@@ -127,7 +127,7 @@ pub struct ChatterLine {
     pub model: &'static str,
     pub res_id: i64,
     pub author_id: i64,
-    pub body: String,
+    pub body: crate::i18n::Note,
 }
 
 /// What [`Ledger::queue_sms`] did.
@@ -151,7 +151,7 @@ pub struct SmsResult {
     /// Accepted with the provider's reference, or refused with the reason.
     pub outcome: Result<String, String>,
     /// The ledger entry of its capture: what was delivered.
-    pub description: String,
+    pub description: crate::i18n::Note,
     /// How long the batch's hold must live from now on: a result shows the job is running.
     pub keep_alive: Duration,
 }

@@ -12,7 +12,7 @@ use crate::domain::ledger::{
 };
 use crate::domain::order::{OrderState, order_reference};
 use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings};
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::{Arg, Msg, Note, Text};
 use crate::models::{SmsDelivery, SmsState};
 use crate::tasks::CancellationToken;
 use sqlx::{Connection, SqliteConnection, SqlitePool};
@@ -655,7 +655,7 @@ impl Op<'_> {
             Ok(_) => match self.book.capture_part(
                 token,
                 Credits::from_minor(message.cost),
-                &result.description,
+                result.description.clone(),
             ) {
                 Ok((hold, entry)) => {
                     self.pending.open(hold, self.now);
@@ -733,7 +733,7 @@ impl Op<'_> {
             credit.account,
             credit.kind,
             credit.amount,
-            &credit.description,
+            credit.description.clone(),
         )?;
         self.pending.entry(entry, by, self.now);
         Ok(())
@@ -776,7 +776,7 @@ impl Op<'_> {
                 id,
                 EntryKind::Trial,
                 Credits::from_minor(svc.trial_credits),
-                t(Msg::KindTrial),
+                Note::from(Msg::KindTrial),
             );
             match trial {
                 Ok(entry) => self.pending.entry(entry, None, self.now),
@@ -842,18 +842,19 @@ impl Op<'_> {
         if store::reference_used(self.conn, provider, reference, order).await? {
             return Ok(Err(LedgerError::Conflict(Conflict::PaymentReused)));
         }
-        let description = tf(
-            Msg::OrderEntry,
-            &[
-                ("order", order_reference(order).into()),
-                ("pack", row.pack_name.as_str().into()),
-            ],
-        );
+        // The pack's catalogue name is a message of its own, so it is translated too.
+        let pack = match crate::i18n::pack_text(&row.pack_name) {
+            Some(msg) => Arg::Msg(msg),
+            None => Arg::Text(row.pack_name.clone()),
+        };
+        let description = Text::new(Msg::OrderEntry)
+            .arg("order", order_reference(order))
+            .arg("pack", pack);
         let entry = match self.book.credit(
             row.account_id,
             EntryKind::Purchase,
             Credits::from_minor(row.credits),
-            &description,
+            Note::from(description),
         ) {
             Ok(entry) => entry,
             Err(error) => return Ok(Err(error)),
@@ -902,6 +903,6 @@ fn request_digest(new: &NewHold) -> String {
         new.account,
         new.amount.minor(),
         new.ttl_hours,
-        new.description
+        new.description.plain()
     ))
 }

@@ -303,7 +303,7 @@ fn ChatterLine(m: ChatterMessage) -> impl IntoView {
                     <strong>{m.author_name}</strong>
                     <time>{crate::locale::date_time(m.created_at)}</time>
                 </div>
-                <p>{m.body}</p>
+                <p>{crate::locale::note(&m.body)}</p>
                 {sms}
             </div>
         </li>

@@ -153,7 +153,7 @@ fn History(account: IapAccount, lines: Vec<LedgerLine>) -> impl IntoView {
                     <tr>
                         <td class="o-nowrap">{crate::locale::date_time(line.created_at)}</td>
                         <td>{t(line.kind.label())}</td>
-                        <td>{line.description}</td>
+                        <td>{crate::locale::note(&line.description)}</td>
                         <td class="o-num" class:o-negative=line.amount.minor() < 0>{amount(line.amount)}</td>
                         <td class="o-num o-muted">{amount(line.held_delta)}</td>
                     </tr>

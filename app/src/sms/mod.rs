@@ -64,7 +64,7 @@ use crate::domain::ledger::{HoldRequest, NewHold};
 use crate::domain::phone::{self, Destination};
 use crate::domain::sms;
 use crate::error::AppError;
-use crate::i18n::{Msg, tf};
+use crate::i18n::{Msg, Note, Text};
 use crate::ledger::{ChatterLine, Ledger, QueuedSms, SmsBatch};
 use crate::models::{SmsFailure, SmsQueued, SmsRecipient, SmsRefused, SmsSource};
 pub use provider::{
@@ -385,36 +385,27 @@ fn check(request: SendRequest) -> Result<Batch, AppError> {
 }
 
 /// The ledger entry of a batch's hold: how many messages, and for which Odoo database.
-fn hold_description(messages: usize, dbuuid: Option<&str>) -> String {
+fn hold_description(messages: usize, dbuuid: Option<&str>) -> Note {
     match dbuuid {
-        Some(dbuuid) => tf(
-            Msg::SmsHoldDescriptionApi,
-            &[("count", messages.into()), ("dbuuid", dbuuid.into())],
-        ),
-        None => tf(Msg::SmsHoldDescription, &[("count", messages.into())]),
+        Some(dbuuid) => Text::new(Msg::SmsHoldDescriptionApi)
+            .arg("count", messages)
+            .arg("dbuuid", dbuuid),
+        None => Text::new(Msg::SmsHoldDescription).arg("count", messages),
     }
+    .into()
 }
 
 /// What a contact's chatter says about a message to it.
-fn chatter_line(message: &db::sms::NewMessage) -> String {
+fn chatter_line(message: &db::sms::NewMessage) -> Note {
     match message.refused {
-        None => tf(
-            Msg::SmsChatterLog,
-            &[
-                ("number", message.number.as_str().into()),
-                ("parts", message.parts.into()),
-                ("credits", Credits::from_minor(message.cost).into()),
-                ("body", message.body.as_str().into()),
-            ],
-        ),
-        Some(_) => tf(
-            Msg::SmsChatterNotSent,
-            &[
-                ("parts", message.parts.into()),
-                ("body", message.body.as_str().into()),
-            ],
-        ),
+        None => Text::new(Msg::SmsChatterLog)
+            .arg("number", &message.number)
+            .arg("credits", Credits::from_minor(message.cost)),
+        Some(_) => Text::new(Msg::SmsChatterNotSent),
     }
+    .arg("parts", message.parts)
+    .arg("body", &message.body)
+    .into()
 }
 
 fn count(n: usize) -> u32 {

@@ -23,7 +23,7 @@ use crate::db;
 use crate::db::sms::{OutgoingMessage, PendingBatch};
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{HoldRequest, LedgerError, NewHold};
-use crate::i18n::{Msg, t, tf};
+use crate::i18n::{Msg, Text, t};
 use crate::ledger::{Ledger, SmsResult};
 use crate::models::{SmsBatchState, SmsBatchStatus};
 use crate::tasks::{CancellationToken, Tasks};
@@ -464,18 +464,13 @@ impl Worker {
         message: &OutgoingMessage,
         delivery: Delivery,
     ) -> Result<(), LedgerError> {
-        let mut args = vec![
-            ("number", message.number.as_str().into()),
-            ("parts", message.parts.into()),
-        ];
-        let key = match &batch.dbuuid {
-            Some(dbuuid) => {
-                args.push(("dbuuid", dbuuid.as_str().into()));
-                Msg::SmsCaptureDescriptionApi
-            }
-            None => Msg::SmsCaptureDescription,
-        };
-        let description = tf(key, &args);
+        let description = match &batch.dbuuid {
+            Some(dbuuid) => Text::new(Msg::SmsCaptureDescriptionApi).arg("dbuuid", dbuuid),
+            None => Text::new(Msg::SmsCaptureDescription),
+        }
+        .arg("number", &message.number)
+        .arg("parts", message.parts)
+        .into();
         let result = SmsResult {
             message: message.id,
             provider: self.provider.code().to_owned(),

@@ -47,7 +47,7 @@ async fn creating_then_editing_a_contact_persists_it_and_logs_the_change() {
     let detail: ContactDetail = serde_json::from_str(&detail.body).expect("detail");
     assert_eq!(detail.contact.name, "Ada King");
     assert_eq!(detail.contact.email.as_deref(), Some("ada@example.com"));
-    let log: Vec<&str> = detail.messages.iter().map(|m| m.body.as_str()).collect();
+    let log: Vec<String> = detail.messages.iter().map(|m| m.body.plain()).collect();
     assert_eq!(
         log,
         [

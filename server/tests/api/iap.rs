@@ -2,6 +2,7 @@ use crate::helpers::{TestApp, spawn_app};
 use app::domain::credits::Credits;
 use app::domain::ledger::EntryKind;
 use app::error::AppError;
+use app::i18n::{Msg, Note};
 use app::models::{HistoryPage, IapAccount};
 use http::StatusCode;
 
@@ -185,8 +186,13 @@ async fn adjustments_need_a_valid_amount_and_a_reason_and_are_recorded() {
     let info = app.call("iap/account", &[("id", &id)], Some(&admin)).await;
     let (_, history): (IapAccount, HistoryPage) = serde_json::from_str(&info.body).expect("info");
     assert_eq!(history.lines[0].kind, EntryKind::Adjustment);
-    assert_eq!(history.lines[0].description, "goodwill gesture");
+    // Typed text stays as typed; iapd's own line is its message, for each reader's language.
+    assert_eq!(
+        history.lines[0].description,
+        Note::Typed("goodwill gesture".into())
+    );
     assert_eq!(history.lines[1].kind, EntryKind::Trial);
+    assert_eq!(history.lines[1].description, Note::from(Msg::KindTrial));
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ mod hardening;
 mod iap;
 mod iap_api;
 mod iap_cli;
+mod languages;
 mod mail;
 mod owner;
 mod payments;

@@ -131,7 +131,7 @@ async fn texting_a_belgian_contact_charges_the_quoted_price_and_logs_it_in_the_c
         .await;
     let detail: ContactDetail = serde_json::from_str(&detail.body).expect("detail");
     assert_eq!(
-        detail.messages[0].body,
+        detail.messages[0].body.plain(),
         "SMS to +32470123456 (1 SMS, 0.12 credits): Your order has shipped."
     );
     assert_eq!(detail.messages[0].author_name, "Marc Demo");

@@ -253,7 +253,7 @@ async fn authorize(state: ApiState, params: Params) -> Result<Value, RpcError> {
     let hold = NewHold::parse(HoldRequest {
         account: account.id,
         amount: credit,
-        description: description.to_owned(),
+        description: description.into(),
         ttl_hours,
         idempotency_key: None,
     })

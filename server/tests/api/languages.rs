@@ -1,0 +1,124 @@
+//! Stored history in each reader's language: iapd's own ledger lines and chatter lines are
+//! kept as messages and shown translated, while what people typed stays as typed.
+
+use crate::helpers::{Reply, TestApp, spawn_app};
+use axum::body::Body;
+use http::{Request, StatusCode, header};
+
+/// A signed-in page as a browser asking for `language` fetches it.
+async fn page_in(app: &TestApp, path: &str, cookie: &str, language: &str) -> Reply {
+    let req = Request::get(path)
+        .header(header::COOKIE, cookie)
+        .header(header::ACCEPT_LANGUAGE, language)
+        .body(Body::empty())
+        .expect("request");
+    let reply = app.send(req).await;
+    assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+    reply
+}
+
+#[tokio::test]
+async fn the_same_ledger_history_reads_in_each_viewers_language() {
+    let app = spawn_app().await;
+    let admin = app.login("admin", "admin").await;
+    let account: i64 = sqlx::query_scalar(
+        "SELECT a.id FROM iap_accounts a JOIN ledger_entries e ON e.account_id = a.id
+         WHERE a.service = 'sms' AND e.kind = 'trial' LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("the demo SMS account and its trial credits");
+    let adjusted = app
+        .call(
+            "iap/admin/adjust",
+            &[
+                ("id", &account.to_string()),
+                ("amount", "1"),
+                ("reason", "geste commercial"),
+            ],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(adjusted.status, StatusCode::OK, "{}", adjusted.body);
+
+    let path = format!("/iap-accounts/{account}");
+    let english = page_in(&app, &path, &admin, "en").await;
+    let french = page_in(&app, &path, &admin, "fr-FR,fr;q=0.9").await;
+    let chinese = page_in(&app, &path, &admin, "zh-CN").await;
+    assert!(english.body.contains("Free trial credits"));
+    assert!(
+        french.body.contains("Crédits d'essai gratuits"),
+        "{}",
+        french.body
+    );
+    assert!(chinese.body.contains("免费试用点数"));
+    for page in [&english, &french, &chinese] {
+        assert!(
+            page.body.contains("geste commercial"),
+            "typed text stays as typed"
+        );
+    }
+    assert!(!french.body.contains("Free trial credits"));
+
+    // The English text stays in the description column, for API callers, logs and the CLI.
+    let stored: (String, Option<String>) = sqlx::query_as(
+        "SELECT description, note FROM ledger_entries WHERE account_id = ? AND kind = 'trial'",
+    )
+    .bind(account)
+    .fetch_one(&app.pool)
+    .await
+    .expect("trial entry");
+    assert_eq!(stored.0, "Free trial credits");
+    assert!(stored.1.is_some_and(|note| note.contains("KindTrial")));
+}
+
+#[tokio::test]
+async fn a_contacts_chatter_reads_in_each_viewers_language() {
+    let app = spawn_app().await;
+    let admin = app.login("admin", "admin").await;
+    let form = |id: Option<&str>, name: &'static str| {
+        let mut form = vec![
+            ("input[name]", name.to_owned()),
+            ("input[phone]", String::new()),
+            ("input[country_code]", String::new()),
+            ("input[company_name]", String::new()),
+            ("input[email]", String::new()),
+            ("input[mobile]", String::new()),
+        ];
+        if let Some(id) = id {
+            form.push(("id", id.to_owned()));
+        }
+        form
+    };
+    let save = |form: Vec<(&'static str, String)>| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let reply = app.call("contacts/save", &form, Some(admin)).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            reply.body
+        }
+    };
+    let id = save(form(None, "Ada Lovelace")).await;
+    save(form(Some(&id), "Ada King")).await;
+
+    let path = format!("/contacts/{id}");
+    let english = page_in(&app, &path, &admin, "en").await;
+    let french = page_in(&app, &path, &admin, "fr").await;
+    let chinese = page_in(&app, &path, &admin, "zh-CN").await;
+    assert!(english.body.contains("Contact created"));
+    assert!(
+        english
+            .body
+            .contains("Name changed from “Ada Lovelace” to “Ada King”")
+    );
+    assert!(french.body.contains("Contact créé"));
+    assert!(
+        french
+            .body
+            .contains("Nom\u{a0}: «\u{a0}Ada Lovelace\u{a0}» devient «\u{a0}Ada King\u{a0}»")
+    );
+    assert!(chinese.body.contains("联系人已创建"));
+    assert!(chinese.body.contains("已从“Ada Lovelace”更改为“Ada King”"));
+}
