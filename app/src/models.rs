@@ -126,6 +126,8 @@ pub struct UserSummary {
     pub companies: Vec<Company>,
     /// `None` if they never logged in.
     pub last_login_at: Option<Timestamp>,
+    /// The language they chose; `None` follows their browser.
+    pub locale: Option<crate::i18n::Locale>,
 }
 
 /// What the user form needs: the user (none for a new one) and every company to tick.

@@ -83,6 +83,7 @@ pub async fn update(
             is_admin: edit.role.is_admin(),
             active: edit.active,
             default_company_id: default_company,
+            locale: edit.locale,
             now: now_ms(),
         },
     )
@@ -298,7 +299,8 @@ mod tests {
         )
         .await
         .expect("bob");
-        let demote = |name: &str| UserEdit::parse(name, Role::User, &[acme], true).expect("edit");
+        let demote =
+            |name: &str| UserEdit::parse(name, Role::User, &[acme], true, None).expect("edit");
         update(&pool, alice, bob, &demote("bob"))
             .await
             .expect("alice demotes bob");
@@ -311,7 +313,7 @@ mod tests {
             Some(Msg::ErrLastAdmin)
         );
         let deactivate =
-            UserEdit::parse("alice", Role::Administrator, &[acme], false).expect("edit");
+            UserEdit::parse("alice", Role::Administrator, &[acme], false, None).expect("edit");
         let error = update(&pool, bob, alice, &deactivate)
             .await
             .expect_err("still the last one");

@@ -172,6 +172,10 @@ mod tests {
             "0025_history_notes.sql",
             "02753acaa0d63ce5ab14545f24ef61678299eaf82b64fcd6c07f0f792a41a373",
         ),
+        (
+            "0026_recipient_languages.sql",
+            "1a7fff256f51f52f7c24f9c95d6bfa6eb4e3e0777e2b0a5b3f2ae0ab903822c6",
+        ),
     ];
 
     #[test]

@@ -90,6 +90,8 @@ pub struct UserUpdate<'a> {
     pub is_admin: bool,
     pub active: bool,
     pub default_company_id: i64,
+    /// `None` follows their browser.
+    pub locale: Option<crate::i18n::Locale>,
     pub now: i64,
 }
 
@@ -101,13 +103,14 @@ pub async fn update(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE users SET name = ?, is_admin = ?, active = ?, default_company_id = ?,
-                          updated_at = ?
+                          locale = ?, updated_at = ?
          WHERE id = ?",
     )
     .bind(user.name)
     .bind(user.is_admin)
     .bind(user.active)
     .bind(user.default_company_id)
+    .bind(user.locale.map(crate::i18n::Locale::code))
     .bind(user.now)
     .bind(id)
     .execute(conn)
@@ -203,6 +206,7 @@ struct SummaryRow {
     is_admin: bool,
     active: bool,
     last_login_at: Option<Timestamp>,
+    locale: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -232,7 +236,7 @@ async fn summaries(
     id: Option<i64>,
 ) -> Result<Vec<UserSummary>, sqlx::Error> {
     let rows: Vec<SummaryRow> = sqlx::query_as(
-        "SELECT id, login, name, is_admin, active, last_login_at FROM users
+        "SELECT id, login, name, is_admin, active, last_login_at, locale FROM users
          WHERE ?1 IS NULL OR id = ?1
          ORDER BY active DESC, name COLLATE NOCASE, login COLLATE NOCASE",
     )
@@ -265,6 +269,7 @@ async fn summaries(
             role: Role::from_admin(row.is_admin),
             active: row.active,
             last_login_at: row.last_login_at,
+            locale: row.locale.as_deref().and_then(crate::i18n::Locale::parse),
         })
         .collect())
 }
@@ -367,6 +372,7 @@ mod tests {
                 is_admin: true,
                 active: false,
                 default_company_id: acme,
+                locale: Some(crate::i18n::Locale::ZhCn),
                 now: 2,
             },
         )
@@ -376,5 +382,9 @@ mod tests {
         let listed = list(&mut conn).await.expect("list");
         assert_eq!(listed.last().map(|u| u.login.as_str()), Some("first"));
         assert!(listed.last().is_some_and(|u| !u.active));
+        assert_eq!(
+            listed.last().and_then(|u| u.locale),
+            Some(crate::i18n::Locale::ZhCn)
+        );
     }
 }

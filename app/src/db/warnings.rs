@@ -77,6 +77,64 @@ pub async fn set_locale(
     Ok(())
 }
 
+/// Sets each recipient's language as Odoo 18 sends them (keys are addresses in lower case),
+/// replacing the ones stored, and the account's when `locale` is given (else it stays);
+/// otherwise the same rules as [`set_locale`].
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_languages(
+    conn: &mut SqliteConnection,
+    account: i64,
+    locale: Option<crate::i18n::Locale>,
+    recipients: &std::collections::BTreeMap<String, crate::i18n::Locale>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let recipients = serde_json::to_string(recipients).unwrap_or_else(|_| "{}".into());
+    sqlx::query(
+        "INSERT INTO iap_account_warnings
+             (account_id, enabled, threshold, emails, updated_at, locale, recipient_locales)
+         SELECT ?1, 0, 0, '[]', ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM iap_accounts WHERE id = ?1)
+         ON CONFLICT (account_id) DO UPDATE
+             SET locale = COALESCE(excluded.locale, iap_account_warnings.locale),
+                 recipient_locales = excluded.recipient_locales",
+    )
+    .bind(account)
+    .bind(now)
+    .bind(locale.map(crate::i18n::Locale::code))
+    .bind(recipients)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The languages the account's warning recipients read: each address (lower case) with
+/// the one Odoo sent for it, else that of the active iapd user whose login it is.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn recipient_locales(
+    conn: &mut SqliteConnection,
+    account: i64,
+    emails: &[String],
+) -> Result<std::collections::HashMap<String, crate::i18n::Locale>, sqlx::Error> {
+    let emails = serde_json::to_string(emails).unwrap_or_else(|_| "[]".into());
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT lower(u.login), u.locale, 0 AS from_odoo FROM users u
+         WHERE u.active AND u.locale IS NOT NULL
+           AND lower(u.login) IN (SELECT lower(value) FROM json_each(?2))
+         UNION ALL
+         SELECT r.key, r.value, 1 FROM iap_account_warnings w, json_each(w.recipient_locales) r
+         WHERE w.account_id = ?1
+         ORDER BY from_odoo",
+    )
+    .bind(account)
+    .bind(emails)
+    .fetch_all(conn)
+    .await?;
+    // Odoo's rows come last, so the language the calling database sent wins.
+    Ok(rows
+        .into_iter()
+        .filter_map(|(email, code, _)| Some((email, crate::i18n::Locale::parse(&code)?)))
+        .collect())
+}
+
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn save(
     conn: &mut SqliteConnection,

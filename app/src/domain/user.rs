@@ -88,6 +88,8 @@ pub struct UserEdit {
     pub role: Role,
     pub company_ids: Vec<i64>,
     pub active: bool,
+    /// The language they see iapd in; `None` follows their browser.
+    pub locale: Option<crate::i18n::Locale>,
 }
 
 impl UserEdit {
@@ -96,12 +98,14 @@ impl UserEdit {
         role: Role,
         company_ids: &[i64],
         active: bool,
+        locale: Option<crate::i18n::Locale>,
     ) -> Result<Self, FieldError> {
         Ok(UserEdit {
             name: parse_name(name)?,
             role,
             company_ids: parse_companies(company_ids)?,
             active,
+            locale,
         })
     }
 }
@@ -245,11 +249,13 @@ mod tests {
 
     #[test]
     fn an_edit_checks_the_name_and_companies_too() {
-        let edit = UserEdit::parse(" Jane ", Role::Administrator, &[3], false).expect("valid");
-        assert_eq!(edit.name, "Jane");
+        let french = Some(crate::i18n::Locale::Fr);
+        let edit =
+            UserEdit::parse(" Jane ", Role::Administrator, &[3], false, french).expect("valid");
+        assert_eq!((edit.name.as_str(), edit.locale), ("Jane", french));
         assert!(!edit.active);
-        assert!(UserEdit::parse("Jane", Role::User, &[], true).is_err());
-        assert!(UserEdit::parse("\u{7}", Role::User, &[1], true).is_err());
+        assert!(UserEdit::parse("Jane", Role::User, &[], true, None).is_err());
+        assert!(UserEdit::parse("\u{7}", Role::User, &[1], true, None).is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use crate::domain::FieldError;
 use crate::domain::contact::is_email;
 use crate::domain::credits::Credits;
-use crate::i18n::Msg;
+use crate::i18n::{Locale, Msg};
 use serde::{Deserialize, Serialize};
 
 /// Addresses longer than this are refused, as are lists of more than [`MAX_EMAILS`].
@@ -149,6 +149,28 @@ pub fn parse_emails(text: &str) -> Result<Vec<String>, FieldError> {
         return Err(FieldError::new("emails", Msg::ErrWarningEmailMany).arg("max", MAX_EMAILS));
     }
     Ok(emails)
+}
+
+/// Who reads the warning in which language: each address in its own when it is known
+/// (`known` is keyed by lower-case address), the account's `fallback` otherwise. One mail
+/// per language, in the order the languages first appear; addresses keep their order.
+pub fn recipients_by_language(
+    emails: &[String],
+    known: &std::collections::HashMap<String, Locale>,
+    fallback: Locale,
+) -> Vec<(Locale, Vec<String>)> {
+    let mut mails: Vec<(Locale, Vec<String>)> = Vec::new();
+    for email in emails {
+        let locale = known
+            .get(&email.to_lowercase())
+            .copied()
+            .unwrap_or(fallback);
+        match mails.iter_mut().find(|(l, _)| *l == locale) {
+            Some((_, to)) => to.push(email.clone()),
+            None => mails.push((locale, vec![email.clone()])),
+        }
+    }
+    mails
 }
 
 /// What the warning mail says about its account: stored with the queued mail, rendered by
@@ -310,6 +332,33 @@ mod tests {
         no_one.emails.clear();
         assert_eq!(no_one.validate().unwrap_err().field, "emails");
         assert!(WarningSettings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn each_address_reads_the_warning_in_its_language_else_the_accounts() {
+        let emails: Vec<String> = ["Compta@example.fr", "boss@example.cn", "it@example.com"]
+            .map(String::from)
+            .into();
+        let known = std::collections::HashMap::from([
+            ("compta@example.fr".to_owned(), Locale::Fr),
+            ("boss@example.cn".to_owned(), Locale::ZhCn),
+        ]);
+        assert_eq!(
+            recipients_by_language(&emails, &known, Locale::Fr),
+            vec![
+                (
+                    Locale::Fr,
+                    vec!["Compta@example.fr".to_owned(), "it@example.com".to_owned()]
+                ),
+                (Locale::ZhCn, vec!["boss@example.cn".to_owned()]),
+            ]
+        );
+        let nobody_known = std::collections::HashMap::new();
+        assert_eq!(
+            recipients_by_language(&emails, &nobody_known, Locale::En),
+            vec![(Locale::En, emails.clone())]
+        );
+        assert!(recipients_by_language(&[], &known, Locale::En).is_empty());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::domain::user::Role;
 use crate::error::AppError;
+use crate::i18n::Locale;
 use crate::models::{UserForm, UserSummary};
 use leptos::prelude::*;
 
@@ -49,7 +50,8 @@ pub async fn create_user(
     Ok(id)
 }
 
-/// Changes a user's name, role, companies and active state. Deactivating logs them out.
+/// Changes a user's name, role, companies, active state and language (none: their
+/// browser's). Deactivating logs them out.
 #[server(endpoint = "users/update")]
 pub async fn update_user(
     id: i64,
@@ -57,10 +59,11 @@ pub async fn update_user(
     role: Role,
     companies: Option<Vec<i64>>,
     active: bool,
+    locale: Option<Locale>,
 ) -> Result<(), AppError> {
     use crate::domain::user::UserEdit;
     let who = super::ssr::admin()?;
-    let edit = UserEdit::parse(&name, role, &companies.unwrap_or_default(), active)?;
+    let edit = UserEdit::parse(&name, role, &companies.unwrap_or_default(), active, locale)?;
     crate::auth::users::update(&super::ssr::state()?.pool, who.user_id, id, &edit).await
 }
 

@@ -44,6 +44,12 @@ messages! {
     Language => "Language",
         "Langue",
         "语言",
+    LanguageOfBrowser => "Their browser's language",
+        "Celle de son navigateur",
+        "其浏览器的语言",
+    LanguageHelp => "The language iapd shows this user, and that of the low-credit warnings mailed to their login when it is an email address.",
+        "La langue dans laquelle iapd s'affiche pour cet utilisateur, et celle des avertissements de crédits bas envoyés à son identifiant s'il est une adresse e-mail.",
+        "iapd 向该用户显示的语言；若其登录名是电子邮件地址，发往该地址的点数偏低警告也使用此语言。",
     // Sign-in
     LoginTitle => "Log in",
         "Se connecter",

@@ -11,7 +11,7 @@ use crate::domain::ledger::{
     NewCredit, NewHold, OpenHold, Placement, repeat_cancel, repeat_capture,
 };
 use crate::domain::order::{OrderState, order_reference};
-use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings};
+use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings, recipients_by_language};
 use crate::i18n::{Arg, Msg, Note, Text};
 use crate::models::{SmsDelivery, SmsState};
 use crate::tasks::CancellationToken;
@@ -386,7 +386,13 @@ async fn queue_warning(
     let Some(about) = store::warning_subject(conn, account).await? else {
         return Ok(());
     };
-    let facts = WarningFacts {
+    let fallback = about
+        .locale
+        .as_deref()
+        .and_then(crate::i18n::Locale::parse)
+        .unwrap_or_default();
+    let known = crate::db::warnings::recipient_locales(conn, account, &settings.emails).await?;
+    let mut facts = WarningFacts {
         account_id: account,
         account_name: about.name,
         service: about.service,
@@ -395,22 +401,22 @@ async fn queue_warning(
         whole_number: about.whole_number,
         available,
         threshold: settings.threshold,
-        locale: about
-            .locale
-            .as_deref()
-            .and_then(crate::i18n::Locale::parse)
-            .unwrap_or_default(),
+        locale: fallback,
     };
-    let mail = crate::mail::render::low_credit_warning(&facts, public_url, settings.emails.clone());
-    let id = crate::db::outbox::insert(conn, Some(account), &mail, now).await?;
+    for (locale, recipients) in recipients_by_language(&settings.emails, &known, fallback) {
+        facts.locale = locale;
+        let mail = crate::mail::render::low_credit_warning(&facts, public_url, recipients);
+        let id = crate::db::outbox::insert(conn, Some(account), &mail, now).await?;
+        tracing::info!(
+            account,
+            mail = id,
+            locale = locale.code(),
+            available,
+            threshold = settings.threshold,
+            "low-credit warning queued"
+        );
+    }
     last_warned.insert(account, now);
-    tracing::info!(
-        account,
-        mail = id,
-        available,
-        threshold = settings.threshold,
-        "low-credit warning queued"
-    );
     Ok(())
 }
 

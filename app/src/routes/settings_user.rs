@@ -1,14 +1,15 @@
 //! `/settings/users/new` and `/settings/users/:id`: the user form. A new user gets a login,
 //! a name, a role, companies and an initial password; an existing one can be renamed,
 //! promoted or demoted, moved between companies, deactivated (which logs them out at once),
-//! or given a new password. Administrators only; the server refuses everyone else.
+//! given a new password, or shown iapd in another language. Administrators only; the server
+//! refuses everyone else.
 
 use crate::components::field::{FieldMessage, TextField};
 use crate::components::status::{ErrorAlert, FormAlert, Loading};
 use crate::domain::user::Role;
 use crate::error::AppError;
 use crate::functions::users::{CreateUser, SetUserPassword, UpdateUser, get_user_form};
-use crate::i18n::Msg;
+use crate::i18n::{Locale, Msg};
 use crate::locale::t;
 use crate::models::{Company, UserForm, UserSummary};
 use leptos::prelude::*;
@@ -146,6 +147,7 @@ fn EditUserForm(
     let role = RwSignal::new(user.role);
     let ticked = RwSignal::new(user.companies.iter().map(|c| c.id).collect::<Vec<_>>());
     let active = RwSignal::new(user.active);
+    let language = RwSignal::new(user.locale);
     let password = RwSignal::new(String::new());
     let error = Signal::derive(move || update.value().get().and_then(Result::err));
     let password_error = Signal::derive(move || set_password.value().get().and_then(Result::err));
@@ -170,6 +172,7 @@ fn EditUserForm(
             role: role.get_untracked(),
             companies: Some(ticked.get_untracked()),
             active: active.get_untracked(),
+            locale: language.get_untracked(),
         });
     };
     let submit_password = move |ev: leptos::ev::SubmitEvent| {
@@ -222,6 +225,7 @@ fn EditUserForm(
                                 <FieldMessage name="active" error />
                             </div>
                         </div>
+                        <LanguageField language />
                     </div>
                     <div class="o-group-col">
                         <CompaniesField companies ticked error />
@@ -254,6 +258,41 @@ fn EditUserForm(
                     </Show>
                 </div>
             </form>
+        </div>
+    }
+}
+
+/// The user's language: one of iapd's, or their browser's (no choice stored).
+#[component]
+fn LanguageField(language: RwSignal<Option<Locale>>) -> impl IntoView {
+    view! {
+        <div class="o-field">
+            <label class="o-field-label" for="locale">{t(Msg::Language)}</label>
+            <div class="o-field-widget">
+                <select
+                    id="locale"
+                    name="locale"
+                    aria-describedby="locale-help"
+                    on:change=move |ev| language.set(Locale::parse(&event_target_value(&ev)))
+                >
+                    <option value="" selected=move || language.get().is_none()>
+                        {t(Msg::LanguageOfBrowser)}
+                    </option>
+                    {Locale::ALL
+                        .into_iter()
+                        .map(|locale| view! {
+                            <option
+                                value=locale.code()
+                                lang=locale.code()
+                                selected=move || language.get() == Some(locale)
+                            >
+                                {locale.name()}
+                            </option>
+                        })
+                        .collect_view()}
+                </select>
+                <p class="o-field-help" id="locale-help">{t(Msg::LanguageHelp)}</p>
+            </div>
         </div>
     }
 }

@@ -143,6 +143,7 @@ mod tests {
                 name: "Acme Chicago".into(),
             }],
             last_login_at: None,
+            locale: None,
         };
         for query in ["", " ", "jane", "JDOE", "chicago"] {
             assert!(user_matches(&user, query), "{query}");

@@ -841,13 +841,18 @@ async fn odoo_18_sets_the_email_alert_and_reads_its_threshold_back() {
         accounts_information(&app, &sms).await["warning_threshold"],
         25.5
     );
-    // 10 credits is already below 25.5: turning the alert on warns at once, once.
-    assert_eq!(outbox_count(&app).await, 1);
-    let recipients: String = sqlx::query_scalar("SELECT recipients FROM mail_outbox")
-        .fetch_one(&app.pool)
-        .await
-        .expect("mail");
-    assert!(recipients.contains("ops@example.com") && recipients.contains("boss@example.com"));
+    // 10 credits is already below 25.5: turning the alert on warns at once, once, each
+    // address in its user's language (one mail per language).
+    assert_eq!(outbox_count(&app).await, 2);
+    let recipients: Vec<String> =
+        sqlx::query_scalar("SELECT recipients FROM mail_outbox ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .expect("mail");
+    assert_eq!(
+        recipients,
+        [r#"["ops@example.com"]"#, r#"["boss@example.com"]"#]
+    );
 
     // Clearing the recipients turns it off; Odoo reads 0 as "no alert".
     let off = json!({"account_token": sms, "warning_threshold": 25.5, "warning_emails": []});
@@ -859,7 +864,7 @@ async fn odoo_18_sets_the_email_alert_and_reads_its_threshold_back() {
         accounts_information(&app, &sms).await["warning_threshold"],
         0.0
     );
-    assert_eq!(outbox_count(&app).await, 1);
+    assert_eq!(outbox_count(&app).await, 2, "turning it off mails nobody");
 }
 
 #[tokio::test]

@@ -17,8 +17,10 @@ use app::db::service_api::{ApiAccount, odoo_token_hash};
 use app::domain::credits::Credits;
 use app::domain::throttle::warning_key;
 use app::domain::warning::WarningSettings;
+use app::i18n::Locale;
 use app::i18n::{Msg, t, tf};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// The account a warning call is about: known, not disabled, of an offered service, and
@@ -49,18 +51,27 @@ async fn current(state: &ApiState, account: i64) -> Result<WarningSettings, RpcE
     Ok(app::db::warnings::get(&mut conn, account).await?)
 }
 
+/// What a call says about the languages of the warning mails.
+enum Languages {
+    /// Nothing (Odoo 17): the stored ones stay.
+    Unsaid,
+    /// Odoo 18: the account's (its first address's) and each address's.
+    Each(Option<Locale>, BTreeMap<String, Locale>),
+}
+
 /// Validates and stores `settings` through the ledger writer.
 async fn save(
     state: &ApiState,
     account: i64,
     settings: WarningSettings,
-    locale: Option<app::i18n::Locale>,
+    languages: Languages,
 ) -> Result<Value, RpcError> {
     let settings = settings.validate().map_err(|e| RpcError::invalid(&e))?;
     // Only once the call is known to be good, so a refused one changes nothing.
-    if locale.is_some() {
+    if let Languages::Each(locale, each) = &languages {
         let mut conn = state.pool.acquire().await?;
-        app::db::warnings::set_locale(&mut conn, account, locale, app::clock::now_ms()).await?;
+        let now = app::clock::now_ms();
+        app::db::warnings::set_languages(&mut conn, account, *locale, each, now).await?;
     }
     state
         .ledger
@@ -83,13 +94,24 @@ pub async fn update_email_alerts(state: ApiState, params: Params) -> Result<Valu
     let threshold = params
         .opt_credits("warning_threshold")?
         .unwrap_or(Credits::ZERO);
-    // Odoo 18 sends each address with its user's language: the mail is written in the first
-    // one iapd speaks.
-    let locale = match params.value("warning_emails") {
+    // Odoo 18 sends each address with its user's language: each reads the warning in it,
+    // and an address without one in the first language iapd speaks.
+    let languages: BTreeMap<String, Locale> = match params.value("warning_emails") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|item| {
+                let email = item.get("email").and_then(Value::as_str)?;
+                let locale = item.get("lang_code").and_then(Value::as_str)?;
+                Some((email.trim().to_lowercase(), Locale::parse(locale)?))
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    let first = match params.value("warning_emails") {
         Some(Value::Array(items)) => items
             .iter()
             .filter_map(|item| item.get("lang_code").and_then(Value::as_str))
-            .find_map(app::i18n::Locale::parse),
+            .find_map(Locale::parse),
         _ => None,
     };
     let emails = match params.value("warning_emails") {
@@ -120,7 +142,13 @@ pub async fn update_email_alerts(state: ApiState, params: Params) -> Result<Valu
             ..old
         }
     };
-    save(&state, account.id, settings, locale).await
+    save(
+        &state,
+        account.id,
+        settings,
+        Languages::Each(first, languages),
+    )
+    .await
 }
 
 /// `update-warning-odoo(account_token, dbuuid, warn_me?, warning_threshold?, warning_email?)`.
@@ -143,7 +171,7 @@ pub async fn update_warning_odoo(state: ApiState, params: Params) -> Result<Valu
             .map(str::to_owned)
             .collect();
     }
-    save(&state, account.id, settings, None).await
+    save(&state, account.id, settings, Languages::Unsaid).await
 }
 
 /// `services-token(dbuuid, iap_accounts: [token])`: Odoo 17's `iap.account.info` for each
