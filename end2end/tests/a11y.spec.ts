@@ -17,6 +17,7 @@ const PAGES = [
   "/settings",
   "/settings/users",
   "/settings/users/new",
+  "/settings/users/2",
   "/settings/orders",
 ];
 

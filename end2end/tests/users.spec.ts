@@ -114,3 +114,27 @@ test("an administrator is told why they cannot deactivate or demote themselves",
   await expect(page.getByLabel("Administrator", { exact: true })).toBeChecked();
   await expect(page.getByLabel("Active", { exact: true })).toBeChecked();
 });
+
+test("an administrator sets a user's language: their pages follow it whatever their browser says", async ({ page, browser, baseURL }) => {
+  await login(page, "admin", "admin");
+  await page.goto("/settings/users");
+  await hydrated(page);
+  await page.getByRole("link", { name: "Marc Demo" }).click();
+  await expect(page.getByTestId("login")).toHaveText("demo");
+  const language = page.getByLabel("Language", { exact: true });
+  await expect(language).toHaveValue("");
+  await language.selectOption({ label: "Français" });
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.getByRole("status")).toHaveText("User saved.");
+  await page.reload();
+  await expect(page.getByLabel("Language", { exact: true })).toHaveValue("fr");
+
+  // Marc's browser asks for English; his pages are in French.
+  const demoContext = await browser.newContext({ baseURL, locale: "en-US" });
+  const demo = await demoContext.newPage();
+  await login(demo, "demo", "demo");
+  await demo.goto("/iap-accounts");
+  await expect(demo.locator("html")).toHaveAttribute("lang", "fr");
+  await expect(demo.getByRole("heading", { level: 1 })).toHaveText("Compte IAP");
+  await demoContext.close();
+});
