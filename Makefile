@@ -17,7 +17,7 @@ NEXTEST_VERSION := 0.9.151
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test lint bench chaos stress stress-shared tools browser e2e-deps release unit e2e clean
+.PHONY: help run test lint bench chaos stress stress-shared size tools browser e2e-deps release unit e2e clean
 
 help:
 	@echo "make run    build a release and serve iapd with demo data on http://127.0.0.1:3000"
@@ -25,6 +25,7 @@ help:
 	@echo "make lint   rustfmt and clippy (server and wasm builds), warnings are errors"
 	@echo "make bench  ledger, HTTP API and SMS API throughput and latency (prints figures, asserts nothing)"
 	@echo "make chaos  kill -9 the server under load CYCLES times (default 5); fails on any lost or doubled operation"
+	@echo "make size   static asset sizes (raw, gzip, brotli) against the first-page budget"
 
 run: tools release
 	@mkdir -p data
@@ -75,8 +76,17 @@ stress-shared: tools
 e2e: tools browser e2e-deps release
 	cd end2end && npx playwright test
 
+# The release build, with each static asset precompressed (FILE.br, FILE.gz) for the server
+# to send as is.
 release: tools
 	cargo leptos build --release
+	node .tools/assets.mjs compress target/site/pkg
+
+# Each static asset's raw, gzip and brotli size, and what a cold first page transfers;
+# fails above the budget (KB, brotli).
+SIZE_BUDGET ?= 200
+size: release
+	node .tools/assets.mjs size target/site/pkg $(SIZE_BUDGET)
 
 # Kill -9 the release server under load, CYCLES times, and check nothing acknowledged was
 # lost, nothing retried was applied twice and the books agree with the ledger.

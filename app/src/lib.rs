@@ -15,8 +15,8 @@
 //!   error type users may see, and the one place lower errors become it.
 //! - [`domain`]: business rules in plain Rust with unit tests; no framework types.
 //! - [`i18n`]: every user-visible string, as message keys rendered at the edge.
-//! - `state`, `api_cache`, `tasks`, `clock`, `crypto`, `secret` (server only): shared state,
-//!   background tasks and small helpers.
+//! - `state`, `api_cache`, `tasks`, `clock`, `crypto`, `secret`, `metrics` (server only):
+//!   shared state, background tasks and small helpers.
 
 #![recursion_limit = "512"]
 
@@ -45,6 +45,8 @@ pub mod db;
 pub mod ledger;
 #[cfg(feature = "ssr")]
 pub mod mail;
+#[cfg(feature = "ssr")]
+pub mod metrics;
 #[cfg(feature = "ssr")]
 pub mod payment;
 #[cfg(feature = "ssr")]

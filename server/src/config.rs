@@ -90,6 +90,11 @@ pub struct Config {
     )]
     pub sms_concurrency: u32,
 
+    /// The token a Prometheus scrape of `/metrics` sends, as `Authorization: Bearer <token>`.
+    /// Unset, there is no `/metrics` (404).
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<app::secret::Secret>,
+
     /// Reverse proxies (addresses or ranges, comma-separated) whose `X-Forwarded-For` names
     /// the client; from anyone else the header is ignored.
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]

@@ -69,6 +69,8 @@ pub struct Application {
     operator_secret: Arc<str>,
     /// What the SMS gateway's delivery reports must carry.
     sms_gateway_secret: Option<app::secret::Secret>,
+    /// What a `/metrics` scrape must carry; unset, there is no `/metrics`.
+    metrics_token: Option<app::secret::Secret>,
     trusted_proxies: Arc<[crate::http::client::Cidr]>,
     /// Written once listening; removed when the application ends.
     operator_file: Option<OperatorFile>,
@@ -108,6 +110,15 @@ impl Application {
                 None
             }
         };
+        match crate::http::assets::drop_stale_precompressed(std::path::Path::new(&config.site_root))
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                removed = n,
+                "precompressed files older than the build removed"
+            ),
+            Err(error) => tracing::warn!(%error, "cannot check the precompressed files"),
+        }
         let public_url = config.public_url.trim_end_matches('/');
         let payments = payments(config, &pool, public_url).await?;
         let ledger = Ledger::start(&pool, clock, public_url, &mut tasks).await?;
@@ -178,6 +189,7 @@ impl Application {
             tasks,
             operator_secret,
             sms_gateway_secret: config.sms_gateway_webhook_secret.clone(),
+            metrics_token: config.metrics_token.clone(),
             trusted_proxies: config.trusted_proxies.clone().into(),
             operator_file,
             _lock: lock,
@@ -211,6 +223,7 @@ impl Application {
             local_ip,
             trusted_proxies: self.trusted_proxies.clone(),
             sms_gateway_secret: self.sms_gateway_secret.clone(),
+            metrics_token: self.metrics_token.clone(),
         };
         let service =
             router(self.state.clone(), config).into_make_service_with_connect_info::<SocketAddr>();

@@ -8,6 +8,7 @@ pub mod companies;
 pub mod contacts;
 pub mod ledger;
 pub mod messages;
+pub mod metrics;
 pub mod orders;
 pub mod outbox;
 pub mod payments;
@@ -175,6 +176,10 @@ mod tests {
         (
             "0026_recipient_languages.sql",
             "1a7fff256f51f52f7c24f9c95d6bfa6eb4e3e0777e2b0a5b3f2ae0ab903822c6",
+        ),
+        (
+            "0027_outgoing_sms_index.sql",
+            "f65ac0dd121e915f9e217a49c15b813563418246face749e9400c74788bf9f30",
         ),
     ];
 

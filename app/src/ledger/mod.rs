@@ -166,6 +166,7 @@ struct Job {
 pub struct Ledger {
     jobs: mpsc::Sender<Job>,
     health: Arc<AtomicBool>,
+    metrics: Arc<crate::metrics::LedgerMetrics>,
 }
 
 impl Ledger {
@@ -180,6 +181,8 @@ impl Ledger {
         tasks: &mut Tasks,
     ) -> Result<Ledger, sqlx::Error> {
         let health = Arc::new(AtomicBool::new(true));
+        let metrics = Arc::new(crate::metrics::LedgerMetrics::default());
+        let writer_metrics = metrics.clone();
         let first = writer::Writer::open(pool, clock.clone(), public_url, health.clone()).await?;
         let (jobs, queue) = mpsc::channel(4 * writer::MAX_BATCH);
         let queue = Arc::new(tokio::sync::Mutex::new(queue));
@@ -195,13 +198,14 @@ impl Ledger {
             "ledger writer",
             move || {
                 let first = first.take();
-                let (pool, clock, public_url, cancel, health, queue) = (
+                let (pool, clock, public_url, cancel, health, queue, metrics) = (
                     pool_.clone(),
                     clock.clone(),
                     public_url_.clone(),
                     cancel.clone(),
                     health_.clone(),
                     queue.clone(),
+                    writer_metrics.clone(),
                 );
                 async move {
                     let writer = match first {
@@ -221,7 +225,7 @@ impl Ledger {
                     };
                     health.store(true, Ordering::SeqCst);
                     let mut queue = queue.lock().await;
-                    writer.run(&mut queue, cancel).await;
+                    writer.run(&mut queue, cancel, &metrics).await;
                 }
             },
             move || down.store(false, Ordering::SeqCst),
@@ -230,7 +234,11 @@ impl Ledger {
         tasks.every("WAL checkpoint", CHECKPOINT_EVERY, move || {
             checkpoint(checkpoint_pool.clone())
         });
-        let ledger = Ledger { jobs, health };
+        let ledger = Ledger {
+            jobs,
+            health,
+            metrics,
+        };
         let sweeper = ledger.clone();
         tasks.every("hold expiry", SWEEP_EVERY, move || {
             let ledger = sweeper.clone();
@@ -244,6 +252,11 @@ impl Ledger {
     }
 
     /// Whether the writer serves: false while it restarts or cannot reload its book.
+    /// Batch sizes, commit latency and failed batches, for `/metrics`.
+    pub fn metrics(&self) -> &crate::metrics::LedgerMetrics {
+        &self.metrics
+    }
+
     pub fn healthy(&self) -> bool {
         self.health.load(Ordering::SeqCst) && !self.jobs.is_closed()
     }

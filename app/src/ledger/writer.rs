@@ -13,6 +13,7 @@ use crate::domain::ledger::{
 use crate::domain::order::{OrderState, order_reference};
 use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings, recipients_by_language};
 use crate::i18n::{Arg, Msg, Note, Text};
+use crate::metrics::LedgerMetrics;
 use crate::models::{SmsDelivery, SmsState};
 use crate::tasks::CancellationToken;
 use sqlx::{Connection, SqliteConnection, SqlitePool};
@@ -196,7 +197,12 @@ impl Writer {
     /// Serves the queue until it closes or `cancel` fires; then answers what was already
     /// queued (the server stops taking requests before it cancels its tasks) and stops.
     /// While the book is stale it retries the reload every second.
-    pub async fn run(mut self, queue: &mut mpsc::Receiver<Job>, cancel: CancellationToken) {
+    pub async fn run(
+        mut self,
+        queue: &mut mpsc::Receiver<Job>,
+        cancel: CancellationToken,
+        metrics: &LedgerMetrics,
+    ) {
         let mut jobs = Vec::with_capacity(MAX_BATCH);
         loop {
             let first = tokio::select! {
@@ -219,7 +225,7 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.batch(&mut jobs).await;
+            self.batch(&mut jobs, metrics).await;
         }
         tracing::info!("ledger writer stopped");
     }
@@ -237,7 +243,7 @@ impl Writer {
     }
 
     #[tracing::instrument(skip_all, fields(size = jobs.len()))]
-    async fn batch(&mut self, jobs: &mut Vec<Job>) {
+    async fn batch(&mut self, jobs: &mut Vec<Job>, metrics: &LedgerMetrics) {
         if self.stale {
             self.retry_reload().await;
         }
@@ -245,9 +251,18 @@ impl Writer {
         let results = if self.stale {
             jobs.iter().map(|_| Err(LedgerError::Storage)).collect()
         } else {
-            match self.apply(jobs, now).await {
-                Ok(results) => results,
+            let started = std::time::Instant::now();
+            let applied = self.apply(jobs, now).await;
+            match applied {
+                Ok(results) => {
+                    metrics.batch_size.observe(jobs.len() as f64);
+                    metrics
+                        .commit_seconds
+                        .observe(started.elapsed().as_secs_f64());
+                    results
+                }
                 Err(error) => {
+                    metrics.failed_batches.fetch_add(1, Ordering::Relaxed);
                     tracing::error!(%error, "ledger batch failed; rolled back and reloading");
                     if let Err(error) = self.reload().await {
                         tracing::error!(%error, "cannot reload the ledger; refusing changes");

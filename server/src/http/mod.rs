@@ -1,13 +1,17 @@
 //! The HTTP router: Leptos pages and server functions, static files, and the middleware
 //! every request passes through, outermost first:
-//! tracing → body limit → [`cross_site`] → [`session`] → [`access`] → handler.
-//! The IAP JSON-RPC API ([`iap`]) is merged beside them with layers of its own.
+//! [`metrics`] → client address → tracing → compression → [`assets`] cache policy → body
+//! limit → security [`headers`] → [`cross_site`] → [`session`] → [`access`] → handler.
+//! The IAP JSON-RPC API ([`iap`]) and `/metrics` are merged beside them with layers of
+//! their own.
 
 pub mod access;
+pub mod assets;
 pub mod client;
 pub mod cross_site;
 pub mod headers;
 pub mod iap;
+pub mod metrics;
 pub mod operator;
 pub mod payment;
 pub mod session;
@@ -46,6 +50,8 @@ pub struct RouterConfig {
     pub trusted_proxies: Arc<[client::Cidr]>,
     /// What the SMS gateway's delivery reports must carry (`SMS_GATEWAY_WEBHOOK_SECRET`).
     pub sms_gateway_secret: Option<app::secret::Secret>,
+    /// What a `/metrics` scrape must carry (`METRICS_TOKEN`); unset, there is no `/metrics`.
+    pub metrics_token: Option<app::secret::Secret>,
 }
 
 /// Every route of iapd over `state`; the operator endpoint answers callers on this machine
@@ -57,7 +63,9 @@ pub fn router(state: AppState, config: RouterConfig) -> Router {
         local_ip,
         trusted_proxies,
         sms_gateway_secret,
+        metrics_token,
     } = config;
+    let http_metrics = Arc::new(metrics::HttpMetrics::default());
     let api = iap::router(&state)
         .merge(payment::router(&state))
         .merge(sms_gateway::router(&state.pool, sms_gateway_secret))
@@ -67,6 +75,7 @@ pub fn router(state: AppState, config: RouterConfig) -> Router {
                 .with_state(state.clone()),
         )
         .merge(operator::router(&state, operator_secret, local_ip))
+        .merge(metrics::router(&state, http_metrics.clone(), metrics_token))
         .layer(TraceLayer::new_for_http().make_span_with(request_span));
     let routes = page_routes();
     let listing = routes.clone();
@@ -88,11 +97,13 @@ pub fn router(state: AppState, config: RouterConfig) -> Router {
         .layer(from_fn_with_state(state.secure_cookies, headers::secure))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(from_fn(too_large_as_app_error))
+        .layer(from_fn(assets::revalidate))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
         .merge(api)
         .layer(from_fn_with_state(trusted_proxies, resolve_client))
+        .layer(from_fn_with_state(http_metrics, metrics::record))
 }
 
 /// The page routes, listed once per process and shared by every router built after.

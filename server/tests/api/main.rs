@@ -14,6 +14,7 @@ mod iap_api;
 mod iap_cli;
 mod languages;
 mod mail;
+mod observability;
 mod owner;
 mod payments;
 mod security;
