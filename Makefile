@@ -23,7 +23,7 @@ help:
 	@echo "make run    build a release and serve iapd with demo data on http://127.0.0.1:3000"
 	@echo "make test   run every test: unit, integration (HTTP) and Playwright end-to-end"
 	@echo "make lint   rustfmt and clippy (server and wasm builds), warnings are errors"
-	@echo "make bench  ledger, HTTP API and SMS API throughput and latency (prints figures, asserts nothing)"
+	@echo "make bench  ledger, HTTP API, SMS API and page throughput and latency (prints figures, asserts nothing)"
 	@echo "make chaos  kill -9 the server under load CYCLES times (default 5); fails on any lost or doubled operation"
 	@echo "make size   static asset sizes (raw, gzip, brotli) against the first-page budget"
 
@@ -99,6 +99,7 @@ bench:
 	cargo bench -p app --features ssr --bench ledger
 	cargo bench -p server --bench iap_http
 	cargo bench -p server --bench sms_api
+	cargo bench -p server --bench pages
 
 lint: tools
 	cargo fmt --all --check

@@ -1,5 +1,9 @@
 //! What the HTTP benchmarks share: a minimal HTTP/1.1 keep-alive client that sends
-//! JSON-RPC calls one at a time on one connection, without a client library's overhead.
+//! JSON-RPC calls (or whole requests, sized or chunked answers) one at a time on one
+//! connection, without a client library's overhead.
+
+// Each benchmark compiles this module on its own and uses part of it.
+#![allow(dead_code)]
 
 use clap::Parser;
 use server::config::Config;
@@ -16,14 +20,20 @@ pub struct Served {
 
 impl Served {
     pub async fn start(database_url: &str) -> Self {
-        let config = Config::try_parse_from([
+        Self::start_with(database_url, &[]).await
+    }
+
+    /// The same with more command-line flags (`--demo`).
+    pub async fn start_with(database_url: &str, flags: &[&str]) -> Self {
+        let mut args = vec![
             "server",
             "--database-url",
             database_url,
             "--site-addr",
             "127.0.0.1:0",
-        ])
-        .expect("config");
+        ];
+        args.extend_from_slice(flags);
+        let config = Config::try_parse_from(args).expect("config");
         let app = Application::build(&config).await.expect("server");
         let port = app.port();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -86,6 +96,68 @@ impl Client {
         let value = serde_json::from_slice(&self.buf[head_end..head_end + length]).expect("JSON");
         self.buf.drain(..head_end + length);
         value
+    }
+
+    /// Sends `request` (a whole HTTP/1.1 request) and reads the answer, sized or chunked (a
+    /// streamed page); returns its status, head (as sent) and body length.
+    pub async fn exchange(&mut self, request: &[u8]) -> (u16, String, usize) {
+        self.stream.write_all(request).await.expect("write");
+        let head_end = loop {
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                break end + 4;
+            }
+            self.fill().await;
+        };
+        let sent = String::from_utf8_lossy(&self.buf[..head_end]).into_owned();
+        let head = sent.to_ascii_lowercase();
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        let body = match length {
+            Some(length) => {
+                while self.buf.len() < head_end + length {
+                    self.fill().await;
+                }
+                self.buf.drain(..head_end + length);
+                length
+            }
+            None => {
+                self.buf.drain(..head_end);
+                self.chunked().await
+            }
+        };
+        (status, sent, body)
+    }
+
+    /// Reads a chunked body to its last chunk; returns its length.
+    async fn chunked(&mut self) -> usize {
+        let mut total = 0;
+        loop {
+            let line_end = loop {
+                if let Some(end) = find(&self.buf, b"\r\n") {
+                    break end;
+                }
+                self.fill().await;
+            };
+            let size_text = String::from_utf8_lossy(&self.buf[..line_end]).into_owned();
+            let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+                .expect("chunk size");
+            // The chunk, then its CRLF (after the last, empty chunk: the final CRLF).
+            while self.buf.len() < line_end + 2 + size + 2 {
+                self.fill().await;
+            }
+            self.buf.drain(..line_end + 2 + size + 2);
+            total += size;
+            if size == 0 {
+                return total;
+            }
+        }
     }
 
     async fn fill(&mut self) {

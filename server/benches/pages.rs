@@ -1,0 +1,178 @@
+//! `make bench`, pages part: 64 keep-alive clients render the signed-in IAP Account list
+//! (server-side rendering, streamed) against the real server, release build, beside a
+//! hello-world axum route served in the same process and measured with the same client:
+//! the reference. Then the process's resident memory, read from `/proc`. Prints figures;
+//! asserts nothing. `BENCH_SECONDS` and `BENCH_CLIENTS` override the defaults (5 s, 64).
+
+use axum::Router;
+use axum::routing::get;
+use std::time::{Duration, Instant};
+
+mod http_client;
+use http_client::{Client, Served};
+
+fn clients() -> usize {
+    std::env::var("BENCH_CLIENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(64)
+}
+
+fn run_time() -> Duration {
+    let secs = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    Duration::from_secs(secs)
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = std::env::temp_dir().join(format!("iapd-pages-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let url = format!("sqlite://{}/bench.sqlite", dir.display());
+    let served = Served::start_with(&url, &["--demo"]).await;
+    let cookie = login(served.port).await;
+    let probe = format!(
+        "GET /iap-accounts HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nCookie: {cookie}\r\n\r\n",
+        served.port
+    );
+    let (status, head, _) = Client::connect(served.port)
+        .await
+        .exchange(probe.as_bytes())
+        .await;
+    assert_eq!(status, 200, "the signed-in list answers: {head}");
+
+    let hello = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hello_port = hello.local_addr().expect("addr").port();
+    let hello_app = Router::new().route("/", get(|| async { "Hello, World!" }));
+    let hello_server = tokio::spawn(async move { axum::serve(hello, hello_app).await });
+
+    println!(
+        "iapd pages benchmark: {} keep-alive clients, {}s per scenario",
+        clients(),
+        run_time().as_secs()
+    );
+    println!(
+        "{:<40} {:>10} {:>9} {:>9} {:>8}",
+        "scenario", "req/s", "p50 ms", "p99 ms", "ratio"
+    );
+    let reference = run(hello_port, "/", None).await;
+    report("reference: axum hello world", &reference, None);
+    let list = run(served.port, "/iap-accounts", Some(&cookie)).await;
+    report("IAP Account list, signed in (SSR)", &list, Some(&reference));
+    let login_page = run(served.port, "/login", None).await;
+    report("login page (SSR)", &login_page, Some(&reference));
+    if let Some((rss, peak)) = memory() {
+        println!(
+            "memory of this process (server and load generator): {rss} MB resident, {peak} MB at peak (target: server <= 80 MB)"
+        );
+    }
+    hello_server.abort();
+    served.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Logs in as the demo administrator; returns the session cookie.
+async fn login(port: u16) -> String {
+    let body = "login=admin&password=admin";
+    let request = format!(
+        "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut client = Client::connect(port).await;
+    let (status, head, _) = client.exchange(request.as_bytes()).await;
+    assert_eq!(status, 200, "login: {head}");
+    head.lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .filter_map(|l| l["set-cookie:".len()..].trim().split(';').next())
+        .find(|c| c.contains("session"))
+        .map(str::to_owned)
+        .expect("a session cookie")
+}
+
+struct Figures {
+    per_sec: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: usize,
+}
+
+async fn run(port: u16, path: &str, cookie: Option<&str>) -> Figures {
+    let cookie = cookie.map_or_else(String::new, |c| format!("Cookie: {c}\r\n"));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{cookie}\r\n");
+    let deadline = Instant::now() + run_time();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients() {
+        let request = request.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut client = Client::connect(port).await;
+            let (mut latencies, mut errors) = (Vec::new(), 0);
+            while Instant::now() < deadline {
+                let at = Instant::now();
+                let (status, _, _) = client.exchange(request.as_bytes()).await;
+                latencies.push(at.elapsed());
+                if status != 200 {
+                    errors += 1;
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let (mut all, mut errors) = (Vec::new(), 0);
+    for task in tasks {
+        let (latencies, e) = task.await.expect("client");
+        all.extend(latencies);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    let at = |q: f64| {
+        all.get(((all.len() as f64) * q) as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    Figures {
+        per_sec: all.len() as f64 / elapsed,
+        p50: at(0.50),
+        p99: at(0.99),
+        errors,
+    }
+}
+
+fn report(name: &str, f: &Figures, reference: Option<&Figures>) {
+    let ratio = reference.map_or_else(
+        || "-".to_owned(),
+        |r| format!("{:.2}x", f.per_sec / r.per_sec),
+    );
+    println!(
+        "{name:<40} {:>10.0} {:>9.2} {:>9.2} {:>8}{}",
+        f.per_sec,
+        f.p50.as_secs_f64() * 1e3,
+        f.p99.as_secs_f64() * 1e3,
+        ratio,
+        if f.errors > 0 {
+            format!("  ({} errors)", f.errors)
+        } else {
+            String::new()
+        }
+    );
+}
+
+/// Resident and peak resident memory of this process, in MB.
+fn memory() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    };
+    Some((kb("VmRSS:")? / 1024, kb("VmHWM:")? / 1024))
+}
