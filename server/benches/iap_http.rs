@@ -14,23 +14,7 @@ use app::tasks::Tasks;
 use std::time::{Duration, Instant};
 
 mod http_client;
-use http_client::{Client, Served};
-
-fn clients() -> usize {
-    std::env::var("BENCH_CLIENTS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(64)
-}
-
-fn run_time() -> Duration {
-    let secs = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
-    Duration::from_secs(secs)
-}
+use http_client::{Client, Served, clients, run_time};
 
 #[tokio::main]
 async fn main() {

@@ -11,6 +11,24 @@ use server::startup::Application;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// Concurrent clients: `BENCH_CLIENTS`, else 64.
+pub fn clients() -> usize {
+    std::env::var("BENCH_CLIENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(64)
+}
+
+/// How long each scenario runs: `BENCH_SECONDS`, else 5 s.
+pub fn run_time() -> std::time::Duration {
+    let secs = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    std::time::Duration::from_secs(secs)
+}
+
 /// iapd serving `database_url` on a free loopback port, as `main` starts it.
 pub struct Served {
     pub port: u16,

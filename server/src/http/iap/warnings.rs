@@ -96,7 +96,7 @@ pub async fn update_email_alerts(state: ApiState, params: Params) -> Result<Valu
         .unwrap_or(Credits::ZERO);
     // Odoo 18 sends each address with its user's language: each reads the warning in it,
     // and an address without one in the first language iapd speaks.
-    let languages: BTreeMap<String, Locale> = match params.value("warning_emails") {
+    let spoken: Vec<(String, Locale)> = match params.value("warning_emails") {
         Some(Value::Array(items)) => items
             .iter()
             .filter_map(|item| {
@@ -105,15 +105,10 @@ pub async fn update_email_alerts(state: ApiState, params: Params) -> Result<Valu
                 Some((email.trim().to_lowercase(), Locale::parse(locale)?))
             })
             .collect(),
-        _ => BTreeMap::new(),
+        _ => Vec::new(),
     };
-    let first = match params.value("warning_emails") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|item| item.get("lang_code").and_then(Value::as_str))
-            .find_map(Locale::parse),
-        _ => None,
-    };
+    let first = spoken.first().map(|(_, locale)| *locale);
+    let languages: BTreeMap<String, Locale> = spoken.into_iter().collect();
     let emails = match params.value("warning_emails") {
         None => Vec::new(),
         Some(Value::Array(items)) => items
