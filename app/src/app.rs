@@ -5,12 +5,14 @@ use crate::functions::auth::current_session;
 use crate::i18n::Msg;
 use crate::locale::t;
 use crate::routes;
+use crate::routes::*;
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::SsrMode;
+use leptos_meta::{Title, provide_meta_context};
 use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes};
 use leptos_router::path;
+use leptos_router::{Lazy, SsrMode};
 
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -19,9 +21,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <link rel="stylesheet" href=crate::assets::stylesheet() />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
-                <MetaTags />
+                <leptos_meta::MetaTags />
             </head>
             <body>
                 <App />
@@ -41,58 +44,36 @@ pub struct SessionResource(
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(SessionResource(Resource::new(|| (), |_| current_session())));
-    // Only the browser runs effects: tests wait for this marker before clicking.
-    Effect::new(|_| {
-        crate::components::list_rows::activate_rows();
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
+    Effect::new(|_| crate::components::list_rows::activate_rows());
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/iapd.css" />
         <Title formatter=|page: String| {
             if page.is_empty() { t(Msg::AppName).to_owned() } else { format!("{page} - iapd") }
         } />
         <Router>
             <Routes fallback=routes::not_found::NotFound>
-                <Route path=path!("/login") view=routes::login::LoginPage />
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
                 <ParentRoute path=path!("") view=SignedIn>
-                    <Route path=path!("") view=routes::home::HomePage />
-                    <Route path=path!("contacts") view=routes::contacts::ContactsPage />
-                    <Route path=path!("contacts/new") view=routes::contact_form::ContactFormPage />
-                    <Route path=path!("contacts/:id") view=routes::contact_form::ContactFormPage ssr=SsrMode::Async />
-                    <Route path=path!("iap-accounts") view=routes::iap_accounts::IapAccountsPage />
-                    <Route path=path!("iap-accounts/:id") view=routes::iap_account::IapAccountPage ssr=SsrMode::Async />
-                    <Route path=path!("iap-accounts/:id/buy") view=routes::store::StorePage ssr=SsrMode::Async />
-                    <Route path=path!("orders/:id") view=routes::order::OrderPage ssr=SsrMode::Async />
-                    <Route path=path!("orders/:id/checkout") view=routes::checkout::CheckoutPage ssr=SsrMode::Async />
-                    <Route path=path!("settings/orders") view=routes::orders::OrdersPage />
-                    <Route path=path!("settings") view=routes::settings::SettingsPage />
-                    <Route path=path!("settings/users") view=routes::settings_users::SettingsUsersPage />
-                    <Route path=path!("settings/users/new") view=routes::settings_user::SettingsUserPage />
-                    <Route path=path!("settings/users/:id") view=routes::settings_user::SettingsUserPage />
-                    <Route
-                        path=path!("settings/technical/iap-accounts")
-                        view=routes::technical_iap_accounts::TechnicalIapAccountsPage
-                    />
-                    <Route
-                        path=path!("settings/technical/iap-accounts/:id")
-                        view=routes::technical_iap_accounts::TechnicalIapAccountPage
-                    />
-                    <Route
-                        path=path!("settings/technical/iap-services")
-                        view=routes::technical_iap_services::TechnicalIapServicesPage
-                    />
-                    <Route
-                        path=path!("settings/technical/database")
-                        view=routes::technical_database::DatabasePage
-                    />
-                    <Route path=path!("settings/technical/sms") view=routes::technical_sms::SmsOutboxPage />
-                    <Route
-                        path=path!("settings/technical/emails")
-                        view=routes::technical_emails::EmailsPage
-                    />
+                    <Route path=path!("") view={Lazy::<HomeRoute>::new()} />
+                    <Route path=path!("contacts") view={Lazy::<ContactsRoute>::new()} />
+                    <Route path=path!("contacts/new") view={Lazy::<ContactFormRoute>::new()} />
+                    <Route path=path!("contacts/:id") view={Lazy::<ContactFormRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("iap-accounts") view={Lazy::<IapAccountsRoute>::new()} />
+                    <Route path=path!("iap-accounts/:id") view={Lazy::<IapAccountRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("iap-accounts/:id/buy") view={Lazy::<StoreRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("orders/:id") view={Lazy::<OrderRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("orders/:id/checkout") view={Lazy::<CheckoutRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("settings/orders") view={Lazy::<OrdersRoute>::new()} />
+                    <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()} />
+                    <Route path=path!("settings/users") view={Lazy::<SettingsUsersRoute>::new()} />
+                    <Route path=path!("settings/users/new") view={Lazy::<SettingsUserRoute>::new()} />
+                    <Route path=path!("settings/users/:id") view={Lazy::<SettingsUserRoute>::new()} />
+                    <Route path=path!("settings/technical/iap-accounts") view={Lazy::<TechnicalIapAccountsRoute>::new()} />
+                    <Route path=path!("settings/technical/iap-accounts/:id") view={Lazy::<TechnicalIapAccountRoute>::new()} />
+                    <Route path=path!("settings/technical/iap-services") view={Lazy::<TechnicalIapServicesRoute>::new()} />
+                    <Route path=path!("settings/technical/database") view={Lazy::<DatabaseRoute>::new()} />
+                    <Route path=path!("settings/technical/sms") view={Lazy::<SmsOutboxRoute>::new()} />
+                    <Route path=path!("settings/technical/emails") view={Lazy::<EmailsRoute>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -124,4 +105,16 @@ fn SignedIn() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// Marks the document once the page itself has hydrated: each page's code loads after the
+/// app's (lazy routes), inside the session's Suspense, so the app's own first effect runs
+/// before the page answers clicks. Only the browser runs effects; tests wait for this
+/// marker before clicking.
+pub fn mark_page_hydrated() {
+    Effect::new(|_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
 }

@@ -34,6 +34,8 @@ pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod api_cache;
 #[cfg(feature = "ssr")]
+pub mod assets;
+#[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod clock;
@@ -60,4 +62,6 @@ pub mod state;
 #[cfg(feature = "ssr")]
 pub mod tasks;
 
-pub use app::{App, shell};
+pub use app::App;
+#[cfg(feature = "ssr")]
+pub use app::shell;

@@ -37,6 +37,8 @@ unsoldTest("without a payment provider the store shows its packs and says purcha
   await login(page, "admin", "admin");
   await page.goto("/iap-accounts");
   await page.getByRole("link", { name: "SMS", exact: true }).click();
+  // The account page's code loads on first visit: the address changes once it has.
+  await page.waitForURL(/\/iap-accounts\/\d+$/);
   const id = new URL(page.url()).pathname.split("/").pop();
   await page.goto(`/iap-accounts/${id}/buy`);
   await hydrated(page);

@@ -1,7 +1,7 @@
 //! `make bench`, pages part: 64 keep-alive clients render the signed-in IAP Account list
 //! (server-side rendering, streamed) against the real server, release build, beside a
-//! hello-world axum route served in the same process and measured with the same client:
-//! the reference. Then the process's resident memory, read from `/proc`. Prints figures;
+//! hello-world axum route served by this process and measured with the same client: the
+//! reference. Then the server process's resident memory, read from `/proc`. Prints figures;
 //! asserts nothing. `BENCH_SECONDS` and `BENCH_CLIENTS` override the defaults (5 s, 64).
 
 use axum::Router;
@@ -50,10 +50,8 @@ async fn main() {
     report("IAP Account list, signed in (SSR)", &list, Some(&reference));
     let login_page = run(served.port, "/login", None).await;
     report("login page (SSR)", &login_page, Some(&reference));
-    if let Some((rss, peak)) = memory() {
-        println!(
-            "memory of this process (server and load generator): {rss} MB resident, {peak} MB at peak (target: server <= 80 MB)"
-        );
+    if let Some((rss, peak)) = served.memory() {
+        println!("server memory: {rss} MB resident, {peak} MB at peak (target: <= 80 MB)");
     }
     hello_server.abort();
     served.stop().await;
@@ -147,16 +145,4 @@ fn report(name: &str, f: &Figures, reference: Option<&Figures>) {
             String::new()
         }
     );
-}
-
-/// Resident and peak resident memory of this process, in MB.
-fn memory() -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb = |key: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-    };
-    Some((kb("VmRSS:")? / 1024, kb("VmHWM:")? / 1024))
 }

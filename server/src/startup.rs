@@ -265,13 +265,15 @@ async fn check_books(pool: &sqlx::SqlitePool) -> Result<(), StartupError> {
 }
 
 /// The Leptos settings, built from iapd's own configuration rather than read from
-/// `Cargo.toml`, so the release binary runs anywhere the site folder is.
+/// `Cargo.toml`, so the release binary runs anywhere the site folder is. Names are hashed
+/// when the build wrote `hash.txt` beside the binary (`app::assets`).
 pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("iapd")
         .site_root(config.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(addr)
+        .hash_files(app::assets::hash_file().is_some())
         .build()
 }
 

@@ -18,7 +18,7 @@ macro_rules! messages {
     ($($key:ident => $en:literal, $fr:literal, $zh:literal,)*) => {
         /// One user-visible message. Templates use named `{placeholders}`, filled by
         /// [`tf`](super::tf) and [`tfl`](super::tfl).
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum Msg { $($key,)* }
 
         impl Msg {
@@ -31,10 +31,44 @@ macro_rules! messages {
                 }
             }
 
-            #[cfg(test)]
+            /// Every key, in the table's order.
             pub(crate) const ALL: &'static [Msg] = &[$(Msg::$key,)*];
+
+            /// The key's name, as it is stored (history notes) and sent (errors).
+            pub const fn name(self) -> &'static str {
+                match self { $(Msg::$key => stringify!($key),)* }
+            }
         }
     };
+}
+
+// Keys are stored and sent by name, as serde's derive would, but through one lookup rather
+// than the derive's match on every name, which each deserializer (JSON, form data) would
+// instantiate again: about 50 KB of the browser's wasm (issue 16).
+impl Serialize for Msg {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Msg {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = Msg;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a message key")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Msg, E> {
+                Msg::ALL
+                    .iter()
+                    .find(|m| m.name() == name)
+                    .copied()
+                    .ok_or_else(|| E::custom(format_args!("unknown message key {name:?}")))
+            }
+        }
+        deserializer.deserialize_str(Name)
+    }
 }
 
 messages! {
@@ -1486,6 +1520,24 @@ mod tests {
                 Segment::Value(_) => 0,
             })
             .sum()
+    }
+
+    #[test]
+    fn keys_are_stored_by_name_and_read_back() {
+        for msg in Msg::ALL {
+            let json = serde_json::to_string(msg).expect("serialize");
+            assert_eq!(json, format!("\"{}\"", msg.name()));
+            assert_eq!(
+                serde_json::from_str::<Msg>(&json).expect("deserialize"),
+                *msg
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&Msg::AppName).expect("serialize"),
+            "\"AppName\""
+        );
+        let unknown = serde_json::from_str::<Msg>("\"NoSuchKey\"").expect_err("unknown key");
+        assert!(unknown.to_string().contains("NoSuchKey"), "{unknown}");
     }
 
     #[test]

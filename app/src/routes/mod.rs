@@ -23,6 +23,52 @@ pub mod technical_sms;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+/// Declares each page as a lazily loaded route (issue 16): its code is split out of the main
+/// wasm chunk by `cargo leptos build --split` and fetched when the page is first shown, so
+/// a first visit downloads the shell and that one page. The server renders it as before.
+macro_rules! lazy_pages {
+    ($($route:ident => $module:ident :: $page:ident,)*) => {$(
+        #[doc = concat!("The route of [`", stringify!($module), "::", stringify!($page), "`], loaded on demand.")]
+        pub struct $route;
+
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(this: Self) -> AnyView {
+                let $route = this;
+                crate::app::mark_page_hydrated();
+                use $module::$page;
+                view! { <$page /> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    LoginRoute => login::LoginPage,
+    HomeRoute => home::HomePage,
+    ContactsRoute => contacts::ContactsPage,
+    ContactFormRoute => contact_form::ContactFormPage,
+    IapAccountsRoute => iap_accounts::IapAccountsPage,
+    IapAccountRoute => iap_account::IapAccountPage,
+    StoreRoute => store::StorePage,
+    OrderRoute => order::OrderPage,
+    CheckoutRoute => checkout::CheckoutPage,
+    OrdersRoute => orders::OrdersPage,
+    SettingsRoute => settings::SettingsPage,
+    SettingsUsersRoute => settings_users::SettingsUsersPage,
+    SettingsUserRoute => settings_user::SettingsUserPage,
+    TechnicalIapAccountsRoute => technical_iap_accounts::TechnicalIapAccountsPage,
+    TechnicalIapAccountRoute => technical_iap_accounts::TechnicalIapAccountPage,
+    TechnicalIapServicesRoute => technical_iap_services::TechnicalIapServicesPage,
+    DatabaseRoute => technical_database::DatabasePage,
+    SmsOutboxRoute => technical_sms::SmsOutboxPage,
+    EmailsRoute => technical_emails::EmailsPage,
+}
+
 /// The numeric `:id` of the current route; `-1`, which no record has, when it is not a number.
 pub fn id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
     let params = use_params_map();

@@ -11,6 +11,7 @@ pub fn NotFound() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
+    crate::app::mark_page_hydrated();
     view! {
         <Title text=t(Msg::PageNotFound) />
         <div class="o-empty-page">

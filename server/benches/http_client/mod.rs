@@ -5,9 +5,6 @@
 // Each benchmark compiles this module on its own and uses part of it.
 #![allow(dead_code)]
 
-use clap::Parser;
-use server::config::Config;
-use server::startup::Application;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -29,11 +26,12 @@ pub fn run_time() -> std::time::Duration {
     std::time::Duration::from_secs(secs)
 }
 
-/// iapd serving `database_url` on a free loopback port, as `main` starts it.
+/// iapd serving `database_url` on a free loopback port: the release binary in a process of
+/// its own, as an operator runs it, so the load generator neither shares its runtime nor
+/// counts in its memory.
 pub struct Served {
     pub port: u16,
-    stop: tokio::sync::oneshot::Sender<()>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    child: tokio::process::Child,
 }
 
 impl Served {
@@ -43,28 +41,57 @@ impl Served {
 
     /// The same with more command-line flags (`--demo`).
     pub async fn start_with(database_url: &str, flags: &[&str]) -> Self {
-        let mut args = vec![
-            "server",
-            "--database-url",
-            database_url,
-            "--site-addr",
-            "127.0.0.1:0",
-        ];
-        args.extend_from_slice(flags);
-        let config = Config::try_parse_from(args).expect("config");
-        let app = Application::build(&config).await.expect("server");
-        let port = app.port();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(app.run_until_stopped(async {
-            let _ = stopped.await;
-        }));
-        Served { port, stop, server }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let site_root = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site");
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["--database-url", database_url, "--site-root", site_root])
+            .args(["--site-addr", &format!("127.0.0.1:{port}")])
+            .args(flags)
+            .env("LEPTOS_ENV", "PROD")
+            .env("RUST_LOG", "warn")
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the server binary");
+        let started = std::time::Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "the server never listened"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Served { port, child }
     }
 
-    /// Stops the server and waits until it has drained.
-    pub async fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.server.await;
+    /// The server's resident and peak resident memory, in MB, read from `/proc`.
+    pub fn memory(&self) -> Option<(u64, u64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()?)).ok()?;
+        let kb = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        };
+        Some((kb("VmRSS:")? / 1024, kb("VmHWM:")? / 1024))
+    }
+
+    /// Stops the server as an operator does (SIGTERM) and waits until it has drained.
+    pub async fn stop(mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = tokio::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .await;
+        }
+        if tokio::time::timeout(std::time::Duration::from_secs(30), self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
     }
 }
 

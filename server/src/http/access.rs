@@ -5,7 +5,7 @@ use app::auth::Identity;
 use app::i18n::{Msg, t};
 use axum::extract::Request;
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use http::StatusCode;
 
 /// Page prefixes only administrators may open.
@@ -43,15 +43,12 @@ pub async fn guard(req: Request, next: Next) -> Response {
 }
 
 fn forbidden() -> Response {
-    let page = format!(
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title} - iapd</title>
-<link rel="stylesheet" href="/pkg/iapd.css"></head><body><div class="o-empty-page">
-<h1>{title}</h1><p>{body}</p><a class="btn btn-primary" href="/">{back}</a></div></body></html>"#,
-        title = t(Msg::AccessDenied),
-        body = t(Msg::SettingsAdminOnly),
-        back = t(Msg::BackHome),
-    );
-    (StatusCode::FORBIDDEN, Html(page)).into_response()
+    super::empty_page(
+        StatusCode::FORBIDDEN,
+        t(Msg::AccessDenied),
+        t(Msg::SettingsAdminOnly),
+        ("/", t(Msg::BackHome)),
+    )
 }
 
 /// Percent-encodes a path for use as a query value.

@@ -50,19 +50,33 @@ pub fn drop_stale_precompressed(root: &Path) -> std::io::Result<usize> {
     Ok(removed)
 }
 
-/// The build's files keep their names from one release to the next, so browsers must ask
-/// again each time (a cheap 304 when nothing changed): a new release is then picked up at
-/// once, never mixed with a cached copy of the previous one.
-pub async fn revalidate(req: Request<Body>, next: Next) -> Response {
-    let static_file = super::access::is_static(req.uri().path());
+/// How long browsers keep a static file. A file named after its content (`app::assets`)
+/// never changes under that name: a year, without asking again. Any other (the favicon, a
+/// development build's `iapd.wasm`) keeps its name from one release to the next, so
+/// browsers ask again each time (a cheap 304 when nothing changed) and a new release is
+/// picked up at once, never mixed with a cached copy of the previous one.
+pub async fn cache_policy(req: Request<Body>, next: Next) -> Response {
+    let path = req.uri().path();
+    let policy = super::access::is_static(path).then(|| {
+        let name = path.rsplit('/').next().unwrap_or_default();
+        if path.starts_with("/pkg/") && app::assets::is_content_named(name) {
+            IMMUTABLE
+        } else {
+            "no-cache"
+        }
+    });
     let mut response = next.run(req).await;
-    if static_file && response.status().is_success() {
+    if let Some(policy) = policy
+        && response.status().is_success()
+    {
         response
             .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     response
 }
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 #[cfg(test)]
 mod tests {

@@ -26,6 +26,7 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use http::StatusCode;
 use leptos::prelude::provide_context;
 use leptos_axum::{
     AxumRouteListing, LeptosRoutes, generate_route_list, handle_server_fns_with_context,
@@ -97,7 +98,7 @@ pub fn router(state: AppState, config: RouterConfig) -> Router {
         .layer(from_fn_with_state(state.secure_cookies, headers::secure))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(from_fn(too_large_as_app_error))
-        .layer(from_fn(assets::revalidate))
+        .layer(from_fn(assets::cache_policy))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
@@ -253,4 +254,22 @@ async fn page_handler(
     let handler =
         leptos_axum::render_route_with_context(routes, context, move || shell(options.clone()));
     handler(State(state), req).await.into_response()
+}
+
+/// A page of its own outside the app (access denied, an unknown account): a title, a
+/// sentence and a way back, in the site's stylesheet. The texts are the app's own messages.
+pub(crate) fn empty_page(
+    status: StatusCode,
+    title: &str,
+    body: &str,
+    (back_href, back_label): (&str, &str),
+) -> Response {
+    let page = format!(
+        r#"<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{title} - iapd</title>
+<link rel="stylesheet" href="{css}"></head><body><div class="o-empty-page">
+<h1>{title}</h1><p>{body}</p><a class="btn btn-primary" href="{back_href}">{back_label}</a></div></body></html>"#,
+        lang = app::locale::current().code(),
+        css = app::assets::stylesheet(),
+    );
+    (status, axum::response::Html(page)).into_response()
 }

@@ -131,6 +131,14 @@ async fn the_builds_precompressed_files_are_sent_and_a_stale_one_never() {
         then,
     );
     write_at(&pkg.join("stale.js"), b"console.log('this build')", now);
+    // A release build names its files after their content.
+    let hashed = "chunk_3.aW8DQfKTK8yL0qP6TZtX2g.wasm";
+    write_at(&pkg.join(hashed), b"\0asm this chunk", then);
+    write_at(
+        &pkg.join(format!("{hashed}.br")),
+        b"BROTLI OF THE CHUNK",
+        now,
+    );
 
     let mut config = test_config().await;
     config.site_root = site.display().to_string();
@@ -146,6 +154,26 @@ async fn the_builds_precompressed_files_are_sent_and_a_stale_one_never() {
     assert_eq!(stale.status, StatusCode::OK);
     assert_ne!(stale.body, "BROTLI OF THE LAST RELEASE");
     assert!(!pkg.join("stale.js.br").exists(), "the stale copy is gone");
+
+    // Named after its content, a file is kept for a year, compressed or not.
+    let chunk = fetch(&app, &format!("/pkg/{hashed}")).await;
+    assert_eq!(chunk.body, "BROTLI OF THE CHUNK");
+    assert_eq!(
+        chunk.headers[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    let plain_chunk = app.get(&format!("/pkg/{hashed}"), None).await;
+    assert_eq!(plain_chunk.body, "\0asm this chunk");
+    assert_eq!(
+        plain_chunk.headers[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    // A file missing under a hashed name is not cached at all.
+    let gone = app
+        .get("/pkg/chunk_4.aW8DQfKTK8yL0qP6TZtX2g.wasm", None)
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert!(gone.headers.get(header::CACHE_CONTROL).is_none());
 
     // A browser that accepts neither gets the file itself.
     let plain = app.get("/pkg/fresh.js", None).await;

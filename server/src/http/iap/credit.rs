@@ -10,7 +10,7 @@ use app::i18n::{Msg, t};
 use app::state::AppState;
 use axum::Extension;
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use http::StatusCode;
 use serde::Deserialize;
 
@@ -99,13 +99,10 @@ async fn find(
 }
 
 fn unknown_account() -> Response {
-    let page = format!(
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title} - iapd</title>
-<link rel="stylesheet" href="/pkg/iapd.css"></head><body><div class="o-empty-page">
-<h1>{title}</h1><p>{body}</p><a class="btn btn-primary" href="/iap-accounts">{back}</a></div></body></html>"#,
-        title = t(Msg::CreditUnknownAccountTitle),
-        body = t(Msg::CreditUnknownAccount),
-        back = t(Msg::BackToServices),
-    );
-    (StatusCode::NOT_FOUND, Html(page)).into_response()
+    crate::http::empty_page(
+        StatusCode::NOT_FOUND,
+        t(Msg::CreditUnknownAccountTitle),
+        t(Msg::CreditUnknownAccount),
+        ("/iap-accounts", t(Msg::BackToServices)),
+    )
 }
