@@ -114,8 +114,10 @@ impl Writer {
         health: Arc<AtomicBool>,
     ) -> Result<Self, sqlx::Error> {
         let mut conn = pool.acquire().await?.detach();
-        // The writer touches index pages all over the ledger; keep them in memory (128 MiB).
-        sqlx::query("PRAGMA cache_size = -131072")
+        // The writer touches index pages all over the ledger; keep them in memory (32 MiB).
+        // More cost more than they saved: SQLite sweeps the whole cache's hash table at each
+        // commit, and the server is to stay within 80 MB (issue 16).
+        sqlx::query("PRAGMA cache_size = -32768")
             .execute(&mut conn)
             .await?;
         // Copying the WAL back into the database must not happen inside the writer's commits:

@@ -5,8 +5,9 @@
 //! and connection settings (`app::db::connect`: WAL, `synchronous=FULL`), one writer task
 //! that takes every request queued so far and applies them in one transaction, so one
 //! fsync per batch, then answers them all. Each operation does the writes an iapd ledger
-//! operation does at the least: one conditional update of the account's balance and one
-//! appended ledger row. Clients are in-process tasks, so no HTTP either: iapd's figure
+//! operation does at the least: a conditional update of the account's balance and one
+//! appended ledger row, batched as a writer that knows its batch would (two statements per
+//! transaction). Clients are in-process tasks, so no HTTP either: iapd's figure
 //! over HTTP divided by this one is the share of the ceiling iapd reaches.
 
 use std::time::{Duration, Instant};
@@ -92,42 +93,54 @@ pub async fn measure(
     }
 }
 
-/// The writer: one transaction per batch of whatever is queued. Returns (batches, ops).
+/// The writer: one transaction per batch of whatever is queued, in two statements however
+/// large the batch: one update of every account touched (by its count in the batch) and one
+/// multi-row insert. Returns (batches, ops).
 async fn write(pool: sqlx::SqlitePool, mut rx: mpsc::Receiver<Request>) -> (u64, u64) {
     let mut conn = pool.acquire().await.expect("writer connection");
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let (mut batches, mut ops) = (0, 0);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let now = app::clock::now_ms();
+        let mut touched = std::collections::BTreeMap::<i64, i64>::new();
+        for (account, _) in &batch {
+            *touched.entry(*account).or_default() += 1;
+        }
         let mut tx = sqlx::Connection::begin(&mut *conn).await.expect("begin");
-        let mut done = Vec::with_capacity(batch.len());
-        for (account, reply) in batch.drain(..) {
-            let updated = sqlx::query(
-                "UPDATE balances SET available = available - 1 WHERE id = ?1 AND available >= 1",
-            )
-            .bind(account)
+        let rows = vec!["(?, ?)"; touched.len()].join(", ");
+        let update = format!(
+            "WITH spent(id, n) AS (VALUES {rows}) \
+             UPDATE balances SET available = available - spent.n FROM spent \
+             WHERE balances.id = spent.id AND balances.available >= spent.n"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(update));
+        for (account, n) in &touched {
+            query = query.bind(account).bind(n);
+        }
+        let updated = query
             .execute(&mut *tx)
             .await
             .expect("update")
-            .rows_affected()
-                == 1;
-            if updated {
-                sqlx::query(
-                    "INSERT INTO entries (account_id, amount, created_at) VALUES (?1, -1, ?2)",
-                )
-                .bind(account)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .expect("insert");
-            }
-            done.push((reply, updated));
+            .rows_affected();
+        assert_eq!(
+            updated as usize,
+            touched.len(),
+            "the ceiling's accounts ran dry"
+        );
+        let insert = format!(
+            "INSERT INTO entries (account_id, amount, created_at) VALUES {}",
+            vec!["(?, -1, ?)"; batch.len()].join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(insert));
+        for (account, _) in &batch {
+            query = query.bind(account).bind(now);
         }
+        query.execute(&mut *tx).await.expect("insert");
         tx.commit().await.expect("commit");
         batches += 1;
-        ops += done.len() as u64;
-        for (reply, updated) in done {
-            let _ = reply.send(updated);
+        ops += batch.len() as u64;
+        for (_, reply) in batch.drain(..) {
+            let _ = reply.send(true);
         }
     }
     (batches, ops)
