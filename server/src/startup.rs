@@ -227,7 +227,14 @@ impl Application {
         };
         let service =
             router(self.state.clone(), config).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service)
+        // Pages stream in several writes: with Nagle's algorithm on, each later write
+        // waited for the browser's delayed ACK, 40 ms per page (issue 16).
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::warn!(%error, "could not turn Nagle's algorithm off on a connection");
+            }
+        });
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
         // No more operator commands: they would find no server to go through.
