@@ -50,7 +50,7 @@ async fn main() {
 
     drop(ledger);
     tasks.shutdown(Duration::from_secs(10)).await;
-    preload(&pool, &accounts, 1_000_000).await;
+    preload(&pool, 1_000_000).await;
     let mut tasks = Tasks::new();
     let ledger = start(&pool, &mut tasks).await;
     let preloaded = run(&ledger, &accounts).await;
@@ -179,20 +179,12 @@ async fn run(ledger: &Ledger, accounts: &[i64]) -> Figures {
 
 /// Appends `n` entries spread over the accounts, in pairs that cancel out, so the balances
 /// and the ledger check are unchanged.
-async fn preload(pool: &SqlitePool, accounts: &[i64], n: i64) {
+async fn preload(pool: &SqlitePool, n: i64) {
     let started = Instant::now();
-    sqlx::query(
-        "WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1 - 1)
-         INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at)
-         SELECT ?2 + (i / 2) % ?3, 'adjustment', CASE i % 2 WHEN 0 THEN 1 ELSE -1 END, 0, 'preload', 0
-         FROM seq",
-    )
-    .bind(n)
-    .bind(accounts[0])
-    .bind(accounts.len() as i64)
-    .execute(pool)
-    .await
-    .expect("preload");
+    let mut conn = pool.acquire().await.expect("conn");
+    store::append_cancelling_pairs(&mut conn, n)
+        .await
+        .expect("preload");
     println!(
         "(preloaded {n} ledger entries in {:.1}s)",
         started.elapsed().as_secs_f64()

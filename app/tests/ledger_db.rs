@@ -824,3 +824,26 @@ async fn a_writer_that_cannot_reload_refuses_changes_at_once_until_it_can() {
     assert_eq!(f.figures(account).await, (100_000, 30_000));
     f.assert_consistent().await;
 }
+
+#[tokio::test]
+async fn the_benchmarks_preload_leaves_every_balance_and_the_check_unchanged() {
+    let f = fixture("enterprise").await;
+    let first = f.account_with(7).await;
+    let second = f.ledger.resolve_account("invoice_ocr", f.sf).await.unwrap();
+    let before = (f.figures(first).await, f.figures(second).await);
+    let rows_before = f.entries(first).await.len() + f.entries(second).await.len();
+
+    let mut conn = f.pool.acquire().await.unwrap();
+    assert_eq!(
+        store::append_cancelling_pairs(&mut conn, 1_000)
+            .await
+            .unwrap(),
+        2
+    );
+    drop(conn);
+
+    assert_eq!((f.figures(first).await, f.figures(second).await), before);
+    let rows_after = f.entries(first).await.len() + f.entries(second).await.len();
+    assert_eq!(rows_after, rows_before + 1_000);
+    f.assert_consistent().await;
+}

@@ -102,27 +102,16 @@ async fn main() {
 }
 
 /// Appends `n` ledger rows spread over the accounts, in pairs that cancel out, so the
-/// balances and the ledger check are unchanged: a fast path of its own (one statement),
-/// not the API, as issue 16 allows.
+/// balances and the ledger check are unchanged: a fast path of its own (one statement,
+/// `db::ledger::append_cancelling_pairs`), not the API, as issue 16 allows.
 async fn preload(url: &str, n: i64) {
     let started = Instant::now();
     let pool = app::db::connect(url).await.expect("db");
-    let (first, count): (i64, i64) = sqlx::query_as("SELECT MIN(id), COUNT(*) FROM iap_accounts")
-        .fetch_one(&pool)
+    let mut conn = pool.acquire().await.expect("conn");
+    store::append_cancelling_pairs(&mut conn, n)
         .await
-        .expect("accounts");
-    sqlx::query(
-        "WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1 - 1)
-         INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at)
-         SELECT ?2 + (i / 2) % ?3, 'adjustment', CASE i % 2 WHEN 0 THEN 1 ELSE -1 END, 0, 'preload', 0
-         FROM seq",
-    )
-    .bind(n)
-    .bind(first)
-    .bind(count)
-    .execute(&pool)
-    .await
-    .expect("preload");
+        .expect("preload");
+    drop(conn);
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(&pool)
         .await

@@ -431,6 +431,35 @@ pub async fn write_batch(
     Ok(())
 }
 
+/// Appends `n` adjustment entries spread over every account, in pairs that cancel out, so
+/// the balances and [`check`] are unchanged: the benchmarks' fast path to a large ledger
+/// (one statement, not the writer). Returns how many accounts share them.
+#[instrument(level = "debug", skip(conn))]
+pub async fn append_cancelling_pairs(
+    conn: &mut SqliteConnection,
+    n: i64,
+) -> Result<i64, sqlx::Error> {
+    let (first, count): (Option<i64>, i64) =
+        sqlx::query_as("SELECT MIN(id), COUNT(*) FROM iap_accounts")
+            .fetch_one(&mut *conn)
+            .await?;
+    let Some(first) = first else {
+        return Ok(0);
+    };
+    sqlx::query(
+        "WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1 - 1)
+         INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at)
+         SELECT ?2 + (i / 2) % ?3, 'adjustment', CASE i % 2 WHEN 0 THEN 1 ELSE -1 END, 0, 'preload', 0
+         FROM seq",
+    )
+    .bind(n)
+    .bind(first)
+    .bind(count)
+    .execute(&mut *conn)
+    .await?;
+    Ok(count)
+}
+
 /// An account whose stored figures disagree with its ledger.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Discrepancy {
