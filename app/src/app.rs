@@ -1,9 +1,9 @@
 //! The HTML shell, the router, and the session every page reads.
 
 use crate::components::topbar::TopBar;
-use crate::functions::auth::current_session;
 use crate::i18n::Msg;
 use crate::locale::t;
+use crate::models::SessionInfo;
 use crate::routes;
 use crate::routes::*;
 use leptos::prelude::*;
@@ -23,8 +23,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <link rel="stylesheet" href=crate::assets::stylesheet() />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <crate::assets::Hydration options />
                 <leptos_meta::MetaTags />
+                {session_script()}
             </head>
             <body>
                 <App />
@@ -33,36 +34,64 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The signed-in session, loaded once per page load. Signing in or out and switching
-/// company reload the page, so it never goes stale.
-#[derive(Clone, Copy)]
-pub struct SessionResource(
-    pub Resource<Result<Option<crate::models::SessionInfo>, crate::error::AppError>>,
-);
+/// The id of the element that carries the session from the server to the browser.
+const SESSION_SCRIPT_ID: &str = "iapd-session";
+
+/// The session travels with the page, as JSON the browser does not run: the server knows it
+/// before rendering (the session middleware read it with the request), and the browser
+/// reads it back before hydrating. No page waits for it, and so none is rendered twice (a
+/// page inside a suspended view is built once to find its resources and again to render).
+/// Signing in or out, switching company and changing language reload the page, so it never
+/// goes stale.
+#[cfg(feature = "ssr")]
+fn session_script() -> impl IntoView {
+    use_context::<SessionInfo>().map(|info| {
+        // `<` is escaped so that no text in it can close the script element.
+        let json = serde_json::to_string(&info)
+            .unwrap_or_default()
+            .replace('<', "\\u003c");
+        view! { <script type="application/json" id=SESSION_SCRIPT_ID inner_html=json></script> }
+    })
+}
+
+/// The session the server put in the page, if someone is signed in.
+#[cfg(feature = "hydrate")]
+fn session_from_page() -> Option<SessionInfo> {
+    let text = document()
+        .get_element_by_id(SESSION_SCRIPT_ID)?
+        .text_content()?;
+    serde_json::from_str(&text).ok()
+}
 
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_context(SessionResource(Resource::new(|| (), |_| current_session())));
+    #[cfg(feature = "hydrate")]
+    if let Some(info) = session_from_page() {
+        provide_context(info);
+    }
     Effect::new(|_| crate::components::list_rows::activate_rows());
 
     view! {
         <Title formatter=|page: String| {
             if page.is_empty() { t(Msg::AppName).to_owned() } else { format!("{page} - iapd") }
         } />
+        // Every page is rendered whole before it is sent (`SsrMode::Async`): its data is in
+        // the local database, so streaming a "Loading…" shell first only adds a second write,
+        // a swap script, and a moment where the page shifts.
         <Router>
             <Routes fallback=routes::not_found::NotFound>
-                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
-                <ParentRoute path=path!("") view=SignedIn>
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async />
+                <ParentRoute path=path!("") view=SignedIn ssr=SsrMode::Async>
                     <Route path=path!("") view={Lazy::<HomeRoute>::new()} />
                     <Route path=path!("contacts") view={Lazy::<ContactsRoute>::new()} />
                     <Route path=path!("contacts/new") view={Lazy::<ContactFormRoute>::new()} />
-                    <Route path=path!("contacts/:id") view={Lazy::<ContactFormRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("contacts/:id") view={Lazy::<ContactFormRoute>::new()} />
                     <Route path=path!("iap-accounts") view={Lazy::<IapAccountsRoute>::new()} />
-                    <Route path=path!("iap-accounts/:id") view={Lazy::<IapAccountRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("iap-accounts/:id/buy") view={Lazy::<StoreRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("orders/:id") view={Lazy::<OrderRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("orders/:id/checkout") view={Lazy::<CheckoutRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("iap-accounts/:id") view={Lazy::<IapAccountRoute>::new()} />
+                    <Route path=path!("iap-accounts/:id/buy") view={Lazy::<StoreRoute>::new()} />
+                    <Route path=path!("orders/:id") view={Lazy::<OrderRoute>::new()} />
+                    <Route path=path!("orders/:id/checkout") view={Lazy::<CheckoutRoute>::new()} />
                     <Route path=path!("settings/orders") view={Lazy::<OrdersRoute>::new()} />
                     <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()} />
                     <Route path=path!("settings/users") view={Lazy::<SettingsUsersRoute>::new()} />
@@ -80,30 +109,18 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Every page but login: the top bar, then the page. The session is provided as context so
-/// pages read it without waiting again.
+/// Every page but login: the top bar, then the page, for whoever the page was served to.
 #[component]
 fn SignedIn() -> impl IntoView {
-    let SessionResource(session) = expect_context();
-    view! {
-        <Transition fallback=crate::components::status::Loading>
-            {move || Suspend::new(async move {
-                match session.await {
-                    Ok(Some(info)) => {
-                        provide_context(info.clone());
-                        view! {
-                            <TopBar info />
-                            <main class="o-main">
-                                <Outlet />
-                            </main>
-                        }
-                            .into_any()
-                    }
-                    Ok(None) => view! { <routes::login::GoToLogin /> }.into_any(),
-                    Err(error) => view! { <crate::components::status::ErrorAlert error /> }.into_any(),
-                }
-            })}
-        </Transition>
+    match use_context::<SessionInfo>() {
+        Some(info) => view! {
+            <TopBar info />
+            <main class="o-main">
+                <Outlet />
+            </main>
+        }
+        .into_any(),
+        None => view! { <routes::login::GoToLogin /> }.into_any(),
     }
 }
 

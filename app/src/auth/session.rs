@@ -42,6 +42,8 @@ pub struct Identity {
     pub debug: bool,
     /// The language the user chose; `None` follows their browser.
     pub locale: Option<crate::i18n::Locale>,
+    /// Every company the user belongs to, by name.
+    pub companies: Vec<crate::models::Company>,
 }
 
 impl From<SessionRow> for Identity {
@@ -61,6 +63,22 @@ impl From<SessionRow> for Identity {
             active_company_ids: active,
             debug: row.debug && row.is_admin,
             locale: row.locale.as_deref().and_then(crate::i18n::Locale::parse),
+            companies: serde_json::from_str(&row.companies).unwrap_or_default(),
+        }
+    }
+}
+
+impl From<&Identity> for crate::models::SessionInfo {
+    fn from(who: &Identity) -> Self {
+        crate::models::SessionInfo {
+            user_id: who.user_id,
+            user_name: who.name.clone(),
+            login: who.login.clone(),
+            is_admin: who.is_admin,
+            companies: who.companies.clone(),
+            current_company_id: who.current_company_id,
+            active_company_ids: who.active_company_ids.clone(),
+            debug: who.debug,
         }
     }
 }

@@ -17,8 +17,8 @@ pub fn Loading() -> impl IntoView {
 /// `Unauthenticated` from a render it threw away, seen for a moment while hydrating.
 #[component]
 pub fn ErrorAlert(error: AppError) -> impl IntoView {
-    // A record of another company is served as 404, like one that does not exist. (This
-    // takes effect on the routes rendered in `SsrMode::Async`, whose status is still open.)
+    // A record of another company is served as 404, like one that does not exist. (Every
+    // page renders in `SsrMode::Async`, so the status is still open when this runs.)
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(error.status());

@@ -17,6 +17,9 @@ pub struct SessionRow {
     pub last_seen_at: i64,
     /// The user's language code, when they chose one.
     pub locale: Option<String>,
+    /// The user's companies as a JSON array of `{id, name}`, by name: read with the session
+    /// so a page needs no second query for its company switcher.
+    pub companies: String,
 }
 
 pub struct NewSession<'a> {
@@ -58,7 +61,10 @@ pub async fn find(
 ) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.token_hash, s.user_id, u.login, u.name AS user_name, u.is_admin,
-                s.current_company_id, s.active_company_ids, s.debug, s.last_seen_at, u.locale
+                s.current_company_id, s.active_company_ids, s.debug, s.last_seen_at, u.locale,
+                (SELECT json_group_array(json_object('id', c.id, 'name', c.name) ORDER BY c.name)
+                 FROM user_companies uc JOIN companies c ON c.id = uc.company_id
+                 WHERE uc.user_id = s.user_id) AS companies
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.active = 1",
     )

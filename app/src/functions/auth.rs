@@ -73,24 +73,11 @@ pub async fn set_language(locale: Option<crate::i18n::Locale>) -> Result<(), App
     Ok(())
 }
 
-/// Who is signed in, or `None` on the login page.
+/// Who is signed in, or `None` once the session has ended. Pages get it with the page
+/// itself (see `app::App`); this asks again, when a server function said the session ended.
 #[server(endpoint = "session")]
 pub async fn current_session() -> Result<Option<SessionInfo>, AppError> {
-    let Ok(who) = super::ssr::identity() else {
-        return Ok(None);
-    };
-    let mut conn = super::ssr::state()?.pool.acquire().await?;
-    let companies = crate::db::companies::of_user(&mut conn, who.user_id).await?;
-    Ok(Some(SessionInfo {
-        user_id: who.user_id,
-        user_name: who.name,
-        login: who.login,
-        is_admin: who.is_admin,
-        companies,
-        current_company_id: who.current_company_id,
-        active_company_ids: who.active_company_ids,
-        debug: who.debug,
-    }))
+    Ok(super::ssr::identity().ok().as_ref().map(SessionInfo::from))
 }
 
 /// Odoo's company switcher (see `domain::company`), for the user's own companies only.

@@ -27,7 +27,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::StatusCode;
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{
     AxumRouteListing, LeptosRoutes, generate_route_list, handle_server_fns_with_context,
 };
@@ -78,18 +78,21 @@ pub fn router(state: AppState, config: RouterConfig) -> Router {
         .merge(operator::router(&state, operator_secret, local_ip))
         .merge(metrics::router(&state, http_metrics.clone(), metrics_token))
         .layer(TraceLayer::new_for_http().make_span_with(request_span));
-    let routes = page_routes();
-    let listing = routes.clone();
+    // Built once: the handler finds each request's identity in the request (see
+    // `request_context`), so nothing about the route list is copied per page.
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_route_with_context(
+        page_routes(),
+        request_context(state.clone()),
+        move || shell(options.clone()),
+    );
     Router::new()
         // POST only: no server function, and so nothing that changes state, answers a GET.
         .route("/api/{*fn_name}", post(server_fn_handler))
         .route("/iap/1/credit", get(iap::credit::credit))
         .leptos_routes_with_handler(
-            routes,
-            get(move |state: State<AppState>, req: Request<Body>| {
-                let routes = listing.clone();
-                async move { page_handler(state, routes, req).await }
-            }),
+            page_routes(),
+            get(move |state: State<AppState>, req: Request<Body>| render(state, req)),
         )
         .fallback(fallback_handler)
         .layer(from_fn(access::guard))
@@ -186,29 +189,30 @@ fn request_span(req: &Request<Body>) -> tracing::Span {
     tracing::info_span!("request", method = %req.method(), route)
 }
 
-/// What server functions and pages find in their context: the state, the identity the
-/// session middleware resolved, and the client address.
-fn request_context(
-    state: &AppState,
-    req: &Request<Body>,
-) -> impl Fn() + Clone + Send + Sync + 'static {
-    let state = state.clone();
-    let identity = req.extensions().get::<Identity>().cloned();
-    let client = req.extensions().get::<ClientAddr>().cloned();
-    let nonce = req.extensions().get::<headers::ScriptNonce>().cloned();
-    let locale = app::locale::of_request(identity.as_ref().and_then(|i| i.locale), req.headers());
+/// What server functions and pages find in their context: the state, and what the
+/// middleware found in the request (the identity the session resolved, the client address,
+/// the script nonce) and its language. Leptos provides the request's parts before calling
+/// this, for pages and server functions alike.
+fn request_context(state: AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     move || {
-        provide_context(locale);
-        if let Some(headers::ScriptNonce(nonce)) = nonce.clone() {
-            provide_context(leptos::nonce::Nonce::from_value(nonce));
+        if let Some(parts) = use_context::<http::request::Parts>() {
+            let identity = parts.extensions.get::<Identity>();
+            provide_context(app::locale::of_request(
+                identity.and_then(|i| i.locale),
+                &parts.headers,
+            ));
+            if let Some(headers::ScriptNonce(nonce)) = parts.extensions.get() {
+                provide_context(leptos::nonce::Nonce::from_value(nonce.clone()));
+            }
+            if let Some(identity) = identity {
+                provide_context(app::models::SessionInfo::from(identity));
+                provide_context(identity.clone());
+            }
+            if let Some(client) = parts.extensions.get::<ClientAddr>() {
+                provide_context(client.clone());
+            }
         }
         provide_context(state.clone());
-        if let Some(identity) = identity.clone() {
-            provide_context(identity);
-        }
-        if let Some(client) = client.clone() {
-            provide_context(client);
-        }
     }
 }
 
@@ -219,7 +223,7 @@ async fn fallback_handler(
     State(state): State<AppState>,
     req: Request<Body>,
 ) -> Response {
-    let context = request_context(&state, &req);
+    let context = request_context(state.clone());
     let handler = leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell);
     handler(uri, State(state), req).await
 }
@@ -227,7 +231,7 @@ async fn fallback_handler(
 /// Runs a server function; an error it returns gets the HTTP status that says what it is
 /// (401, 403, 404, 409, 422, 429...) rather than a blanket 500.
 async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> Response {
-    let context = request_context(&state, &req);
+    let context = request_context(state);
     let response = handle_server_fns_with_context(context, req)
         .await
         .into_response();
@@ -242,18 +246,6 @@ async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) ->
         parts.status = error.status();
     }
     Response::from_parts(parts, Body::from(bytes))
-}
-
-async fn page_handler(
-    State(state): State<AppState>,
-    routes: Vec<leptos_axum::AxumRouteListing>,
-    req: Request<Body>,
-) -> Response {
-    let context = request_context(&state, &req);
-    let options = state.leptos_options.clone();
-    let handler =
-        leptos_axum::render_route_with_context(routes, context, move || shell(options.clone()));
-    handler(State(state), req).await.into_response()
 }
 
 /// A page of its own outside the app (access denied, an unknown account): a title, a
