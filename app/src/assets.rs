@@ -27,6 +27,89 @@ pub fn stylesheet() -> &'static str {
     })
 }
 
+/// What the page needs to load this build's code: the main script's and wasm's names, the
+/// little module that loads them and hydrates, and the split manifest (which chunks each
+/// lazy page needs, for Leptos to preload them). Read once per process, where Leptos's
+/// `HydrationScripts` reads `hash.txt` and resolves the executable's path on every page.
+#[cfg(feature = "ssr")]
+struct Build {
+    script: String,
+    wasm: String,
+    loader: String,
+    manifest: Option<leptos::WasmSplitManifest>,
+}
+
+#[cfg(feature = "ssr")]
+fn build(options: &leptos::config::LeptosOptions) -> &'static Build {
+    static BUILD: OnceLock<Build> = OnceLock::new();
+    BUILD.get_or_init(|| {
+        let hashes = hash_file()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .unwrap_or_default();
+        let pkg = format!("/{}", options.site_pkg_dir);
+        let name = &*options.output_name;
+        let named = |kind| hash_of(&hashes, kind).map(|hash| format!("{name}.{hash}"));
+        let script = format!("{pkg}/{}.js", named("js").unwrap_or_else(|| name.to_owned()));
+        // An unhashed build names the wasm `<name>_bg` unless cargo-leptos named it.
+        let wasm = named("wasm").unwrap_or_else(|| match option_env!("LEPTOS_OUTPUT_NAME") {
+            Some(_) => name.to_owned(),
+            None => format!("{name}_bg"),
+        });
+        let wasm = format!("{pkg}/{wasm}.wasm");
+        let loader = format!(
+            "import({script:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => m.hydrate()));"
+        );
+        let manifest_name = hash_of(&hashes, "manifest").map_or_else(
+            || "__wasm_split_manifest.json".to_owned(),
+            |hash| format!("__wasm_split_manifest.{hash}.json"),
+        );
+        let split = hash_of(&hashes, "split").map_or_else(
+            || "__wasm_split.______________________.js".to_owned(),
+            |hash| format!("__wasm_split.{hash}.js"),
+        );
+        let manifest = std::fs::read_to_string(
+            PathBuf::from(&*options.site_root)
+                .join(&*options.site_pkg_dir)
+                .join(manifest_name),
+        )
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .map(|chunks| {
+            leptos::WasmSplitManifest(leptos::prelude::ArcStoredValue::new((pkg, chunks, split)))
+        });
+        Build {
+            script,
+            wasm,
+            loader,
+            manifest,
+        }
+    })
+}
+
+/// Loads and hydrates the app: Leptos's `HydrationScripts` with everything it reads from
+/// disk read once (see [`Build`]).
+#[cfg(feature = "ssr")]
+#[leptos::component]
+pub fn Hydration(options: leptos::config::LeptosOptions) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    let build = build(&options);
+    if let Some(manifest) = &build.manifest {
+        provide_context(manifest.clone());
+    }
+    let nonce = leptos::nonce::use_nonce();
+    view! {
+        <link rel="modulepreload" href=build.script.as_str() crossorigin="anonymous" />
+        <link
+            rel="preload"
+            href=build.wasm.as_str()
+            r#as="fetch"
+            r#type="application/wasm"
+            crossorigin="anonymous"
+        />
+        <script type="module" nonce=nonce>{build.loader.as_str()}</script>
+    }
+}
+
 /// The hash of `kind` (`css`, `js`, `wasm`) in a `hash.txt`: lines of `kind: hash`.
 fn hash_of<'a>(hashes: &'a str, kind: &str) -> Option<&'a str> {
     hashes.lines().find_map(|line| {
