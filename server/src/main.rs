@@ -8,11 +8,11 @@ use server::config::Config;
 use server::startup::Application;
 use std::process::ExitCode;
 
-/// mimalloc rather than glibc's malloc: a page render allocates thousands of small values
+/// jemalloc rather than glibc's malloc: a page render allocates thousands of small values
 /// across the runtime's threads, and glibc's arenas spent a fifth of the CPU in malloc and
 /// free, waiting on each other's locks (issue 16, measured with perf).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
