@@ -14,6 +14,15 @@ use leptos_router::{Lazy, SsrMode};
 
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    page_shell(std::sync::Arc::new(options))
+}
+
+/// The document around every page, sharing the options rather than copying them per page.
+#[cfg(feature = "ssr")]
+pub fn page_shell(options: std::sync::Arc<LeptosOptions>) -> impl IntoView {
+    // Live reload only under `cargo leptos watch`, which sets LEPTOS_WATCH.
+    let reload = std::env::var_os("LEPTOS_WATCH")
+        .map(|_| view! { <AutoReload options=LeptosOptions::clone(&options) /> });
     view! {
         <!DOCTYPE html>
         <html lang=crate::locale::current().code()>
@@ -22,7 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <link rel="stylesheet" href=crate::assets::stylesheet() />
-                <AutoReload options=options.clone() />
+                {reload}
                 <crate::assets::Hydration options />
                 <leptos_meta::MetaTags />
                 {session_script()}

@@ -90,7 +90,7 @@ fn build(options: &leptos::config::LeptosOptions) -> &'static Build {
 /// disk read once (see [`Build`]).
 #[cfg(feature = "ssr")]
 #[leptos::component]
-pub fn Hydration(options: leptos::config::LeptosOptions) -> impl leptos::IntoView {
+pub fn Hydration(options: std::sync::Arc<leptos::config::LeptosOptions>) -> impl leptos::IntoView {
     use leptos::prelude::*;
     let build = build(&options);
     if let Some(manifest) = &build.manifest {

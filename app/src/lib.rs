@@ -64,4 +64,4 @@ pub mod tasks;
 
 pub use app::App;
 #[cfg(feature = "ssr")]
-pub use app::shell;
+pub use app::{page_shell, shell};

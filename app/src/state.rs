@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
+    /// Shared: every middleware and handler that takes the state clones it.
+    #[from_ref(skip)]
+    pub leptos_options: Arc<LeptosOptions>,
     pub pool: SqlitePool,
     /// Every balance change goes through the ledger writer.
     pub ledger: Ledger,
@@ -29,6 +31,12 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Whether cookies get the `Secure` flag, i.e. iapd is reached over HTTPS.
     pub secure_cookies: bool,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        LeptosOptions::clone(&state.leptos_options)
+    }
 }
 
 /// The client's address, when the server knows it; one of the keys login throttling uses.

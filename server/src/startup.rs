@@ -160,7 +160,7 @@ impl Application {
             source,
         })?;
         let state = AppState {
-            leptos_options: leptos_options(config, addr),
+            leptos_options: Arc::new(leptos_options(config, addr)),
             pool,
             ledger,
             payments,

@@ -19,7 +19,7 @@ pub mod sms_gateway;
 
 use app::auth::Identity;
 use app::state::{AppState, ClientAddr};
-use app::{App, shell};
+use app::{App, page_shell, shell};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -78,21 +78,22 @@ pub fn router(state: AppState, config: RouterConfig) -> Router {
         .merge(operator::router(&state, operator_secret, local_ip))
         .merge(metrics::router(&state, http_metrics.clone(), metrics_token))
         .layer(TraceLayer::new_for_http().make_span_with(request_span));
-    // Built once: the handler finds each request's identity in the request (see
+    // Built once: the renderer finds each request's identity in the request (see
     // `request_context`), so nothing about the route list is copied per page.
     let options = state.leptos_options.clone();
-    let render = leptos_axum::render_route_with_context(
+    // Shared, as axum clones a handler for every request it serves.
+    let render = Arc::new(leptos_axum::render_route_with_context(
         page_routes(),
         request_context(state.clone()),
-        move || shell(options.clone()),
-    );
+        move || page_shell(options.clone()),
+    ));
     Router::new()
         // POST only: no server function, and so nothing that changes state, answers a GET.
         .route("/api/{*fn_name}", post(server_fn_handler))
         .route("/iap/1/credit", get(iap::credit::credit))
         .leptos_routes_with_handler(
             page_routes(),
-            get(move |state: State<AppState>, req: Request<Body>| render(state, req)),
+            get(move |state: State<AppState>, req: Request<Body>| render.clone()(state, req)),
         )
         .fallback(fallback_handler)
         .layer(from_fn(access::guard))
