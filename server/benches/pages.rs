@@ -1,8 +1,10 @@
 //! `make bench`, pages part: 64 keep-alive clients render the signed-in IAP Account list
 //! (server-side rendering, streamed) against the real server, release build, beside a
 //! hello-world axum route served by this process and measured with the same client: the
-//! reference. Then the server process's resident memory, read from `/proc`. Prints figures;
-//! asserts nothing. `BENCH_SECONDS` and `BENCH_CLIENTS` override the defaults (5 s, 64).
+//! reference, and beside the smallest page Leptos serves (a router, one route and the
+//! hydration scripts, rendered by `leptos_axum` in this process): the framework's own floor
+//! on this machine. Then the server process's resident memory, read from `/proc`. Prints
+//! figures; asserts nothing. `BENCH_SECONDS` and `BENCH_CLIENTS` override the defaults (5 s, 64).
 
 use axum::Router;
 use axum::routing::get;
@@ -34,6 +36,7 @@ async fn main() {
     let hello_port = hello.local_addr().expect("addr").port();
     let hello_app = Router::new().route("/", get(|| async { "Hello, World!" }));
     let hello_server = tokio::spawn(async move { axum::serve(hello, hello_app).await });
+    let (leptos_port, leptos_server) = minimal_leptos::serve().await;
 
     println!(
         "iapd pages benchmark: {} keep-alive clients, {}s per scenario",
@@ -46,16 +49,73 @@ async fn main() {
     );
     let reference = run(hello_port, "/", None).await;
     report("reference: axum hello world", &reference, None);
+    let floor = run(leptos_port, "/", None).await;
+    report("reference: smallest Leptos page (SSR)", &floor, None);
     let list = run(served.port, "/iap-accounts", Some(&cookie)).await;
-    report("IAP Account list, signed in (SSR)", &list, Some(&reference));
+    report("IAP Account list, signed in (SSR)", &list, Some(&floor));
     let login_page = run(served.port, "/login", None).await;
-    report("login page (SSR)", &login_page, Some(&reference));
+    report("login page (SSR)", &login_page, Some(&floor));
+    println!("(ratios are to the smallest Leptos page; target: 5,000 pages/s, p99 <= 50 ms)");
     if let Some((rss, peak)) = served.memory() {
         println!("server memory: {rss} MB resident, {peak} MB at peak (target: <= 80 MB)");
     }
     hello_server.abort();
+    leptos_server.abort();
     served.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The smallest server-rendered Leptos app: what any Leptos page costs on this machine.
+mod minimal_leptos {
+    use leptos::prelude::*;
+    use leptos_axum::{LeptosRoutes, generate_route_list};
+    use leptos_router::components::{Route, Router, Routes};
+    use leptos_router::path;
+
+    #[component]
+    fn Minimal() -> impl IntoView {
+        view! {
+            <Router>
+                <Routes fallback=|| "Not found">
+                    <Route path=path!("/") view=|| view! { <p>"Hello, World!"</p> } />
+                </Routes>
+            </Router>
+        }
+    }
+
+    fn shell(options: LeptosOptions) -> impl IntoView {
+        view! {
+            <!DOCTYPE html>
+            <html lang="en">
+                <head>
+                    <meta charset="utf-8" />
+                    <HydrationScripts options />
+                </head>
+                <body>
+                    <Minimal />
+                </body>
+            </html>
+        }
+    }
+
+    pub async fn serve() -> (u16, tokio::task::JoinHandle<std::io::Result<()>>) {
+        let options = LeptosOptions::builder().output_name("minimal").build();
+        let routes = generate_route_list(Minimal);
+        let app = axum::Router::new()
+            .leptos_routes(&options, routes, {
+                let options = options.clone();
+                move || shell(options.clone())
+            })
+            .with_state(options);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        (
+            port,
+            tokio::spawn(async move { axum::serve(listener, app).await }),
+        )
+    }
 }
 
 /// Logs in as the demo administrator; returns the session cookie.
