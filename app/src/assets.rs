@@ -27,16 +27,21 @@ pub fn stylesheet() -> &'static str {
     })
 }
 
-/// What the page needs to load this build's code: the main script's and wasm's names, the
-/// little module that loads them and hydrates, and the split manifest (which chunks each
-/// lazy page needs, for Leptos to preload them). Read once per process, where Leptos's
+/// What the page needs to load this build's code: the main script's and wasm's names and
+/// the little module that loads them and hydrates. Read once per process, where Leptos's
 /// `HydrationScripts` reads `hash.txt` and resolves the executable's path on every page.
+///
+/// Unlike `HydrationScripts`, this does not provide the split manifest, which is what makes
+/// `leptos_axum` add preload links for the page's code chunks. `leptos_integration_utils`
+/// (0.8) looks that manifest and the page's meta context up after the render, outside the
+/// page's owner: under load it finds another request's, and pages went out with anywhere
+/// from none to six pages' worth of preload links (and a warning per mix-up). Without the
+/// manifest a page loads its chunks once the main wasm asks for them.
 #[cfg(feature = "ssr")]
 struct Build {
     script: String,
     wasm: String,
     loader: String,
-    manifest: Option<leptos::WasmSplitManifest>,
 }
 
 #[cfg(feature = "ssr")]
@@ -59,43 +64,21 @@ fn build(options: &leptos::config::LeptosOptions) -> &'static Build {
         let loader = format!(
             "import({script:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => m.hydrate()));"
         );
-        let manifest_name = hash_of(&hashes, "manifest").map_or_else(
-            || "__wasm_split_manifest.json".to_owned(),
-            |hash| format!("__wasm_split_manifest.{hash}.json"),
-        );
-        let split = hash_of(&hashes, "split").map_or_else(
-            || "__wasm_split.______________________.js".to_owned(),
-            |hash| format!("__wasm_split.{hash}.js"),
-        );
-        let manifest = std::fs::read_to_string(
-            PathBuf::from(&*options.site_root)
-                .join(&*options.site_pkg_dir)
-                .join(manifest_name),
-        )
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .map(|chunks| {
-            leptos::WasmSplitManifest(leptos::prelude::ArcStoredValue::new((pkg, chunks, split)))
-        });
         Build {
             script,
             wasm,
             loader,
-            manifest,
         }
     })
 }
 
-/// Loads and hydrates the app: Leptos's `HydrationScripts` with everything it reads from
-/// disk read once (see [`Build`]).
+/// Loads and hydrates the app: Leptos's `HydrationScripts` with what it reads from disk
+/// read once (see [`Build`]).
 #[cfg(feature = "ssr")]
 #[leptos::component]
 pub fn Hydration(options: std::sync::Arc<leptos::config::LeptosOptions>) -> impl leptos::IntoView {
     use leptos::prelude::*;
     let build = build(&options);
-    if let Some(manifest) = &build.manifest {
-        provide_context(manifest.clone());
-    }
     let nonce = leptos::nonce::use_nonce();
     view! {
         <link rel="modulepreload" href=build.script.as_str() crossorigin="anonymous" />
