@@ -23,6 +23,14 @@ pub fn page_shell(options: std::sync::Arc<LeptosOptions>) -> impl IntoView {
     // Live reload only under `cargo leptos watch`, which sets LEPTOS_WATCH.
     let reload = std::env::var_os("LEPTOS_WATCH")
         .map(|_| view! { <AutoReload options=LeptosOptions::clone(&options) /> });
+    // The page's session, from the identity the session middleware resolved: provided to
+    // the app below and written into the page for the browser.
+    let session = use_context::<crate::auth::Identity>()
+        .as_ref()
+        .map(SessionInfo::from);
+    if let Some(info) = &session {
+        provide_context(info.clone());
+    }
     view! {
         <!DOCTYPE html>
         <html lang=crate::locale::current().code()>
@@ -34,7 +42,7 @@ pub fn page_shell(options: std::sync::Arc<LeptosOptions>) -> impl IntoView {
                 {reload}
                 <crate::assets::Hydration options />
                 <leptos_meta::MetaTags />
-                {session_script()}
+                {session.map(session_script)}
             </head>
             <body>
                 <App />
@@ -53,14 +61,12 @@ const SESSION_SCRIPT_ID: &str = "iapd-session";
 /// Signing in or out, switching company and changing language reload the page, so it never
 /// goes stale.
 #[cfg(feature = "ssr")]
-fn session_script() -> impl IntoView {
-    use_context::<SessionInfo>().map(|info| {
-        // `<` is escaped so that no text in it can close the script element.
-        let json = serde_json::to_string(&info)
-            .unwrap_or_default()
-            .replace('<', "\\u003c");
-        view! { <script type="application/json" id=SESSION_SCRIPT_ID inner_html=json></script> }
-    })
+fn session_script(info: SessionInfo) -> impl IntoView {
+    // `<` is escaped so that no text in it can close the script element.
+    let json = serde_json::to_string(&info)
+        .unwrap_or_default()
+        .replace('<', "\\u003c");
+    view! { <script type="application/json" id=SESSION_SCRIPT_ID inner_html=json></script> }
 }
 
 /// The session the server put in the page, if someone is signed in.

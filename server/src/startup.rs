@@ -227,8 +227,8 @@ impl Application {
         };
         let service =
             router(self.state.clone(), config).into_make_service_with_connect_info::<SocketAddr>();
-        // Pages stream in several writes: with Nagle's algorithm on, each later write
-        // waited for the browser's delayed ACK, 40 ms per page (issue 16).
+        // A response may go out in several writes: with Nagle's algorithm on, each later
+        // write waited for the browser's delayed ACK, 40 ms per page (issue 16).
         let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
             if let Err(error) = tcp.set_nodelay(true) {
                 tracing::warn!(%error, "could not turn Nagle's algorithm off on a connection");

@@ -206,7 +206,6 @@ fn request_context(state: AppState) -> impl Fn() + Clone + Send + Sync + 'static
                 provide_context(leptos::nonce::Nonce::from_value(nonce.clone()));
             }
             if let Some(identity) = identity {
-                provide_context(app::models::SessionInfo::from(identity));
                 provide_context(identity.clone());
             }
             if let Some(client) = parts.extensions.get::<ClientAddr>() {
