@@ -161,11 +161,18 @@ pub struct IapAccount {
     /// Credits reserved by open, unexpired holds.
     pub held: Credits,
     pub disabled: bool,
+    /// Credits captured over the last seven days, the forecast's rate.
+    pub used_last_week: Credits,
 }
 
 impl IapAccount {
     pub fn available(&self) -> Credits {
         Credits::from_minor(self.balance.minor() - self.held.minor())
+    }
+
+    /// How long the available credits last at the last seven days' rate.
+    pub fn forecast(&self) -> crate::domain::usage::Forecast {
+        crate::domain::usage::Forecast::new(self.available(), self.used_last_week)
     }
 }
 
@@ -192,11 +199,129 @@ pub struct LedgerLine {
     pub held_delta: Credits,
 }
 
+/// Where a page of history starts: the entries strictly older than this one, in the order
+/// the history lists them (newest first, by time, then by entry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HistoryCursor {
+    pub at: Timestamp,
+    pub id: i64,
+}
+
+impl HistoryCursor {
+    pub fn of(line: &LedgerLine) -> Self {
+        HistoryCursor {
+            at: line.created_at,
+            id: line.id,
+        }
+    }
+}
+
+/// Which entries the history shows: every bound is optional, and the dates are whole UTC
+/// days, both included.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HistoryFilter {
+    pub kind: Option<EntryKind>,
+    /// From the start of this day.
+    pub from: Option<Timestamp>,
+    /// To the end of this day.
+    pub to: Option<Timestamp>,
+    /// Words the description contains, ignoring case; empty for any.
+    pub text: String,
+}
+
+/// The longest description search accepted.
+pub const HISTORY_TEXT_MAX: usize = 100;
+
+impl HistoryFilter {
+    /// From a page's address or a CSV link: `kind` by its stored name, `from` and `to` as
+    /// `YYYY-MM-DD`, `q` the words. A value that is not valid is refused with its field.
+    pub fn from_query(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, crate::domain::FieldError> {
+        use crate::domain::FieldError;
+        use crate::i18n::Msg;
+        let present = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let kind = match present("kind") {
+            None => None,
+            Some(name) => Some(
+                EntryKind::parse(name.trim())
+                    .ok_or_else(|| FieldError::new("kind", Msg::ErrHistoryKind))?,
+            ),
+        };
+        let date = |name: &str| match present(name) {
+            None => Ok(None),
+            Some(text) => Timestamp::parse_date(&text)
+                .map(Some)
+                .ok_or_else(|| FieldError::new(name, Msg::ErrDate)),
+        };
+        let (from, to) = (date("from")?, date("to")?);
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(FieldError::new("to", Msg::ErrDateOrder));
+        }
+        let text = present("q").unwrap_or_default().trim().to_owned();
+        if text.chars().count() > HISTORY_TEXT_MAX {
+            return Err(FieldError::new("q", Msg::ErrHistoryText));
+        }
+        Ok(HistoryFilter {
+            kind,
+            from,
+            to,
+            text,
+        })
+    }
+
+    /// The filter as a query string (`kind=capture&from=2026-12-01`), empty with no bound.
+    pub fn to_query(&self) -> String {
+        let day = |t: Timestamp| t.to_string()[..10].to_owned();
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(kind) = self.kind {
+            pairs.push(("kind", kind.as_str().to_owned()));
+        }
+        if let Some(from) = self.from {
+            pairs.push(("from", day(from)));
+        }
+        if let Some(to) = self.to {
+            pairs.push(("to", day(to)));
+        }
+        if !self.text.is_empty() {
+            pairs.push(("q", self.text.clone()));
+        }
+        pairs
+            .into_iter()
+            .map(|(k, v)| format!("{k}={}", crate::domain::text::query_escape(&v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// The first moment after the `to` day, the bound the database compares with.
+    pub fn before(&self) -> Option<Timestamp> {
+        self.to.map(|to| Timestamp::start_of_day(to.day() + 1))
+    }
+}
+
 /// A page of history, newest first; `older` is the cursor for the next page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryPage {
     pub lines: Vec<LedgerLine>,
-    pub older: Option<i64>,
+    pub older: Option<HistoryCursor>,
+}
+
+/// The balance an account had at a past moment, from the ledger up to and including it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BalanceAt {
+    pub at: Timestamp,
+    pub balance: Credits,
+    pub held: Credits,
+}
+
+/// The consumption chart's data and the forecast for one account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub period: crate::domain::usage::Period,
+    pub days: Vec<crate::domain::usage::Day>,
 }
 
 /// An order as the checkout, confirmation and order lists show it.

@@ -22,6 +22,16 @@ pub fn balance_text(account: &IapAccount) -> String {
     }
 }
 
+/// "At the current rate, credits last about 12 days.", or why there is no such figure.
+pub fn forecast_text(account: &IapAccount) -> String {
+    crate::locale::text(&account.forecast().text(false))
+}
+
+/// The forecast as a list cell: "about 12 days".
+pub fn forecast_short(account: &IapAccount) -> String {
+    crate::locale::text(&account.forecast().text(true))
+}
+
 /// "All companies" for a shared account, else the companies it is restricted to.
 pub fn companies_text(account: &IapAccount) -> String {
     if account.company_names.is_empty() {
@@ -48,6 +58,7 @@ pub fn AccountsTable(
                     <th>{t(Msg::ColCompanies)}</th>
                     {tokens.then(|| view! { <th>{t(Msg::ColToken)}</th> })}
                     <th class="o-num">{t(Msg::ColBalance)}</th>
+                    <th>{t(Msg::ColForecast)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -61,6 +72,7 @@ pub fn AccountsTable(
                         <td>{companies_text(&a)}</td>
                         {token.map(|token| view! { <td><code>{token}</code></td> })}
                         <td class="o-num">{balance_text(&a)}</td>
+                        <td class="o-muted" data-testid="forecast">{forecast_short(&a)}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

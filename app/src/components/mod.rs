@@ -1,8 +1,10 @@
 //! Reusable view pieces.
 
 pub mod accounts_table;
+pub mod balance_at;
 pub mod change_password;
 pub mod field;
+pub mod history_filters;
 pub mod insufficient_credits;
 pub mod language;
 pub mod list_rows;
@@ -13,3 +15,4 @@ pub mod sms_dialog;
 pub mod sms_state;
 pub mod status;
 pub mod topbar;
+pub mod usage_chart;

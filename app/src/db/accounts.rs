@@ -5,7 +5,7 @@ use crate::domain::credits::Credits;
 use crate::domain::ledger::EntryKind;
 use crate::domain::time::Timestamp;
 use crate::i18n::Note;
-use crate::models::{Company, IapAccount, LedgerLine};
+use crate::models::{Company, HistoryCursor, HistoryFilter, IapAccount, LedgerLine};
 use sqlx::SqliteConnection;
 use tracing::instrument;
 
@@ -18,7 +18,12 @@ const SELECT: &str = concat!(
     held_now!("?1"),
     " AS held, ",
     disabled!(),
-    " AS disabled, a.token
+    " AS disabled, a.token,
+        COALESCE((SELECT -SUM(e.amount) FROM ledger_entries e
+                  WHERE e.account_id = a.id AND e.kind = 'capture'
+                  AND e.created_at > ?1 - ",
+    crate::db::week_ms!(),
+    "), 0) AS used_last_week
     FROM iap_accounts a JOIN services s ON s.technical_name = a.service"
 );
 
@@ -61,6 +66,21 @@ pub async fn usable_one(
     .bind(id)
     .fetch_optional(conn)
     .await
+}
+
+/// The account if a reader may see it: administrators (`companies` is `None`) every
+/// account, users those usable by the companies they work in.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn visible(
+    conn: &mut SqliteConnection,
+    companies: Option<&[i64]>,
+    id: i64,
+    now: i64,
+) -> Result<Option<IapAccount>, sqlx::Error> {
+    match companies {
+        None => Ok(one(conn, id, now).await?.map(|(account, _)| account)),
+        Some(companies) => usable_one(conn, companies, id, now).await,
+    }
 }
 
 /// An account's balance, whatever its companies.
@@ -134,13 +154,16 @@ pub async fn all_companies(conn: &mut SqliteConnection) -> Result<Vec<Company>, 
         .await
 }
 
-/// History newest first, by key: entries older than `before` (or the newest), `limit` at most.
-/// The (account_id, id) index keeps every page as fast as the first, however long the ledger.
+/// History newest first (by time, then by entry) that matches `filter`, by key: entries
+/// older than `before` (or the newest), `limit` at most. The (account_id, created_at) index
+/// keeps every page as fast as the first, however long the ledger, and a date filter is a
+/// range of it.
 #[instrument(level = "debug", skip_all)]
 pub async fn history(
     conn: &mut SqliteConnection,
     account: i64,
-    before: Option<i64>,
+    filter: &HistoryFilter,
+    before: Option<HistoryCursor>,
     limit: i64,
 ) -> Result<Vec<LedgerLine>, sqlx::Error> {
     #[derive(sqlx::FromRow)]
@@ -153,12 +176,23 @@ pub async fn history(
         amount: Credits,
         held_delta: Credits,
     }
+    let (at, id) = before.map_or((i64::MAX, i64::MAX), |c| (c.at.ms(), c.id));
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, created_at, kind, description, note, amount, held_delta
-         FROM ledger_entries WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+         FROM ledger_entries
+         WHERE account_id = ?1 AND (created_at, id) < (?2, ?3)
+           AND created_at >= ?4 AND created_at < ?5
+           AND (?6 IS NULL OR kind = ?6)
+           AND (?7 = '' OR description LIKE ?7 ESCAPE '\\')
+         ORDER BY created_at DESC, id DESC LIMIT ?8",
     )
     .bind(account)
-    .bind(before.unwrap_or(i64::MAX))
+    .bind(at)
+    .bind(id)
+    .bind(filter.from.map_or(i64::MIN, Timestamp::ms))
+    .bind(filter.before().map_or(i64::MAX, Timestamp::ms))
+    .bind(filter.kind)
+    .bind(like_pattern(&filter.text))
     .bind(limit)
     .fetch_all(conn)
     .await?;
@@ -173,6 +207,23 @@ pub async fn history(
             held_delta: r.held_delta,
         })
         .collect())
+}
+
+/// `%words%` for `LIKE … ESCAPE '\'`, with the words' own `%`, `_` and `\` taken literally;
+/// empty for no search.
+fn like_pattern(words: &str) -> String {
+    if words.is_empty() {
+        return String::new();
+    }
+    let mut pattern = String::from("%");
+    for c in words.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 #[cfg(test)]
@@ -198,14 +249,55 @@ mod tests {
         let mut seen = Vec::new();
         let mut before = None;
         loop {
-            let page = history(&mut conn, account, before, 10).await.unwrap();
+            let page = history(&mut conn, account, &HistoryFilter::default(), before, 10)
+                .await
+                .unwrap();
             if page.is_empty() {
                 break;
             }
-            before = page.last().map(|l| l.id);
+            before = page.last().map(HistoryCursor::of);
             seen.extend(page.into_iter().map(|l| l.description.plain()));
         }
         let expected: Vec<String> = (0..25).rev().map(|i| format!("entry {i}")).collect();
         assert_eq!(seen, expected);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_forecast_rate_counts_captures_of_the_last_seven_days_only() {
+        use crate::domain::time::{DAY, HOUR};
+        use crate::domain::usage::Forecast;
+        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
+        let mut conn = pool.acquire().await.unwrap();
+        let account =
+            crate::db::ledger::insert_account(&mut conn, "sms", "SMS", &"t".repeat(22), 0)
+                .await
+                .unwrap();
+        let now = 30 * DAY;
+        sqlx::query("UPDATE iap_accounts SET balance = 700000 WHERE id = ?")
+            .bind(account)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        for (kind, amount, at) in [
+            ("capture", -30_000, now - HOUR),
+            ("capture", -40_000, now - 7 * DAY + 1),
+            ("capture", -90_000, now - 7 * DAY), // a week ago to the millisecond: outside
+            ("adjustment", -50_000, now - DAY),  // a correction, not use
+            ("purchase", 500_000, now - DAY),
+        ] {
+            sqlx::query("INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at) VALUES (?, ?, ?, 0, 'x', ?)")
+                .bind(account)
+                .bind(kind)
+                .bind(amount)
+                .bind(at)
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+        let listed = usable(&mut conn, &[], now).await.unwrap();
+        let sms = listed.iter().find(|a| a.id == account).expect("shared account");
+        assert_eq!(sms.used_last_week, Credits::from_minor(70_000));
+        // 70 credits available at 7 a week: ten weeks.
+        assert_eq!(sms.forecast(), Forecast::Days(70));
     }
 }

@@ -255,21 +255,30 @@ pub struct WarningSubject {
     pub whole_number: bool,
     /// The language of the account's warning mails, when one was set.
     pub locale: Option<String>,
+    /// Credits captured over the seven days before now, for the forecast.
+    pub used_last_week: i64,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn warning_subject(
     conn: &mut SqliteConnection,
     account: AccountId,
+    now: i64,
 ) -> Result<Option<WarningSubject>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(sqlx::AssertSqlSafe(concat!(
         "SELECT a.name, a.service, s.label AS service_label, s.unit_name, s.whole_number,
-                w.locale
+                w.locale,
+                COALESCE((SELECT -SUM(e.amount) FROM ledger_entries e
+                          WHERE e.account_id = a.id AND e.kind = 'capture'
+                          AND e.created_at > ?2 - ",
+        crate::db::week_ms!(),
+        "), 0) AS used_last_week
          FROM iap_accounts a JOIN services s ON s.technical_name = a.service
          LEFT JOIN iap_account_warnings w ON w.account_id = a.id
-         WHERE a.id = ?",
-    )
+         WHERE a.id = ?1"
+    )))
     .bind(account)
+    .bind(now)
     .fetch_optional(conn)
     .await
 }

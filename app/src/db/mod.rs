@@ -19,6 +19,7 @@ pub mod settings;
 pub mod sms;
 pub mod sms_reports;
 mod types;
+pub mod usage;
 pub mod users;
 pub mod warnings;
 
@@ -97,6 +98,14 @@ macro_rules! held_now {
     };
 }
 pub(crate) use held_now;
+
+/// SQL: the forecast's window, seven days in milliseconds (`usage::FORECAST_WINDOW`).
+macro_rules! week_ms {
+    () => {
+        "604800000"
+    };
+}
+pub(crate) use week_ms;
 
 /// SQL: whether account `a` is disabled, i.e. its token ends in `+disabled`.
 macro_rules! disabled {
@@ -185,7 +194,19 @@ mod tests {
             "0027_outgoing_sms_index.sql",
             "f65ac0dd121e915f9e217a49c15b813563418246face749e9400c74788bf9f30",
         ),
+        (
+            "0028_ledger_by_time.sql",
+            "ee557799e8b03cd72e07f9fee62f56392c05d67970795393495a9fbc71c2541e",
+        ),
     ];
+
+    #[test]
+    fn the_sql_week_is_the_forecast_window() {
+        assert_eq!(
+            week_ms!().parse::<i64>().ok(),
+            Some(crate::domain::usage::FORECAST_WINDOW)
+        );
+    }
 
     #[test]
     fn landed_migrations_are_never_edited_and_every_migration_is_listed() {

@@ -163,6 +163,18 @@ impl Credits {
         crate::i18n::credits(Locale::En, self.0, whole_number)
     }
 
+    /// The exact amount as a plain decimal for machines (CSV, logs): a `.` before up to 4
+    /// decimals without trailing zeros, no thousands separator, `-` when negative.
+    pub fn decimal(self) -> String {
+        let (sign, abs) = (if self.0 < 0 { "-" } else { "" }, self.0.unsigned_abs());
+        let (whole, fraction) = (abs / SCALE as u64, abs % SCALE as u64);
+        if fraction == 0 {
+            return format!("{sign}{whole}");
+        }
+        let digits = format!("{fraction:04}");
+        format!("{sign}{whole}.{}", digits.trim_end_matches('0'))
+    }
+
     /// The amount as a message argument, shown in the reader's locale.
     pub fn arg(self, whole_number: bool) -> Arg {
         Arg::Credits {
@@ -197,6 +209,24 @@ mod tests {
         assert_eq!(Credits::parse_signed("7."), Ok(Credits(70_000)));
         assert_eq!(Credits::parse_signed(" -3.25 "), Ok(Credits(-32_500)));
         assert_eq!(Credits::parse_signed("+1"), Ok(Credits(10_000)));
+    }
+
+    #[test]
+    fn decimals_are_exact_and_read_back() {
+        for (minor, text) in [
+            (0, "0"),
+            (1, "0.0001"),
+            (-536, "-0.0536"),
+            (25_000, "2.5"),
+            (1_234_567_890_000, "123456789"),
+            (i64::MIN, "-922337203685477.5808"),
+        ] {
+            assert_eq!(Credits(minor).decimal(), text);
+        }
+        assert_eq!(
+            Credits::parse_signed(&Credits(-536).decimal()),
+            Ok(Credits(-536))
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod company;
 pub mod contact;
 pub mod country;
 pub mod credits;
+pub mod csv;
 pub mod error;
 pub mod hosting;
 pub mod ledger;
@@ -25,6 +26,7 @@ pub mod stripe;
 pub mod text;
 pub mod throttle;
 pub mod time;
+pub mod usage;
 pub mod user;
 pub mod warning;
 

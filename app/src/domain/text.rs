@@ -98,3 +98,30 @@ mod tests {
         assert!(line("name", "Zoë Ürümqi 张伟 ☎", 50).is_ok());
     }
 }
+
+/// `value` escaped for a URL's query string: unreserved characters as they are, every other
+/// byte of its UTF-8 as `%XX`.
+pub fn query_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod query_tests {
+    #[test]
+    fn query_values_escape_everything_but_unreserved_characters() {
+        assert_eq!(super::query_escape("a-b_c.d~1"), "a-b_c.d~1");
+        assert_eq!(
+            super::query_escape("SMS to +32&x=1"),
+            "SMS%20to%20%2B32%26x%3D1"
+        );
+        assert_eq!(super::query_escape("短"), "%E7%9F%AD");
+    }
+}

@@ -188,6 +188,8 @@ pub struct WarningFacts {
     pub available: i64,
     /// Minor units.
     pub threshold: i64,
+    /// Minor units captured over the last seven days, the forecast's rate.
+    pub used_last_week: i64,
     /// The language the mail is written in.
     pub locale: crate::i18n::Locale,
 }

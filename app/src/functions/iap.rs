@@ -1,8 +1,11 @@
 //! IAP accounts: the list and Account Information pages for users, and the Technical views
 //! for administrators. Balance changes go through the ledger writer.
 
+use crate::domain::usage::Period;
 use crate::error::AppError;
-use crate::models::{HistoryPage, IapAccount, IapAccountAdmin};
+use crate::models::{
+    BalanceAt, HistoryCursor, HistoryFilter, HistoryPage, IapAccount, IapAccountAdmin, Usage,
+};
 use leptos::prelude::*;
 
 /// Lines of history per page.
@@ -16,17 +19,19 @@ pub async fn list_iap_accounts() -> Result<Vec<IapAccount>, AppError> {
     Ok(crate::db::accounts::usable(&mut conn, &who.active_company_ids, now()).await?)
 }
 
-/// One account with a page of its history; `NotFound` for accounts of other companies.
+/// One account with a page of its history matching `filter`, starting after `before`;
+/// `NotFound` for accounts of other companies.
 #[server(endpoint = "iap/account")]
 pub async fn get_iap_account(
     id: i64,
-    before: Option<i64>,
+    #[server(default)] filter: HistoryFilter,
+    before: Option<HistoryCursor>,
 ) -> Result<(IapAccount, HistoryPage), AppError> {
     use crate::db::accounts;
     let who = super::ssr::identity()?;
     let mut conn = super::ssr::state()?.pool.acquire().await?;
     let account = super::ssr::visible_account(&mut conn, &who, id).await?;
-    let lines = accounts::history(&mut conn, id, before, HISTORY_PAGE + 1).await?;
+    let lines = accounts::history(&mut conn, id, &filter, before, HISTORY_PAGE + 1).await?;
     Ok((account, page(lines)))
 }
 
@@ -35,11 +40,43 @@ fn page(mut lines: Vec<crate::models::LedgerLine>) -> HistoryPage {
     let more = lines.len() as i64 > HISTORY_PAGE;
     lines.truncate(HISTORY_PAGE as usize);
     let older = if more {
-        lines.last().map(|l| l.id)
+        lines.last().map(HistoryCursor::of)
     } else {
         None
     };
     HistoryPage { lines, older }
+}
+
+/// The consumption chart's days for one account the user may see.
+#[server(endpoint = "iap/usage")]
+pub async fn account_usage(id: i64, period: Period) -> Result<Usage, AppError> {
+    use crate::domain::time::Timestamp;
+    use crate::domain::usage::series;
+    let who = super::ssr::identity()?;
+    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    super::ssr::visible_account(&mut conn, &who, id).await?;
+    let now = Timestamp::from_ms(now());
+    let from = Timestamp::start_of_day(period.first_day(now));
+    let until = Timestamp::start_of_day(now.day() + 1);
+    let sums = crate::db::usage::daily_sums(&mut conn, id, from, until).await?;
+    Ok(Usage {
+        period,
+        days: series(period, now, &sums),
+    })
+}
+
+/// The account's balance at a moment typed as `YYYY-MM-DDTHH:MM` (UTC).
+#[server(endpoint = "iap/balance-at")]
+pub async fn account_balance_at(id: i64, at: String) -> Result<BalanceAt, AppError> {
+    use crate::domain::FieldError;
+    use crate::domain::time::Timestamp;
+    use crate::i18n::Msg;
+    let who = super::ssr::identity()?;
+    let at =
+        Timestamp::parse_date_time(&at).ok_or_else(|| FieldError::new("at", Msg::ErrDateTime))?;
+    let mut conn = super::ssr::state()?.pool.acquire().await?;
+    super::ssr::visible_account(&mut conn, &who, id).await?;
+    Ok(crate::db::usage::balance_at(&mut conn, id, at).await?)
 }
 
 /// Every account with its token: administrators only.

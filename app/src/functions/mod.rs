@@ -42,15 +42,9 @@ pub(crate) mod ssr {
         who: &Identity,
         id: i64,
     ) -> Result<crate::models::IapAccount, AppError> {
-        use crate::db::accounts;
-        let now = crate::clock::now_ms();
-        let account = if who.is_admin {
-            accounts::one(conn, id, now)
-                .await?
-                .map(|(account, _)| account)
-        } else {
-            accounts::usable_one(conn, &who.active_company_ids, id, now).await?
-        };
+        let companies = (!who.is_admin).then_some(who.active_company_ids.as_slice());
+        let account =
+            crate::db::accounts::visible(conn, companies, id, crate::clock::now_ms()).await?;
         account.ok_or(AppError::NotFound)
     }
 

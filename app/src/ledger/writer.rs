@@ -400,7 +400,7 @@ async fn queue_warning(
         );
         return Ok(());
     }
-    let Some(about) = store::warning_subject(conn, account).await? else {
+    let Some(about) = store::warning_subject(conn, account, now).await? else {
         return Ok(());
     };
     let fallback = about
@@ -418,6 +418,7 @@ async fn queue_warning(
         whole_number: about.whole_number,
         available,
         threshold: settings.threshold,
+        used_last_week: about.used_last_week,
         locale: fallback,
     };
     for (locale, recipients) in recipients_by_language(&settings.emails, &known, fallback) {

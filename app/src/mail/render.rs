@@ -4,6 +4,7 @@
 
 pub use crate::db::outbox::Mail;
 use crate::domain::credits::Credits;
+use crate::domain::usage::Forecast;
 use crate::domain::warning::WarningFacts;
 use crate::i18n::{self, Msg, service_text, tfl, tl, unit_amount_text};
 
@@ -58,20 +59,27 @@ pub fn low_credit_warning(facts: &WarningFacts, public_url: &str, recipients: Ve
             ("threshold", threshold.into()),
         ],
     );
+    let forecast = Forecast::new(
+        Credits::from_minor(facts.available),
+        Credits::from_minor(facts.used_last_week),
+    )
+    .text(false)
+    .render(locale);
     let text = format!(
-        "{}\n\n{intro}\n\n{}\n\n{}\n{url}\n",
+        "{}\n\n{intro}\n{forecast}\n\n{}\n\n{}\n{url}\n",
         t(Msg::WarningGreeting),
         t(Msg::WarningAvailableHelp),
         t(Msg::WarningBuyText),
     );
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"{}\"><body style=\"font-family:sans-serif;color:#212529\">\n\
-         <p>{}</p>\n<p>{}</p>\n<p style=\"color:#6c757d\">{}</p>\n\
+         <p>{}</p>\n<p>{}<br>{}</p>\n<p style=\"color:#6c757d\">{}</p>\n\
          <p><a href=\"{}\" style=\"background:#714b67;color:#fff;padding:8px 14px;\
          border-radius:4px;text-decoration:none\">{}</a></p>\n</body></html>\n",
         locale.code(),
         escape(t(Msg::WarningGreeting)),
         escape(&intro),
+        escape(&forecast),
         escape(t(Msg::WarningAvailableHelp)),
         escape(&url),
         escape(t(Msg::BuyCredit)),
@@ -116,6 +124,7 @@ mod tests {
             whole_number: false,
             available: 35_000,
             threshold: 200_000,
+            used_last_week: 7_000,
             locale: Locale::En,
         };
         let mail = low_credit_warning(
@@ -129,6 +138,13 @@ mod tests {
             assert!(part.contains("20 credits"), "{part}");
             assert!(
                 part.contains("https://iap.example/iap-accounts/7/buy"),
+                "{part}"
+            );
+        }
+        // 3.5 credits at 0.7 a week.
+        for part in [&mail.text, &mail.html] {
+            assert!(
+                part.contains("At the current rate, credits last about 35 days."),
                 "{part}"
             );
         }
@@ -148,11 +164,13 @@ mod tests {
             whole_number: false,
             available: 10_005_000,
             threshold: 20_000_000,
+            used_last_week: 0,
             locale,
         };
         let fr = low_credit_warning(&facts(Locale::Fr), "https://iap.example", vec![]);
         assert!(fr.text.contains("1\u{202f}000,5 crédits"), "{}", fr.text);
         assert!(fr.html.contains("lang=\"fr\""));
+        assert!(fr.text.contains("Aucun crédit consommé ces 7 derniers jours."));
         let zh = low_credit_warning(&facts(Locale::ZhCn), "https://iap.example", vec![]);
         assert!(zh.subject.contains("短信"), "{}", zh.subject);
         assert!(zh.text.contains("1,000.5 点数"), "{}", zh.text);

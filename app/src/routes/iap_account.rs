@@ -1,31 +1,67 @@
-//! `/iap-accounts/:id`: Account Information, with Buy Credit and the consumption history.
+//! `/iap-accounts/:id`: Account Information, with Buy Credit, the forecast, the consumption
+//! chart, the filtered history with its CSV export, and the balance at a past moment.
 
-use crate::components::accounts_table::{balance_text, companies_text};
+use crate::components::accounts_table::{balance_text, companies_text, forecast_text};
+use crate::components::balance_at::BalanceAtForm;
+use crate::components::history_filters::HistoryFilters;
 use crate::components::orders_table::OrdersTable;
+use crate::components::usage_chart::UsageChart;
 use crate::domain::credits::Credits;
-use crate::functions::iap::get_iap_account;
+use crate::domain::usage::Period;
+use crate::functions::iap::{account_usage, get_iap_account};
 use crate::functions::store::account_orders;
 use crate::i18n::Msg;
 use crate::locale::t;
-use crate::models::{IapAccount, LedgerLine};
+use crate::models::{HistoryCursor, HistoryFilter, IapAccount, LedgerLine};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// The query keys the history's filters use.
+const FILTER_KEYS: [&str; 4] = ["kind", "from", "to", "q"];
 
 #[component]
 pub fn IapAccountPage() -> impl IntoView {
     let id = crate::routes::id_param();
+    let query = use_query_map();
+    // The filter as typed in the address, and what it parses to; a refused value keeps its
+    // field's text and shows the history unfiltered by nothing: no rows, the reason.
+    let typed = Memo::new(move |_| {
+        query.with(|q| {
+            FILTER_KEYS
+                .into_iter()
+                .map(|k| (k, q.get(k).unwrap_or_default()))
+                .collect::<Vec<_>>()
+        })
+    });
+    let filter = Memo::new(move |_| {
+        typed.with(|typed| {
+            HistoryFilter::from_query(|k| {
+                typed
+                    .iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| v.clone())
+            })
+        })
+    });
+    let period = Memo::new(move |_| query.with(|q| Period::from_query(q.get("days").as_deref())));
     // Keyset pagination: the cursors of the pages above the current one.
-    let cursors = RwSignal::new(Vec::<Option<i64>>::new());
-    let before = RwSignal::new(None::<i64>);
+    let cursors = RwSignal::new(Vec::<Option<HistoryCursor>>::new());
+    let before = RwSignal::new(None::<HistoryCursor>);
     let refresh = RwSignal::new(0u32);
     let data = Resource::new(
-        move || (id(), before.get(), refresh.get()),
-        |(id, before, _)| async move {
-            let (account, page) = get_iap_account(id, before).await?;
+        move || (id(), filter.get(), before.get(), refresh.get()),
+        |(id, filter, before, _)| async move {
+            let (account, page) =
+                get_iap_account(id, filter.clone().unwrap_or_default(), before).await?;
             let orders = account_orders(id).await?;
             let warning = crate::functions::warnings::get_account_warning(id).await?;
             Ok::<_, crate::error::AppError>((account, page, orders, warning))
         },
+    );
+    let usage = Resource::new(
+        move || (id(), period.get(), refresh.get()),
+        |(id, period, _)| account_usage(id, period),
     );
 
     // Back from the store in another tab: show the new balance.
@@ -39,11 +75,29 @@ pub fn IapAccountPage() -> impl IntoView {
         <Title text=t(Msg::AccountInformation) />
         <Transition fallback=crate::components::status::Loading>
             {move || Suspend::new(async move {
-                match data.await {
-                    Err(e) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
-                    Ok((account, page, orders, warning)) => {
+                match (data.await, usage.await) {
+                    (Err(e), _) | (_, Err(e)) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
+                    (Ok((account, page, orders, warning)), Ok(usage)) => {
                         let older = page.older;
                         let newer = move || !cursors.with(Vec::is_empty);
+                        let base = format!("/iap-accounts/{}", account.id);
+                        let (shown, error) = match filter.get_untracked() {
+                            Ok(f) => (f, None),
+                            Err(e) => (HistoryFilter::default(), Some(e)),
+                        };
+                        let filtered = shown != HistoryFilter::default();
+                        let query = shown.to_query();
+                        let csv = format!("{base}/history.csv{}", if query.is_empty() { String::new() } else { format!("?{query}") });
+                        let link = {
+                            let base = base.clone();
+                            let query = query.clone();
+                            move |p: Period| {
+                                let days = format!("days={}", p.days());
+                                if query.is_empty() { format!("{base}?{days}") } else { format!("{base}?{query}&{days}") }
+                            }
+                        };
+                        // A refused filter lists nothing rather than something unfiltered.
+                        let refused = error.is_some();
                         view! {
                             <div class="o-control-panel">
                                 <div class="o-cp-left">
@@ -57,11 +111,19 @@ pub fn IapAccountPage() -> impl IntoView {
                             <div class="o-form-view o-form-view-single">
                                 <div class="o-form-sheet">
                                     <AccountInformation account=account.clone() />
+                                    <UsageChart
+                                        days=usage.days
+                                        period=usage.period
+                                        whole_number=account.whole_number
+                                        unit_name=account.unit_name.clone()
+                                        link=link
+                                    />
                                     <crate::components::low_credit_warning::LowCreditWarning account=account.clone() settings=warning />
                                     <h2 class="o-section-title">{t(Msg::Orders)}</h2>
                                     <OrdersTable orders=orders />
-                                    <h2 class="o-section-title">{t(Msg::History)}</h2>
-                                    <History account lines=page.lines />
+                                    <h2 class="o-section-title" id="history">{t(Msg::History)}</h2>
+                                    <HistoryFilters action=base.clone() shown typed=typed.get_untracked() error csv />
+                                    {(!refused).then(|| view! { <History account=account.clone() lines=page.lines filtered /> })}
                                     <div class="o-pager-buttons">
                                         <button
                                             type="button"
@@ -86,6 +148,7 @@ pub fn IapAccountPage() -> impl IntoView {
                                             {t(Msg::Older)}
                                         </button>
                                     </div>
+                                    <BalanceAtForm account=account.id whole_number=account.whole_number unit_name=account.unit_name.clone() />
                                 </div>
                             </div>
                         }
@@ -116,14 +179,21 @@ fn AccountInformation(account: IapAccount) -> impl IntoView {
             <dd>{companies}</dd>
             <dt>{t(Msg::ColBalance)}</dt>
             <dd class="o-balance" data-testid="balance">{balance_text(&account)}</dd>
+            <dt>{t(Msg::ColForecast)}</dt>
+            <dd data-testid="forecast">{forecast_text(&account)}</dd>
         </dl>
     }
 }
 
 #[component]
-fn History(account: IapAccount, lines: Vec<LedgerLine>) -> impl IntoView {
+fn History(account: IapAccount, lines: Vec<LedgerLine>, filtered: bool) -> impl IntoView {
     if lines.is_empty() {
-        return view! { <p class="o-list-empty">{t(Msg::HistoryEmpty)}</p> }.into_any();
+        let empty = if filtered {
+            Msg::HistoryNoMatch
+        } else {
+            Msg::HistoryEmpty
+        };
+        return view! { <p class="o-list-empty">{t(empty)}</p> }.into_any();
     }
     // `None`, not "", for no change: an empty text node is not in the server's HTML, so
     // hydrating one would fail.

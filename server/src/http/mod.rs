@@ -9,6 +9,7 @@ pub mod access;
 pub mod assets;
 pub mod client;
 pub mod cross_site;
+pub mod export;
 pub mod headers;
 pub mod iap;
 pub mod metrics;
@@ -91,6 +92,7 @@ pub fn router(state: AppState, config: RouterConfig) -> Router {
         // POST only: no server function, and so nothing that changes state, answers a GET.
         .route("/api/{*fn_name}", post(server_fn_handler))
         .route("/iap/1/credit", get(iap::credit::credit))
+        .route("/iap-accounts/{id}/history.csv", get(export::history_csv))
         .leptos_routes_with_handler(
             page_routes(),
             get(move |state: State<AppState>, req: Request<Body>| render.clone()(state, req)),

@@ -152,6 +152,7 @@ async fn queue_warning(pool: &SqlitePool) -> i64 {
         whole_number: false,
         available: 35_000,
         threshold: 200_000,
+        used_last_week: 7_000,
         locale: app::i18n::Locale::En,
     };
     let recipients = vec!["ops@example.com".into(), "cfo@example.com".into()];

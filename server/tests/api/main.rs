@@ -9,6 +9,7 @@ mod contacts;
 mod fake_sms_gateway;
 mod fake_stripe;
 mod hardening;
+mod history;
 mod iap;
 mod iap_api;
 mod iap_cli;
