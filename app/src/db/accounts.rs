@@ -295,7 +295,10 @@ mod tests {
                 .unwrap();
         }
         let listed = usable(&mut conn, &[], now).await.unwrap();
-        let sms = listed.iter().find(|a| a.id == account).expect("shared account");
+        let sms = listed
+            .iter()
+            .find(|a| a.id == account)
+            .expect("shared account");
         assert_eq!(sms.used_last_week, Credits::from_minor(70_000));
         // 70 credits available at 7 a week: ten weeks.
         assert_eq!(sms.forecast(), Forecast::Days(70));

@@ -213,7 +213,10 @@ mod tests {
         );
         assert_eq!(say(Forecast::Days(1), true), "about 1 day");
         assert_eq!(say(Forecast::Days(0), true), "less than a day");
-        assert_eq!(say(Forecast::NoRecentUse, false), "No credits used in the last 7 days.");
+        assert_eq!(
+            say(Forecast::NoRecentUse, false),
+            "No credits used in the last 7 days."
+        );
         assert_eq!(say(Forecast::Depleted, true), "depleted");
     }
 

@@ -170,7 +170,10 @@ mod tests {
         let fr = low_credit_warning(&facts(Locale::Fr), "https://iap.example", vec![]);
         assert!(fr.text.contains("1\u{202f}000,5 crédits"), "{}", fr.text);
         assert!(fr.html.contains("lang=\"fr\""));
-        assert!(fr.text.contains("Aucun crédit consommé ces 7 derniers jours."));
+        assert!(
+            fr.text
+                .contains("Aucun crédit consommé ces 7 derniers jours.")
+        );
         let zh = low_credit_warning(&facts(Locale::ZhCn), "https://iap.example", vec![]);
         assert!(zh.subject.contains("短信"), "{}", zh.subject);
         assert!(zh.text.contains("1,000.5 点数"), "{}", zh.text);
