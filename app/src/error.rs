@@ -170,6 +170,7 @@ impl From<LedgerError> for AppError {
             LedgerError::UnknownAccount
             | LedgerError::UnknownHold
             | LedgerError::UnknownOrder
+            | LedgerError::UnknownEntry
             | LedgerError::UnknownMessage => AppError::NotFound,
             LedgerError::AccountDisabled => AppError::AccountDisabled,
             LedgerError::InsufficientCredits {
@@ -192,7 +193,9 @@ pub fn ledger_text(error: &LedgerError) -> Text {
     match error {
         LedgerError::UnknownAccount => Msg::ErrUnknownAccount.into(),
         LedgerError::UnknownHold => Msg::ErrUnknownHold.into(),
-        LedgerError::UnknownOrder | LedgerError::UnknownMessage => Msg::ErrNotFound.into(),
+        LedgerError::UnknownOrder | LedgerError::UnknownMessage | LedgerError::UnknownEntry => {
+            Msg::ErrNotFound.into()
+        }
         LedgerError::Storage => Msg::ErrLedgerStorage.into(),
         other => AppError::from(other.clone()).text(),
     }
@@ -209,6 +212,7 @@ fn conflict_text(conflict: Conflict) -> Text {
         Conflict::OrderPaid => Msg::ErrOrderPaid.into(),
         Conflict::OrderFailed => Msg::ErrOrderFailed.into(),
         Conflict::PaymentReused => Msg::ErrPaymentReused.into(),
+        Conflict::ReversedFor(amount) => Text::new(Msg::ErrReversedFor).arg("amount", amount),
     }
 }
 

@@ -197,6 +197,17 @@ pub struct LedgerLine {
     pub amount: Credits,
     /// Change to the held amount.
     pub held_delta: Credits,
+    /// A reversal's capture entry.
+    pub reverses: Option<i64>,
+    /// What a reversal gave back of this capture, once reversed.
+    pub reversed: Option<Credits>,
+}
+
+impl LedgerLine {
+    /// Whether an administrator may still reverse this line.
+    pub fn reversible(&self) -> bool {
+        self.kind == EntryKind::Capture && self.amount.minor() < 0 && self.reversed.is_none()
+    }
 }
 
 /// Where a page of history starts: the entries strictly older than this one, in the order

@@ -9,7 +9,9 @@ mod common;
 use app::clock::ManualClock;
 use app::db::ledger as store;
 use app::domain::credits::Credits;
-use app::domain::ledger::{AccountEdit, EntryKind, HoldRequest, LedgerError};
+use app::domain::ledger::{
+    AccountEdit, Conflict, EntryKind, HoldRequest, LedgerError, NewReversal,
+};
 use app::ledger::Ledger;
 use app::tasks::Tasks;
 use common::{credit_with, edit_with, hold_with, start_ledger};
@@ -846,4 +848,159 @@ async fn the_benchmarks_preload_leaves_every_balance_and_the_check_unchanged() {
     let rows_after = f.entries(first).await.len() + f.entries(second).await.len();
     assert_eq!(rows_after, rows_before + 1_000);
     f.assert_consistent().await;
+}
+
+/// An administrator, for the entries they cause.
+async fn admin(f: &Fixture) -> i64 {
+    let mut conn = f.pool.acquire().await.unwrap();
+    app::db::users::insert(
+        &mut conn,
+        app::db::users::NewUser {
+            login: "root",
+            name: "Root",
+            password_hash: "x",
+            is_admin: true,
+            default_company_id: f.sf,
+            now: 0,
+        },
+    )
+    .await
+    .unwrap()
+    .unwrap()
+}
+
+/// A capture of `credits` on `account`, and its ledger entry.
+async fn captured(f: &Fixture, account: i64, credits: i64) -> i64 {
+    let token = hold_with(&f.ledger, hold(account, credits)).await.unwrap();
+    f.ledger.capture(&token, None).await.unwrap();
+    sqlx::query_scalar("SELECT MAX(id) FROM ledger_entries WHERE kind = 'capture'")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap()
+}
+
+fn reversal(account: i64, entry: i64, credits: Option<i64>) -> NewReversal {
+    let amount = credits.map(|c| Credits::whole(c).unwrap());
+    NewReversal::parse(account, entry, amount, "sent twice").unwrap()
+}
+
+#[tokio::test]
+async fn the_same_reversal_asked_64_times_at_once_gives_back_once() {
+    let f = fixture("Community").await;
+    let account = f.account_with(100).await;
+    let by = admin(&f).await;
+    let entry = captured(&f, account, 30).await;
+    let requests = (0..64).map(|_| {
+        let ledger = f.ledger.clone();
+        tokio::spawn(async move { ledger.reverse(reversal(account, entry, Some(12)), by).await })
+    });
+    for result in futures::future::join_all(requests).await {
+        assert_eq!(result.unwrap(), Ok(Credits::whole(12).unwrap()));
+    }
+    assert_eq!(f.figures(account).await, (820_000, 0));
+    let reversals: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT amount, reverses, created_by FROM ledger_entries WHERE kind = 'reversal'",
+    )
+    .fetch_all(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(reversals, vec![(120_000, entry, Some(by))]);
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn a_reversal_is_refused_twice_for_another_amount_and_beyond_or_off_a_capture() {
+    let f = fixture("Community").await;
+    let account = f.account_with(100).await;
+    let other = f.ledger.resolve_account("snailmail", f.sf).await.unwrap();
+    let by = admin(&f).await;
+    let entry = captured(&f, account, 30).await;
+    let before = f.figures(account).await;
+    let refused = |r: Result<Credits, LedgerError>| r.unwrap_err();
+    assert!(matches!(
+        refused(f.ledger.reverse(reversal(account, entry, Some(31)), by).await),
+        LedgerError::Invalid(e) if e.field == "amount"
+    ));
+    assert_eq!(
+        refused(f.ledger.reverse(reversal(other, entry, None), by).await),
+        LedgerError::UnknownEntry
+    );
+    assert_eq!(
+        refused(
+            f.ledger
+                .reverse(reversal(account, entry + 1_000, None), by)
+                .await
+        ),
+        LedgerError::UnknownEntry
+    );
+    let first: i64 = sqlx::query_scalar("SELECT MIN(id) FROM ledger_entries WHERE account_id = ?")
+        .bind(account)
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        refused(f.ledger.reverse(reversal(account, first, None), by).await),
+        LedgerError::Invalid(e) if e.field == "entry"
+    ));
+    assert_eq!(f.figures(account).await, before, "nothing changed");
+
+    // The whole capture back, then a repeat for a part is a conflict naming the first.
+    assert_eq!(
+        f.ledger.reverse(reversal(account, entry, None), by).await,
+        Ok(Credits::whole(30).unwrap())
+    );
+    assert_eq!(
+        f.ledger
+            .reverse(reversal(account, entry, Some(5)), by)
+            .await,
+        Err(LedgerError::Conflict(Conflict::ReversedFor(
+            Credits::whole(30).unwrap()
+        )))
+    );
+    assert_eq!(f.figures(account).await, (1_000_000, 0));
+    // A reversal is not itself a capture.
+    let again: i64 = sqlx::query_scalar("SELECT MAX(id) FROM ledger_entries")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert!(
+        f.ledger
+            .reverse(reversal(account, again, None), by)
+            .await
+            .is_err()
+    );
+    let mut conn = f.pool.acquire().await.unwrap();
+    let report = store::check_reversals(&mut conn).await.unwrap();
+    assert_eq!((report.count, report.wrong), (1, vec![]));
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn the_check_names_a_reversal_written_beyond_its_capture() {
+    let f = fixture("Community").await;
+    let account = f.account_with(100).await;
+    let entry = captured(&f, account, 3).await;
+    // Written behind the writer's back, as a bug or a hand-edited database would.
+    sqlx::query(
+        "INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at, reverses)
+         VALUES (?1, 'reversal', 40000, 0, 'too much', 0, ?2)",
+    )
+    .bind(account)
+    .bind(entry)
+    .execute(&f.pool)
+    .await
+    .unwrap();
+    let duplicate = sqlx::query(
+        "INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at, reverses)
+         VALUES (?1, 'reversal', 1, 0, 'again', 0, ?2)",
+    )
+    .bind(account)
+    .bind(entry)
+    .execute(&f.pool)
+    .await;
+    assert!(duplicate.is_err(), "a capture is reversed at most once");
+    let mut conn = f.pool.acquire().await.unwrap();
+    let report = store::check_reversals(&mut conn).await.unwrap();
+    assert_eq!(report.count, 1);
+    assert_eq!(report.wrong.len(), 1);
 }

@@ -23,10 +23,12 @@ test("Account Information reads out the chart, the forecast and the balance at a
   await smsToMarc(page);
 
   await page.goto("/iap-accounts");
+  await hydrated(page);
   const sms = page.getByRole("row").filter({ has: page.getByRole("link", { name: "SMS", exact: true }) });
   // 9.88 credits left after using 0.12 this week: 576 days at that rate.
   await expect(sms.getByTestId("forecast")).toHaveText("about 576 days");
   await sms.getByRole("link", { name: "SMS", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Account Information" })).toBeVisible();
 
   await expect(page.getByTestId("forecast")).toHaveText("At the current rate, credits last about 576 days.");
   const summary = page.getByTestId("usage-summary");
@@ -60,6 +62,7 @@ test("the history filters by type and words, and exports what it shows as CSV", 
   await login(page, "admin", "admin");
   await smsToMarc(page);
   await page.goto("/iap-accounts");
+  await hydrated(page);
   await page.getByRole("link", { name: "SMS", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Account Information" })).toBeVisible();
   const history = page.locator("table.o-history");
@@ -87,8 +90,8 @@ test("the history filters by type and words, and exports what it shows as CSV", 
   expect(file.suggestedFilename()).toMatch(/^iap-account-\d+-history\.csv$/);
   const rows = readFileSync((await file.path())!, "utf8").trimEnd().split("\r\n");
   expect(rows).toHaveLength(2);
-  expect(rows[0]).toBe("entry,date,type,description,credits,held");
-  expect(rows[1]).toMatch(new RegExp(`^\\d+,${utcDay()}T\\d\\d:\\d\\d:\\d\\dZ,capture,.*,-0\\.12,-0\\.12$`));
+  expect(rows[0]).toBe("entry,date,type,description,credits,held,reverses");
+  expect(rows[1]).toMatch(new RegExp(`^\\d+,${utcDay()}T\\d\\d:\\d\\d:\\d\\dZ,capture,.*,-0\\.12,-0\\.12,$`));
 
   // A date that does not exist is refused beside the filters, and nothing is listed.
   await page.goto(page.url().replace(/from=[^&]*/, "from=2026-02-30"));
@@ -98,4 +101,40 @@ test("the history filters by type and words, and exports what it shows as CSV", 
   await page.getByRole("form", { name: "Filter the history" }).getByRole("link", { name: "Clear" }).click();
   await expect(page).not.toHaveURL(/kind=/);
   await expect(history.getByRole("row")).toHaveCount(4);
+});
+
+test("an administrator reverses a capture once, with a reason, and the history shows both", async ({ page }) => {
+  await login(page, "admin", "admin");
+  await smsToMarc(page);
+  await page.goto("/iap-accounts");
+  await hydrated(page);
+  await page.getByRole("link", { name: "SMS", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Account Information" })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByTestId("balance")).toContainText("9.88");
+
+  const history = page.locator("table.o-history");
+  await history.getByRole("button", { name: /^Reverse the capture of / }).click();
+  const dialog = page.getByRole("dialog", { name: "Reverse a capture" });
+  await expect(dialog).toContainText("0.12 Credits were captured on");
+  // Nothing is reversed without a reason, nor beyond what was captured.
+  await dialog.getByRole("button", { name: "Reverse" }).click();
+  await expect(dialog).toContainText("Give a reason for the reversal.");
+  await dialog.getByLabel("Credits to return").fill("0.5");
+  await dialog.getByLabel("Reason").fill("The gateway delivered it twice");
+  await dialog.getByRole("button", { name: "Reverse" }).click();
+  await expect(dialog).toContainText("A reversal returns at most what was captured: 0.12.");
+  await dialog.getByLabel("Credits to return").fill("");
+  await dialog.getByRole("button", { name: "Reverse" }).click();
+  await expect(dialog.getByTestId("reverse-done")).toHaveText("0.12 Credits returned to the account.");
+  await dialog.locator(".o-dialog-buttons").getByRole("button", { name: "Close" }).click();
+  await expect(dialog).toHaveCount(0);
+
+  await expect(page.getByTestId("balance")).toContainText("10");
+  const reversal = history.getByRole("row").filter({ hasText: "Reversal" });
+  await expect(reversal).toContainText("The gateway delivered it twice");
+  await expect(reversal).toContainText("+0.12");
+  const capture = history.getByRole("row").filter({ hasText: "Capture" });
+  await expect(capture).toContainText("Reversed: 0.12 Credits");
+  await expect(history.getByRole("button", { name: /^Reverse the capture of / })).toHaveCount(0);
 });

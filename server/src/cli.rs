@@ -294,12 +294,26 @@ pub async fn run(
         Command::Check => {
             let mut conn = pool.acquire().await?;
             let wrong = db::ledger::check(&mut conn).await?;
+            let reversals = db::ledger::check_reversals(&mut conn).await?;
             let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM iap_accounts")
                 .fetch_one(&mut *conn)
                 .await?;
             drop(conn);
-            if wrong.is_empty() {
-                writeln!(out, "consistent: {accounts} accounts match their ledger")?;
+            if !reversals.wrong.is_empty() {
+                writeln!(out, "reversal entries beyond their capture:")?;
+                for entry in &reversals.wrong {
+                    writeln!(out, "{entry}")?;
+                }
+            }
+            if wrong.is_empty() && reversals.wrong.is_empty() {
+                writeln!(
+                    out,
+                    "consistent: {accounts} accounts match their ledger; {} reversals within their captures",
+                    reversals.count
+                )?;
+            } else if wrong.is_empty() {
+                pool.close().await;
+                return Err(CliError::Inconsistent(reversals.wrong.len()));
             } else {
                 writeln!(
                     out,

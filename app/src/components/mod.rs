@@ -11,6 +11,7 @@ pub mod list_rows;
 pub mod low_credit_warning;
 pub mod modal;
 pub mod orders_table;
+pub mod reverse_capture;
 pub mod sms_dialog;
 pub mod sms_state;
 pub mod status;

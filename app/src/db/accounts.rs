@@ -19,11 +19,9 @@ const SELECT: &str = concat!(
     " AS held, ",
     disabled!(),
     " AS disabled, a.token,
-        COALESCE((SELECT -SUM(e.amount) FROM ledger_entries e
-                  WHERE e.account_id = a.id AND e.kind = 'capture'
-                  AND e.created_at > ?1 - ",
-    crate::db::week_ms!(),
-    "), 0) AS used_last_week
+        ",
+    crate::db::used_last_week!("?1"),
+    " AS used_last_week
     FROM iap_accounts a JOIN services s ON s.technical_name = a.service"
 );
 
@@ -175,16 +173,19 @@ pub async fn history(
         note: Option<String>,
         amount: Credits,
         held_delta: Credits,
+        reverses: Option<i64>,
+        reversed: Option<Credits>,
     }
     let (at, id) = before.map_or((i64::MAX, i64::MAX), |c| (c.at.ms(), c.id));
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, created_at, kind, description, note, amount, held_delta
-         FROM ledger_entries
-         WHERE account_id = ?1 AND (created_at, id) < (?2, ?3)
-           AND created_at >= ?4 AND created_at < ?5
-           AND (?6 IS NULL OR kind = ?6)
-           AND (?7 = '' OR description LIKE ?7 ESCAPE '\\')
-         ORDER BY created_at DESC, id DESC LIMIT ?8",
+        "SELECT e.id, e.created_at, e.kind, e.description, e.note, e.amount, e.held_delta,
+                e.reverses, r.amount AS reversed
+         FROM ledger_entries e LEFT JOIN ledger_entries r ON r.reverses = e.id
+         WHERE e.account_id = ?1 AND (e.created_at, e.id) < (?2, ?3)
+           AND e.created_at >= ?4 AND e.created_at < ?5
+           AND (?6 IS NULL OR e.kind = ?6)
+           AND (?7 = '' OR e.description LIKE ?7 ESCAPE '\\')
+         ORDER BY e.created_at DESC, e.id DESC LIMIT ?8",
     )
     .bind(account)
     .bind(at)
@@ -205,6 +206,8 @@ pub async fn history(
             description: Note::from_stored(r.description, r.note.as_deref()),
             amount: r.amount,
             held_delta: r.held_delta,
+            reverses: r.reverses,
+            reversed: r.reversed,
         })
         .collect())
 }

@@ -1,7 +1,9 @@
 //! The SQL behind the ledger writer, and the consistency check. Only the writer calls the
 //! functions that change balances; [`check`] and the reads may run anywhere.
 
-use crate::domain::ledger::{Account, AccountId, Entry, HoldEnd, HoldId, HoldState, OpenHold};
+use crate::domain::ledger::{
+    Account, AccountId, Entry, EntryKind, HoldEnd, HoldId, HoldState, OpenHold, ReversibleEntry,
+};
 use crate::domain::order::OrderState;
 use crate::i18n::Note;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -268,11 +270,9 @@ pub async fn warning_subject(
     sqlx::query_as(sqlx::AssertSqlSafe(concat!(
         "SELECT a.name, a.service, s.label AS service_label, s.unit_name, s.whole_number,
                 w.locale,
-                COALESCE((SELECT -SUM(e.amount) FROM ledger_entries e
-                          WHERE e.account_id = a.id AND e.kind = 'capture'
-                          AND e.created_at > ?2 - ",
-        crate::db::week_ms!(),
-        "), 0) AS used_last_week
+                ",
+        crate::db::used_last_week!("?2"),
+        " AS used_last_week
          FROM iap_accounts a JOIN services s ON s.technical_name = a.service
          LEFT JOIN iap_account_warnings w ON w.account_id = a.id
          WHERE a.id = ?1"
@@ -358,12 +358,49 @@ pub struct HoldRow {
     pub closed_at: Option<i64>,
 }
 
+/// Ledger entry `id` as a reversal judges it, with what a reversal already gave back of it.
+#[instrument(level = "debug", skip(conn))]
+pub async fn reversible_entry(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<(ReversibleEntry, Option<i64>)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        account_id: AccountId,
+        kind: EntryKind,
+        amount: i64,
+        hold_id: Option<HoldId>,
+        reversed: Option<i64>,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT e.id, e.account_id, e.kind, e.amount, e.hold_id, r.amount AS reversed
+         FROM ledger_entries e LEFT JOIN ledger_entries r ON r.reverses = e.id
+         WHERE e.id = ?1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| {
+        let entry = ReversibleEntry {
+            id: r.id,
+            account: r.account_id,
+            kind: r.kind,
+            amount: r.amount,
+            hold: r.hold_id,
+        };
+        (entry, r.reversed)
+    }))
+}
+
 /// A ledger entry with who caused it and when.
 #[derive(Clone, Debug)]
 pub struct EntryRow {
     pub entry: Entry,
     pub created_by: Option<i64>,
     pub created_at: i64,
+    /// The capture entry a reversal gives back from.
+    pub reverses: Option<i64>,
 }
 
 /// SQLite accepts at most 32,766 bound values per statement.
@@ -407,10 +444,10 @@ pub async fn write_batch(
         );
         q.build().execute(&mut *conn).await?;
     }
-    for chunk in entries.chunks(MAX_PARAMS / 9) {
+    for chunk in entries.chunks(MAX_PARAMS / 10) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO ledger_entries (account_id, kind, amount, held_delta, hold_id, description,
-                                         note, created_by, created_at) ",
+                                         note, created_by, created_at, reverses) ",
         );
         q.push_values(chunk, |mut row, e| {
             row.push_bind(e.entry.account)
@@ -421,7 +458,8 @@ pub async fn write_batch(
                 .push_bind(e.entry.description.plain())
                 .push_bind(e.entry.description.stored())
                 .push_bind(e.created_by)
-                .push_bind(e.created_at);
+                .push_bind(e.created_at)
+                .push_bind(e.reverses);
         });
         q.build().execute(&mut *conn).await?;
     }
@@ -499,4 +537,29 @@ pub async fn check(conn: &mut SqliteConnection) -> Result<Vec<Discrepancy>, sqlx
     )
     .fetch_all(conn)
     .await
+}
+
+/// What `server check` counts of the entries that undo others, and those that break the rules:
+/// a reversal must give back at most what its capture spent, on the capture's account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reversals {
+    pub count: i64,
+    /// Reversal entries that do not fit their capture.
+    pub wrong: Vec<i64>,
+}
+
+#[instrument(level = "debug", skip_all)]
+pub async fn check_reversals(conn: &mut SqliteConnection) -> Result<Reversals, sqlx::Error> {
+    let count = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'reversal'")
+        .fetch_one(&mut *conn)
+        .await?;
+    let wrong = sqlx::query_scalar(
+        "SELECT r.id FROM ledger_entries r JOIN ledger_entries c ON c.id = r.reverses
+         WHERE r.kind = 'reversal'
+           AND (c.kind <> 'capture' OR c.account_id <> r.account_id OR r.amount > -c.amount)
+         ORDER BY r.id",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(Reversals { count, wrong })
 }

@@ -107,6 +107,23 @@ macro_rules! week_ms {
 }
 pub(crate) use week_ms;
 
+/// SQL: what account `a` used in the seven days before `$now`: its captures, less what was
+/// reversed of them, for the forecast.
+macro_rules! used_last_week {
+    ($now:literal) => {
+        concat!(
+            "COALESCE((SELECT MAX(0, -SUM(e.amount)) FROM ledger_entries e ",
+            "WHERE e.account_id = a.id AND e.kind IN ('capture', 'reversal') ",
+            "AND e.created_at > ",
+            $now,
+            " - ",
+            crate::db::week_ms!(),
+            "), 0)"
+        )
+    };
+}
+pub(crate) use used_last_week;
+
 /// SQL: whether account `a` is disabled, i.e. its token ends in `+disabled`.
 macro_rules! disabled {
     () => {
@@ -198,6 +215,10 @@ mod tests {
             "0028_ledger_by_time.sql",
             "ee557799e8b03cd72e07f9fee62f56392c05d67970795393495a9fbc71c2541e",
         ),
+        (
+            "0029_reversals.sql",
+            "3a8f285765d256bdb5ebc3d04cab694faabfed578848eaef8e06171ef3e6adec",
+        ),
     ];
 
     #[test]
@@ -206,6 +227,75 @@ mod tests {
             week_ms!().parse::<i64>().ok(),
             Some(crate::domain::usage::FORECAST_WINDOW)
         );
+    }
+
+    /// 0029 copies the ledger into a new table: an existing database keeps every entry, its
+    /// append-only guard and its indexes.
+    #[tokio::test]
+    async fn the_reversals_migration_keeps_an_existing_ledger() {
+        let path = std::env::temp_dir().join(format!("iapd-m29-{}.sqlite", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let pool = super::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("pool");
+        let all = sqlx::migrate!("../migrations");
+        let mut before = sqlx::migrate::Migrator::DEFAULT;
+        before.migrations = all
+            .iter()
+            .filter(|m| m.version < 29)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        before.run(&pool).await.expect("up to 0028");
+        sqlx::query(
+            "INSERT INTO iap_accounts (id, service, name, token, balance, held, created_at)
+             VALUES (5, 'sms', 'SMS', 'tttttttttttttttttttttttttt', 7, 0, 0);
+             INSERT INTO ledger_entries (id, account_id, kind, amount, held_delta, description, created_at, note)
+             VALUES (41, 5, 'purchase', 10, 0, 'bought', 1, NULL),
+                    (42, 5, 'adjustment', -3, 0, 'fix', 2, '{\"k\":1}');",
+        )
+        .execute(&pool)
+        .await
+        .expect("an old ledger");
+        all.run(&pool).await.expect("0029");
+        type Row = (i64, String, i64, Option<String>, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, kind, amount, note, reverses FROM ledger_entries ORDER BY id",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("entries");
+        assert_eq!(
+            rows,
+            vec![
+                (41, "purchase".into(), 10, None, None),
+                (42, "adjustment".into(), -3, Some("{\"k\":1}".into()), None),
+            ]
+        );
+        assert!(
+            sqlx::query("DELETE FROM ledger_entries")
+                .execute(&pool)
+                .await
+                .is_err(),
+            "still append-only"
+        );
+        let indexes: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ledger_entries'
+             AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("indexes");
+        assert_eq!(
+            indexes,
+            [
+                "ledger_by_account_time",
+                "ledger_refunded_once",
+                "ledger_reversed_once"
+            ]
+        );
+        pool.close().await;
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]

@@ -55,10 +55,12 @@ pub enum EntryKind {
     Expiry,
     /// A correction by an administrator, with a reason.
     Adjustment,
+    /// Credits of one capture given back by an administrator, with a reason.
+    Reversal,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 7] = [
+    pub const ALL: [EntryKind; 8] = [
         EntryKind::Trial,
         EntryKind::Purchase,
         EntryKind::Hold,
@@ -66,6 +68,7 @@ impl EntryKind {
         EntryKind::Release,
         EntryKind::Expiry,
         EntryKind::Adjustment,
+        EntryKind::Reversal,
     ];
 
     /// The name stored in the database.
@@ -78,6 +81,7 @@ impl EntryKind {
             EntryKind::Release => "release",
             EntryKind::Expiry => "expiry",
             EntryKind::Adjustment => "adjustment",
+            EntryKind::Reversal => "reversal",
         }
     }
 
@@ -95,6 +99,7 @@ impl EntryKind {
             EntryKind::Release => Msg::KindRelease,
             EntryKind::Expiry => Msg::KindExpiry,
             EntryKind::Adjustment => Msg::KindAdjustment,
+            EntryKind::Reversal => Msg::KindReversal,
         }
     }
 }
@@ -295,6 +300,89 @@ impl NewCredit {
     }
 }
 
+/// An administrator's request to give back the credits of one capture entry: all of them, or
+/// `amount` of them, for a reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewReversal {
+    pub account: AccountId,
+    /// The capture entry.
+    pub entry: i64,
+    pub amount: Option<Credits>,
+    pub reason: Note,
+}
+
+impl NewReversal {
+    /// A positive amount if one is given, and a reason of at most [`DESCRIPTION_MAX`]
+    /// characters. Whether the amount fits the capture is the book's rule
+    /// ([`reversal_amount`]).
+    pub fn parse(
+        account: AccountId,
+        entry: i64,
+        amount: Option<Credits>,
+        reason: &str,
+    ) -> Result<Self, FieldError> {
+        if amount.is_some_and(|a| a.minor() <= 0) {
+            return Err(FieldError::new("amount", Msg::ErrAmountNotPositive));
+        }
+        let reason = self::description(reason, "reason")?;
+        if reason.is_empty() {
+            return Err(FieldError::new("reason", Msg::ErrReversalReason));
+        }
+        Ok(NewReversal {
+            account,
+            entry,
+            amount,
+            reason: Note::Typed(reason),
+        })
+    }
+}
+
+/// A ledger entry as a reversal judges it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReversibleEntry {
+    pub id: i64,
+    pub account: AccountId,
+    pub kind: EntryKind,
+    /// Its change to the balance; a capture's is what it spent, negated.
+    pub amount: i64,
+    pub hold: Option<HoldId>,
+}
+
+/// What reversing `entry` gives back: all it spent, or `wanted` if that is no more.
+pub fn reversal_amount(
+    entry: &ReversibleEntry,
+    wanted: Option<Credits>,
+) -> Result<i64, LedgerError> {
+    if entry.kind != EntryKind::Capture || entry.amount >= 0 {
+        return Err(FieldError::new("entry", Msg::ErrNotACapture).into());
+    }
+    let spent = -entry.amount;
+    match wanted.map(Credits::minor) {
+        None => Ok(spent),
+        Some(n) if n <= 0 => Err(FieldError::new("amount", Msg::ErrAmountNotPositive).into()),
+        Some(n) if n > spent => Err(FieldError::new("amount", Msg::ErrReversalTooLarge)
+            .arg("amount", Credits::from_minor(spent))
+            .into()),
+        Some(n) => Ok(n),
+    }
+}
+
+/// The answer to reversing again a capture already reversed for `done`: the same answer for
+/// the same request (a retry or a double click), a conflict for a different amount.
+pub fn repeat_reversal(
+    entry: &ReversibleEntry,
+    done: i64,
+    wanted: Option<Credits>,
+) -> Result<Credits, LedgerError> {
+    if reversal_amount(entry, wanted)? == done {
+        Ok(Credits::from_minor(done))
+    } else {
+        Err(LedgerError::Conflict(Conflict::ReversedFor(
+            Credits::from_minor(done),
+        )))
+    }
+}
+
 fn description(text: &str, field: &str) -> Result<String, FieldError> {
     Ok(super::text::optional_lines(field, text, DESCRIPTION_MAX)?.unwrap_or_default())
 }
@@ -384,6 +472,8 @@ pub enum Conflict {
     OrderFailed,
     /// The provider's payment reference was used for another order.
     PaymentReused,
+    /// The capture was already reversed, for this amount.
+    ReversedFor(Credits),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -396,6 +486,8 @@ pub enum LedgerError {
     },
     UnknownHold,
     UnknownOrder,
+    /// A ledger entry that does not exist, or not on the account named.
+    UnknownEntry,
     /// An SMS the outbox does not have.
     UnknownMessage,
     HoldExpired,
@@ -494,6 +586,35 @@ impl Book {
         entries
     }
 
+    /// Gives back credits one capture spent, as a `reversal` entry tied to the capture's hold.
+    /// Whether the capture was reversed before is the caller's to know
+    /// ([`repeat_reversal`]); a disabled account takes its credits back too.
+    pub fn reverse(
+        &mut self,
+        entry: &ReversibleEntry,
+        reversal: &NewReversal,
+    ) -> Result<Entry, LedgerError> {
+        if entry.account != reversal.account || entry.id != reversal.entry {
+            return Err(LedgerError::UnknownEntry);
+        }
+        let amount = reversal_amount(entry, reversal.amount)?;
+        let acct = self
+            .accounts
+            .get_mut(&entry.account)
+            .ok_or(LedgerError::UnknownAccount)?;
+        acct.balance = acct.balance.checked_add(amount).ok_or_else(|| {
+            LedgerError::Invalid(FieldError::new("amount", Msg::ErrBalanceTooLarge))
+        })?;
+        Ok(Entry {
+            account: entry.account,
+            kind: EntryKind::Reversal,
+            amount,
+            held_delta: 0,
+            hold: entry.hold,
+            description: reversal.reason.clone(),
+        })
+    }
+
     /// Adds credits (trial, purchase) or corrects them (adjustment, which may be negative but
     /// never takes the account below what is held).
     pub fn credit(
@@ -529,7 +650,11 @@ impl Book {
                 });
             }
             EntryKind::Adjustment => {}
-            EntryKind::Hold | EntryKind::Capture | EntryKind::Release | EntryKind::Expiry => {
+            EntryKind::Hold
+            | EntryKind::Capture
+            | EntryKind::Release
+            | EntryKind::Expiry
+            | EntryKind::Reversal => {
                 return Err(LedgerError::Invalid(FieldError::new(
                     "kind",
                     Msg::ErrCreditKind,
@@ -1169,6 +1294,100 @@ mod tests {
             "amount"
         );
         assert!(NewCredit::parse(1, EntryKind::Purchase, Credits::from_minor(5), "").is_ok());
+    }
+
+    /// Entry 7: a capture of `spent` on account 1, through hold 3.
+    fn capture_entry(spent: i64) -> ReversibleEntry {
+        ReversibleEntry {
+            id: 7,
+            account: 1,
+            kind: EntryKind::Capture,
+            amount: -spent,
+            hold: Some(3),
+        }
+    }
+
+    fn reversal(amount: Option<i64>) -> NewReversal {
+        NewReversal::parse(1, 7, amount.map(Credits::from_minor), "wrong number").unwrap()
+    }
+
+    #[test]
+    fn a_reversal_gives_back_all_or_part_of_a_capture_as_one_entry() {
+        let mut book = book_with(100);
+        let entry = book.reverse(&capture_entry(30), &reversal(None)).unwrap();
+        assert_eq!(
+            (entry.kind, entry.amount, entry.held_delta, entry.hold),
+            (EntryKind::Reversal, 30, 0, Some(3))
+        );
+        assert_eq!(entry.description, "wrong number".into());
+        let entry = book
+            .reverse(&capture_entry(30), &reversal(Some(12)))
+            .unwrap();
+        assert_eq!(entry.amount, 12);
+        assert_eq!(book.account(1).unwrap().balance, 142);
+    }
+
+    #[test]
+    fn a_reversal_is_refused_beyond_the_capture_or_off_a_capture_and_changes_nothing() {
+        let mut book = book_with(100);
+        let err = book
+            .reverse(&capture_entry(30), &reversal(Some(31)))
+            .unwrap_err();
+        let LedgerError::Invalid(field) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            (field.field.as_str(), field.message),
+            ("amount", Msg::ErrReversalTooLarge)
+        );
+        let purchase = ReversibleEntry {
+            kind: EntryKind::Purchase,
+            amount: 500,
+            ..capture_entry(0)
+        };
+        assert!(matches!(
+            book.reverse(&purchase, &reversal(None)),
+            Err(LedgerError::Invalid(e)) if e.field == "entry"
+        ));
+        let elsewhere = NewReversal {
+            account: 2,
+            ..reversal(None)
+        };
+        assert_eq!(
+            book.reverse(&capture_entry(30), &elsewhere),
+            Err(LedgerError::UnknownEntry)
+        );
+        assert_eq!(book.account(1).unwrap().balance, 100);
+    }
+
+    #[test]
+    fn a_repeated_reversal_answers_the_first_and_a_different_one_conflicts() {
+        let capture = capture_entry(30);
+        assert_eq!(
+            repeat_reversal(&capture, 30, None),
+            Ok(Credits::from_minor(30))
+        );
+        assert_eq!(
+            repeat_reversal(&capture, 12, Some(Credits::from_minor(12))),
+            Ok(Credits::from_minor(12))
+        );
+        assert_eq!(
+            repeat_reversal(&capture, 12, None),
+            Err(LedgerError::Conflict(Conflict::ReversedFor(
+                Credits::from_minor(12)
+            )))
+        );
+    }
+
+    #[test]
+    fn a_reversal_needs_a_reason_and_a_positive_amount() {
+        let parse = |amount: i64, reason: &str| {
+            NewReversal::parse(1, 7, Some(Credits::from_minor(amount)), reason)
+        };
+        assert_eq!(parse(5, "  ").unwrap_err().field, "reason");
+        assert_eq!(parse(0, "why").unwrap_err().field, "amount");
+        assert_eq!(parse(-5, "why").unwrap_err().field, "amount");
+        assert!(parse(5, " why ").is_ok());
     }
 
     #[test]

@@ -41,7 +41,8 @@ impl Period {
     }
 }
 
-/// The kinds that take credits away from a balance, in the order the chart stacks them.
+/// The kinds that take credits away from a balance, in the order the chart stacks them;
+/// captures come first, as reversals give back from them.
 pub const USE_KINDS: [EntryKind; 2] = [EntryKind::Capture, EntryKind::Adjustment];
 
 /// One day of the chart: credits used by kind (as positive amounts), and credits bought.
@@ -80,10 +81,11 @@ pub fn series(period: Period, now: Timestamp, sums: &[DaySum]) -> Vec<Day> {
             ..Day::default()
         })
         .collect();
+    let mut given_back = vec![0i64; days.len()];
     for sum in sums {
-        let Some(day) = usize::try_from(sum.day - first)
+        let Some((i, day)) = usize::try_from(sum.day - first)
             .ok()
-            .and_then(|i| days.get_mut(i))
+            .and_then(|i| Some((i, days.get_mut(i)?)))
         else {
             continue;
         };
@@ -92,9 +94,17 @@ pub fn series(period: Period, now: Timestamp, sums: &[DaySum]) -> Vec<Day> {
             if amount < 0 {
                 day.used[slot] = Credits::from_minor(day.used[slot].minor().saturating_sub(amount));
             }
+        } else if sum.kind == EntryKind::Reversal && amount > 0 {
+            given_back[i] = given_back[i].saturating_add(amount);
         } else if matches!(sum.kind, EntryKind::Purchase | EntryKind::Trial) && amount > 0 {
             day.bought = Credits::from_minor(day.bought.minor().saturating_add(amount));
         }
+    }
+    // Credits given back lessen the captures of the day they were given back, never below
+    // nothing (the capture may have been on an earlier day).
+    for (day, back) in days.iter_mut().zip(given_back) {
+        let captured = &mut day.used[0];
+        *captured = Credits::from_minor(captured.minor().saturating_sub(back).max(0));
     }
     days
 }
@@ -249,8 +259,10 @@ mod tests {
                 sum(80, EntryKind::Adjustment, 4), // a credit, not use
                 sum(80, EntryKind::Hold, 0),
                 sum(100, EntryKind::Trial, 10),
+                sum(100, EntryKind::Reversal, 1), // before or after its captures
                 sum(100, EntryKind::Capture, -5),
                 sum(101, EntryKind::Capture, -7), // after now
+                sum(80, EntryKind::Reversal, 3),  // more than that day's captures
             ],
         );
         assert_eq!(days.len(), 30);
@@ -265,14 +277,14 @@ mod tests {
                 ..Day::default()
             }
         );
-        assert_eq!(days[29].used, [credits(5), Credits::ZERO]);
+        assert_eq!(days[29].used, [credits(4), Credits::ZERO]);
         assert_eq!(days[29].bought, credits(10));
 
         let totals = totals(&days);
-        assert_eq!(totals.used, credits(8));
-        assert_eq!(totals.average, Credits::from_minor(credits(8).minor() / 30));
+        assert_eq!(totals.used, credits(7));
+        assert_eq!(totals.average, Credits::from_minor(credits(7).minor() / 30));
         assert_eq!(totals.purchase_days, 2);
-        assert_eq!(totals.busiest, Some((100, credits(5))));
+        assert_eq!(totals.busiest, Some((100, credits(4))));
     }
 
     #[test]

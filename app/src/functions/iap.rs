@@ -143,5 +143,28 @@ pub async fn admin_adjust_iap_account(
     Ok(())
 }
 
+/// Gives back the credits of one capture on account `id`, all of them or `amount` (empty:
+/// all), for a reason: administrators only. A repeat answers what the first gave back.
+#[server(endpoint = "iap/admin/reverse")]
+pub async fn admin_reverse_capture(
+    id: i64,
+    entry: i64,
+    amount: String,
+    reason: String,
+) -> Result<crate::domain::credits::Credits, AppError> {
+    use crate::domain::credits::Credits;
+    use crate::domain::ledger::NewReversal;
+    let who = super::ssr::admin()?;
+    let amount = match amount.trim() {
+        "" => None,
+        typed => Some(Credits::parse_positive(typed).map_err(|e| e.at("amount"))?),
+    };
+    let reversal = NewReversal::parse(id, entry, amount, &reason)?;
+    let state = super::ssr::state()?;
+    let given = state.ledger.reverse(reversal, who.user_id).await?;
+    tracing::info!(account = id, entry, by = who.login, amount = %given, "capture reversed");
+    Ok(given)
+}
+
 #[cfg(feature = "ssr")]
 use crate::clock::now_ms as now;

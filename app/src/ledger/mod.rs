@@ -34,7 +34,7 @@ mod writer;
 use crate::clock::Clock;
 use crate::db::sms::NewMessage;
 use crate::domain::credits::Credits;
-use crate::domain::ledger::{AccountEdit, AccountId, NewCredit, NewHold};
+use crate::domain::ledger::{AccountEdit, AccountId, NewCredit, NewHold, NewReversal};
 pub use crate::domain::ledger::{HoldEnd, HoldRequest, LedgerError};
 use crate::domain::warning::ValidWarning;
 use crate::models::{SmsSource, SmsState};
@@ -77,6 +77,10 @@ enum Command {
         credit: NewCredit,
         by: Option<i64>,
     },
+    Reverse {
+        reversal: NewReversal,
+        by: i64,
+    },
     Resolve {
         service: String,
         company: i64,
@@ -98,6 +102,7 @@ enum Command {
 enum Reply {
     Token(String),
     Captured(Credits),
+    Reversed(Credits),
     Account(AccountId),
     Ended(HoldEnd),
     Sms(SmsState, Credits),
@@ -371,6 +376,16 @@ impl Ledger {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn credit(&self, credit: NewCredit, by: Option<i64>) -> Result<(), LedgerError> {
         self.call(Command::Credit { credit, by }).await.map(|_| ())
+    }
+
+    /// Gives back credits of one capture entry, once; `by` is the administrator. A repeat of
+    /// the same request answers what the first gave back.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn reverse(&self, reversal: NewReversal, by: i64) -> Result<Credits, LedgerError> {
+        match self.call(Command::Reverse { reversal, by }).await? {
+            Reply::Reversed(amount) => Ok(amount),
+            _ => Err(LedgerError::Storage),
+        }
     }
 
     /// The account a user working in `company` uses for `service`, created (with trial

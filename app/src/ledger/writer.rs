@@ -8,7 +8,8 @@ use crate::domain::FieldError;
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{
     AccountEdit, AccountId, Book, Conflict, Entry, EntryKind, HoldEnd, HoldState, LedgerError,
-    NewCredit, NewHold, OpenHold, Placement, repeat_cancel, repeat_capture,
+    NewCredit, NewHold, NewReversal, OpenHold, Placement, repeat_cancel, repeat_capture,
+    repeat_reversal,
 };
 use crate::domain::order::{OrderState, order_reference};
 use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings, recipients_by_language};
@@ -58,6 +59,8 @@ struct Pending {
     entries: Vec<EntryRow>,
     /// Idempotency keys used in this batch: key → (request digest, token).
     keys: HashMap<String, (String, String)>,
+    /// Captures reversed in this batch: capture entry → credits given back.
+    reversed: HashMap<i64, i64>,
 }
 
 impl Pending {
@@ -66,6 +69,18 @@ impl Pending {
             entry,
             created_by: by,
             created_at: now,
+            reverses: None,
+        });
+    }
+
+    /// A reversal of capture entry `of`.
+    fn reversal(&mut self, entry: Entry, of: i64, by: i64, now: i64) {
+        self.reversed.insert(of, entry.amount);
+        self.entries.push(EntryRow {
+            entry,
+            created_by: Some(by),
+            created_at: now,
+            reverses: Some(of),
         });
     }
 
@@ -474,6 +489,9 @@ impl Op<'_> {
                 .await?
                 .map(|()| Reply::Done),
             Command::Credit { credit, by } => self.credit(credit, *by).map(|()| Reply::Done),
+            Command::Reverse { reversal, by } => {
+                self.reverse(reversal, *by).await?.map(Reply::Reversed)
+            }
             Command::Resolve { service, company } => {
                 self.resolve(service, *company).await?.map(Reply::Account)
             }
@@ -761,6 +779,25 @@ impl Op<'_> {
         )?;
         self.pending.entry(entry, by, self.now);
         Ok(())
+    }
+
+    /// Gives back credits of one capture, once: a repeat (a retry, a double click, a second
+    /// administrator) gets the first reversal's answer, from this batch or the database.
+    async fn reverse(&mut self, reversal: &NewReversal, by: i64) -> Outcome<Credits> {
+        let Some((entry, done)) = store::reversible_entry(self.conn, reversal.entry).await? else {
+            return Ok(Err(LedgerError::UnknownEntry));
+        };
+        if entry.account != reversal.account {
+            return Ok(Err(LedgerError::UnknownEntry));
+        }
+        if let Some(done) = self.pending.reversed.get(&entry.id).copied().or(done) {
+            return Ok(repeat_reversal(&entry, done, reversal.amount));
+        }
+        Ok(self.book.reverse(&entry, reversal).map(|row| {
+            let amount = Credits::from_minor(row.amount);
+            self.pending.reversal(row, entry.id, by, self.now);
+            amount
+        }))
     }
 
     /// Odoo's rule: among the service's accounts usable by `company`, one restricted to it

@@ -5,14 +5,15 @@ use crate::components::accounts_table::{balance_text, companies_text, forecast_t
 use crate::components::balance_at::BalanceAtForm;
 use crate::components::history_filters::HistoryFilters;
 use crate::components::orders_table::OrdersTable;
+use crate::components::reverse_capture::{Capture, ReverseCapture};
 use crate::components::usage_chart::UsageChart;
 use crate::domain::credits::Credits;
 use crate::domain::usage::Period;
 use crate::functions::iap::{account_usage, get_iap_account};
 use crate::functions::store::account_orders;
-use crate::i18n::Msg;
-use crate::locale::t;
-use crate::models::{HistoryCursor, HistoryFilter, IapAccount, LedgerLine};
+use crate::i18n::{Arg, Msg};
+use crate::locale::{t, tf};
+use crate::models::{HistoryCursor, HistoryFilter, IapAccount, LedgerLine, SessionInfo};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -123,7 +124,14 @@ pub fn IapAccountPage() -> impl IntoView {
                                     <OrdersTable orders=orders />
                                     <h2 class="o-section-title" id="history">{t(Msg::History)}</h2>
                                     <HistoryFilters action=base.clone() shown typed=typed.get_untracked() error csv />
-                                    {(!refused).then(|| view! { <History account=account.clone() lines=page.lines filtered /> })}
+                                    {(!refused).then(|| view! {
+                                        <History
+                                            account=account.clone()
+                                            lines=page.lines
+                                            filtered
+                                            on_reversed=Callback::new(move |()| refresh.update(|n| *n += 1))
+                                        />
+                                    })}
                                     <div class="o-pager-buttons">
                                         <button
                                             type="button"
@@ -186,7 +194,12 @@ fn AccountInformation(account: IapAccount) -> impl IntoView {
 }
 
 #[component]
-fn History(account: IapAccount, lines: Vec<LedgerLine>, filtered: bool) -> impl IntoView {
+fn History(
+    account: IapAccount,
+    lines: Vec<LedgerLine>,
+    filtered: bool,
+    on_reversed: Callback<()>,
+) -> impl IntoView {
     if lines.is_empty() {
         let empty = if filtered {
             Msg::HistoryNoMatch
@@ -195,6 +208,26 @@ fn History(account: IapAccount, lines: Vec<LedgerLine>, filtered: bool) -> impl 
         };
         return view! { <p class="o-list-empty">{t(empty)}</p> }.into_any();
     }
+    // Administrators reverse captures from here.
+    let admin = use_context::<SessionInfo>().is_some_and(|s| s.is_admin);
+    let unit_name = account.unit_name.clone();
+    let action = move |line: &LedgerLine| {
+        if let Some(given) = line.reversed {
+            let shown = crate::locale::amount(given, account.whole_number, &unit_name);
+            let text = tf(Msg::ReversedBadge, &[("amount", Arg::Text(shown))]);
+            Some(view! { <span class="o-muted">{text}</span> }.into_any())
+        } else if line.reversible() {
+            let capture = Capture {
+                account: account.id,
+                line: line.clone(),
+                whole_number: account.whole_number,
+                unit_name: unit_name.clone(),
+            };
+            Some(view! { <ReverseCapture capture on_reversed /> }.into_any())
+        } else {
+            None
+        }
+    };
     // `None`, not "", for no change: an empty text node is not in the server's HTML, so
     // hydrating one would fail.
     let amount = move |change: Credits| {
@@ -216,6 +249,7 @@ fn History(account: IapAccount, lines: Vec<LedgerLine>, filtered: bool) -> impl 
                     <th>{t(Msg::ColDescription)}</th>
                     <th class="o-num">{t(Msg::ColCredits)}</th>
                     <th class="o-num">{t(Msg::Held)}</th>
+                    {admin.then(|| view! { <th><span class="o-sr-only">{t(Msg::ColActions)}</span></th> })}
                 </tr>
             </thead>
             <tbody>
@@ -226,6 +260,7 @@ fn History(account: IapAccount, lines: Vec<LedgerLine>, filtered: bool) -> impl 
                         <td>{crate::locale::note(&line.description)}</td>
                         <td class="o-num" class:o-negative=line.amount.minor() < 0>{amount(line.amount)}</td>
                         <td class="o-num o-muted">{amount(line.held_delta)}</td>
+                        {admin.then(|| view! { <td class="o-nowrap">{action(&line)}</td> })}
                     </tr>
                 }).collect_view()}
             </tbody>

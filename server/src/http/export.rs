@@ -18,7 +18,7 @@ use std::collections::HashMap;
 /// Entries per database read.
 const CHUNK: i64 = 1_000;
 
-const HEADER: &str = "entry,date,type,description,credits,held\r\n";
+const HEADER: &str = "entry,date,type,description,credits,held,reverses\r\n";
 
 pub async fn history_csv(
     State(state): State<AppState>,
@@ -69,8 +69,11 @@ pub async fn history_csv(
         cursor: None,
         done: false,
     };
+    // Fused: the compression layer polls the body once more after its end, which an unfold
+    // answers with a panic (and browsers with a cancelled download).
     let body = futures::stream::once(async { Ok(Bytes::from_static(HEADER.as_bytes())) })
-        .chain(futures::stream::unfold(rows, Rows::next));
+        .chain(futures::stream::unfold(rows, Rows::next))
+        .fuse();
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -129,7 +132,8 @@ impl Rows {
 }
 
 /// One entry: its id, the UTC time in ISO 8601, the kind's stored name, the description in
-/// the reader's language, and the exact credits and held changes.
+/// the reader's language, the exact credits and held changes, and for a reversal the entry it
+/// gives back from.
 fn write_line(out: &mut String, line: &LedgerLine, locale: Locale) {
     let at = line.created_at.to_string();
     csv::number(out, &line.id.to_string());
@@ -143,5 +147,9 @@ fn write_line(out: &mut String, line: &LedgerLine, locale: Locale) {
     csv::number(out, &line.amount.decimal());
     out.push(',');
     csv::number(out, &line.held_delta.decimal());
+    out.push(',');
+    if let Some(entry) = line.reverses {
+        csv::number(out, &entry.to_string());
+    }
     csv::end(out);
 }

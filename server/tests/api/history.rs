@@ -3,11 +3,13 @@
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with_clock};
 use app::clock::ManualClock;
+use app::domain::credits::Credits;
 use app::domain::time::{DAY, HOUR, Timestamp};
 use app::domain::usage::Period;
 use app::error::AppError;
 use app::models::{BalanceAt, HistoryPage, IapAccount, Usage};
-use http::StatusCode;
+use axum::body::Body;
+use http::{Request, StatusCode, header};
 
 async fn sms_account(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT id FROM iap_accounts WHERE service = 'sms' ORDER BY id LIMIT 1")
@@ -133,7 +135,7 @@ async fn the_export_is_the_filtered_history_as_exact_and_safe_csv() {
             .contains(&format!("iap-account-{account}-history.csv"))
     );
     let rows: Vec<&str> = reply.body.split("\r\n").collect();
-    assert_eq!(rows[0], "entry,date,type,description,credits,held");
+    assert_eq!(rows[0], "entry,date,type,description,credits,held,reverses");
     assert_eq!(
         rows.len(),
         4,
@@ -142,13 +144,13 @@ async fn the_export_is_the_filtered_history_as_exact_and_safe_csv() {
     let cells = |row: &str| row.splitn(3, ',').map(str::to_owned).collect::<Vec<_>>();
     assert_eq!(cells(rows[1])[1], "2026-03-03T10:00:00Z");
     assert!(
-        rows[1].ends_with(",adjustment,\"Goodwill for the \"\"late\"\" batch\",1.5,0"),
+        rows[1].ends_with(",adjustment,\"Goodwill for the \"\"late\"\" batch\",1.5,0,"),
         "{}",
         rows[1]
     );
     // A description that a spreadsheet would run as a formula is written as text.
     assert!(
-        rows[2].ends_with(",adjustment,\"'=cmd|' /C calc'!A0\",-2,0"),
+        rows[2].ends_with(",adjustment,\"'=cmd|' /C calc'!A0\",-2,0,"),
         "{}",
         rows[2]
     );
@@ -163,6 +165,23 @@ async fn the_export_is_the_filtered_history_as_exact_and_safe_csv() {
         .await;
     assert_eq!(all.body.matches("\r\n").count(), 5);
     assert!(all.body.contains(",trial,"));
+}
+
+/// Browsers ask for compression; the body must still end properly (a stream polled past its
+/// end once cut every download in Chromium).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compressed_export_ends_properly() {
+    let (app, admin, account) = three_days().await;
+    for encoding in ["br", "gzip"] {
+        let req = Request::get(format!("/iap-accounts/{account}/history.csv"))
+            .header(header::COOKIE, &admin)
+            .header(header::ACCEPT_ENCODING, encoding)
+            .body(Body::empty())
+            .expect("request");
+        let reply = app.send(req).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(reply.headers["content-encoding"], encoding);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -346,5 +365,115 @@ async fn usage_and_the_balance_at_a_moment_come_from_the_ledger() {
     assert_eq!(
         usage.days.last().map(|d| d.day),
         Some(Timestamp::from_ms(app::clock::now_ms()).day())
+    );
+}
+
+/// A capture of 1.25 credits on the demo's SMS account through the IAP API; its entry.
+async fn a_capture(app: &TestApp, account: i64) -> i64 {
+    use crate::iap_api::{key_for, rpc, token_of};
+    let key = key_for(app, "sms").await;
+    let token = token_of(app, "sms").await;
+    let hold = rpc(
+        app,
+        "/iap/1/authorize",
+        serde_json::json!({"key": key, "account_token": token, "credit": 1.25}),
+    )
+    .await;
+    let transaction = hold["result"].as_str().expect("a transaction").to_owned();
+    rpc(
+        app,
+        "/iap/1/capture",
+        serde_json::json!({"key": key, "token": transaction}),
+    )
+    .await;
+    sqlx::query_scalar(
+        "SELECT id FROM ledger_entries WHERE account_id = ? AND kind = 'capture' ORDER BY id DESC",
+    )
+    .bind(account)
+    .fetch_one(&app.pool)
+    .await
+    .expect("the capture")
+}
+
+async fn reverse(
+    app: &TestApp,
+    cookie: &str,
+    account: i64,
+    entry: i64,
+    amount: &str,
+) -> crate::helpers::Reply {
+    app.call(
+        "iap/admin/reverse",
+        &[
+            ("id", &account.to_string()),
+            ("entry", &entry.to_string()),
+            ("amount", amount),
+            ("reason", "Delivered twice by the gateway"),
+        ],
+        Some(cookie),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_reverses_a_capture_once_and_it_shows_in_the_history_and_the_csv() {
+    let app = spawn_app().await;
+    let admin = app.login("admin", "admin").await;
+    let demo = app.login("demo", "demo").await;
+    let account = sms_account(&app).await;
+    let entry = a_capture(&app, account).await;
+
+    let refused = reverse(&app, &demo, account, entry, "").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let too_much = reverse(&app, &admin, account, entry, "2").await;
+    assert_eq!(
+        too_much.app_error().for_field("amount"),
+        Some("A reversal returns at most what was captured: 1.25.".into()),
+    );
+
+    let given = |reply: crate::helpers::Reply| {
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        serde_json::from_str::<Credits>(&reply.body).expect("credits")
+    };
+    let one = Credits::whole(1).expect("one");
+    assert_eq!(given(reverse(&app, &admin, account, entry, "1").await), one);
+    // A double click answers the same; another amount is refused with what was done.
+    assert_eq!(given(reverse(&app, &admin, account, entry, "1").await), one);
+    let other = reverse(&app, &admin, account, entry, "").await;
+    assert_eq!(other.status, StatusCode::CONFLICT, "{}", other.body);
+
+    let form = [("id", account.to_string())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let reply = app.call("iap/account", &form, Some(&admin)).await;
+    let (shown, page): (IapAccount, HistoryPage) = serde_json::from_str(&reply.body).expect("page");
+    // 10 trial credits, 1.25 captured, 1 given back.
+    assert_eq!(shown.balance.minor(), 97_500);
+    let reversal = &page.lines[0];
+    assert_eq!(
+        (
+            reversal.kind.as_str(),
+            reversal.amount.minor(),
+            reversal.reverses
+        ),
+        ("reversal", 10_000, Some(entry))
+    );
+    let capture = page.lines.iter().find(|l| l.id == entry).expect("capture");
+    assert_eq!(capture.reversed.map(|c| c.minor()), Some(10_000));
+    assert!(!capture.reversible());
+
+    let csv = app
+        .get(
+            &format!("/iap-accounts/{account}/history.csv?kind=reversal"),
+            Some(&admin),
+        )
+        .await;
+    let rows: Vec<&str> = csv.body.split("\r\n").collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        rows[1].ends_with(&format!(
+            ",reversal,Delivered twice by the gateway,1,0,{entry}"
+        )),
+        "{}",
+        rows[1]
     );
 }

@@ -202,6 +202,7 @@ fn ledger_error(error: LedgerError, service: &str) -> RpcError {
         LedgerError::UnknownAccount
         | LedgerError::AccountDisabled
         | LedgerError::UnknownOrder
+        | LedgerError::UnknownEntry
         | LedgerError::UnknownMessage => RpcError::Access(text()),
         LedgerError::UnknownHold => RpcError::access(Msg::RpcUnknownTransaction),
         LedgerError::HoldExpired | LedgerError::Conflict(_) => RpcError::User(text()),
