@@ -13,6 +13,17 @@ async function smsToMarc(page: Page) {
   await dialog.locator(".o-dialog-buttons").getByRole("button", { name: "Close" }).click();
 }
 
+/** Signs in as the administrator, sends Marc an SMS and opens the SMS account's Account Information. */
+async function smsAccountAfterOneSms(page: Page) {
+  await login(page, "admin", "admin");
+  await smsToMarc(page);
+  await page.goto("/iap-accounts");
+  await hydrated(page);
+  await page.getByRole("link", { name: "SMS", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Account Information" })).toBeVisible();
+  await hydrated(page);
+}
+
 /** `YYYY-MM-DD` of a day `offset` days from today, in UTC as the pages show dates. */
 function utcDay(offset = 0) {
   return new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
@@ -59,12 +70,7 @@ test("Account Information reads out the chart, the forecast and the balance at a
 });
 
 test("the history filters by type and words, and exports what it shows as CSV", async ({ page }) => {
-  await login(page, "admin", "admin");
-  await smsToMarc(page);
-  await page.goto("/iap-accounts");
-  await hydrated(page);
-  await page.getByRole("link", { name: "SMS", exact: true }).click();
-  await expect(page.getByRole("heading", { name: "Account Information" })).toBeVisible();
+  await smsAccountAfterOneSms(page);
   const history = page.locator("table.o-history");
   await expect(history.getByRole("row")).toHaveCount(4); // header, trial, hold, capture
 
@@ -104,13 +110,7 @@ test("the history filters by type and words, and exports what it shows as CSV", 
 });
 
 test("an administrator reverses a capture once, with a reason, and the history shows both", async ({ page }) => {
-  await login(page, "admin", "admin");
-  await smsToMarc(page);
-  await page.goto("/iap-accounts");
-  await hydrated(page);
-  await page.getByRole("link", { name: "SMS", exact: true }).click();
-  await expect(page.getByRole("heading", { name: "Account Information" })).toBeVisible();
-  await hydrated(page);
+  await smsAccountAfterOneSms(page);
   await expect(page.getByTestId("balance")).toContainText("9.88");
 
   const history = page.locator("table.o-history");

@@ -235,20 +235,13 @@ mod tests {
 
     #[tokio::test]
     async fn history_pages_by_key_without_gaps_or_repeats() {
-        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
+        let names: Vec<String> = (0..25).map(|i| format!("entry {i}")).collect();
+        let entries: Vec<_> = names
+            .iter()
+            .map(|name| (0, "purchase", 1, 0, name.as_str()))
+            .collect();
+        let (pool, account) = crate::db::scratch_account(&entries).await;
         let mut conn = pool.acquire().await.unwrap();
-        let account =
-            crate::db::ledger::insert_account(&mut conn, "sms", "SMS", &"t".repeat(22), 0)
-                .await
-                .unwrap();
-        for i in 0..25 {
-            sqlx::query("INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at) VALUES (?, 'purchase', 1, 0, ?, 0)")
-                .bind(account)
-                .bind(format!("entry {i}"))
-                .execute(&mut *conn)
-                .await
-                .unwrap();
-        }
         let mut seen = Vec::new();
         let mut before = None;
         loop {
@@ -269,34 +262,21 @@ mod tests {
     async fn the_forecast_rate_counts_captures_of_the_last_seven_days_only() {
         use crate::domain::time::{DAY, HOUR};
         use crate::domain::usage::Forecast;
-        let (pool, _) = crate::db::scratch("unit").await.expect("fresh database");
-        let mut conn = pool.acquire().await.unwrap();
-        let account =
-            crate::db::ledger::insert_account(&mut conn, "sms", "SMS", &"t".repeat(22), 0)
-                .await
-                .unwrap();
         let now = 30 * DAY;
+        let (pool, account) = crate::db::scratch_account(&[
+            (now - HOUR, "capture", -30_000, 0, "x"),
+            (now - 7 * DAY + 1, "capture", -40_000, 0, "x"),
+            (now - 7 * DAY, "capture", -90_000, 0, "x"), // a week ago to the millisecond: outside
+            (now - DAY, "adjustment", -50_000, 0, "x"),  // a correction, not use
+            (now - DAY, "purchase", 500_000, 0, "x"),
+        ])
+        .await;
+        let mut conn = pool.acquire().await.unwrap();
         sqlx::query("UPDATE iap_accounts SET balance = 700000 WHERE id = ?")
             .bind(account)
             .execute(&mut *conn)
             .await
             .unwrap();
-        for (kind, amount, at) in [
-            ("capture", -30_000, now - HOUR),
-            ("capture", -40_000, now - 7 * DAY + 1),
-            ("capture", -90_000, now - 7 * DAY), // a week ago to the millisecond: outside
-            ("adjustment", -50_000, now - DAY),  // a correction, not use
-            ("purchase", 500_000, now - DAY),
-        ] {
-            sqlx::query("INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at) VALUES (?, ?, ?, 0, 'x', ?)")
-                .bind(account)
-                .bind(kind)
-                .bind(amount)
-                .bind(at)
-                .execute(&mut *conn)
-                .await
-                .unwrap();
-        }
         let listed = usable(&mut conn, &[], now).await.unwrap();
         let sms = listed
             .iter()

@@ -137,6 +137,34 @@ pub(crate) fn id_list(ids: &[i64]) -> String {
     serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
 }
 
+/// For tests: a fresh database with one SMS account and `entries` (time, kind, amount, held
+/// change, description) written straight into its ledger, the balance left at zero.
+#[cfg(test)]
+pub(crate) async fn scratch_account(entries: &[(i64, &str, i64, i64, &str)]) -> (SqlitePool, i64) {
+    let (pool, _) = scratch("unit").await.expect("fresh database");
+    let mut conn = pool.acquire().await.expect("connection");
+    let account = ledger::insert_account(&mut conn, "sms", "SMS", &"t".repeat(22), 0)
+        .await
+        .expect("account");
+    for (at, kind, amount, held, description) in entries {
+        sqlx::query(
+            "INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(account)
+        .bind(kind)
+        .bind(amount)
+        .bind(held)
+        .bind(description)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .expect("entry");
+    }
+    drop(conn);
+    (pool, account)
+}
+
 #[cfg(test)]
 mod tests {
     /// Every landed migration with the SHA-256 of its file. A database that applied a

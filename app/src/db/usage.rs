@@ -61,28 +61,11 @@ mod tests {
     use crate::domain::time::HOUR;
 
     async fn account_with(entries: &[(i64, &str, i64, i64)]) -> (sqlx::SqlitePool, i64) {
-        let (pool, _) = crate::db::scratch("usage").await.expect("fresh database");
-        let mut conn = pool.acquire().await.unwrap();
-        let account =
-            crate::db::ledger::insert_account(&mut conn, "sms", "SMS", &"t".repeat(22), 0)
-                .await
-                .unwrap();
-        for (at, kind, amount, held) in entries {
-            sqlx::query(
-                "INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at)
-                 VALUES (?, ?, ?, ?, 'x', ?)",
-            )
-            .bind(account)
-            .bind(kind)
-            .bind(amount)
-            .bind(held)
-            .bind(at)
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-        }
-        drop(conn);
-        (pool, account)
+        let entries: Vec<_> = entries
+            .iter()
+            .map(|&(at, kind, amount, held)| (at, kind, amount, held, "x"))
+            .collect();
+        crate::db::scratch_account(&entries).await
     }
 
     #[tokio::test(flavor = "current_thread")]
