@@ -358,11 +358,20 @@ pub struct Order {
     pub created_at: Timestamp,
     /// How long a pending order has waited for its payment's outcome.
     pub pending_minutes: Option<i64>,
+    /// Its refund, once an administrator asked for one.
+    pub refund: Option<crate::domain::refund::RefundState>,
+    /// Why the refund's money has not gone back yet, or why the provider refused it.
+    pub refund_failure: Option<String>,
 }
 
 impl Order {
     pub fn reference(&self) -> String {
         order_reference(self.id)
+    }
+
+    /// Whether an administrator may refund it now.
+    pub fn refundable(&self) -> bool {
+        self.state == OrderState::Paid && self.refund.is_none()
     }
 }
 

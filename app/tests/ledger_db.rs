@@ -12,6 +12,7 @@ use app::domain::credits::Credits;
 use app::domain::ledger::{
     AccountEdit, Conflict, EntryKind, HoldRequest, LedgerError, NewReversal,
 };
+use app::domain::refund::{NewRefund, RefundState};
 use app::ledger::Ledger;
 use app::tasks::Tasks;
 use common::{credit_with, edit_with, hold_with, start_ledger};
@@ -1003,4 +1004,80 @@ async fn the_check_names_a_reversal_written_beyond_its_capture() {
     let report = store::check_reversals(&mut conn).await.unwrap();
     assert_eq!(report.count, 1);
     assert_eq!(report.wrong.len(), 1);
+}
+
+/// A paid Standard Pack order (100 credits) on `account`.
+async fn paid_order(f: &Fixture, account: i64) -> i64 {
+    let order = draft_order(f, account).await;
+    f.ledger
+        .payment_succeeded(order, "demo", &format!("DEMO-REF-{order}"))
+        .await
+        .unwrap();
+    order
+}
+
+fn refund_of(order: i64) -> NewRefund {
+    NewRefund::parse(order, "wrong pack").unwrap()
+}
+
+#[tokio::test]
+async fn the_same_refund_asked_64_times_at_once_takes_the_credits_once() {
+    let f = fixture("Community").await;
+    let account = f.account_with(0).await;
+    let by = admin(&f).await;
+    let order = paid_order(&f, account).await;
+    let requests = (0..64).map(|_| {
+        let ledger = f.ledger.clone();
+        tokio::spawn(async move { ledger.refund(refund_of(order), by).await })
+    });
+    for result in futures::future::join_all(requests).await {
+        assert_eq!(result.unwrap(), Ok(RefundState::Pending));
+    }
+    assert_eq!(f.figures(account).await, (0, 0));
+    let entries: Vec<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT amount, order_id FROM ledger_entries WHERE kind = 'refund'")
+            .fetch_all(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(entries, vec![(-1_000_000, Some(order))]);
+    let mut conn = f.pool.acquire().await.unwrap();
+    assert_eq!(app::db::refunds::check(&mut conn).await.unwrap().count, 1);
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn a_refused_refund_gives_the_credits_back_once_and_a_draft_is_not_refunded() {
+    let f = fixture("Community").await;
+    let account = f.account_with(5).await;
+    let by = admin(&f).await;
+    let draft = draft_order(&f, account).await;
+    assert!(matches!(
+        f.ledger.refund(refund_of(draft), by).await,
+        Err(LedgerError::Invalid(e)) if e.field == "order"
+    ));
+    let order = paid_order(&f, account).await;
+    f.ledger.refund(refund_of(order), by).await.unwrap();
+    assert_eq!(f.figures(account).await, (50_000, 0));
+    for _ in 0..3 {
+        f.ledger.refund_refused(order, "card closed").await.unwrap();
+    }
+    assert_eq!(f.figures(account).await, (1_050_000, 0));
+    let state: String = sqlx::query_scalar("SELECT state FROM refunds WHERE order_id = ?")
+        .bind(order)
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "failed");
+    // Once failed, the order answers its refund's state and takes nothing again.
+    assert_eq!(
+        f.ledger.refund(refund_of(order), by).await,
+        Ok(RefundState::Failed)
+    );
+    assert_eq!(f.figures(account).await, (1_050_000, 0));
+    let mut conn = f.pool.acquire().await.unwrap();
+    assert_eq!(
+        app::db::refunds::check(&mut conn).await.unwrap().wrong,
+        Vec::<i64>::new()
+    );
+    f.assert_consistent().await;
 }

@@ -99,3 +99,33 @@ test("the store opened with a wanted amount highlights the pack that covers it",
   await expect(page.getByRole("article", { name: "Advanced Pack" })).toContainText("Covers what you need");
   await expect(page.getByText("Covers what you need")).toHaveCount(1);
 });
+
+test("an administrator refunds a paid order: its credits leave, the order reads Refunded", async ({ page }) => {
+  await login(page, "admin", "admin");
+  const store = await openStore(page);
+  await store.getByRole("article", { name: "Starter Pack" }).getByRole("button", { name: "Buy" }).click();
+  await fillCard(store, "4242 4242 4242 4242");
+  await store.getByRole("button", { name: "Pay €10.00" }).click();
+  await expect(store.getByTestId("balance")).toHaveText("20 Credits");
+  await store.close();
+
+  await page.bringToFront();
+  await page.evaluate(() => window.dispatchEvent(new Event("focus")));
+  await expect(page.getByTestId("balance")).toHaveText("20 Credits");
+  const orders = page.getByRole("table").first();
+  await orders.getByRole("button", { name: /^Refund order IAP/ }).click();
+  const dialog = page.getByRole("dialog", { name: "Refund an order" });
+  await expect(dialog).toContainText("10 Credits for €10.00");
+  await dialog.getByRole("button", { name: "Refund" }).click();
+  await expect(dialog).toContainText("Give a reason for the refund.");
+  await dialog.getByLabel("Reason").fill("Bought by mistake");
+  await dialog.getByRole("button", { name: "Refund" }).click();
+  await expect(dialog.getByTestId("refund-done")).toHaveText(/^IAP\d+: Refunded\.$/);
+  await dialog.locator(".o-dialog-buttons").getByRole("button", { name: "Close" }).click();
+
+  await expect(page.getByTestId("balance")).toHaveText("10 Credits");
+  await expect(orders.getByTestId("refund-state")).toHaveText("Refunded");
+  await expect(orders.getByRole("button", { name: /^Refund order IAP/ })).toHaveCount(0);
+  const history = page.locator("table.o-history").last();
+  await expect(history.getByRole("row").filter({ hasText: "Bought by mistake" })).toContainText("-10");
+});

@@ -295,6 +295,7 @@ pub async fn run(
             let mut conn = pool.acquire().await?;
             let wrong = db::ledger::check(&mut conn).await?;
             let reversals = db::ledger::check_reversals(&mut conn).await?;
+            let refunds = db::refunds::check(&mut conn).await?;
             let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM iap_accounts")
                 .fetch_one(&mut *conn)
                 .await?;
@@ -305,15 +306,26 @@ pub async fn run(
                     writeln!(out, "{entry}")?;
                 }
             }
-            if wrong.is_empty() && reversals.wrong.is_empty() {
+            if !refunds.wrong.is_empty() {
                 writeln!(
                     out,
-                    "consistent: {accounts} accounts match their ledger; {} reversals within their captures",
-                    reversals.count
+                    "refunded orders whose ledger does not match the refund:"
+                )?;
+                for order in &refunds.wrong {
+                    writeln!(out, "{}", app::domain::order::order_reference(*order))?;
+                }
+            }
+            let links = reversals.wrong.len() + refunds.wrong.len();
+            if wrong.is_empty() && links == 0 {
+                writeln!(
+                    out,
+                    "consistent: {accounts} accounts match their ledger; {} reversals within \
+                     their captures; {} refunds match their orders",
+                    reversals.count, refunds.count
                 )?;
             } else if wrong.is_empty() {
                 pool.close().await;
-                return Err(CliError::Inconsistent(reversals.wrong.len()));
+                return Err(CliError::Inconsistent(links));
             } else {
                 writeln!(
                     out,

@@ -10,6 +10,7 @@ use app::db;
 use app::domain::throttle::Throttle;
 use app::ledger::Ledger;
 use app::payment::reconcile::Reconciler;
+use app::payment::refund::Refunder;
 use app::payment::stripe::{StripeClient, StripeConfig};
 use app::payment::{DemoProvider, Payments, StripeGateway};
 use app::state::AppState;
@@ -362,7 +363,8 @@ async fn payments(
 }
 
 /// Settles, at start and then every round, the orders pending longer than a round: a lost
-/// webhook or an interrupted crediting still settles its order, once.
+/// webhook or an interrupted crediting still settles its order, once. The same round returns
+/// the money of refunds still pending (a provider that did not answer, a crash).
 fn start_reconciler(
     tasks: &mut Tasks,
     pool: sqlx::SqlitePool,
@@ -383,6 +385,14 @@ fn start_reconciler(
             let before = app::clock::now_ms().saturating_sub(age);
             if let Err(error) = reconciler.run(before).await {
                 tracing::warn!(?error, "payment reconciliation failed; next round");
+            }
+            let refunder = Refunder {
+                pool: &pool,
+                ledger: &ledger,
+                payments: &payments,
+            };
+            if let Err(error) = refunder.run(app::clock::now_ms()).await {
+                tracing::warn!(?error, "refund round failed; next round");
             }
         }
     });

@@ -1,6 +1,7 @@
 //! Reusable view pieces.
 
 pub mod accounts_table;
+pub mod action_dialog;
 pub mod balance_at;
 pub mod change_password;
 pub mod field;
@@ -11,6 +12,7 @@ pub mod list_rows;
 pub mod low_credit_warning;
 pub mod modal;
 pub mod orders_table;
+pub mod refund_order;
 pub mod reverse_capture;
 pub mod sms_dialog;
 pub mod sms_state;

@@ -1,10 +1,11 @@
 //! The table of orders, for Account Information and the administrators' Orders list, and
 //! how an order's card is written.
 
+use crate::components::refund_order::RefundOrder;
 use crate::domain::packs::money;
 use crate::i18n::Msg;
 use crate::locale::{t, tf};
-use crate::models::Order;
+use crate::models::{Order, SessionInfo};
 use leptos::prelude::*;
 
 /// "Visa •••• 4242", or nothing before payment (`None`: an empty text node would not
@@ -16,12 +17,24 @@ pub fn card_text(order: &Order) -> Option<String> {
     }
 }
 
-/// A table of orders, for the account page and the administrators' list.
+/// A table of orders, for the account page and the administrators' list. With
+/// `on_refunded`, administrators get a Refund button on paid orders.
 #[component]
-pub fn OrdersTable(orders: Vec<Order>, #[prop(optional)] with_account: bool) -> impl IntoView {
+pub fn OrdersTable(
+    orders: Vec<Order>,
+    #[prop(optional)] with_account: bool,
+    #[prop(optional)] on_refunded: Option<Callback<()>>,
+) -> impl IntoView {
     if orders.is_empty() {
         return view! { <p class="o-list-empty">{t(Msg::NoOrders)}</p> }.into_any();
     }
+    let admin = use_context::<SessionInfo>().is_some_and(|s| s.is_admin);
+    let refunds = on_refunded.filter(|_| admin);
+    let refund = move |o: &Order| {
+        let on_refunded = refunds?;
+        o.refundable()
+            .then(|| view! { <RefundOrder order=o.clone() on_refunded /> })
+    };
     view! {
         <table class="o-list-table o-history">
             <thead>
@@ -49,6 +62,11 @@ pub fn OrdersTable(orders: Vec<Order>, #[prop(optional)] with_account: bool) -> 
                             {o.pending_minutes.map(|minutes| view! {
                                 <span class="o-muted o-pending-age">{tf(Msg::PendingFor, &[("minutes", minutes.into())])}</span>
                             })}
+                            {o.refund.map(|r| view! {
+                                <span class=format!("o-badge o-refund-{}", r.as_str()) data-testid="refund-state">{t(r.label())}</span>
+                            })}
+                            {o.refund_failure.clone().map(|why| view! { <span class="o-muted o-pending-age">{why}</span> })}
+                            {refund(&o)}
                         </td>
                     </tr>
                 }).collect_view()}

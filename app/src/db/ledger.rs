@@ -401,6 +401,8 @@ pub struct EntryRow {
     pub created_at: i64,
     /// The capture entry a reversal gives back from.
     pub reverses: Option<i64>,
+    /// The order a refund (or the credits a refused refund gives back) belongs to.
+    pub order: Option<i64>,
 }
 
 /// SQLite accepts at most 32,766 bound values per statement.
@@ -444,10 +446,10 @@ pub async fn write_batch(
         );
         q.build().execute(&mut *conn).await?;
     }
-    for chunk in entries.chunks(MAX_PARAMS / 10) {
+    for chunk in entries.chunks(MAX_PARAMS / 11) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO ledger_entries (account_id, kind, amount, held_delta, hold_id, description,
-                                         note, created_by, created_at, reverses) ",
+                                         note, created_by, created_at, reverses, order_id) ",
         );
         q.push_values(chunk, |mut row, e| {
             row.push_bind(e.entry.account)
@@ -459,7 +461,8 @@ pub async fn write_batch(
                 .push_bind(e.entry.description.stored())
                 .push_bind(e.created_by)
                 .push_bind(e.created_at)
-                .push_bind(e.reverses);
+                .push_bind(e.reverses)
+                .push_bind(e.order);
         });
         q.build().execute(&mut *conn).await?;
     }

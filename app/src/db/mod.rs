@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod orders;
 pub mod outbox;
 pub mod payments;
+pub mod refunds;
 pub mod service_api;
 pub mod services;
 pub mod sessions;
@@ -246,6 +247,10 @@ mod tests {
         (
             "0029_reversals.sql",
             "3a8f285765d256bdb5ebc3d04cab694faabfed578848eaef8e06171ef3e6adec",
+        ),
+        (
+            "0030_refunds.sql",
+            "1d1234197e7e9992ab9a695ba25f4f5acef3333cdc537090cf013269e9b7c601",
         ),
     ];
 

@@ -84,9 +84,11 @@ pub async fn create(
 const SELECT: &str = "SELECT o.id, o.account_id, a.name AS account_name, s.label AS service_label, s.unit_name,
         s.whole_number, o.pack_name, o.credits, o.amount, o.currency, o.state, o.card_brand, o.card_last4,
         o.failure_reason, u.name AS buyer, o.created_at,
-        CASE WHEN o.state = 'pending' THEN (? - o.pending_since) / 60000 END AS pending_minutes
+        CASE WHEN o.state = 'pending' THEN (? - o.pending_since) / 60000 END AS pending_minutes,
+        r.state AS refund, r.failure_reason AS refund_failure
     FROM orders o JOIN iap_accounts a ON a.id = o.account_id
-    JOIN services s ON s.technical_name = a.service JOIN users u ON u.id = o.created_by";
+    JOIN services s ON s.technical_name = a.service JOIN users u ON u.id = o.created_by
+    LEFT JOIN refunds r ON r.order_id = o.id";
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(

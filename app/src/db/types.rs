@@ -6,6 +6,7 @@
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{EntryKind, HoldState};
 use crate::domain::order::OrderState;
+use crate::domain::refund::RefundState;
 use crate::domain::time::Timestamp;
 use crate::models::{
     MailState, SmsBatchState, SmsDelivery, SmsFailure, SmsReportState, SmsSource, SmsState,
@@ -104,6 +105,7 @@ stored_by_name!(
     EntryKind,
     HoldState,
     OrderState,
+    RefundState,
     MailState,
     SmsState,
     SmsBatchState,

@@ -57,10 +57,12 @@ pub enum EntryKind {
     Adjustment,
     /// Credits of one capture given back by an administrator, with a reason.
     Reversal,
+    /// The credits of a refunded order, taken back.
+    Refund,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 8] = [
+    pub const ALL: [EntryKind; 9] = [
         EntryKind::Trial,
         EntryKind::Purchase,
         EntryKind::Hold,
@@ -69,6 +71,7 @@ impl EntryKind {
         EntryKind::Expiry,
         EntryKind::Adjustment,
         EntryKind::Reversal,
+        EntryKind::Refund,
     ];
 
     /// The name stored in the database.
@@ -82,6 +85,7 @@ impl EntryKind {
             EntryKind::Expiry => "expiry",
             EntryKind::Adjustment => "adjustment",
             EntryKind::Reversal => "reversal",
+            EntryKind::Refund => "refund",
         }
     }
 
@@ -100,6 +104,7 @@ impl EntryKind {
             EntryKind::Expiry => Msg::KindExpiry,
             EntryKind::Adjustment => Msg::KindAdjustment,
             EntryKind::Reversal => Msg::KindReversal,
+            EntryKind::Refund => Msg::KindRefund,
         }
     }
 }
@@ -615,6 +620,39 @@ impl Book {
         })
     }
 
+    /// Takes back the credits a refunded order bought, as a `refund` entry. They must all be
+    /// available: credits already spent or held cannot be refunded.
+    pub fn refund(
+        &mut self,
+        account: AccountId,
+        credits: Credits,
+        description: impl Into<Note>,
+    ) -> Result<Entry, LedgerError> {
+        let acct = self
+            .accounts
+            .get_mut(&account)
+            .ok_or(LedgerError::UnknownAccount)?;
+        let amount = credits.minor();
+        if amount <= 0 {
+            return Err(FieldError::new("amount", Msg::ErrAmountNotPositive).into());
+        }
+        if acct.available() < amount {
+            return Err(LedgerError::InsufficientCredits {
+                available: Credits::from_minor(acct.available()),
+                required: credits,
+            });
+        }
+        acct.balance -= amount;
+        Ok(Entry {
+            account,
+            kind: EntryKind::Refund,
+            amount: -amount,
+            held_delta: 0,
+            hold: None,
+            description: description.into(),
+        })
+    }
+
     /// Adds credits (trial, purchase) or corrects them (adjustment, which may be negative but
     /// never takes the account below what is held).
     pub fn credit(
@@ -654,7 +692,8 @@ impl Book {
             | EntryKind::Capture
             | EntryKind::Release
             | EntryKind::Expiry
-            | EntryKind::Reversal => {
+            | EntryKind::Reversal
+            | EntryKind::Refund => {
                 return Err(LedgerError::Invalid(FieldError::new(
                     "kind",
                     Msg::ErrCreditKind,
@@ -1388,6 +1427,36 @@ mod tests {
         assert_eq!(parse(0, "why").unwrap_err().field, "amount");
         assert_eq!(parse(-5, "why").unwrap_err().field, "amount");
         assert!(parse(5, " why ").is_ok());
+    }
+
+    #[test]
+    fn a_refund_takes_back_only_available_credits() {
+        let mut book = book_with(100);
+        place(&mut book, new_hold(30, "t", 1_000)).unwrap();
+        assert_eq!(
+            book.refund(1, Credits::from_minor(71), "back"),
+            Err(LedgerError::InsufficientCredits {
+                available: Credits::from_minor(70),
+                required: Credits::from_minor(71),
+            })
+        );
+        let entry = book.refund(1, Credits::from_minor(70), "back").unwrap();
+        assert_eq!(
+            (entry.kind, entry.amount, entry.held_delta),
+            (EntryKind::Refund, -70, 0)
+        );
+        assert_eq!(
+            *book.account(1).unwrap(),
+            Account {
+                balance: 30,
+                held: 30,
+                disabled: false
+            }
+        );
+        assert_eq!(
+            book.refund(2, Credits::from_minor(1), "x"),
+            Err(LedgerError::UnknownAccount)
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod password;
 pub mod payment;
 #[cfg(feature = "ssr")]
 pub mod phone;
+pub mod refund;
 pub mod service;
 pub mod sms;
 #[cfg(feature = "ssr")]

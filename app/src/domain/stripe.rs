@@ -132,6 +132,78 @@ pub enum ParseError {
     Field(&'static str),
 }
 
+/// A Refund object (`POST /v1/refunds`), as far as iapd reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StripeRefund {
+    pub id: String,
+    pub status: RefundStatus,
+}
+
+/// A Refund's `status`: `pending`, `requires_action`, `succeeded`, `failed` or `canceled`.
+/// A value iapd does not know is `Other`, and waits like `requires_action`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefundStatus {
+    Pending,
+    RequiresAction,
+    Succeeded,
+    Failed,
+    Canceled,
+    Other(String),
+}
+
+/// What a refund's status means for the order: the money goes back, it never will, or iapd
+/// must ask again later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefundOutcome {
+    Returned,
+    Refused,
+    Waiting,
+}
+
+impl RefundStatus {
+    pub fn parse(text: &str) -> RefundStatus {
+        match text {
+            "pending" => RefundStatus::Pending,
+            "requires_action" => RefundStatus::RequiresAction,
+            "succeeded" => RefundStatus::Succeeded,
+            "failed" => RefundStatus::Failed,
+            "canceled" => RefundStatus::Canceled,
+            other => RefundStatus::Other(other.to_owned()),
+        }
+    }
+
+    /// A card refund is `pending` until the card network settles it, which Stripe expects
+    /// to succeed: the payment counts as returned.
+    pub fn outcome(&self) -> RefundOutcome {
+        match self {
+            RefundStatus::Succeeded | RefundStatus::Pending => RefundOutcome::Returned,
+            RefundStatus::Failed | RefundStatus::Canceled => RefundOutcome::Refused,
+            RefundStatus::RequiresAction | RefundStatus::Other(_) => RefundOutcome::Waiting,
+        }
+    }
+}
+
+impl StripeRefund {
+    pub fn from_json(value: serde_json::Value) -> Result<StripeRefund, ParseError> {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            id: String,
+            object: Option<String>,
+            status: Option<String>,
+        }
+        let raw: Raw =
+            serde_json::from_value(value).map_err(|e| ParseError::Json(e.to_string()))?;
+        if raw.object.as_deref().is_some_and(|o| o != "refund") {
+            return Err(ParseError::Field("object"));
+        }
+        let status = raw.status.ok_or(ParseError::Field("status"))?;
+        Ok(StripeRefund {
+            id: raw.id,
+            status: RefundStatus::parse(&status),
+        })
+    }
+}
+
 /// A Checkout Session's `status`.
 ///
 /// Stripe's own typings leave `payment_status` open to new values, and `status` has grown
@@ -931,5 +1003,34 @@ mod tests {
                 "payment_status": "paid", "status": "complete"}),
         );
         assert_eq!(WebhookEvent::parse(&body), Err(ParseError::Field("object")));
+    }
+
+    #[test]
+    fn a_refund_is_read_and_its_status_decides_the_order() {
+        let refund = StripeRefund::from_json(json!({
+            "id": "re_1", "object": "refund", "amount": 1000, "status": "pending"
+        }))
+        .unwrap();
+        assert_eq!(refund.id, "re_1");
+        assert_eq!(refund.status.outcome(), RefundOutcome::Returned);
+        assert_eq!(
+            RefundStatus::parse("canceled").outcome(),
+            RefundOutcome::Refused
+        );
+        assert_eq!(
+            RefundStatus::parse("requires_action").outcome(),
+            RefundOutcome::Waiting
+        );
+        assert_eq!(
+            RefundStatus::parse("later").outcome(),
+            RefundOutcome::Waiting
+        );
+        assert!(
+            StripeRefund::from_json(
+                json!({"id": "cs_1", "object": "checkout.session", "status": "open"})
+            )
+            .is_err()
+        );
+        assert!(StripeRefund::from_json(json!({"id": "re_2", "object": "refund"})).is_err());
     }
 }

@@ -166,5 +166,28 @@ pub async fn admin_reverse_capture(
     Ok(given)
 }
 
+/// Refunds a paid order for a reason: administrators only. Its credits leave the account at
+/// once and the payment is returned through its provider, now or, if the provider does not
+/// answer, by the refund rounds. A repeat answers where the refund stands.
+#[server(endpoint = "iap/admin/refund")]
+pub async fn admin_refund_order(
+    order: i64,
+    reason: String,
+) -> Result<crate::domain::refund::RefundState, AppError> {
+    use crate::domain::refund::NewRefund;
+    use crate::payment::refund::Refunder;
+    let who = super::ssr::admin()?;
+    let refund = NewRefund::parse(order, &reason)?;
+    let state = super::ssr::state()?;
+    state.ledger.refund(refund, who.user_id).await?;
+    tracing::info!(order, by = who.login, "order refunded");
+    let refunder = Refunder {
+        pool: &state.pool,
+        ledger: &state.ledger,
+        payments: &state.payments,
+    };
+    refunder.run_one(order, now()).await
+}
+
 #[cfg(feature = "ssr")]
 use crate::clock::now_ms as now;

@@ -36,6 +36,7 @@ use crate::db::sms::NewMessage;
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{AccountEdit, AccountId, NewCredit, NewHold, NewReversal};
 pub use crate::domain::ledger::{HoldEnd, HoldRequest, LedgerError};
+use crate::domain::refund::{NewRefund, RefundState};
 use crate::domain::warning::ValidWarning;
 use crate::models::{SmsSource, SmsState};
 use crate::tasks::Tasks;
@@ -81,6 +82,18 @@ enum Command {
         reversal: NewReversal,
         by: i64,
     },
+    Refund {
+        refund: NewRefund,
+        by: i64,
+    },
+    RefundRefused {
+        order: i64,
+        reason: String,
+    },
+    RefundReturned {
+        order: i64,
+        reference: String,
+    },
     Resolve {
         service: String,
         company: i64,
@@ -103,6 +116,7 @@ enum Reply {
     Token(String),
     Captured(Credits),
     Reversed(Credits),
+    Refund(RefundState),
     Account(AccountId),
     Ended(HoldEnd),
     Sms(SmsState, Credits),
@@ -386,6 +400,36 @@ impl Ledger {
             Reply::Reversed(amount) => Ok(amount),
             _ => Err(LedgerError::Storage),
         }
+    }
+
+    /// Refunds a paid order, once: its credits leave the account and the refund waits for
+    /// its money to go back ([`crate::payment::refund`]). A repeat answers the refund's state.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn refund(&self, refund: NewRefund, by: i64) -> Result<RefundState, LedgerError> {
+        match self.call(Command::Refund { refund, by }).await? {
+            Reply::Refund(state) => Ok(state),
+            _ => Err(LedgerError::Storage),
+        }
+    }
+
+    /// The provider refused a pending refund for good: it fails and the credits come back.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn refund_refused(&self, order: i64, reason: &str) -> Result<(), LedgerError> {
+        let command = Command::RefundRefused {
+            order,
+            reason: reason.to_owned(),
+        };
+        self.call(command).await.map(|_| ())
+    }
+
+    /// The provider returned a pending refund's money, under its `reference`.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn refund_returned(&self, order: i64, reference: &str) -> Result<(), LedgerError> {
+        let command = Command::RefundReturned {
+            order,
+            reference: reference.to_owned(),
+        };
+        self.call(command).await.map(|_| ())
     }
 
     /// The account a user working in `company` uses for `service`, created (with trial

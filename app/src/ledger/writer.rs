@@ -12,6 +12,7 @@ use crate::domain::ledger::{
     repeat_reversal,
 };
 use crate::domain::order::{OrderState, order_reference};
+use crate::domain::refund::{NewRefund, RefundState};
 use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings, recipients_by_language};
 use crate::i18n::{Arg, Msg, Note, Text};
 use crate::metrics::LedgerMetrics;
@@ -61,6 +62,8 @@ struct Pending {
     keys: HashMap<String, (String, String)>,
     /// Captures reversed in this batch: capture entry → credits given back.
     reversed: HashMap<i64, i64>,
+    /// Orders refunded in this batch.
+    refunded: HashMap<i64, RefundState>,
 }
 
 impl Pending {
@@ -70,6 +73,18 @@ impl Pending {
             created_by: by,
             created_at: now,
             reverses: None,
+            order: None,
+        });
+    }
+
+    /// An entry of a refund of `order`.
+    fn refund(&mut self, entry: Entry, order: i64, by: Option<i64>, now: i64) {
+        self.entries.push(EntryRow {
+            entry,
+            created_by: by,
+            created_at: now,
+            reverses: None,
+            order: Some(order),
         });
     }
 
@@ -81,6 +96,7 @@ impl Pending {
             created_by: Some(by),
             created_at: now,
             reverses: Some(of),
+            order: None,
         });
     }
 
@@ -492,6 +508,15 @@ impl Op<'_> {
             Command::Reverse { reversal, by } => {
                 self.reverse(reversal, *by).await?.map(Reply::Reversed)
             }
+            Command::Refund { refund, by } => self.refund(refund, *by).await?.map(Reply::Refund),
+            Command::RefundRefused { order, reason } => self
+                .refund_refused(*order, reason)
+                .await?
+                .map(|()| Reply::Done),
+            Command::RefundReturned { order, reference } => self
+                .refund_returned(*order, reference)
+                .await?
+                .map(|()| Reply::Done),
             Command::Resolve { service, company } => {
                 self.resolve(service, *company).await?.map(Reply::Account)
             }
@@ -798,6 +823,83 @@ impl Op<'_> {
             self.pending.reversal(row, entry.id, by, self.now);
             amount
         }))
+    }
+
+    /// Refunds a paid order, once: its credits leave the account as a `refund` entry and the
+    /// refund is recorded as pending, in one transaction; the money goes back afterwards. A
+    /// repeat answers the first refund's state.
+    async fn refund(&mut self, refund: &NewRefund, by: i64) -> Outcome<RefundState> {
+        let Some(found) = crate::db::refunds::order(self.conn, refund.order).await? else {
+            return Ok(Err(LedgerError::UnknownOrder));
+        };
+        if let Some(state) = self.pending.refunded.get(&refund.order) {
+            return Ok(Ok(*state));
+        }
+        match crate::domain::refund::judge(&found.order) {
+            Ok(Some(state)) => return Ok(Ok(state)),
+            Ok(None) => {}
+            Err(e) => return Ok(Err(e.into())),
+        }
+        let Some(provider) = found.provider else {
+            return Ok(Err(LedgerError::UnknownOrder));
+        };
+        let order = &found.order;
+        let description = Text::new(Msg::RefundEntry)
+            .arg("order", order_reference(order.id))
+            .arg("reason", refund.reason.clone());
+        let entry = match self.book.refund(
+            order.account,
+            Credits::from_minor(order.credits),
+            Note::from(description),
+        ) {
+            Ok(entry) => entry,
+            Err(error) => return Ok(Err(error)),
+        };
+        crate::db::refunds::insert(self.conn, order.id, &refund.reason, &provider, by, self.now)
+            .await?;
+        self.pending.refunded.insert(order.id, RefundState::Pending);
+        self.pending.refund(entry, order.id, Some(by), self.now);
+        Ok(Ok(RefundState::Pending))
+    }
+
+    /// The provider returned a pending refund's money. Every change of a refund's state
+    /// goes through the writer, so a refusal and a return of the same refund never both win.
+    async fn refund_returned(&mut self, order: i64, reference: &str) -> Outcome<()> {
+        if crate::db::refunds::mark_refunded(self.conn, order, reference, self.now).await? {
+            tracing::info!(order, reference, "refund returned");
+        }
+        Ok(Ok(()))
+    }
+
+    /// The provider refused a pending refund for good: it fails, and the order's credits
+    /// come back, in one transaction. Nothing happens to a refund no longer pending.
+    async fn refund_refused(&mut self, order: i64, reason: &str) -> Outcome<()> {
+        let Some(found) = crate::db::refunds::order(self.conn, order).await? else {
+            return Ok(Err(LedgerError::UnknownOrder));
+        };
+        if found.order.refund != Some(RefundState::Pending) {
+            return Ok(Ok(()));
+        }
+        let description = Text::new(Msg::RefundRefusedEntry)
+            .arg("order", order_reference(order))
+            .arg("reason", reason.to_owned());
+        let entry = match self.book.credit(
+            found.order.account,
+            EntryKind::Adjustment,
+            Credits::from_minor(found.order.credits),
+            Note::from(description),
+        ) {
+            Ok(entry) => entry,
+            Err(error) => return Ok(Err(error)),
+        };
+        crate::db::refunds::mark_failed(self.conn, order, reason, self.now).await?;
+        self.pending.refund(entry, order, None, self.now);
+        tracing::warn!(
+            order,
+            reason,
+            "refund refused by the provider; credits given back"
+        );
+        Ok(Ok(()))
     }
 
     /// Odoo's rule: among the service's accounts usable by `company`, one restricted to it

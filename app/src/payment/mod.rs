@@ -16,6 +16,7 @@ pub mod checkout;
 pub mod demo;
 pub mod hosted;
 pub mod reconcile;
+pub mod refund;
 pub mod stripe;
 
 use crate::models::PaymentMode;

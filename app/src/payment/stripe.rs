@@ -3,7 +3,9 @@
 //! what Stripe's answers mean is decided in [`crate::domain::stripe`], and whether a failure
 //! may be retried in [`StripeError`].
 
-pub use crate::domain::stripe::{CheckoutSession, PaymentStatus, SessionStatus};
+pub use crate::domain::stripe::{
+    CheckoutSession, PaymentStatus, RefundOutcome, SessionStatus, StripeRefund,
+};
 use std::time::Duration;
 
 /// Where Stripe's API lives; tests point [`StripeConfig::api_base`] at a fake instead.
@@ -151,11 +153,27 @@ pub fn read_answer(
     should_retry: Option<bool>,
     body: &[u8],
 ) -> Result<CheckoutSession, StripeError> {
+    read_object(
+        status,
+        should_retry,
+        body,
+        "session",
+        CheckoutSession::from_json,
+    )
+}
+
+/// [`read_answer`] for any object: `what` names it in errors, `parse` reads it.
+fn read_object<T, E: std::fmt::Display>(
+    status: u16,
+    should_retry: Option<bool>,
+    body: &[u8],
+    what: &str,
+    parse: fn(serde_json::Value) -> Result<T, E>,
+) -> Result<T, StripeError> {
     if (200..300).contains(&status) {
         let value: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|e| StripeError::Malformed(format!("session is not JSON: {e}")))?;
-        return CheckoutSession::from_json(value)
-            .map_err(|e| StripeError::Malformed(format!("session: {e}")));
+            .map_err(|e| StripeError::Malformed(format!("{what} is not JSON: {e}")))?;
+        return parse(value).map_err(|e| StripeError::Malformed(format!("{what}: {e}")));
     }
     let detail = serde_json::from_slice::<ErrorBody>(body)
         .ok()
@@ -246,6 +264,16 @@ impl StripeClient {
         &self,
         call: reqwest::RequestBuilder,
     ) -> Result<CheckoutSession, StripeError> {
+        self.exchange_for(call, "session", CheckoutSession::from_json)
+            .await
+    }
+
+    async fn exchange_for<T, E: std::fmt::Display>(
+        &self,
+        call: reqwest::RequestBuilder,
+        what: &str,
+        parse: fn(serde_json::Value) -> Result<T, E>,
+    ) -> Result<T, StripeError> {
         let response = call.send().await.map_err(|e| self.transport(e))?;
         let status = response.status().as_u16();
         let should_retry = response
@@ -254,11 +282,42 @@ impl StripeClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<bool>().ok());
         let body = response.bytes().await.map_err(|e| self.transport(e))?;
-        let answer = read_answer(status, should_retry, &body);
+        let answer = read_object(status, should_retry, &body, what, parse);
         if let Err(error) = &answer {
             tracing::warn!(%error, "Stripe call failed");
         }
         answer
+    }
+
+    /// `POST /v1/refunds` for the whole of `payment_intent`, keyed `iapd-refund-<order>`:
+    /// asking again after a lost answer returns the same refund, never a second one.
+    #[tracing::instrument(skip_all, fields(order))]
+    pub async fn create_refund(
+        &self,
+        order: i64,
+        payment_intent: &str,
+    ) -> Result<StripeRefund, StripeError> {
+        if !is_stripe_id(payment_intent) {
+            return Err(StripeError::Malformed(format!(
+                "{payment_intent:?} is not a PaymentIntent id"
+            )));
+        }
+        let form = [
+            ("payment_intent", payment_intent.to_owned()),
+            ("reason", "requested_by_customer".to_owned()),
+            ("metadata[order_id]", order.to_string()),
+        ];
+        let call = self
+            .client
+            .post(self.url("/v1/refunds"))
+            .bearer_auth(&self.config.secret_key)
+            .header("Idempotency-Key", format!("iapd-refund-{order}"))
+            .form(&form);
+        let refund = self
+            .exchange_for(call, "refund", StripeRefund::from_json)
+            .await?;
+        tracing::info!(refund = %refund.id, status = ?refund.status, "Stripe refund created");
+        Ok(refund)
     }
 
     fn transport(&self, error: reqwest::Error) -> StripeError {

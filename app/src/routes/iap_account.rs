@@ -121,7 +121,7 @@ pub fn IapAccountPage() -> impl IntoView {
                                     />
                                     <crate::components::low_credit_warning::LowCreditWarning account=account.clone() settings=warning />
                                     <h2 class="o-section-title">{t(Msg::Orders)}</h2>
-                                    <OrdersTable orders=orders />
+                                    <OrdersTable orders=orders on_refunded=Callback::new(move |()| refresh.update(|n| *n += 1)) />
                                     <h2 class="o-section-title" id="history">{t(Msg::History)}</h2>
                                     <HistoryFilters action=base.clone() shown typed=typed.get_untracked() error csv />
                                     {(!refused).then(|| view! {

@@ -9,7 +9,9 @@ use leptos_meta::Title;
 
 #[component]
 pub fn OrdersPage() -> impl IntoView {
-    let orders = Resource::new(|| (), |_| all_orders());
+    let refresh = RwSignal::new(0u32);
+    let orders = Resource::new(move || refresh.get(), |_| all_orders());
+    let on_refunded = Callback::new(move |()| refresh.update(|n| *n += 1));
     view! {
         <Title text=t(Msg::Orders) />
         <div class="o-control-panel">
@@ -19,7 +21,7 @@ pub fn OrdersPage() -> impl IntoView {
         </div>
         <div class="o-content o-padded">
             <Transition fallback=crate::components::status::Loading>
-                {move || Suspend::new(async move { orders.await.map(|orders| view! { <OrdersTable orders with_account=true /> }) })}
+                {move || Suspend::new(async move { orders.await.map(|orders| view! { <OrdersTable orders with_account=true on_refunded /> }) })}
             </Transition>
         </div>
     }

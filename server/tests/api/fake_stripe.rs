@@ -67,6 +67,8 @@ struct Inner {
     sessions: BTreeMap<String, Value>,
     /// Idempotency key → the form it came with and the body first answered.
     keys: HashMap<String, (Vec<(String, String)>, Value)>,
+    /// Refund objects by PaymentIntent: a payment is refunded once.
+    refunds: BTreeMap<String, Value>,
     requests: Vec<Recorded>,
     trouble: VecDeque<Trouble>,
     counter: u64,
@@ -109,6 +111,7 @@ impl FakeStripe {
         let router = Router::new()
             .route("/v1/checkout/sessions", axum::routing::post(create_session))
             .route("/v1/checkout/sessions/{id}", get(retrieve_session))
+            .route("/v1/refunds", axum::routing::post(create_refund))
             .route("/pay/{id}", get(hosted_page))
             .route("/pay/{id}/cancel", get(hosted_cancel))
             .layer(middleware::from_fn_with_state(shared.clone(), record))
@@ -126,6 +129,11 @@ impl FakeStripe {
 
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.lock().requests.clone()
+    }
+
+    /// The refunds made, one per PaymentIntent.
+    pub fn refunds(&self) -> Vec<Value> {
+        self.shared.lock().refunds.values().cloned().collect()
     }
 
     /// The session as `GET /v1/checkout/sessions/{id}` would return it.
@@ -344,26 +352,8 @@ async fn create_session(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    if let Some(key) = &key
-        && let Some((first_form, answer)) = shared.lock().keys.get(key)
-    {
-        if *first_form != form {
-            return stripe_error(
-                StatusCode::BAD_REQUEST,
-                "idempotency_error",
-                None,
-                &format!(
-                    "Keys for idempotent requests can only be used with the same parameters \
-                     they were first used with. Try using a key other than '{key}' if you \
-                     meant to execute a different request."
-                ),
-            );
-        }
-        return (
-            [("idempotent-replayed", "true")],
-            axum::Json(answer.clone()),
-        )
-            .into_response();
+    if let Some(replayed) = replay(&shared.lock(), key.as_deref(), &form) {
+        return replayed;
     }
     for required in [
         "mode",
@@ -432,6 +422,104 @@ async fn create_session(
         inner.keys.insert(key, (form.clone(), session.clone()));
     }
     axum::Json(session).into_response()
+}
+
+/// Stripe's answer to a request whose idempotency key was seen: the first answer again for
+/// the same parameters, a refusal for others; `None` for a new key.
+fn replay(inner: &Inner, key: Option<&str>, form: &[(String, String)]) -> Option<Response> {
+    let key = key?;
+    let (first_form, answer) = inner.keys.get(key)?;
+    if first_form != form {
+        return Some(stripe_error(
+            StatusCode::BAD_REQUEST,
+            "idempotency_error",
+            None,
+            &format!(
+                "Keys for idempotent requests can only be used with the same parameters \
+                 they were first used with. Try using a key other than '{key}' if you \
+                 meant to execute a different request."
+            ),
+        ));
+    }
+    Some(
+        (
+            [("idempotent-replayed", "true")],
+            axum::Json(answer.clone()),
+        )
+            .into_response(),
+    )
+}
+
+/// `POST /v1/refunds`: refunds a paid session's PaymentIntent in full, once. The same
+/// idempotency key replays the first answer; a second refund of the same payment is refused
+/// with `charge_already_refunded`, as Stripe does.
+async fn create_refund(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refusal) = unauthorised(&headers) {
+        return refusal;
+    }
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut inner = shared.lock();
+    if let Some(replayed) = replay(&inner, key.as_deref(), &form) {
+        return replayed;
+    }
+    let intent = form
+        .iter()
+        .find(|(k, _)| k == "payment_intent")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let Some(session) = inner
+        .sessions
+        .values()
+        .find(|s| s["payment_intent"] == json!(intent))
+        .cloned()
+    else {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some("resource_missing"),
+            &format!("No such payment_intent: '{intent}'"),
+        );
+    };
+    if inner.refunds.contains_key(&intent) {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some("charge_already_refunded"),
+            "Charge has already been refunded.",
+        );
+    }
+    inner.counter += 1;
+    let metadata: serde_json::Map<String, Value> = form
+        .iter()
+        .filter_map(|(k, v)| {
+            let name = k.strip_prefix("metadata[")?.strip_suffix(']')?;
+            Some((name.to_owned(), json!(v)))
+        })
+        .collect();
+    let refund = json!({
+        "id": format!("re_test_{:024}", inner.counter),
+        "object": "refund",
+        "amount": session["amount_total"],
+        "currency": session["currency"],
+        "created": now(),
+        "metadata": metadata,
+        "payment_intent": intent,
+        "reason": form.iter().find(|(k, _)| k == "reason").map(|(_, v)| v.clone()),
+        "status": "succeeded",
+    });
+    inner.refunds.insert(intent, refund.clone());
+    if let Some(key) = key {
+        inner.keys.insert(key, (form, refund.clone()));
+    }
+    axum::Json(refund).into_response()
 }
 
 async fn retrieve_session(

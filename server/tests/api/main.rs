@@ -18,6 +18,7 @@ mod mail;
 mod observability;
 mod owner;
 mod payments;
+mod refunds;
 mod security;
 mod settings;
 mod sms;

@@ -17,15 +17,15 @@ use std::time::Duration;
 const SECRET_KEY: &str = "sk_test_iapd";
 const WEBHOOK_SECRET: &str = "whsec_test_iapd";
 
-struct Shop {
-    app: TestApp,
-    stripe: FakeStripe,
-    demo: String,
+pub(crate) struct Shop {
+    pub(crate) app: TestApp,
+    pub(crate) stripe: FakeStripe,
+    pub(crate) demo: String,
 }
 
 /// iapd configured for Stripe, the fake Stripe it talks to (which sends its webhooks back
 /// to iapd), and the demo user signed in.
-async fn shop_with(tune: impl FnOnce(&mut Config)) -> Shop {
+pub(crate) async fn shop_with(tune: impl FnOnce(&mut Config)) -> Shop {
     let stripe = FakeStripe::start(None, WEBHOOK_SECRET.into()).await;
     let mut config = test_config().await;
     config.payment_provider = Some(ProviderKind::Stripe);
@@ -44,14 +44,14 @@ async fn shop() -> Shop {
 }
 
 impl Shop {
-    async fn sms(&self) -> i64 {
+    pub(crate) async fn sms(&self) -> i64 {
         sqlx::query_scalar("SELECT id FROM iap_accounts WHERE service = 'sms'")
             .fetch_one(&self.app.pool)
             .await
             .expect("account")
     }
 
-    async fn balance(&self) -> i64 {
+    pub(crate) async fn balance(&self) -> i64 {
         sqlx::query_scalar("SELECT balance FROM iap_accounts WHERE service = 'sms'")
             .fetch_one(&self.app.pool)
             .await
@@ -59,7 +59,7 @@ impl Shop {
     }
 
     /// An order of the 100-credit SMS pack (€90.00).
-    async fn order(&self) -> i64 {
+    pub(crate) async fn order(&self) -> i64 {
         let pack: i64 = sqlx::query_scalar(
             "SELECT id FROM packs WHERE service = 'sms' AND name = 'Standard Pack'",
         )
@@ -80,7 +80,7 @@ impl Shop {
     }
 
     /// Starts paying on the hosted page; the page's URL.
-    async fn pay(&self, order: i64) -> String {
+    pub(crate) async fn pay(&self, order: i64) -> String {
         let reply = self
             .app
             .call(
@@ -93,7 +93,7 @@ impl Shop {
         serde_json::from_str(&reply.body).expect("a URL")
     }
 
-    async fn order_state(&self, order: i64) -> OrderState {
+    pub(crate) async fn order_state(&self, order: i64) -> OrderState {
         let reply = self
             .app
             .call(
@@ -106,7 +106,7 @@ impl Shop {
         order.state
     }
 
-    async fn session_of(&self, order: i64) -> String {
+    pub(crate) async fn session_of(&self, order: i64) -> String {
         sqlx::query_scalar("SELECT provider_reference FROM orders WHERE id = ?")
             .bind(order)
             .fetch_one(&self.app.pool)
@@ -126,7 +126,7 @@ impl Shop {
     }
 
     /// Waits (at most ten seconds) until the order is in `state`.
-    async fn until(&self, order: i64, state: OrderState) {
+    pub(crate) async fn until(&self, order: i64, state: OrderState) {
         tokio::time::timeout(Duration::from_secs(10), async {
             while self.order_state(order).await != state {
                 tokio::time::sleep(Duration::from_millis(50)).await;

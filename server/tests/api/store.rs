@@ -13,7 +13,7 @@ async fn account(app: &TestApp, service: &str) -> i64 {
         .expect("account")
 }
 
-async fn pack(app: &TestApp, service: &str, name: &str) -> i64 {
+pub(crate) async fn pack(app: &TestApp, service: &str, name: &str) -> i64 {
     sqlx::query_scalar("SELECT id FROM packs WHERE service = ? AND name = ?")
         .bind(service)
         .bind(name)
@@ -22,7 +22,7 @@ async fn pack(app: &TestApp, service: &str, name: &str) -> i64 {
         .expect("pack")
 }
 
-async fn order(app: &TestApp, cookie: &str, account: i64, pack: i64) -> String {
+pub(crate) async fn order(app: &TestApp, cookie: &str, account: i64, pack: i64) -> String {
     let reply = app
         .call(
             "store/order",
@@ -37,7 +37,12 @@ async fn order(app: &TestApp, cookie: &str, account: i64, pack: i64) -> String {
     reply.body
 }
 
-async fn pay(app: &TestApp, cookie: &str, order: &str, number: &str) -> crate::helpers::Reply {
+pub(crate) async fn pay(
+    app: &TestApp,
+    cookie: &str,
+    order: &str,
+    number: &str,
+) -> crate::helpers::Reply {
     app.call(
         "store/pay",
         &[
@@ -52,7 +57,7 @@ async fn pay(app: &TestApp, cookie: &str, order: &str, number: &str) -> crate::h
     .await
 }
 
-async fn balance(app: &TestApp, account: i64) -> i64 {
+pub(crate) async fn balance(app: &TestApp, account: i64) -> i64 {
     sqlx::query_scalar("SELECT balance FROM iap_accounts WHERE id = ?")
         .bind(account)
         .fetch_one(&app.pool)
