@@ -177,6 +177,17 @@ impl Account {
     pub fn available(&self) -> i64 {
         self.balance - self.held
     }
+
+    /// Refuses taking `amount` (minor units) beyond what is available, naming both.
+    pub fn ensure_available(&self, amount: i64) -> Result<(), LedgerError> {
+        if self.available() < amount {
+            return Err(LedgerError::InsufficientCredits {
+                available: Credits::from_minor(self.available()),
+                required: Credits::from_minor(amount),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// A hold that has been placed and not yet captured, released or expired.
@@ -636,12 +647,7 @@ impl Book {
         if amount <= 0 {
             return Err(FieldError::new("amount", Msg::ErrAmountNotPositive).into());
         }
-        if acct.available() < amount {
-            return Err(LedgerError::InsufficientCredits {
-                available: Credits::from_minor(acct.available()),
-                required: credits,
-            });
-        }
+        acct.ensure_available(amount)?;
         acct.balance -= amount;
         Ok(Entry {
             account,
@@ -681,12 +687,7 @@ impl Book {
                     Msg::ErrAdjustmentZero,
                 )));
             }
-            EntryKind::Adjustment if amount < 0 && acct.available() < -amount => {
-                return Err(LedgerError::InsufficientCredits {
-                    available: Credits::from_minor(acct.available()),
-                    required: Credits::from_minor(-amount),
-                });
-            }
+            EntryKind::Adjustment if amount < 0 => acct.ensure_available(-amount)?,
             EntryKind::Adjustment => {}
             EntryKind::Hold
             | EntryKind::Capture
@@ -733,12 +734,7 @@ impl Book {
         if acct.disabled {
             return Err(LedgerError::AccountDisabled);
         }
-        if acct.available() < amount {
-            return Err(LedgerError::InsufficientCredits {
-                available: Credits::from_minor(acct.available()),
-                required: new.amount,
-            });
-        }
+        acct.ensure_available(amount)?;
         acct.held += amount;
         let id = self.next_hold;
         self.next_hold += 1;

@@ -62,8 +62,6 @@ struct Pending {
     keys: HashMap<String, (String, String)>,
     /// Captures reversed in this batch: capture entry → credits given back.
     reversed: HashMap<i64, i64>,
-    /// Orders refunded in this batch.
-    refunded: HashMap<i64, RefundState>,
 }
 
 impl Pending {
@@ -827,14 +825,12 @@ impl Op<'_> {
 
     /// Refunds a paid order, once: its credits leave the account as a `refund` entry and the
     /// refund is recorded as pending, in one transaction; the money goes back afterwards. A
-    /// repeat answers the first refund's state.
+    /// repeat answers the first refund's state, even within one batch: its reads share the
+    /// batch's transaction, so they see the refund row an earlier operation wrote.
     async fn refund(&mut self, refund: &NewRefund, by: i64) -> Outcome<RefundState> {
         let Some(found) = crate::db::refunds::order(self.conn, refund.order).await? else {
             return Ok(Err(LedgerError::UnknownOrder));
         };
-        if let Some(state) = self.pending.refunded.get(&refund.order) {
-            return Ok(Ok(*state));
-        }
         match crate::domain::refund::judge(&found.order) {
             Ok(Some(state)) => return Ok(Ok(state)),
             Ok(None) => {}
@@ -857,7 +853,6 @@ impl Op<'_> {
         };
         crate::db::refunds::insert(self.conn, order.id, &refund.reason, &provider, by, self.now)
             .await?;
-        self.pending.refunded.insert(order.id, RefundState::Pending);
         self.pending.refund(entry, order.id, Some(by), self.now);
         Ok(Ok(RefundState::Pending))
     }

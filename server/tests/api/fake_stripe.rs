@@ -386,13 +386,7 @@ async fn create_session(
             "Invalid mode, unit_amount or quantity.",
         );
     };
-    let metadata: serde_json::Map<String, Value> = form
-        .iter()
-        .filter_map(|(k, v)| {
-            let name = k.strip_prefix("metadata[")?.strip_suffix(']')?;
-            Some((name.to_owned(), json!(v)))
-        })
-        .collect();
+    let metadata = metadata(&form);
     let mut inner = shared.lock();
     inner.counter += 1;
     let id = format!("cs_test_a1{:058}", inner.counter);
@@ -422,6 +416,16 @@ async fn create_session(
         inner.keys.insert(key, (form.clone(), session.clone()));
     }
     axum::Json(session).into_response()
+}
+
+/// The `metadata[name]` fields of a form, as the object's `metadata`.
+fn metadata(form: &[(String, String)]) -> serde_json::Map<String, Value> {
+    form.iter()
+        .filter_map(|(k, v)| {
+            let name = k.strip_prefix("metadata[")?.strip_suffix(']')?;
+            Some((name.to_owned(), json!(v)))
+        })
+        .collect()
 }
 
 /// Stripe's answer to a request whose idempotency key was seen: the first answer again for
@@ -497,13 +501,7 @@ async fn create_refund(
         );
     }
     inner.counter += 1;
-    let metadata: serde_json::Map<String, Value> = form
-        .iter()
-        .filter_map(|(k, v)| {
-            let name = k.strip_prefix("metadata[")?.strip_suffix(']')?;
-            Some((name.to_owned(), json!(v)))
-        })
-        .collect();
+    let metadata = metadata(&form);
     let refund = json!({
         "id": format!("re_test_{:024}", inner.counter),
         "object": "refund",
