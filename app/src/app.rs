@@ -112,6 +112,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings/users") view={Lazy::<SettingsUsersRoute>::new()} />
                     <Route path=path!("settings/users/new") view={Lazy::<SettingsUserRoute>::new()} />
                     <Route path=path!("settings/users/:id") view={Lazy::<SettingsUserRoute>::new()} />
+                    <Route path=path!("settings/webhooks") view={Lazy::<SettingsWebhooksRoute>::new()} />
+                    <Route path=path!("settings/webhooks/:id") view={Lazy::<SettingsWebhookRoute>::new()} />
                     <Route path=path!("settings/technical/iap-accounts") view={Lazy::<TechnicalIapAccountsRoute>::new()} />
                     <Route path=path!("settings/technical/iap-accounts/:id") view={Lazy::<TechnicalIapAccountRoute>::new()} />
                     <Route path=path!("settings/technical/iap-services") view={Lazy::<TechnicalIapServicesRoute>::new()} />

@@ -61,6 +61,8 @@ pub mod sms;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod tasks;
+#[cfg(feature = "ssr")]
+pub mod webhook;
 
 pub use app::App;
 #[cfg(feature = "ssr")]

@@ -545,6 +545,7 @@ stored_names! {
         Rejected => "rejected",
         Expired => "expired",
     }
+    DeliveryState { Pending => "pending", Delivered => "delivered", Failed => "failed" }
     SmsReportState {
         Queued => "queued",
         Sent => "sent",
@@ -710,4 +711,96 @@ pub struct ServiceSummary {
 pub struct ServicesOverview {
     pub services: Vec<ServiceSummary>,
     pub hosting_type: crate::domain::hosting::HostingType,
+}
+
+/// An account's further alert thresholds, besides Warn Me, as Account Information shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountAlerts {
+    pub thresholds: Vec<AlertThreshold>,
+    /// Administrators add and remove them; everyone else who sees the account reads them.
+    pub editable: bool,
+}
+
+/// One further threshold of an account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertThreshold {
+    pub id: i64,
+    pub threshold: Credits,
+    pub emails: Vec<String>,
+    pub in_app: bool,
+    pub webhook: bool,
+}
+
+/// The bell: the newest alerts about the accounts a user may see, and how many are unread.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notifications {
+    pub items: Vec<Notification>,
+    pub unread: u32,
+}
+
+/// One alert as the bell lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: i64,
+    pub kind: crate::domain::alert::AlertKind,
+    pub account_id: i64,
+    pub account_name: String,
+    pub unit_name: String,
+    pub whole_number: bool,
+    pub threshold: Option<Credits>,
+    pub available: Credits,
+    pub created_at: Timestamp,
+    pub unread: bool,
+}
+
+/// A webhook as Settings → Webhooks lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Webhook {
+    pub id: i64,
+    pub url: String,
+    pub secret: String,
+    pub active: bool,
+    pub created_at: Timestamp,
+    /// Deliveries still waiting for their (next) attempt, and given up.
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub pending: u32,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub failed: u32,
+}
+
+/// One event posted (or to post) to a webhook: its delivery log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct WebhookDelivery {
+    pub id: i64,
+    pub event_type: String,
+    pub state: DeliveryState,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub attempts: u32,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub next_attempt_at: Timestamp,
+}
+
+/// Where a webhook delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DeliveryState {
+    /// Waiting for its (next) attempt.
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// Given up after the last attempt.
+    Failed,
+}
+
+impl DeliveryState {
+    pub const fn label(self) -> crate::i18n::Msg {
+        match self {
+            DeliveryState::Pending => crate::i18n::Msg::WebhookPending,
+            DeliveryState::Delivered => crate::i18n::Msg::WebhookDelivered,
+            DeliveryState::Failed => crate::i18n::Msg::WebhookFailed,
+        }
+    }
 }

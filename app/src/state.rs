@@ -31,6 +31,9 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Whether cookies get the `Secure` flag, i.e. iapd is reached over HTTPS.
     pub secure_cookies: bool,
+    /// Webhooks may target private addresses (`WEBHOOK_ALLOW_PRIVATE`).
+    #[from_ref(skip)]
+    pub webhook_allow_private: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -28,16 +28,14 @@ struct Fixture {
 
 /// A Community database (no trial credits) with one SMS account holding `credits`.
 async fn fixture(credits: i64) -> Fixture {
-    let (pool, _) = app::db::scratch("warnings-test").await.unwrap();
-    let mut conn = pool.acquire().await.unwrap();
-    app::db::settings::set(&mut conn, app::db::settings::EDITION, "Community")
-        .await
-        .unwrap();
-    let company = app::db::companies::insert(&mut conn, "SF").await.unwrap();
-    drop(conn);
     let clock = ManualClock::at(1_800_000_000_000);
-    let (ledger, tasks) = start_ledger_at(&pool, clock.clock(), "https://iap.example").await;
-    let account = ledger.resolve_account("sms", company).await.unwrap();
+    let common::SmsAccount {
+        pool,
+        ledger,
+        tasks,
+        account,
+        ..
+    } = common::sms_account("warnings-test", clock.clock(), "https://iap.example").await;
     if credits > 0 {
         credit_with(
             &ledger,

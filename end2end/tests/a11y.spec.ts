@@ -19,6 +19,7 @@ const PAGES = [
   "/settings/users/new",
   "/settings/users/2",
   "/settings/orders",
+  "/settings/webhooks",
 ];
 
 const TECHNICAL = [
@@ -77,6 +78,19 @@ for (const locale of LANGUAGES) {
         .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
         .analyze();
       found.push(...dialog.violations.map((v) => `SMS dialog: ${v.id} on ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`));
+      // A webhook's page (a public address, never posted to here), and the bell opened.
+      await page.goto("/settings/webhooks");
+      await hydrated(page);
+      await page.locator("#url").fill("https://93.184.216.34/hook");
+      await page.locator("form.o-webhook-form button[type=submit]").click();
+      await page.waitForURL(/\/settings\/webhooks\/\d+$/);
+      found.push(...(await violations(page, new URL(page.url()).pathname)));
+      await page.getByTestId("bell").click();
+      await page.locator(".o-bell-menu").waitFor();
+      const bell = await new AxeBuilder({ page })
+        .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+        .analyze();
+      found.push(...bell.violations.map((v) => `bell: ${v.id} on ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`));
       expect(found).toEqual([]);
     });
   });

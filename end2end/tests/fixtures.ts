@@ -2,6 +2,7 @@
 import { test as base, expect, type Page, type TestInfo } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -195,6 +196,46 @@ export function slowGatewayTest(delayMs: number) {
     },
   });
 }
+
+/** One request a webhook receiver got. */
+export type Received = { headers: Record<string, string | string[] | undefined>; body: string };
+
+/**
+ * iapd posting webhooks to a receiver on loopback (a customer's endpoint, here a plain
+ * HTTP server in the test process that records what it gets and answers 200), with private
+ * targets allowed and retries a second apart.
+ */
+export const webhookTest = test.extend<{
+  receiver: { url: string; received: Received[] };
+  server: { url: string };
+}>({
+  receiver: async ({}, use) => {
+    const received: Received[] = [];
+    const server = createHttpServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(200).end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    await use({ url: `http://127.0.0.1:${port}/hook`, received });
+    await new Promise((resolve) => server.close(resolve));
+  },
+  server: async ({}, use, testInfo) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "iapd-e2e-"));
+    const server = await startServer(dir, {
+      WEBHOOK_ALLOW_PRIVATE: "1",
+      WEBHOOK_RETRY_SECONDS: "1",
+    });
+    await use({ url: server.url });
+    await stop(server, "server", testInfo);
+    rmSync(dir, { recursive: true, force: true });
+  },
+});
 
 /** iapd with no payment provider configured: nothing can be bought. */
 export const unsoldTest = test.extend<{ server: { url: string } }>({

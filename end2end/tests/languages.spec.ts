@@ -76,8 +76,10 @@ test.describe("in Chinese from the user menu", () => {
     await expect(page.getByRole("link", { name: "蜗牛邮件" })).toBeVisible();
     await page.getByRole("link", { name: "短信", exact: true }).click();
     await expect(page.getByRole("heading", { name: "账户信息" })).toBeVisible();
-    await expect(page.getByText("门槛值")).toBeVisible();
-    await expect(page.getByText("警告电邮")).toBeVisible();
+    // Warn Me's terms (the Alerts section below speaks of thresholds too).
+    const warnMe = page.getByRole("region", { name: "点数偏低警报" });
+    await expect(warnMe.getByText("门槛值")).toBeVisible();
+    await expect(warnMe.getByText("警告电邮")).toBeVisible();
     await noEnglishLeft(page);
     await page.goto(page.url() + "/buy");
     await hydrated(page);

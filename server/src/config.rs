@@ -211,6 +211,24 @@ pub struct Config {
     )]
     pub smtp_timeout_seconds: u64,
 
+    /// Let webhooks post to loopback, private and link-local addresses. Off, a webhook whose
+    /// host resolves to one is refused, and so is each delivery to it.
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false", help_heading = "Webhooks")]
+    pub webhook_allow_private: bool,
+
+    /// Seconds a webhook receiver has to answer.
+    #[arg(long, env = "WEBHOOK_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60), help_heading = "Webhooks")]
+    pub webhook_timeout: u64,
+
+    /// Seconds before a delivery that failed is tried again; each further retry waits twice
+    /// as long (at most an hour).
+    #[arg(long, env = "WEBHOOK_RETRY_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3_600), help_heading = "Webhooks")]
+    pub webhook_retry_seconds: u64,
+
+    /// Attempts per delivery before it is marked failed.
+    #[arg(long, env = "WEBHOOK_MAX_ATTEMPTS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=100), help_heading = "Webhooks")]
+    pub webhook_max_attempts: u32,
+
     /// An operator command to run instead of serving (see the README).
     #[command(subcommand)]
     pub command: Option<crate::cli::Command>,
@@ -264,6 +282,18 @@ impl Config {
         }
     }
 
+    /// How webhook deliveries are posted.
+    pub fn webhooks(&self) -> app::webhook::WebhookSettings {
+        use std::time::Duration;
+        app::webhook::WebhookSettings {
+            allow_private: self.webhook_allow_private,
+            timeout: Duration::from_secs(self.webhook_timeout),
+            first_retry: Duration::from_secs(self.webhook_retry_seconds),
+            max_attempts: self.webhook_max_attempts,
+            ..app::webhook::WebhookSettings::default()
+        }
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
@@ -306,6 +336,11 @@ mod tests {
         let mail = config.mail();
         assert!(mail.smtp.is_none());
         assert_eq!(mail.max_attempts, 8);
+        let webhooks = config.webhooks();
+        assert!(!webhooks.allow_private);
+        assert_eq!(webhooks.timeout.as_secs(), 10);
+        assert_eq!(webhooks.first_retry.as_secs(), 30);
+        assert_eq!(webhooks.max_attempts, 12);
         assert!(config.command.is_none());
     }
 

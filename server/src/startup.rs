@@ -131,6 +131,7 @@ impl Application {
             config.sms_provider().map_err(StartupError::SmsGateway)?,
             config.sms_worker(),
         );
+        app::webhook::start(&mut tasks, pool.clone(), config.webhooks());
         app::sms::reports::start(&mut tasks, pool.clone(), config.sms_reports())
             .map_err(StartupError::SmsGateway)?;
         if config.sms_gateway_webhook_secret.is_none() {
@@ -171,6 +172,7 @@ impl Application {
             api_cache: Arc::new(ApiCache::default()),
             public_url: public_url.into(),
             secure_cookies: config.secure_cookies(),
+            webhook_allow_private: config.webhook_allow_private,
         };
         let operator_secret: Arc<str> = app::crypto::random_token(32).into();
         let operator_ip = if addr.ip().is_unspecified() {

@@ -2,7 +2,9 @@
 
 pub mod accounts_table;
 pub mod action_dialog;
+pub mod alert_thresholds;
 pub mod balance_at;
+pub mod bell;
 pub mod change_password;
 pub mod field;
 pub mod history_filters;

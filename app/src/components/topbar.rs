@@ -62,6 +62,7 @@ pub fn TopBar(info: SessionInfo) -> impl IntoView {
                     <a class="o-topbar-link" href="/settings">{t(Msg::GeneralSettings)}</a>
                     <a class="o-topbar-link" href="/settings/users">{t(Msg::Users)}</a>
                     <a class="o-topbar-link" href="/settings/orders">{t(Msg::Orders)}</a>
+                    <a class="o-topbar-link" href="/settings/webhooks">{t(Msg::Webhooks)}</a>
                     <Show when=move || debug>
                         <div class="o-dropdown">
                             <button
@@ -99,6 +100,7 @@ pub fn TopBar(info: SessionInfo) -> impl IntoView {
                 <Show when=move || debug>
                     <span class="o-debug-badge" title=t(Msg::DeveloperModeOn)>"debug"</span>
                 </Show>
+                <crate::components::bell::Bell open=Signal::derive(move || is_open("bell")) on_toggle=move || toggle("bell") />
                 <CompanySwitcher info=info.clone() open=Signal::derive(move || is_open("companies")) on_toggle=move || toggle("companies") />
                 <UserMenu
                     name=info.user_name.clone()

@@ -27,7 +27,7 @@ const SELECT: &str = concat!(
 
 /// Accounts usable by any of `companies`: shared ones and those restricted to one of them,
 /// of the services offered (an Online database offers no third-party service).
-const USABLE: &str =
+pub(crate) const USABLE: &str =
     "(NOT EXISTS (SELECT 1 FROM iap_account_companies ac WHERE ac.account_id = a.id)
      OR EXISTS (SELECT 1 FROM iap_account_companies ac WHERE ac.account_id = a.id
                 AND ac.company_id IN (SELECT value FROM json_each(?2))))

@@ -4,6 +4,7 @@
 //! [`types`]: amounts and times as integers (minor units, Unix milliseconds), states by name.
 
 pub mod accounts;
+pub mod alerts;
 pub mod companies;
 pub mod contacts;
 pub mod ledger;
@@ -23,6 +24,7 @@ mod types;
 pub mod usage;
 pub mod users;
 pub mod warnings;
+pub mod webhooks;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -251,6 +253,10 @@ mod tests {
         (
             "0030_refunds.sql",
             "1d1234197e7e9992ab9a695ba25f4f5acef3333cdc537090cf013269e9b7c601",
+        ),
+        (
+            "0031_alerts.sql",
+            "bec63cc9688bbcec898f6f886a0054be614e78fd47181981cbe99bf28e95d403",
         ),
     ];
 

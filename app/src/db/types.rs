@@ -3,13 +3,15 @@
 //! The impls are generic over the database, so every backend stores them the same way. A
 //! stored state iapd does not know is a decoding error, never a guess.
 
+use crate::domain::alert::AlertKind;
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{EntryKind, HoldState};
 use crate::domain::order::OrderState;
 use crate::domain::refund::RefundState;
 use crate::domain::time::Timestamp;
 use crate::models::{
-    MailState, SmsBatchState, SmsDelivery, SmsFailure, SmsReportState, SmsSource, SmsState,
+    DeliveryState, MailState, SmsBatchState, SmsDelivery, SmsFailure, SmsReportState, SmsSource,
+    SmsState,
 };
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -106,6 +108,8 @@ stored_by_name!(
     HoldState,
     OrderState,
     RefundState,
+    AlertKind,
+    DeliveryState,
     MailState,
     SmsState,
     SmsBatchState,

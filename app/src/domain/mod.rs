@@ -5,6 +5,7 @@
 //! own enums (such as [`ledger::LedgerError`]), turned into what users see in one place
 //! above the domain (the `error` module).
 
+pub mod alert;
 pub mod company;
 pub mod contact;
 pub mod country;
@@ -30,5 +31,7 @@ pub mod time;
 pub mod usage;
 pub mod user;
 pub mod warning;
+#[cfg(feature = "ssr")]
+pub mod webhook;
 
 pub use error::FieldError;

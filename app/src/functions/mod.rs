@@ -4,6 +4,7 @@
 //! `.await`: rendered on the server, a server function runs as a resource's future, and
 //! Leptos's context is only reachable until that future first yields.
 
+pub mod alerts;
 pub mod auth;
 pub mod contacts;
 pub mod iap;
@@ -13,6 +14,7 @@ pub mod sms;
 pub mod store;
 pub mod users;
 pub mod warnings;
+pub mod webhooks;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {

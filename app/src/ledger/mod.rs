@@ -29,10 +29,12 @@
 //! - this file: [`Ledger`], the handle callers use, and the tasks it runs;
 //! - `writer`: the task, batching and idempotency.
 
+mod alerts;
 mod writer;
 
 use crate::clock::Clock;
 use crate::db::sms::NewMessage;
+use crate::domain::alert::NewThreshold;
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{AccountEdit, AccountId, NewCredit, NewHold, NewReversal};
 pub use crate::domain::ledger::{HoldEnd, HoldRequest, LedgerError};
@@ -108,6 +110,14 @@ enum Command {
         account: AccountId,
         settings: ValidWarning,
     },
+    AddThreshold {
+        account: AccountId,
+        threshold: NewThreshold,
+    },
+    RemoveThreshold {
+        account: AccountId,
+        id: i64,
+    },
     Sweep,
 }
 
@@ -121,6 +131,7 @@ enum Reply {
     Ended(HoldEnd),
     Sms(SmsState, Credits),
     Queued(QueuedSms),
+    Threshold(i64),
     Done,
 }
 
@@ -486,6 +497,32 @@ impl Ledger {
         settings: ValidWarning,
     ) -> Result<(), LedgerError> {
         self.call(Command::ConfigureWarning { account, settings })
+            .await
+            .map(|_| ())
+    }
+
+    /// Adds a further alert threshold to an account (at most
+    /// [`MAX_THRESHOLDS`](crate::domain::alert::MAX_THRESHOLDS)); through the writer, so one
+    /// added below the account's available credits fires at once, in the same transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn add_threshold(
+        &self,
+        account: AccountId,
+        threshold: NewThreshold,
+    ) -> Result<i64, LedgerError> {
+        match self
+            .call(Command::AddThreshold { account, threshold })
+            .await?
+        {
+            Reply::Threshold(id) => Ok(id),
+            _ => Err(LedgerError::Storage),
+        }
+    }
+
+    /// Removes one of an account's further thresholds; `UnknownEntry` when it has none such.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn remove_threshold(&self, account: AccountId, id: i64) -> Result<(), LedgerError> {
+        self.call(Command::RemoveThreshold { account, id })
             .await
             .map(|_| ())
     }

@@ -1,10 +1,12 @@
 //! The single ledger writer: batches queued operations into one durable transaction.
 
+use super::alerts::Alerts;
 use super::{Command, Job, QueuedSms, Reply, SmsBatch, SmsResult};
 use crate::clock::Clock;
 use crate::crypto;
 use crate::db::ledger::{self as store, EntryRow, HoldRow};
 use crate::domain::FieldError;
+use crate::domain::alert::NewThreshold;
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{
     AccountEdit, AccountId, Book, Conflict, Entry, EntryKind, HoldEnd, HoldState, LedgerError,
@@ -13,7 +15,7 @@ use crate::domain::ledger::{
 };
 use crate::domain::order::{OrderState, order_reference};
 use crate::domain::refund::{NewRefund, RefundState};
-use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings, recipients_by_language};
+use crate::domain::warning::ValidWarning;
 use crate::i18n::{Arg, Msg, Note, Text};
 use crate::metrics::LedgerMetrics;
 use crate::models::{SmsDelivery, SmsState};
@@ -44,12 +46,8 @@ pub struct Writer {
     clock: Clock,
     book: Book,
     meta: HashMap<AccountId, Meta>,
-    /// Low-credit warning settings by account, checked after every operation.
-    warnings: HashMap<AccountId, WarningSettings>,
-    /// When each account's last warning mail was queued: at most one an hour.
-    last_warned: HashMap<AccountId, i64>,
-    /// Where iapd is reached, for the pack store link in warning mails.
-    public_url: String,
+    /// What decides the alerts each operation fires.
+    alerts: Alerts,
 }
 
 /// Everything a batch will write, accumulated while its operations are applied.
@@ -161,9 +159,7 @@ impl Writer {
             clock,
             book: Book::new(),
             meta: HashMap::new(),
-            warnings: HashMap::new(),
-            last_warned: HashMap::new(),
-            public_url: public_url.trim_end_matches('/').to_owned(),
+            alerts: Alerts::new(public_url),
         };
         writer.reload().await?;
         writer.revive_job_holds().await?;
@@ -216,12 +212,9 @@ impl Writer {
             book.load_hold(hold);
         }
         book.reserve_hold_ids_from(store::next_hold_id(&mut self.conn).await?);
-        let warnings = crate::db::warnings::all(&mut self.conn).await?;
-        let last_warned = crate::db::outbox::last_mail_by_account(&mut self.conn).await?;
+        self.alerts.reload(&mut self.conn).await?;
         self.book = book;
         self.meta = meta;
-        self.warnings = warnings.into_iter().collect();
-        self.last_warned = last_warned.into_iter().collect();
         Ok(())
     }
 
@@ -321,9 +314,7 @@ impl Writer {
             conn,
             book,
             meta,
-            warnings,
-            last_warned,
-            public_url,
+            alerts,
             ..
         } = self;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
@@ -335,30 +326,20 @@ impl Writer {
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
             // Each operation is judged on its own, so a batch that crosses, recovers and
-            // crosses again warns twice, as separate transactions would.
+            // crosses again fires twice, as separate transactions would.
             let first_entry = pending.entries.len();
             let mut op = Op {
                 conn: &mut tx,
                 book,
                 meta,
-                warnings,
-                last_warned,
-                public_url,
+                alerts,
                 pending: &mut pending,
                 now,
             };
             results.push(op.run(&job.command).await?);
-            let crossed = crossings(book, warnings, &pending.entries[first_entry..]);
-            for (account, available) in crossed {
-                if let Some(settings) = warnings.get(&account) {
-                    let warning = Warning {
-                        account,
-                        settings,
-                        available,
-                    };
-                    queue_warning(&mut tx, last_warned, warning, public_url, now).await?;
-                }
-            }
+            alerts
+                .after(&mut tx, book, &pending.entries[first_entry..], now)
+                .await?;
         }
         let touched: BTreeSet<AccountId> =
             pending.entries.iter().map(|e| e.entry.account).collect();
@@ -373,108 +354,12 @@ impl Writer {
     }
 }
 
-/// The accounts whose available credits `entries` (one operation's) took from at or above
-/// their warning threshold to below it, with the available credits they were left with.
-fn crossings(
-    book: &Book,
-    warnings: &HashMap<AccountId, WarningSettings>,
-    entries: &[EntryRow],
-) -> Vec<(AccountId, i64)> {
-    let mut change: BTreeMap<AccountId, i64> = BTreeMap::new();
-    for row in entries {
-        if warnings.get(&row.entry.account).is_some_and(|w| w.enabled) {
-            *change.entry(row.entry.account).or_default() +=
-                row.entry.amount - row.entry.held_delta;
-        }
-    }
-    change
-        .into_iter()
-        .filter_map(|(account, delta)| {
-            let after = book.account(account)?.available();
-            let settings = warnings.get(&account)?;
-            settings
-                .crossed(after - delta, after)
-                .then_some((account, after))
-        })
-        .collect()
-}
-
-/// A warning due: the account, its settings, and the credits it has left.
-struct Warning<'a> {
-    account: AccountId,
-    settings: &'a WarningSettings,
-    available: i64,
-}
-
-/// Writes the warning mail into the outbox, inside the batch's transaction, unless the
-/// account was warned less than an hour ago. `last_warned` is updated here; if the
-/// transaction then fails, the writer reloads it from the database with the book.
-async fn queue_warning(
-    conn: &mut SqliteConnection,
-    last_warned: &mut HashMap<AccountId, i64>,
-    warning: Warning<'_>,
-    public_url: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    let Warning {
-        account,
-        settings,
-        available,
-    } = warning;
-    if !WarningSettings::mail_allowed(last_warned.get(&account).copied(), now) {
-        tracing::info!(
-            account,
-            available,
-            "low-credit warning skipped: one per hour"
-        );
-        return Ok(());
-    }
-    let Some(about) = store::warning_subject(conn, account, now).await? else {
-        return Ok(());
-    };
-    let fallback = about
-        .locale
-        .as_deref()
-        .and_then(crate::i18n::Locale::parse)
-        .unwrap_or_default();
-    let known = crate::db::warnings::recipient_locales(conn, account, &settings.emails).await?;
-    let mut facts = WarningFacts {
-        account_id: account,
-        account_name: about.name,
-        service: about.service,
-        service_label: about.service_label,
-        unit_name: about.unit_name,
-        whole_number: about.whole_number,
-        available,
-        threshold: settings.threshold,
-        used_last_week: about.used_last_week,
-        locale: fallback,
-    };
-    for (locale, recipients) in recipients_by_language(&settings.emails, &known, fallback) {
-        facts.locale = locale;
-        let mail = crate::mail::render::low_credit_warning(&facts, public_url, recipients);
-        let id = crate::db::outbox::insert(conn, Some(account), &mail, now).await?;
-        tracing::info!(
-            account,
-            mail = id,
-            locale = locale.code(),
-            available,
-            threshold = settings.threshold,
-            "low-credit warning queued"
-        );
-    }
-    last_warned.insert(account, now);
-    Ok(())
-}
-
 /// One operation of a batch, with what it may touch.
 struct Op<'a> {
     conn: &'a mut SqliteConnection,
     book: &'a mut Book,
     meta: &'a mut HashMap<AccountId, Meta>,
-    warnings: &'a mut HashMap<AccountId, WarningSettings>,
-    last_warned: &'a mut HashMap<AccountId, i64>,
-    public_url: &'a str,
+    alerts: &'a mut Alerts,
     pending: &'a mut Pending,
     now: i64,
 }
@@ -529,6 +414,14 @@ impl Op<'_> {
                 .map(|()| Reply::Done),
             Command::ConfigureWarning { account, settings } => self
                 .configure_warning(*account, settings)
+                .await?
+                .map(|()| Reply::Done),
+            Command::AddThreshold { account, threshold } => self
+                .add_threshold(*account, threshold)
+                .await?
+                .map(Reply::Threshold),
+            Command::RemoveThreshold { account, id } => self
+                .remove_threshold(*account, *id)
                 .await?
                 .map(|()| Reply::Done),
             Command::Sweep => Ok(Reply::Done),
@@ -1032,25 +925,30 @@ impl Op<'_> {
         let Some(available) = self.book.account(account).map(|a| a.available()) else {
             return Ok(Err(LedgerError::UnknownAccount));
         };
-        let old = self.warnings.get(&account).cloned().unwrap_or_default();
-        crate::db::warnings::save(self.conn, account, settings, self.now).await?;
-        if settings.warns_on_save(&old, available) {
-            let warning = Warning {
-                account,
-                settings,
-                available,
-            };
-            queue_warning(
-                self.conn,
-                self.last_warned,
-                warning,
-                self.public_url,
-                self.now,
-            )
+        self.alerts
+            .configure_warning(self.conn, account, settings, available, self.now)
             .await?;
-        }
-        self.warnings.insert(account, (**settings).clone());
         Ok(Ok(()))
+    }
+
+    /// Adds a further alert threshold to an account.
+    async fn add_threshold(&mut self, account: AccountId, new: &NewThreshold) -> Outcome<i64> {
+        let Some(available) = self.book.account(account).map(|a| a.available()) else {
+            return Ok(Err(LedgerError::UnknownAccount));
+        };
+        self.alerts
+            .add_threshold(self.conn, account, new, available, self.now)
+            .await
+    }
+
+    /// Removes one of an account's further thresholds.
+    async fn remove_threshold(&mut self, account: AccountId, id: i64) -> Outcome<()> {
+        let removed = self.alerts.remove_threshold(self.conn, account, id).await?;
+        Ok(if removed {
+            Ok(())
+        } else {
+            Err(LedgerError::UnknownEntry)
+        })
     }
 }
 

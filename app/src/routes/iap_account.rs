@@ -57,7 +57,8 @@ pub fn IapAccountPage() -> impl IntoView {
                 get_iap_account(id, filter.clone().unwrap_or_default(), before).await?;
             let orders = account_orders(id).await?;
             let warning = crate::functions::warnings::get_account_warning(id).await?;
-            Ok::<_, crate::error::AppError>((account, page, orders, warning))
+            let alerts = crate::functions::alerts::get_account_alerts(id).await?;
+            Ok::<_, crate::error::AppError>((account, page, orders, warning, alerts))
         },
     );
     let usage = Resource::new(
@@ -78,7 +79,7 @@ pub fn IapAccountPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match (data.await, usage.await) {
                     (Err(e), _) | (_, Err(e)) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
-                    (Ok((account, page, orders, warning)), Ok(usage)) => {
+                    (Ok((account, page, orders, warning, alerts)), Ok(usage)) => {
                         let older = page.older;
                         let newer = move || !cursors.with(Vec::is_empty);
                         let base = format!("/iap-accounts/{}", account.id);
@@ -120,6 +121,11 @@ pub fn IapAccountPage() -> impl IntoView {
                                         link=link
                                     />
                                     <crate::components::low_credit_warning::LowCreditWarning account=account.clone() settings=warning />
+                                    <crate::components::alert_thresholds::AlertThresholds
+                                        account=account.clone()
+                                        alerts
+                                        on_change=Callback::new(move |()| refresh.update(|n| *n += 1))
+                                    />
                                     <h2 class="o-section-title">{t(Msg::Orders)}</h2>
                                     <OrdersTable orders=orders on_refunded=Callback::new(move |()| refresh.update(|n| *n += 1)) />
                                     <h2 class="o-section-title" id="history">{t(Msg::History)}</h2>

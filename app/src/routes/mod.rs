@@ -13,6 +13,8 @@ pub mod orders;
 pub mod settings;
 pub mod settings_user;
 pub mod settings_users;
+pub mod settings_webhook;
+pub mod settings_webhooks;
 pub mod store;
 pub mod technical_database;
 pub mod technical_emails;
@@ -61,6 +63,8 @@ lazy_pages! {
     SettingsRoute => settings::SettingsPage,
     SettingsUsersRoute => settings_users::SettingsUsersPage,
     SettingsUserRoute => settings_user::SettingsUserPage,
+    SettingsWebhooksRoute => settings_webhooks::SettingsWebhooksPage,
+    SettingsWebhookRoute => settings_webhook::SettingsWebhookPage,
     TechnicalIapAccountsRoute => technical_iap_accounts::TechnicalIapAccountsPage,
     TechnicalIapAccountRoute => technical_iap_accounts::TechnicalIapAccountPage,
     TechnicalIapServicesRoute => technical_iap_services::TechnicalIapServicesPage,

@@ -59,3 +59,37 @@ pub async fn configure_with(
         .configure_warning(account, settings.validate()?)
         .await
 }
+
+/// A Community database (no trial credits) named after `name`, with one company and its SMS
+/// account, and a ledger over it linking mails to `public_url`.
+pub struct SmsAccount {
+    pub pool: SqlitePool,
+    pub ledger: Ledger,
+    pub tasks: Tasks,
+    pub company: i64,
+    pub account: AccountId,
+}
+
+pub async fn sms_account(name: &str, clock: Clock, public_url: &str) -> SmsAccount {
+    let (pool, _) = app::db::scratch(name).await.expect("fresh database");
+    let mut conn = pool.acquire().await.expect("connection");
+    app::db::settings::set(&mut conn, app::db::settings::EDITION, "Community")
+        .await
+        .expect("edition");
+    let company = app::db::companies::insert(&mut conn, "SF")
+        .await
+        .expect("company");
+    drop(conn);
+    let (ledger, tasks) = start_ledger_at(&pool, clock, public_url).await;
+    let account = ledger
+        .resolve_account("sms", company)
+        .await
+        .expect("SMS account");
+    SmsAccount {
+        pool,
+        ledger,
+        tasks,
+        company,
+        account,
+    }
+}

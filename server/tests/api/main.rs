@@ -28,3 +28,4 @@ mod stripe_client;
 mod users;
 mod users_cli;
 mod warnings;
+mod webhooks;

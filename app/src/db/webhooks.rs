@@ -1,0 +1,217 @@
+//! Webhooks and their deliveries: an outbox of events to post. Deliveries of alerts are
+//! inserted in the ledger writer's transaction, one per active webhook; the webhook worker
+//! posts them and records each attempt.
+
+use crate::models::{Webhook, WebhookDelivery};
+use sqlx::SqliteConnection;
+use tracing::instrument;
+
+const SELECT: &str = "SELECT w.id, w.url, w.secret, w.active, w.created_at,
+        (SELECT count(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.state = 'pending') AS pending,
+        (SELECT count(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.state = 'failed') AS failed
+    FROM webhooks w";
+
+#[instrument(level = "debug", skip_all)]
+pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<Webhook>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY w.id")))
+        .fetch_all(conn)
+        .await
+}
+
+#[instrument(level = "debug", skip_all)]
+pub async fn get(conn: &mut SqliteConnection, id: i64) -> Result<Option<Webhook>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE w.id = ?")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+#[instrument(level = "debug", skip_all)]
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    url: &str,
+    secret: &str,
+    by: Option<i64>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO webhooks (url, secret, active, created_by, created_at) VALUES (?, ?, 1, ?, ?)",
+    )
+    .bind(url)
+    .bind(secret)
+    .bind(by)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.last_insert_rowid())
+}
+
+/// Pauses or resumes a webhook; false when there is none. A paused webhook gets no new
+/// events, and its pending deliveries wait.
+#[instrument(level = "debug", skip_all)]
+pub async fn set_active(
+    conn: &mut SqliteConnection,
+    id: i64,
+    active: bool,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE webhooks SET active = ? WHERE id = ?")
+        .bind(active)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes a webhook and its delivery log; false when there is none.
+#[instrument(level = "debug", skip_all)]
+pub async fn delete(conn: &mut SqliteConnection, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM webhooks WHERE id = ?")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Queues one event for every active webhook, due at once; returns how many deliveries.
+#[instrument(level = "debug", skip_all)]
+pub async fn enqueue_all(
+    conn: &mut SqliteConnection,
+    event_type: &str,
+    body: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO webhook_deliveries (webhook_id, event_type, body, state, next_attempt_at, created_at)
+         SELECT id, ?1, ?2, 'pending', ?3, ?3 FROM webhooks WHERE active",
+    )
+    .bind(event_type)
+    .bind(body)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Queues one event for one webhook (a test event), due at once.
+#[instrument(level = "debug", skip_all)]
+pub async fn enqueue_one(
+    conn: &mut SqliteConnection,
+    webhook: i64,
+    event_type: &str,
+    body: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO webhook_deliveries (webhook_id, event_type, body, state, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
+    )
+    .bind(webhook)
+    .bind(event_type)
+    .bind(body)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.last_insert_rowid())
+}
+
+/// A delivery due, with where and how to post it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DueDelivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub url: String,
+    pub secret: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// Pending deliveries of active webhooks due at `now`, oldest first.
+#[instrument(level = "debug", skip_all)]
+pub async fn due(
+    conn: &mut SqliteConnection,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<DueDelivery>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT d.id, d.webhook_id, w.url, w.secret, d.body, d.attempts
+         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+         WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND w.active
+         ORDER BY d.next_attempt_at, d.id LIMIT ?",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// When the next pending delivery of an active webhook is due, if any.
+#[instrument(level = "debug", skip_all)]
+pub async fn next_due(conn: &mut SqliteConnection) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT min(d.next_attempt_at) FROM webhook_deliveries d
+         JOIN webhooks w ON w.id = d.webhook_id WHERE d.state = 'pending' AND w.active",
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Records one attempt: delivered (`retry_at` ignored) when `delivered`, else failed and
+/// due again at `retry_at`, or failed for good without one. Only a pending delivery changes.
+#[instrument(level = "debug", skip_all)]
+pub async fn record_attempt(
+    conn: &mut SqliteConnection,
+    id: i64,
+    attempt: &Attempt,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let (state, next, done_at) = match (attempt.delivered, attempt.retry_at) {
+        (true, _) => ("delivered", now, Some(now)),
+        (false, Some(at)) => ("pending", at, None),
+        (false, None) => ("failed", now, Some(now)),
+    };
+    sqlx::query(
+        "UPDATE webhook_deliveries
+         SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_status = ?,
+             last_error = ?, done_at = ?
+         WHERE id = ? AND state = 'pending'",
+    )
+    .bind(state)
+    .bind(next)
+    .bind(attempt.status.map(i64::from))
+    .bind(&attempt.error)
+    .bind(done_at)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The outcome of one attempt to post a delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    pub delivered: bool,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// Why it was not delivered.
+    pub error: Option<String>,
+    /// When to try again; `None` gives up (or, when delivered, means nothing).
+    pub retry_at: Option<i64>,
+}
+
+/// A webhook's newest deliveries: its delivery log.
+#[instrument(level = "debug", skip_all)]
+pub async fn deliveries(
+    conn: &mut SqliteConnection,
+    webhook: i64,
+    limit: i64,
+) -> Result<Vec<WebhookDelivery>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, event_type, state, attempts, last_status, last_error, created_at,
+                next_attempt_at
+         FROM webhook_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?",
+    )
+    .bind(webhook)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
