@@ -81,19 +81,15 @@ pub fn Bell(open: Signal<bool>, on_toggle: impl Fn() + Send + Sync + 'static) ->
             if opened == 0 {
                 Ok(Vec::new())
             } else {
-                open_bell().await
+                let lines = open_bell().await;
+                // Opening marked them read: ask for the count again, so the badge clears
+                // now and counts what arrives later.
+                refresh.try_update(|n| *n += 1);
+                lines
             }
         }
     });
-    let count = move || {
-        // Read once the list was fetched for this opening.
-        let read = openings.get() > 0 && lines.get().is_some();
-        if read {
-            0
-        } else {
-            unread.get().and_then(Result::ok).unwrap_or(0)
-        }
-    };
+    let count = move || unread.get().and_then(Result::ok).unwrap_or(0);
     let label = move || match count() {
         0 => t(Msg::Notifications).to_owned(),
         n => tf(
