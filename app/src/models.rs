@@ -356,6 +356,8 @@ pub struct Order {
     pub failure_reason: Option<String>,
     pub buyer: String,
     pub created_at: Timestamp,
+    /// Placed by auto-recharge; `buyer` saved the card it was charged to.
+    pub auto_recharge: bool,
     /// How long a pending order has waited for its payment's outcome.
     pub pending_minutes: Option<i64>,
     /// Its refund, once an administrator asked for one.
@@ -711,6 +713,31 @@ pub struct ServiceSummary {
 pub struct ServicesOverview {
     pub services: Vec<ServiceSummary>,
     pub hosting_type: crate::domain::hosting::HostingType,
+}
+
+/// An account's auto-recharge, as Account Information shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoRechargeView {
+    /// `None` when it is off.
+    pub threshold: Option<Credits>,
+    pub pack: Option<i64>,
+    /// Cents of the pack's currency.
+    pub monthly_cap: Option<i64>,
+    /// The saved card's brand and last four digits.
+    pub card: Option<(String, String)>,
+    pub state: crate::domain::auto_recharge::RechargeState,
+    pub declines: i64,
+    pub next_attempt: Option<Timestamp>,
+    /// Why the last attempt bought nothing.
+    pub last_error: Option<String>,
+    /// What auto-recharge spent this month, in cents of the pack's currency.
+    pub spent: i64,
+    /// The account's packs, to choose from.
+    pub packs: Vec<crate::domain::packs::Pack>,
+    /// Administrators change it; everyone else who sees the account reads it.
+    pub editable: bool,
+    /// How a card is saved: typed here (Demo), or at the provider (Stripe).
+    pub payments: PaymentMode,
 }
 
 /// An account's further alert thresholds, besides Warn Me, as Account Information shows them.

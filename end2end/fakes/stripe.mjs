@@ -12,10 +12,14 @@
 // Once listening it prints `fake stripe listening on http://127.0.0.1:<port>` on stdout.
 //
 // Routes, as Stripe:
-//   POST /v1/checkout/sessions        create (honours Idempotency-Key)
-//   GET  /v1/checkout/sessions/{id}   retrieve
-//   GET  /pay/{id}                    the "hosted page": pays, posts the signed
-//                                     checkout.session.completed, then 303 to success_url
+//   POST /v1/checkout/sessions        create, in payment or setup mode (honours Idempotency-Key)
+//   GET  /v1/checkout/sessions/{id}   retrieve (expand[]=setup_intent.payment_method)
+//   POST /v1/customers                create (honours Idempotency-Key)
+//   POST /v1/payment_intents          charge a saved card off session (card ending 0341 declines)
+//   GET  /v1/payment_intents/{id}     retrieve
+//   GET  /pay/{id}[?card=<number>]    the "hosted page": pays (or saves the card, 4242… by
+//                                     default), posts the signed checkout.session.completed,
+//                                     then 303 to success_url
 //   GET  /pay/{id}/cancel             303 to cancel_url, nothing changes
 // Routes for tests only:
 //   GET  /__fake/requests             every request received, as JSON
@@ -36,6 +40,10 @@ if (WEBHOOK_URL && !SECRET) {
 }
 
 const sessions = new Map(); // id → session object, as Stripe would return it now
+const customers = new Map(); // id → customer
+const paymentMethods = new Map(); // id → payment method, attached to its customer
+const intents = new Map(); // id → PaymentIntent
+const setupCards = new Map(); // setup session id → { number, method }
 const keys = new Map(); // Idempotency-Key → { form, answer }
 const requests = []; // { method, path, headers, form }
 let counter = 0;
@@ -95,7 +103,16 @@ function settle(id, to) {
     counter += 1;
     session.status = to;
     session.url = null;
-    if (to === "complete") {
+    if (to === "complete" && session.mode === "setup") {
+      const number = setupCards.get(id)?.number ?? "4242424242424242";
+      const method = `pm_test_${pad(counter, 24)}`;
+      paymentMethods.set(method, {
+        id: method, object: "payment_method", type: "card", customer: session.customer,
+        card: { brand: "visa", last4: number.slice(-4), exp_month: 12, exp_year: 2034 },
+      });
+      setupCards.set(id, { number, method });
+      session.setup_intent = `seti_test_${pad(counter, 24)}`;
+    } else if (to === "complete") {
       session.payment_status = "paid";
       session.payment_intent = `pi_test_${pad(counter, 24)}`;
     }
@@ -147,20 +164,99 @@ const REQUIRED = [
   "success_url",
 ];
 
+/** Replays an idempotent request's first answer; true when it did (or refused). */
+function replayed(req, res, form) {
+  const key = req.headers["idempotency-key"];
+  if (!key || !keys.has(key)) return false;
+  const first = keys.get(key);
+  if (JSON.stringify(first.form) !== JSON.stringify(form)) {
+    stripeError(res, 400, "idempotency_error", null,
+      "Keys for idempotent requests can only be used with the same parameters they were " +
+      `first used with. Try using a key other than '${key}' if you meant to execute a ` +
+      "different request.");
+    return true;
+  }
+  send(res, first.status ?? 200, first.answer, { "idempotent-replayed": "true" });
+  return true;
+}
+
+function metadataOf(form) {
+  const metadata = {};
+  for (const [k, v] of form) {
+    const m = /^metadata\[(.+)\]$/.exec(k);
+    if (m) metadata[m[1]] = v;
+  }
+  return metadata;
+}
+
+function createSetupSession(req, res, form) {
+  const field = (name) => form.find(([k]) => k === name)?.[1];
+  const customer = field("customer");
+  if (!customers.has(customer) || !field("success_url")) {
+    return stripeError(res, 400, "invalid_request_error", "parameter_missing",
+      "Setup mode needs an existing customer and a success_url.");
+  }
+  counter += 1;
+  const id = `cs_test_c1${pad(counter, 58)}`;
+  const session = {
+    id, object: "checkout.session", cancel_url: field("cancel_url") ?? null, created: now(),
+    currency: null, customer, livemode: false, metadata: metadataOf(form), mode: "setup",
+    payment_intent: null, payment_status: "no_payment_required", setup_intent: null,
+    status: "open", success_url: field("success_url"), url: `${baseUrl}/pay/${id}`,
+  };
+  sessions.set(id, session);
+  send(res, 200, session);
+}
+
+function createCustomer(req, res, form) {
+  if (!authorised(req, res) || replayed(req, res, form)) return;
+  counter += 1;
+  const id = `cus_test_${pad(counter, 14)}`;
+  const customer = {
+    id, object: "customer", name: form.find(([k]) => k === "name")?.[1] ?? null,
+    metadata: metadataOf(form),
+  };
+  customers.set(id, customer);
+  const key = req.headers["idempotency-key"];
+  if (key) keys.set(key, { form, answer: customer });
+  send(res, 200, customer);
+}
+
+function createIntent(req, res, form) {
+  if (!authorised(req, res) || replayed(req, res, form)) return;
+  const field = (name) => form.find(([k]) => k === name)?.[1];
+  const amount = Number(field("amount"));
+  if (!(Number.isInteger(amount) && amount > 0) || !field("currency") || !field("customer") ||
+      !field("payment_method") || field("confirm") !== "true" || field("off_session") !== "true") {
+    return stripeError(res, 400, "invalid_request_error", "parameter_missing",
+      "amount, currency, customer, payment_method, confirm and off_session are required here.");
+  }
+  counter += 1;
+  const card = paymentMethods.get(field("payment_method"));
+  const declines = !card || card.customer !== field("customer") || card.card.last4 === "0341";
+  const intent = {
+    id: `pi_test_${pad(counter, 24)}`, object: "payment_intent", amount,
+    currency: field("currency"), customer: field("customer"),
+    payment_method: field("payment_method"), metadata: metadataOf(form),
+    status: declines ? "requires_payment_method" : "succeeded",
+    last_payment_error: declines ? { code: "card_declined", message: "Your card was declined." } : null,
+  };
+  intents.set(intent.id, intent);
+  const [status, answer] = declines
+    ? [402, { error: { type: "card_error", code: "card_declined", decline_code: "generic_decline",
+        message: "Your card was declined.", payment_intent: intent } }]
+    : [200, intent];
+  const key = req.headers["idempotency-key"];
+  if (key) keys.set(key, { form, status, answer });
+  send(res, status, answer);
+}
+
 function createSession(req, res, form) {
   if (!authorised(req, res)) return;
   const field = (name) => form.find(([k]) => k === name)?.[1];
   const key = req.headers["idempotency-key"];
-  if (key && keys.has(key)) {
-    const first = keys.get(key);
-    if (JSON.stringify(first.form) !== JSON.stringify(form)) {
-      return stripeError(res, 400, "idempotency_error", null,
-        "Keys for idempotent requests can only be used with the same parameters they were " +
-        `first used with. Try using a key other than '${key}' if you meant to execute a ` +
-        "different request.");
-    }
-    return send(res, 200, first.answer, { "idempotent-replayed": "true" });
-  }
+  if (replayed(req, res, form)) return;
+  if (field("mode") === "setup") return createSetupSession(req, res, form);
   for (const name of REQUIRED) {
     if (!field(name)) {
       return stripeError(res, 400, "invalid_request_error", "parameter_missing",
@@ -174,11 +270,7 @@ function createSession(req, res, form) {
     return stripeError(res, 400, "invalid_request_error", "parameter_invalid_integer",
       "Invalid mode, unit_amount or quantity.");
   }
-  const metadata = {};
-  for (const [k, v] of form) {
-    const m = /^metadata\[(.+)\]$/.exec(k);
-    if (m) metadata[m[1]] = v;
-  }
+  const metadata = metadataOf(form);
   counter += 1;
   const id = `cs_test_a1${pad(counter, 58)}`;
   const created = now();
@@ -207,10 +299,21 @@ function createSession(req, res, form) {
   send(res, 200, session);
 }
 
-async function route(req, res, path, form, raw) {
+async function route(req, res, path, form, raw, query) {
   let m;
   if (req.method === "POST" && path === "/v1/checkout/sessions") {
     return createSession(req, res, form);
+  }
+  if (req.method === "POST" && path === "/v1/customers") return createCustomer(req, res, form);
+  if (req.method === "POST" && path === "/v1/payment_intents") return createIntent(req, res, form);
+  if (req.method === "GET" && (m = /^\/v1\/payment_intents\/([^/]+)$/.exec(path))) {
+    if (!authorised(req, res)) return;
+    const intent = intents.get(m[1]);
+    if (!intent) {
+      return stripeError(res, 404, "invalid_request_error", "resource_missing",
+        `No such payment_intent: '${m[1]}'`);
+    }
+    return send(res, 200, intent);
   }
   if (req.method === "GET" && (m = /^\/v1\/checkout\/sessions\/([^/]+)$/.exec(path))) {
     if (!authorised(req, res)) return;
@@ -219,6 +322,14 @@ async function route(req, res, path, form, raw) {
       return stripeError(res, 404, "invalid_request_error", "resource_missing",
         `No such checkout.session: '${m[1]}'`);
     }
+    const expand = query.getAll("expand[]").includes("setup_intent.payment_method");
+    if (expand && typeof session.setup_intent === "string") {
+      const method = paymentMethods.get(setupCards.get(session.id)?.method) ?? null;
+      return send(res, 200, {
+        ...session,
+        setup_intent: { id: session.setup_intent, object: "setup_intent", status: "succeeded", payment_method: method },
+      });
+    }
     return send(res, 200, session);
   }
   if (req.method === "GET" && (m = /^\/pay\/([^/]+)$/.exec(path))) {
@@ -226,6 +337,7 @@ async function route(req, res, path, form, raw) {
     // makes no such promise.
     const session = sessions.get(m[1]);
     if (!session) return text(res, 404, "No such Checkout Session");
+    if (query.get("card") && session.status === "open") setupCards.set(session.id, { number: query.get("card") });
     if (session.status === "open") {
       settle(session.id, "complete");
       await sendEvent("checkout.session.completed", session);
@@ -269,7 +381,7 @@ const server = http.createServer((req, res) => {
     if (!url.pathname.startsWith("/__fake/")) {
       requests.push({ method: req.method, path: req.url, headers: req.headers, form });
     }
-    route(req, res, url.pathname, form, raw).catch((error) => {
+    route(req, res, url.pathname, form, raw, url.searchParams).catch((error) => {
       console.error(`fake stripe: ${error.stack}`);
       if (!res.headersSent) stripeError(res, 500, "api_error", null, "fake stripe failed");
     });

@@ -1,14 +1,5 @@
 import { createHmac } from "node:crypto";
-import { test, expect, login, hydrated, webhookTest, type Page } from "./fixtures";
-
-/** View My Services → SMS: the Account Information page. */
-async function openSms(page: Page) {
-  await page.goto("/iap-accounts");
-  await hydrated(page);
-  await page.getByRole("link", { name: "SMS", exact: true }).click();
-  await expect(page.getByRole("heading", { name: "Account Information" })).toBeVisible();
-  await hydrated(page);
-}
+import { test, expect, login, hydrated, webhookTest, openSms, sendOneSms, type Page } from "./fixtures";
 
 async function addThreshold(page: Page, below: string, emails: string, channels: { bell: boolean; webhooks: boolean }) {
   const alerts = page.getByRole("region", { name: "Alerts" });
@@ -18,18 +9,6 @@ async function addThreshold(page: Page, below: string, emails: string, channels:
   await alerts.getByLabel("Webhooks").setChecked(channels.webhooks);
   await alerts.getByRole("button", { name: "Add Threshold" }).click();
   await expect(alerts.getByTestId("alert-thresholds")).toContainText(`${below} Credits`);
-}
-
-/** Sends one SMS to Marc Demo from his contact form: 0.12 credits. */
-async function sendOneSms(page: Page) {
-  await page.goto("/contacts");
-  await hydrated(page);
-  await page.getByRole("link", { name: "Marc Demo" }).click();
-  await page.getByRole("button", { name: "📱 SMS" }).click();
-  const dialog = page.getByRole("dialog", { name: "Send SMS Text Message" });
-  await dialog.getByLabel("Message", { exact: true }).fill("Your order has shipped");
-  await dialog.getByRole("button", { name: "Send SMS" }).click();
-  await expect(dialog.getByTestId("sms-progress")).toHaveText("1 SMS sent, 0.12 credits charged.");
 }
 
 test("set two thresholds, cross both with one SMS: the bell counts them until opened and the mail goes out", async ({ page }) => {

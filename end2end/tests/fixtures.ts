@@ -160,6 +160,27 @@ export async function login(page: Page, user: string, password: string) {
   await hydrated(page);
 }
 
+/** View My Services → SMS: the Account Information page, hydrated. */
+export async function openSms(page: Page) {
+  await page.goto("/iap-accounts");
+  await hydrated(page);
+  await page.getByRole("link", { name: "SMS", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Account Information" })).toBeVisible();
+  await hydrated(page);
+}
+
+/** Sends one SMS to Marc Demo from his contact form: 0.12 credits. */
+export async function sendOneSms(page: Page) {
+  await page.goto("/contacts");
+  await hydrated(page);
+  await page.getByRole("link", { name: "Marc Demo" }).click();
+  await page.getByRole("button", { name: "📱 SMS" }).click();
+  const dialog = page.getByRole("dialog", { name: "Send SMS Text Message" });
+  await dialog.getByLabel("Message", { exact: true }).fill("Your order has shipped");
+  await dialog.getByRole("button", { name: "Send SMS" }).click();
+  await expect(dialog.getByTestId("sms-progress")).toHaveText("1 SMS sent, 0.12 credits charged.");
+}
+
 /** Signs out through the user menu. */
 export async function logout(page: Page) {
   await page.getByRole("button", { name: "User menu" }).click();

@@ -1,12 +1,4 @@
-import { test, expect, login, logout, hydrated, type Page } from "./fixtures";
-
-/** Settings → View My Services → SMS: the Account Information page. */
-async function openSms(page: Page) {
-  await page.goto("/iap-accounts");
-  await hydrated(page);
-  await page.getByRole("link", { name: "SMS", exact: true }).click();
-  await expect(page.getByRole("heading", { name: "Account Information" })).toBeVisible();
-}
+import { test, expect, login, logout, hydrated, openSms, type Page } from "./fixtures";
 
 /** Developer mode → Settings → Technical → Emails: the outbox rows, newest first. */
 async function openEmails(page: Page) {
@@ -33,12 +25,12 @@ test("Warn Me warns at once below the threshold, and at most once an hour", asyn
   // One bad address refuses the list, next to the field.
   await page.getByLabel("Threshold").fill("20");
   await page.getByLabel("Warning Email").fill("ops@example.com, nope");
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("region", { name: "Low-credit warning" }).getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("alert")).toHaveText("“nope” is not a valid email address.");
 
   // A threshold above the balance: the warning is queued at once.
   await page.getByLabel("Warning Email").fill("ops@example.com");
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("region", { name: "Low-credit warning" }).getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("status")).toHaveText("Warning settings saved.");
   await openSms(page);
   await expect(page.getByLabel("Warn Me")).toBeChecked();
@@ -89,10 +81,10 @@ test("unticking Warn Me keeps the values, and users who are not administrators o
   await page.getByLabel("Warn Me").check();
   await page.getByLabel("Threshold").fill("0");
   await page.getByLabel("Warning Email").fill("ops@example.com");
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("region", { name: "Low-credit warning" }).getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("alert")).toHaveText("The amount must be positive.");
   await page.getByLabel("Threshold").fill("5");
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("region", { name: "Low-credit warning" }).getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("status")).toHaveText("Warning settings saved.");
 
   await logout(page);
@@ -108,7 +100,7 @@ test("unticking Warn Me keeps the values, and users who are not administrators o
   await openSms(page);
   await page.getByLabel("Warn Me").uncheck();
   await expect(page.getByLabel("Threshold")).toHaveCount(0);
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("region", { name: "Low-credit warning" }).getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("status")).toHaveText("Warning settings saved.");
   // Opened afresh, the account shows what was stored.
   await openSms(page);

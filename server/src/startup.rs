@@ -122,7 +122,7 @@ impl Application {
         }
         let public_url = config.public_url.trim_end_matches('/');
         let payments = payments(config, &pool, public_url).await?;
-        let ledger = Ledger::start(&pool, clock, public_url, &mut tasks).await?;
+        let ledger = Ledger::start(&pool, clock.clone(), public_url, &mut tasks).await?;
         let _ = app::mail::worker::start(&mut tasks, pool.clone(), mail, mailer);
         let sms = app::sms::worker::start(
             &mut tasks,
@@ -132,6 +132,14 @@ impl Application {
             config.sms_worker(),
         );
         app::webhook::start(&mut tasks, pool.clone(), config.webhooks());
+        let recharger = app::payment::auto_recharge::Recharger {
+            pool: pool.clone(),
+            ledger: ledger.clone(),
+            payments: payments.clone(),
+            public_url: public_url.to_owned(),
+            clock,
+        };
+        app::payment::auto_recharge::start(&mut tasks, recharger, Duration::from_secs(1));
         app::sms::reports::start(&mut tasks, pool.clone(), config.sms_reports())
             .map_err(StartupError::SmsGateway)?;
         if config.sms_gateway_webhook_secret.is_none() {

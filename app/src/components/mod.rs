@@ -3,6 +3,7 @@
 pub mod accounts_table;
 pub mod action_dialog;
 pub mod alert_thresholds;
+pub mod auto_recharge;
 pub mod balance_at;
 pub mod bell;
 pub mod change_password;

@@ -54,7 +54,13 @@ pub fn OrdersTable(
                         <td><a href=format!("/orders/{}", o.id)>{o.reference()}</a></td>
                         <td class="o-nowrap">{crate::locale::date_time(o.created_at)}</td>
                         {with_account.then(|| view! { <td>{o.account_name.clone()}</td> })}
-                        <td>{o.pack_name.clone()}</td>
+                        <td>
+                            {o.pack_name.clone()}
+                            {o.auto_recharge.then(|| view! {
+                                " "
+                                <span class="o-badge o-badge-muted">{t(Msg::AutoRechargeTitle)}</span>
+                            })}
+                        </td>
                         <td class="o-num">{money(o.amount, &o.currency)}</td>
                         <td>{o.buyer.clone()}</td>
                         <td>

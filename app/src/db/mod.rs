@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod auto_recharge;
 pub mod companies;
 pub mod contacts;
 pub mod ledger;
@@ -257,6 +258,10 @@ mod tests {
         (
             "0031_alerts.sql",
             "bec63cc9688bbcec898f6f886a0054be614e78fd47181981cbe99bf28e95d403",
+        ),
+        (
+            "0032_auto_recharge.sql",
+            "143f74e3d8e0f3c37ed8597980b47e62c39084ecb4c5f85af0fb5e59f0e38c8b",
         ),
     ];
 

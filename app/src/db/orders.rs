@@ -83,7 +83,7 @@ pub async fn create(
 /// The first parameter is now (Unix ms), for how long a pending order has waited.
 const SELECT: &str = "SELECT o.id, o.account_id, a.name AS account_name, s.label AS service_label, s.unit_name,
         s.whole_number, o.pack_name, o.credits, o.amount, o.currency, o.state, o.card_brand, o.card_last4,
-        o.failure_reason, u.name AS buyer, o.created_at,
+        o.failure_reason, u.name AS buyer, o.created_at, o.auto_recharge,
         CASE WHEN o.state = 'pending' THEN (? - o.pending_since) / 60000 END AS pending_minutes,
         r.state AS refund, r.failure_reason AS refund_failure
     FROM orders o JOIN iap_accounts a ON a.id = o.account_id
@@ -179,7 +179,7 @@ pub async fn start_hosted(
 }
 
 /// Orders pending at `provider` since before `before`, oldest first, with their reference:
-/// the payments the reconciler reads back.
+/// the payments the reconciler reads back. Auto-recharge orders are its worker's own.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn pending_since_before(
     conn: &mut SqliteConnection,
@@ -189,7 +189,7 @@ pub async fn pending_since_before(
 ) -> Result<Vec<(i64, Option<String>)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, provider_reference FROM orders
-         WHERE state = ? AND provider = ? AND pending_since < ?
+         WHERE state = ? AND provider = ? AND pending_since < ? AND NOT auto_recharge
          ORDER BY pending_since LIMIT ?",
     )
     .bind(OrderState::Pending)

@@ -53,6 +53,9 @@ pub struct AccountReport {
     pub unit_name: String,
     /// SMS accounts: the sender name their database chose, if any.
     pub sender_name: Option<String>,
+    /// Auto-recharge's threshold (minor units, 0 when off) and pack, as Odoo set them.
+    pub auto_refill_threshold: i64,
+    pub auto_refill_pack: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -66,6 +69,8 @@ struct ReportRow {
     description: String,
     unit_name: String,
     sender_name: Option<String>,
+    auto_threshold: Option<i64>,
+    auto_pack: Option<i64>,
 }
 
 /// The accounts of `tokens`, by token, in one query whatever their number; unknown tokens
@@ -82,12 +87,14 @@ pub async fn accounts_by_tokens(
         "SELECT t.value AS wanted, a.id, a.service, s.first_party, {disabled} AS disabled,
                 a.balance, {held} AS held,
                 w.enabled AS warn_enabled, w.threshold AS warn_threshold, w.emails AS warn_emails,
-                s.description, s.unit_name, sn.sender_name
+                s.description, s.unit_name, sn.sender_name,
+                r.threshold AS auto_threshold, r.pack_id AS auto_pack
          FROM json_each(?1) t
          JOIN iap_accounts a ON a.token = t.value OR a.token = t.value || '+disabled'
          JOIN services s ON s.technical_name = a.service
          LEFT JOIN iap_account_warnings w ON w.account_id = a.id
          LEFT JOIN sms_senders sn ON sn.account_id = a.id
+         LEFT JOIN auto_recharges r ON r.account_id = a.id
          ORDER BY t.key, a.token = t.value DESC",
         disabled = disabled!(),
         held = held_now!("?2"),
@@ -117,6 +124,10 @@ pub async fn accounts_by_tokens(
                 description: row.description,
                 unit_name: row.unit_name,
                 sender_name: row.sender_name,
+                auto_refill_threshold: row.auto_threshold.unwrap_or(0),
+                auto_refill_pack: row
+                    .auto_pack
+                    .filter(|_| row.auto_threshold.unwrap_or(0) > 0),
             },
         ));
     }

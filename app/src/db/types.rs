@@ -4,6 +4,7 @@
 //! stored state iapd does not know is a decoding error, never a guess.
 
 use crate::domain::alert::AlertKind;
+use crate::domain::auto_recharge::{DemoCard, RechargeState};
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{EntryKind, HoldState};
 use crate::domain::order::OrderState;
@@ -109,6 +110,8 @@ stored_by_name!(
     OrderState,
     RefundState,
     AlertKind,
+    RechargeState,
+    DemoCard,
     DeliveryState,
     MailState,
     SmsState,

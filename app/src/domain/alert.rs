@@ -27,13 +27,16 @@ pub enum AlertKind {
     Depleted,
     /// Credits came in after the account was depleted.
     Recovered,
+    /// Auto-recharge could not buy credits: declined, given up, or stopped by its cap.
+    RechargeFailed,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 3] = [
+    pub const ALL: [AlertKind; 4] = [
         AlertKind::Threshold,
         AlertKind::Depleted,
         AlertKind::Recovered,
+        AlertKind::RechargeFailed,
     ];
 
     /// The name stored in the database.
@@ -42,6 +45,7 @@ impl AlertKind {
             AlertKind::Threshold => "threshold",
             AlertKind::Depleted => "depleted",
             AlertKind::Recovered => "recovered",
+            AlertKind::RechargeFailed => "recharge_failed",
         }
     }
 
@@ -55,6 +59,7 @@ impl AlertKind {
             AlertKind::Threshold => "credits.below_threshold",
             AlertKind::Depleted => "credits.depleted",
             AlertKind::Recovered => "credits.recovered",
+            AlertKind::RechargeFailed => "credits.auto_recharge_failed",
         }
     }
 
@@ -64,6 +69,7 @@ impl AlertKind {
             AlertKind::Threshold => Msg::AlertBelowThreshold,
             AlertKind::Depleted => Msg::AlertDepleted,
             AlertKind::Recovered => Msg::AlertRecovered,
+            AlertKind::RechargeFailed => Msg::AlertRechargeFailed,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! above the domain (the `error` module).
 
 pub mod alert;
+pub mod auto_recharge;
 pub mod company;
 pub mod contact;
 pub mod country;

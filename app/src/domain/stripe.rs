@@ -204,6 +204,172 @@ impl StripeRefund {
     }
 }
 
+/// A PaymentIntent (`POST /v1/payment_intents`), as far as auto-recharge reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentIntent {
+    pub id: String,
+    pub status: IntentStatus,
+    /// Why the last attempt failed (`last_payment_error.message`), when it did.
+    pub error: Option<String>,
+}
+
+/// What a PaymentIntent's `status` means for an off-session charge: paid, refused (the card
+/// needs its owner: `requires_payment_method`, `requires_action`, `canceled`), or not
+/// settled yet (`processing`, and any status iapd does not know), to be read back later.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IntentStatus {
+    Succeeded,
+    Refused(String),
+    Waiting(String),
+}
+
+impl PaymentIntent {
+    pub fn from_json(value: serde_json::Value) -> Result<PaymentIntent, ParseError> {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            id: String,
+            object: Option<String>,
+            status: Option<String>,
+            last_payment_error: Option<RawError>,
+        }
+        #[derive(serde::Deserialize)]
+        struct RawError {
+            message: Option<String>,
+        }
+        let raw: Raw =
+            serde_json::from_value(value).map_err(|e| ParseError::Json(e.to_string()))?;
+        if raw.object.as_deref().is_some_and(|o| o != "payment_intent") {
+            return Err(ParseError::Field("object"));
+        }
+        let status = raw.status.ok_or(ParseError::Field("status"))?;
+        let status = match status.as_str() {
+            "succeeded" => IntentStatus::Succeeded,
+            "requires_payment_method"
+            | "requires_action"
+            | "requires_confirmation"
+            | "canceled" => IntentStatus::Refused(status),
+            _ => IntentStatus::Waiting(status),
+        };
+        Ok(PaymentIntent {
+            id: raw.id,
+            status,
+            error: raw.last_payment_error.and_then(|e| e.message),
+        })
+    }
+}
+
+/// A Checkout Session in `setup` mode, read back with its SetupIntent's payment method
+/// expanded: how a card is saved for auto-recharge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetupSession {
+    pub id: String,
+    pub complete: bool,
+    /// `metadata.account_id`: the account whose auto-recharge the card pays.
+    pub account_id: Option<i64>,
+    /// `metadata.user_id`: who saved it.
+    pub user_id: Option<i64>,
+    pub customer: Option<String>,
+    /// The saved card, once the session is complete.
+    pub card: Option<SavedStripeCard>,
+}
+
+/// A card payment method as Stripe describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedStripeCard {
+    /// `pm_…`.
+    pub payment_method: String,
+    /// As customers read it: "Visa", "Mastercard".
+    pub brand: String,
+    pub last4: String,
+}
+
+impl SetupSession {
+    pub fn from_json(value: serde_json::Value) -> Result<SetupSession, ParseError> {
+        let field = |name: &'static str| value.get(name).ok_or(ParseError::Field(name));
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        let id = text(field("id")?).ok_or(ParseError::Field("id"))?;
+        if value
+            .get("object")
+            .and_then(|o| o.as_str())
+            .is_some_and(|o| o != "checkout.session")
+        {
+            return Err(ParseError::Field("object"));
+        }
+        if value.get("mode").and_then(|m| m.as_str()) != Some("setup") {
+            return Err(ParseError::Field("mode"));
+        }
+        let metadata = |key: &str| {
+            value
+                .get("metadata")
+                .and_then(|m| m.get(key))
+                .and_then(|v| v.as_str())
+                .and_then(|v| v.parse::<i64>().ok())
+        };
+        // `customer` and `setup_intent` are ids, or objects when expanded.
+        let id_of = |v: Option<&serde_json::Value>| match v {
+            Some(serde_json::Value::String(id)) => Some(id.clone()),
+            Some(object) => object.get("id").and_then(|i| i.as_str()).map(str::to_owned),
+            None => None,
+        };
+        let method = value
+            .get("setup_intent")
+            .and_then(|intent| intent.get("payment_method"))
+            .filter(|m| m.is_object());
+        let card = match method {
+            Some(method) => {
+                let pm = id_of(Some(method)).ok_or(ParseError::Field("payment_method.id"))?;
+                let card = method
+                    .get("card")
+                    .ok_or(ParseError::Field("payment_method.card"))?;
+                let brand = card
+                    .get("brand")
+                    .and_then(|b| b.as_str())
+                    .ok_or(ParseError::Field("card.brand"))?;
+                let last4 = card
+                    .get("last4")
+                    .and_then(|l| l.as_str())
+                    .filter(|l| l.len() == 4 && l.bytes().all(|b| b.is_ascii_digit()))
+                    .ok_or(ParseError::Field("card.last4"))?;
+                Some(SavedStripeCard {
+                    payment_method: pm,
+                    brand: brand_name(brand),
+                    last4: last4.to_owned(),
+                })
+            }
+            None => None,
+        };
+        Ok(SetupSession {
+            id,
+            complete: value.get("status").and_then(|s| s.as_str()) == Some("complete"),
+            account_id: metadata("account_id"),
+            user_id: metadata("user_id"),
+            customer: id_of(value.get("customer")),
+            card,
+        })
+    }
+}
+
+/// A card brand as Stripe names it (`visa`, `amex`…), as customers read it.
+pub fn brand_name(brand: &str) -> String {
+    match brand {
+        "visa" => "Visa".into(),
+        "mastercard" => "Mastercard".into(),
+        "amex" => "American Express".into(),
+        "discover" => "Discover".into(),
+        "diners" => "Diners Club".into(),
+        "jcb" => "JCB".into(),
+        "unionpay" => "UnionPay".into(),
+        "cartes_bancaires" => "Cartes Bancaires".into(),
+        other => {
+            let mut chars = other.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
 /// A Checkout Session's `status`.
 ///
 /// Stripe's own typings leave `payment_status` open to new values, and `status` has grown
@@ -1032,5 +1198,82 @@ mod tests {
             .is_err()
         );
         assert!(StripeRefund::from_json(json!({"id": "re_2", "object": "refund"})).is_err());
+    }
+
+    #[test]
+    fn payment_intents_are_paid_refused_or_waiting() {
+        let read = |status: &str| {
+            PaymentIntent::from_json(serde_json::json!({
+                "id": "pi_1", "object": "payment_intent", "status": status,
+                "last_payment_error": {"message": "Your card was declined."}
+            }))
+            .unwrap()
+        };
+        assert_eq!(read("succeeded").status, IntentStatus::Succeeded);
+        assert_eq!(
+            read("requires_payment_method").status,
+            IntentStatus::Refused("requires_payment_method".into())
+        );
+        assert_eq!(
+            read("processing").status,
+            IntentStatus::Waiting("processing".into())
+        );
+        assert_eq!(
+            read("new_one").status,
+            IntentStatus::Waiting("new_one".into())
+        );
+        assert_eq!(
+            read("canceled").error.as_deref(),
+            Some("Your card was declined.")
+        );
+        let session =
+            serde_json::json!({"id": "cs_1", "object": "checkout.session", "status": "open"});
+        assert_eq!(
+            PaymentIntent::from_json(session),
+            Err(ParseError::Field("object"))
+        );
+    }
+
+    #[test]
+    fn a_completed_setup_session_gives_the_saved_card() {
+        let session = serde_json::json!({
+            "id": "cs_test_1", "object": "checkout.session", "mode": "setup",
+            "status": "complete", "customer": "cus_1",
+            "metadata": {"account_id": "7", "user_id": "2", "purpose": "auto_recharge_card"},
+            "setup_intent": {"id": "seti_1", "payment_method": {
+                "id": "pm_1", "object": "payment_method",
+                "card": {"brand": "visa", "last4": "4242"}}}
+        });
+        let read = SetupSession::from_json(session.clone()).unwrap();
+        assert!(read.complete);
+        assert_eq!((read.account_id, read.user_id), (Some(7), Some(2)));
+        assert_eq!(read.customer.as_deref(), Some("cus_1"));
+        assert_eq!(
+            read.card,
+            Some(SavedStripeCard {
+                payment_method: "pm_1".into(),
+                brand: "Visa".into(),
+                last4: "4242".into()
+            })
+        );
+        let mut open = session.clone();
+        open["status"] = "open".into();
+        open["setup_intent"] = "seti_1".into();
+        let open = SetupSession::from_json(open).unwrap();
+        assert!(!open.complete && open.card.is_none());
+        let mut payment = session.clone();
+        payment["mode"] = "payment".into();
+        assert_eq!(
+            SetupSession::from_json(payment),
+            Err(ParseError::Field("mode"))
+        );
+        let mut bad = session;
+        bad["setup_intent"]["payment_method"]["card"]["last4"] = "42".into();
+        assert_eq!(
+            SetupSession::from_json(bad),
+            Err(ParseError::Field("card.last4"))
+        );
+        assert_eq!(brand_name("amex"), "American Express");
+        assert_eq!(brand_name("eftpos_au"), "Eftpos_au");
     }
 }

@@ -79,6 +79,12 @@ impl Timestamp {
         ))
     }
 
+    /// The first moment (00:00 UTC on the 1st) of the month this moment falls in.
+    pub fn start_of_month(self) -> Self {
+        let (year, month, ..) = self.utc();
+        Timestamp::start_of_day(days_from_civil(i64::from(year), month, 1))
+    }
+
     /// (year, month) in UTC, e.g. to compare with a card's expiry.
     pub fn year_month(self) -> (i32, u32) {
         let (year, month, ..) = self.utc();
@@ -144,6 +150,20 @@ fn civil_from_days(days: i64) -> (i32, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn months_start_on_the_first_at_midnight_utc() {
+        let mid_march = Timestamp::parse_date_time("2024-03-15T13:45").unwrap();
+        let first = Timestamp::parse_date("2024-03-01").unwrap();
+        assert_eq!(mid_march.start_of_month(), first);
+        assert_eq!(first.start_of_month(), first);
+        let leap_day = Timestamp::parse_date_time("2024-02-29T23:59:59").unwrap();
+        assert_eq!(
+            leap_day.start_of_month(),
+            Timestamp::parse_date("2024-02-01").unwrap()
+        );
+        assert_eq!(Timestamp::from_ms(-1).start_of_month().ms(), -31 * DAY);
+    }
 
     #[test]
     fn unix_times_map_to_their_month() {

@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod auth;
+pub mod auto_recharge;
 pub mod contacts;
 pub mod iap;
 pub mod services;

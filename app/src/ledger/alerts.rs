@@ -1,5 +1,6 @@
 //! The alerts the ledger writer fires: Warn Me (the account's first threshold), its further
-//! thresholds, and the "depleted" and "recovered" events.
+//! thresholds, and the "depleted" and "recovered" events; and the crossings that make an
+//! auto-recharge due (the auto-recharge worker then places and charges its order).
 //!
 //! The writer sees every change with the figures before and after it, and writes what fires
 //! in the same transaction as the change: the mails into the outbox, an alert event (the
@@ -11,8 +12,10 @@
 use crate::db::alerts::NewEvent;
 use crate::db::ledger::{self as store, EntryRow, WarningSubject};
 use crate::domain::alert::{AlertKind, NewThreshold, Threshold, depletion};
+use crate::domain::auto_recharge;
 use crate::domain::ledger::{AccountId, Book, LedgerError};
 use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings, recipients_by_language};
+use crate::ledger::RechargeChange;
 use sqlx::SqliteConnection;
 use std::collections::{HashMap, HashSet};
 
@@ -26,6 +29,8 @@ pub(super) struct Alerts {
     thresholds: HashMap<AccountId, Vec<Threshold>>,
     /// Accounts depleted and not recovered since.
     depleted: HashSet<AccountId>,
+    /// The threshold of each account whose auto-recharge is on.
+    recharges: HashMap<AccountId, i64>,
     /// Where iapd is reached, for the pack store link in mails.
     public_url: String,
 }
@@ -59,6 +64,7 @@ impl Alerts {
             last_warned: HashMap::new(),
             thresholds: HashMap::new(),
             depleted: HashSet::new(),
+            recharges: HashMap::new(),
             public_url: public_url.trim_end_matches('/').to_owned(),
         }
     }
@@ -72,10 +78,12 @@ impl Alerts {
             thresholds.entry(account).or_default().push(threshold);
         }
         let depleted = crate::db::alerts::depleted_accounts(conn).await?;
+        let recharges = crate::db::auto_recharge::active_thresholds(conn).await?;
         self.warnings = warnings.into_iter().collect();
         self.last_warned = last_warned.into_iter().collect();
         self.thresholds = thresholds;
         self.depleted = depleted.into_iter().collect();
+        self.recharges = recharges.into_iter().collect();
         Ok(())
     }
 
@@ -164,6 +172,71 @@ impl Alerts {
             .unwrap_or_default();
         for i in due {
             self.fire_threshold(conn, account, i, after, now).await?;
+        }
+        if self
+            .recharges
+            .get(&account)
+            .is_some_and(|&threshold| auto_recharge::crossed(threshold, before, after))
+        {
+            self.recharge_due(conn, account, after, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Marks an account's auto-recharge due: the worker places and charges its order.
+    async fn recharge_due(
+        &self,
+        conn: &mut SqliteConnection,
+        account: AccountId,
+        available: i64,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        if crate::db::auto_recharge::mark_due(conn, account, now).await? {
+            tracing::info!(account, available, "auto-recharge due");
+        } else {
+            tracing::info!(
+                account,
+                available,
+                "auto-recharge crossing: a charge is already under way"
+            );
+        }
+        Ok(())
+    }
+
+    /// Applies a change to an account's auto-recharge; when it is on and the account is
+    /// already below its threshold, the recharge is due at once.
+    pub(super) async fn change_recharge(
+        &mut self,
+        conn: &mut SqliteConnection,
+        account: AccountId,
+        change: &RechargeChange,
+        available: i64,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        use crate::db::auto_recharge as store;
+        match change {
+            RechargeChange::Settings(settings) => {
+                store::save_settings(conn, account, settings, now).await?;
+            }
+            RechargeChange::Odoo { threshold, pack } => {
+                store::save_odoo(conn, account, *threshold, *pack, now).await?;
+            }
+            RechargeChange::Card { card, by } => {
+                store::save_card(conn, account, card, *by, now).await?;
+            }
+            RechargeChange::Off => store::turn_off(conn, account, now).await?,
+        }
+        let row = store::get(conn, account).await?;
+        match row.filter(store::AutoRechargeRow::active) {
+            Some(row) => {
+                self.recharges.insert(account, row.threshold);
+                if available < row.threshold {
+                    self.recharge_due(conn, account, available, now).await?;
+                }
+            }
+            None => {
+                self.recharges.remove(&account);
+            }
         }
         Ok(())
     }

@@ -118,7 +118,27 @@ enum Command {
         account: AccountId,
         id: i64,
     },
+    ChangeRecharge {
+        account: AccountId,
+        change: RechargeChange,
+    },
     Sweep,
+}
+
+/// A change to an account's auto-recharge, for [`Ledger::change_recharge`].
+#[derive(Clone, Debug)]
+pub enum RechargeChange {
+    /// Threshold, pack and monthly cap, from Account Information.
+    Settings(crate::domain::auto_recharge::Settings),
+    /// Threshold (0 is off) and pack, from Odoo's `update-auto-refill-settings`.
+    Odoo { threshold: i64, pack: Option<i64> },
+    /// The card that pays, saved by `by`.
+    Card {
+        card: crate::db::auto_recharge::SavedCard,
+        by: i64,
+    },
+    /// Off; the pack, the cap and the card are kept.
+    Off,
 }
 
 #[derive(Debug)]
@@ -523,6 +543,20 @@ impl Ledger {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn remove_threshold(&self, account: AccountId, id: i64) -> Result<(), LedgerError> {
         self.call(Command::RemoveThreshold { account, id })
+            .await
+            .map(|_| ())
+    }
+
+    /// Changes an account's auto-recharge. Through the writer, which watches the crossings:
+    /// turning it on while the account is already below the threshold makes it due at once,
+    /// in the same transaction, and no change of credits slips between.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn change_recharge(
+        &self,
+        account: AccountId,
+        change: RechargeChange,
+    ) -> Result<(), LedgerError> {
+        self.call(Command::ChangeRecharge { account, change })
             .await
             .map(|_| ())
     }

@@ -1,7 +1,7 @@
 //! The single ledger writer: batches queued operations into one durable transaction.
 
 use super::alerts::Alerts;
-use super::{Command, Job, QueuedSms, Reply, SmsBatch, SmsResult};
+use super::{Command, Job, QueuedSms, RechargeChange, Reply, SmsBatch, SmsResult};
 use crate::clock::Clock;
 use crate::crypto;
 use crate::db::ledger::{self as store, EntryRow, HoldRow};
@@ -422,6 +422,10 @@ impl Op<'_> {
                 .map(Reply::Threshold),
             Command::RemoveThreshold { account, id } => self
                 .remove_threshold(*account, *id)
+                .await?
+                .map(|()| Reply::Done),
+            Command::ChangeRecharge { account, change } => self
+                .change_recharge(*account, change)
                 .await?
                 .map(|()| Reply::Done),
             Command::Sweep => Ok(Reply::Done),
@@ -911,6 +915,8 @@ impl Op<'_> {
             Err(error) => return Ok(Err(error)),
         };
         store::mark_paid(self.conn, order, provider, reference, self.now).await?;
+        // An auto-recharge order: the recharge waits for the next crossing again.
+        crate::db::auto_recharge::settle(self.conn, row.account_id, order, self.now).await?;
         self.pending.entry(entry, Some(row.created_by), self.now);
         Ok(Ok(()))
     }
@@ -939,6 +945,21 @@ impl Op<'_> {
         self.alerts
             .add_threshold(self.conn, account, new, available, self.now)
             .await
+    }
+
+    /// Changes an account's auto-recharge.
+    async fn change_recharge(
+        &mut self,
+        account: AccountId,
+        change: &RechargeChange,
+    ) -> Outcome<()> {
+        let Some(available) = self.book.account(account).map(|a| a.available()) else {
+            return Ok(Err(LedgerError::UnknownAccount));
+        };
+        self.alerts
+            .change_recharge(self.conn, account, change, available, self.now)
+            .await?;
+        Ok(Ok(()))
     }
 
     /// Removes one of an account's further thresholds.

@@ -92,6 +92,86 @@ pub fn low_credit_warning(facts: &WarningFacts, public_url: &str, recipients: Ve
     }
 }
 
+/// What a failed auto-recharge mail says.
+#[derive(Clone, Debug)]
+pub struct RechargeFailure {
+    pub account_id: i64,
+    pub account_name: String,
+    pub pack_name: String,
+    /// Cents of `currency`.
+    pub price: i64,
+    pub currency: String,
+    /// Why nothing was bought, as the provider or iapd said it (English).
+    pub reason: String,
+    /// When it is tried again; `None` when it waits for the next crossing.
+    pub next_attempt: Option<i64>,
+    pub locale: i18n::Locale,
+}
+
+/// The mail after an auto-recharge that bought nothing: why, what happens next, and a link
+/// to the account, where the card and the settings are.
+pub fn auto_recharge_failed(
+    facts: &RechargeFailure,
+    public_url: &str,
+    recipients: Vec<String>,
+) -> Mail {
+    let locale = facts.locale;
+    let t = |msg: Msg| tl(locale, msg);
+    let pack = i18n::pack_text(&facts.pack_name)
+        .map_or_else(|| facts.pack_name.clone(), |msg| t(msg).to_owned());
+    let price = crate::domain::packs::money(facts.price, &facts.currency);
+    let subject = tfl(
+        locale,
+        Msg::AutoMailSubject,
+        &[("account", facts.account_name.as_str().into())],
+    );
+    let intro = tfl(
+        locale,
+        Msg::AutoMailIntro,
+        &[
+            ("account", facts.account_name.as_str().into()),
+            ("pack", pack.into()),
+            ("price", price.into()),
+            ("reason", facts.reason.as_str().into()),
+        ],
+    );
+    let next = match facts.next_attempt {
+        Some(at) => tfl(
+            locale,
+            Msg::NextAttemptAt,
+            &[("time", i18n::date_time(locale, at).into())],
+        ),
+        None => t(Msg::AutoWaitsForCrossing).to_owned(),
+    };
+    let url = format!(
+        "{}/iap-accounts/{}#auto-recharge",
+        public_url.trim_end_matches('/'),
+        facts.account_id
+    );
+    let text = format!(
+        "{}\n\n{intro}\n{next}\n\n{}\n{url}\n",
+        t(Msg::WarningGreeting),
+        t(Msg::AutoMailUpdate),
+    );
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\"><body style=\"font-family:sans-serif;color:#212529\">\n\
+         <p>{}</p>\n<p>{}<br>{}</p>\n<p>{} <a href=\"{}\">{}</a></p>\n</body></html>\n",
+        locale.code(),
+        escape(t(Msg::WarningGreeting)),
+        escape(&intro),
+        escape(&next),
+        escape(t(Msg::AutoMailUpdate)),
+        escape(&url),
+        escape(&facts.account_name),
+    );
+    Mail {
+        recipients,
+        subject,
+        text,
+        html,
+    }
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -198,8 +198,34 @@ impl Hosted<'_> {
             return Ok(Delivery::Replay);
         }
         drop(conn);
+        // A setup session names no order: it saved a card for auto-recharge.
+        let setup_session = match &event {
+            WebhookEvent::CheckoutCompleted {
+                session_id,
+                order_id: None,
+                ..
+            } => Some(session_id.clone()),
+            _ => None,
+        };
         let outcome = match settlement {
             None => "ignored",
+            Some((None, _)) if setup_session.is_some() => {
+                let setup = super::card_setup::CardSetup {
+                    pool: self.pool,
+                    ledger: self.ledger,
+                    stripe: self.stripe,
+                };
+                let session = setup_session.as_deref().unwrap_or_default();
+                match setup.finish(session, None).await {
+                    Ok(true) => "card saved",
+                    Ok(false) => "no order",
+                    // The administrator's return reads it back too.
+                    Err(error) => {
+                        tracing::warn!(?error, "cannot read a setup session back");
+                        "card not saved"
+                    }
+                }
+            }
             Some((None, _)) => {
                 tracing::warn!(
                     event = event.event_id(),
@@ -341,7 +367,7 @@ impl Hosted<'_> {
 }
 
 /// What a Stripe failure means to the customer: refused for good, or try again later.
-fn provider_error(error: StripeError) -> AppError {
+pub(crate) fn provider_error(error: StripeError) -> AppError {
     tracing::warn!(%error, "Stripe call failed");
     if error.is_retryable() {
         AppError::Conflict(Msg::ErrProviderUnavailable.into())

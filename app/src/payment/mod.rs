@@ -10,11 +10,16 @@
 //! - this file: the choice of provider;
 //! - [`demo`] and [`checkout`]: the Demo provider's test cards, and paying by card;
 //! - [`stripe`] and [`hosted`]: the Stripe REST client, and the hosted flow built on it;
-//! - [`reconcile`]: settling orders left pending, whatever the provider.
+//! - [`reconcile`]: settling orders left pending, whatever the provider;
+//! - [`auto_recharge`] and [`recharge_notice`]: charging saved cards when credits run low,
+//!   and telling people when that bought nothing; [`card_setup`]: saving a card at Stripe.
 
+pub mod auto_recharge;
+pub mod card_setup;
 pub mod checkout;
 pub mod demo;
 pub mod hosted;
+pub mod recharge_notice;
 pub mod reconcile;
 pub mod refund;
 pub mod stripe;

@@ -4,7 +4,8 @@
 //! may be retried in [`StripeError`].
 
 pub use crate::domain::stripe::{
-    CheckoutSession, PaymentStatus, RefundOutcome, SessionStatus, StripeRefund,
+    CheckoutSession, IntentStatus, PaymentIntent, PaymentStatus, RefundOutcome, SessionStatus,
+    SetupSession, StripeRefund,
 };
 use std::time::Duration;
 
@@ -97,6 +98,31 @@ impl CheckoutRequest {
     pub fn idempotency_key(&self) -> String {
         format!("iapd-order-{}", self.order_id)
     }
+}
+
+/// A setup-mode Checkout Session to save a card for an account's auto-recharge.
+#[derive(Clone, Debug)]
+pub struct CardSetupRequest<'a> {
+    pub account: i64,
+    /// Who saves it: the buyer of the orders it pays.
+    pub user: i64,
+    pub customer: &'a str,
+    /// Back to Account Information; `{CHECKOUT_SESSION_ID}` is filled in by Stripe.
+    pub success_url: &'a str,
+    pub cancel_url: &'a str,
+}
+
+/// An off-session charge of an auto-recharge order to a saved card.
+#[derive(Clone, Debug)]
+pub struct OffSessionCharge<'a> {
+    pub order: i64,
+    /// Cents of `currency`.
+    pub amount: i64,
+    pub currency: &'a str,
+    pub customer: &'a str,
+    pub payment_method: &'a str,
+    /// What the card statement and Stripe's Dashboard show, e.g. the order's reference.
+    pub description: &'a str,
 }
 
 /// Why a call to Stripe failed, sorted by what the caller may do about it.
@@ -318,6 +344,145 @@ impl StripeClient {
             .await?;
         tracing::info!(refund = %refund.id, status = ?refund.status, "Stripe refund created");
         Ok(refund)
+    }
+
+    /// `POST /v1/customers` for an account's auto-recharge, keyed `iapd-customer-<account>`:
+    /// a retry after a lost answer returns the same customer. Returns its id.
+    #[tracing::instrument(skip_all, fields(account))]
+    pub async fn create_customer(&self, account: i64, name: &str) -> Result<String, StripeError> {
+        let form = [
+            ("name", name.to_owned()),
+            ("description", format!("iapd account {account}")),
+            ("metadata[account_id]", account.to_string()),
+        ];
+        let call = self
+            .client
+            .post(self.url("/v1/customers"))
+            .bearer_auth(&self.config.secret_key)
+            .header("Idempotency-Key", format!("iapd-customer-{account}"))
+            .form(&form);
+        let id = self
+            .exchange_for(call, "customer", |value: serde_json::Value| {
+                value
+                    .get("id")
+                    .and_then(|id| id.as_str())
+                    .filter(|id| is_stripe_id(id))
+                    .map(str::to_owned)
+                    .ok_or("no customer id")
+            })
+            .await?;
+        tracing::info!(customer = %id, "Stripe customer created");
+        Ok(id)
+    }
+
+    /// `POST /v1/checkout/sessions` in `setup` mode: Stripe's page where an administrator
+    /// saves the card auto-recharge charges. Returns the page's address.
+    #[tracing::instrument(skip_all, fields(account = setup.account))]
+    pub async fn create_setup_session(
+        &self,
+        setup: &CardSetupRequest<'_>,
+    ) -> Result<String, StripeError> {
+        if !is_stripe_id(setup.customer) {
+            return Err(StripeError::Malformed(format!(
+                "{:?} is not a customer id",
+                setup.customer
+            )));
+        }
+        let form = [
+            ("mode", "setup".to_owned()),
+            ("customer", setup.customer.to_owned()),
+            ("payment_method_types[0]", "card".to_owned()),
+            ("success_url", setup.success_url.to_owned()),
+            ("cancel_url", setup.cancel_url.to_owned()),
+            ("metadata[account_id]", setup.account.to_string()),
+            ("metadata[user_id]", setup.user.to_string()),
+            ("metadata[purpose]", "auto_recharge_card".to_owned()),
+        ];
+        let call = self
+            .client
+            .post(self.url("/v1/checkout/sessions"))
+            .bearer_auth(&self.config.secret_key)
+            .form(&form);
+        let session = self
+            .exchange_for(call, "setup session", |value: serde_json::Value| {
+                value
+                    .get("url")
+                    .and_then(|url| url.as_str())
+                    .map(str::to_owned)
+                    .ok_or("no url")
+            })
+            .await?;
+        Ok(session)
+    }
+
+    /// `GET /v1/checkout/sessions/{id}` of a setup session, with the SetupIntent's payment
+    /// method expanded: the card it saved.
+    #[tracing::instrument(skip_all, fields(session = id))]
+    pub async fn retrieve_setup_session(&self, id: &str) -> Result<SetupSession, StripeError> {
+        if !is_stripe_id(id) {
+            return Err(StripeError::Malformed(format!(
+                "{id:?} is not a Checkout Session id"
+            )));
+        }
+        let call = self
+            .client
+            .get(self.url(&format!("/v1/checkout/sessions/{id}")))
+            .query(&[("expand[]", "setup_intent.payment_method")])
+            .bearer_auth(&self.config.secret_key);
+        self.exchange_for(call, "setup session", SetupSession::from_json)
+            .await
+    }
+
+    /// `POST /v1/payment_intents`: charges an auto-recharge order to a saved card, off
+    /// session and confirmed at once, keyed `iapd-auto-<order>`: asking again after a lost
+    /// answer or a crash returns the same PaymentIntent, never a second charge.
+    #[tracing::instrument(skip_all, fields(order = charge.order))]
+    pub async fn charge_saved_card(
+        &self,
+        charge: &OffSessionCharge<'_>,
+    ) -> Result<PaymentIntent, StripeError> {
+        for id in [charge.customer, charge.payment_method] {
+            if !is_stripe_id(id) {
+                return Err(StripeError::Malformed(format!("{id:?} is not a Stripe id")));
+            }
+        }
+        let form = [
+            ("amount", charge.amount.to_string()),
+            ("currency", charge.currency.to_ascii_lowercase()),
+            ("customer", charge.customer.to_owned()),
+            ("payment_method", charge.payment_method.to_owned()),
+            ("off_session", "true".to_owned()),
+            ("confirm", "true".to_owned()),
+            ("description", charge.description.to_owned()),
+            ("metadata[order_id]", charge.order.to_string()),
+        ];
+        let call = self
+            .client
+            .post(self.url("/v1/payment_intents"))
+            .bearer_auth(&self.config.secret_key)
+            .header("Idempotency-Key", format!("iapd-auto-{}", charge.order))
+            .form(&form);
+        let intent = self
+            .exchange_for(call, "payment intent", PaymentIntent::from_json)
+            .await?;
+        tracing::info!(intent = %intent.id, status = ?intent.status, "Stripe PaymentIntent created");
+        Ok(intent)
+    }
+
+    /// `GET /v1/payment_intents/{id}`: a charge that was not settled when it was made.
+    #[tracing::instrument(skip_all, fields(intent = id))]
+    pub async fn retrieve_payment_intent(&self, id: &str) -> Result<PaymentIntent, StripeError> {
+        if !is_stripe_id(id) {
+            return Err(StripeError::Malformed(format!(
+                "{id:?} is not a PaymentIntent id"
+            )));
+        }
+        let call = self
+            .client
+            .get(self.url(&format!("/v1/payment_intents/{id}")))
+            .bearer_auth(&self.config.secret_key);
+        self.exchange_for(call, "payment intent", PaymentIntent::from_json)
+            .await
     }
 
     fn transport(&self, error: reqwest::Error) -> StripeError {

@@ -58,7 +58,8 @@ pub fn IapAccountPage() -> impl IntoView {
             let orders = account_orders(id).await?;
             let warning = crate::functions::warnings::get_account_warning(id).await?;
             let alerts = crate::functions::alerts::get_account_alerts(id).await?;
-            Ok::<_, crate::error::AppError>((account, page, orders, warning, alerts))
+            let recharge = crate::functions::auto_recharge::get_auto_recharge(id).await?;
+            Ok::<_, crate::error::AppError>((account, page, orders, warning, alerts, recharge))
         },
     );
     let usage = Resource::new(
@@ -79,7 +80,7 @@ pub fn IapAccountPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match (data.await, usage.await) {
                     (Err(e), _) | (_, Err(e)) => view! { <crate::components::status::ErrorAlert error=e /> }.into_any(),
-                    (Ok((account, page, orders, warning, alerts)), Ok(usage)) => {
+                    (Ok((account, page, orders, warning, alerts, recharge)), Ok(usage)) => {
                         let older = page.older;
                         let newer = move || !cursors.with(Vec::is_empty);
                         let base = format!("/iap-accounts/{}", account.id);
@@ -124,6 +125,11 @@ pub fn IapAccountPage() -> impl IntoView {
                                     <crate::components::alert_thresholds::AlertThresholds
                                         account=account.clone()
                                         alerts
+                                        on_change=Callback::new(move |()| refresh.update(|n| *n += 1))
+                                    />
+                                    <crate::components::auto_recharge::AutoRecharge
+                                        account=account.clone()
+                                        recharge
                                         on_change=Callback::new(move |()| refresh.update(|n| *n += 1))
                                     />
                                     <h2 class="o-section-title">{t(Msg::Orders)}</h2>

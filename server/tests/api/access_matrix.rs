@@ -265,6 +265,11 @@ fn server_functions(w: &World, owner: Owner) -> Vec<(&'static str, Rule, Form)> 
         ("iap/account", Rule::Company, vec![("id", account.clone())]),
         ("iap/warning", Rule::Company, vec![("id", account.clone())]),
         ("iap/alerts", Rule::Company, vec![("id", account.clone())]),
+        (
+            "iap/auto-recharge",
+            Rule::Company,
+            vec![("id", account.clone())],
+        ),
         ("notifications", Rule::SignedIn, vec![]),
         ("notifications/unread", Rule::SignedIn, vec![]),
         (
@@ -376,6 +381,42 @@ fn server_functions(w: &World, owner: Owner) -> Vec<(&'static str, Rule, Form)> 
                 ("in_app", s("true")),
                 ("webhook", s("false")),
             ],
+        ),
+        (
+            "iap/auto-recharge/save",
+            Rule::Admin,
+            vec![
+                ("id", account.clone()),
+                ("threshold", s("")),
+                ("monthly_cap", s("")),
+            ],
+        ),
+        (
+            "iap/auto-recharge/card",
+            Rule::Admin,
+            vec![
+                ("id", account.clone()),
+                ("cardholder", s("")),
+                ("card_number", s("")),
+                ("expiry", s("")),
+                ("cvc", s("")),
+            ],
+        ),
+        (
+            "iap/auto-recharge/off",
+            Rule::Admin,
+            vec![("id", account.clone())],
+        ),
+        // No Stripe here: refused on its merits.
+        (
+            "iap/auto-recharge/stripe-card",
+            Rule::Admin,
+            vec![("id", account.clone())],
+        ),
+        (
+            "iap/auto-recharge/stripe-card/finish",
+            Rule::Admin,
+            vec![("id", account.clone()), ("session", s("cs_test_x"))],
         ),
         ("admin/emails", Rule::Admin, vec![]),
         ("admin/webhooks", Rule::Admin, vec![]),

@@ -61,6 +61,9 @@ struct Shared {
     inner: Mutex<Inner>,
 }
 
+/// A request's form, and the status and body first answered to it.
+type Answered = (Vec<(String, String)>, u16, Value);
+
 #[derive(Default)]
 struct Inner {
     /// Session objects by id, as Stripe would return them now.
@@ -69,6 +72,13 @@ struct Inner {
     keys: HashMap<String, (Vec<(String, String)>, Value)>,
     /// Refund objects by PaymentIntent: a payment is refunded once.
     refunds: BTreeMap<String, Value>,
+    /// Customers, payment methods (with `customer` set once attached) and PaymentIntents.
+    customers: BTreeMap<String, Value>,
+    payment_methods: BTreeMap<String, Value>,
+    intents: BTreeMap<String, Value>,
+    /// PaymentIntent creations by idempotency key: the form, the status and the body, so a
+    /// declined charge replays as declined.
+    intent_keys: HashMap<String, Answered>,
     requests: Vec<Recorded>,
     trouble: VecDeque<Trouble>,
     counter: u64,
@@ -112,6 +122,9 @@ impl FakeStripe {
             .route("/v1/checkout/sessions", axum::routing::post(create_session))
             .route("/v1/checkout/sessions/{id}", get(retrieve_session))
             .route("/v1/refunds", axum::routing::post(create_refund))
+            .route("/v1/customers", axum::routing::post(create_customer))
+            .route("/v1/payment_intents", axum::routing::post(create_intent))
+            .route("/v1/payment_intents/{id}", get(retrieve_intent))
             .route("/pay/{id}", get(hosted_page))
             .route("/pay/{id}/cancel", get(hosted_cancel))
             .layer(middleware::from_fn_with_state(shared.clone(), record))
@@ -197,16 +210,36 @@ impl Shared {
         let mut inner = self.lock();
         inner.counter += 1;
         let intent = format!("pi_test_{:024}", inner.counter);
+        let count = inner.counter;
         let session = inner.sessions.get_mut(id)?;
         if session["status"] == "open" {
             session["status"] = json!(to);
             session["url"] = Value::Null;
-            if to == "complete" {
+            if to == "complete" && session["mode"] == "setup" {
+                // The card typed on the page: its number's last four decide how charges go.
+                let number = session["card"]
+                    .as_str()
+                    .unwrap_or("4242424242424242")
+                    .to_owned();
+                let method = format!("pm_test_{count:024}");
+                session["setup_intent"] = json!(format!("seti_test_{count:024}"));
+                session["_payment_method"] = json!(method);
+                let customer = session["customer"].clone();
+                let card = json!({
+                    "id": method,
+                    "object": "payment_method",
+                    "type": "card",
+                    "customer": customer,
+                    "card": {"brand": "visa", "last4": &number[number.len() - 4..],
+                             "exp_month": 12, "exp_year": 2034},
+                });
+                inner.payment_methods.insert(method, card);
+            } else if to == "complete" {
                 session["payment_status"] = json!("paid");
                 session["payment_intent"] = json!(intent);
             }
         }
-        Some(session.clone())
+        inner.sessions.get(id).cloned()
     }
 
     async fn pay(&self, id: &str) -> Option<u16> {
@@ -216,7 +249,7 @@ impl Shared {
 
     fn signed_event(&self, kind: &str, id: &str) -> Option<(Vec<u8>, String)> {
         let mut inner = self.lock();
-        let object = inner.sessions.get(id)?.clone();
+        let object = public(inner.sessions.get(id)?);
         inner.counter += 1;
         let created = now();
         let event = json!({
@@ -354,6 +387,9 @@ async fn create_session(
         .map(str::to_owned);
     if let Some(replayed) = replay(&shared.lock(), key.as_deref(), &form) {
         return replayed;
+    }
+    if field("mode") == Some("setup") {
+        return create_setup_session(&shared, &form, key);
     }
     for required in [
         "mode",
@@ -523,13 +559,35 @@ async fn create_refund(
 async fn retrieve_session(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Path(id): Path<String>,
 ) -> Response {
     if let Some(refusal) = unauthorised(&headers) {
         return refusal;
     }
-    match shared.lock().sessions.get(&id) {
-        Some(session) => axum::Json(session.clone()).into_response(),
+    let inner = shared.lock();
+    match inner.sessions.get(&id) {
+        Some(session) => {
+            let mut session = session.clone();
+            let expand = uri
+                .query()
+                .unwrap_or_default()
+                .contains("setup_intent.payment_method");
+            if let (true, Some(intent)) =
+                (expand, session["setup_intent"].as_str().map(str::to_owned))
+            {
+                let method = session["_payment_method"]
+                    .as_str()
+                    .and_then(|m| inner.payment_methods.get(m))
+                    .cloned();
+                session["setup_intent"] = json!({
+                    "id": intent, "object": "setup_intent", "status": "succeeded",
+                    "payment_method": method,
+                });
+            }
+            let session = public(&session);
+            axum::Json(session).into_response()
+        }
         None => stripe_error(
             StatusCode::NOT_FOUND,
             "invalid_request_error",
@@ -549,7 +607,14 @@ fn see_other(location: &str) -> Response {
 
 /// The stand-in for Stripe's payment page: opening it pays. The webhook is delivered before
 /// the customer is redirected, so a test never races it (real Stripe makes no such promise).
-async fn hosted_page(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+async fn hosted_page(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    axum::extract::Query(page): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    if let (Some(number), Some(session)) = (page.get("card"), shared.lock().sessions.get_mut(&id)) {
+        session["card"] = json!(number);
+    }
     let Some(session) = shared.lock().sessions.get(&id).cloned() else {
         return (StatusCode::NOT_FOUND, "No such Checkout Session").into_response();
     };
@@ -574,6 +639,207 @@ async fn hosted_cancel(State(shared): State<Arc<Shared>>, Path(id): Path<String>
     match cancel {
         Some(cancel) => see_other(&cancel),
         None => (StatusCode::NOT_FOUND, "No such Checkout Session").into_response(),
+    }
+}
+
+/// A setup-mode session for `customer`: its page saves a card (a PaymentMethod attached to
+/// the customer, reached through the session's SetupIntent).
+fn create_setup_session(
+    shared: &Shared,
+    form: &[(String, String)],
+    key: Option<String>,
+) -> Response {
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let mut inner = shared.lock();
+    let customer = field("customer").filter(|c| inner.customers.contains_key(c));
+    let (Some(customer), Some(success)) = (customer, field("success_url")) else {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some("parameter_missing"),
+            "Setup mode needs an existing customer and a success_url.",
+        );
+    };
+    inner.counter += 1;
+    let id = format!("cs_test_c1{:058}", inner.counter);
+    let session = json!({
+        "id": id,
+        "object": "checkout.session",
+        "cancel_url": field("cancel_url"),
+        "created": now(),
+        "currency": null,
+        "customer": customer,
+        "livemode": false,
+        "metadata": metadata(form),
+        "mode": "setup",
+        "payment_intent": null,
+        "payment_status": "no_payment_required",
+        "setup_intent": null,
+        "status": "open",
+        "success_url": success,
+        "url": format!("{}/pay/{id}", shared.base_url),
+    });
+    inner.sessions.insert(id, session.clone());
+    if let Some(key) = key {
+        inner.keys.insert(key, (form.to_vec(), session.clone()));
+    }
+    axum::Json(session).into_response()
+}
+
+/// A session as Stripe shows it: without what the fake keeps for itself (the card typed
+/// on its page, the payment method it saved).
+fn public(session: &Value) -> Value {
+    let mut session = session.clone();
+    if let Some(object) = session.as_object_mut() {
+        object.remove("card");
+        object.remove("_payment_method");
+    }
+    session
+}
+
+/// `POST /v1/customers`.
+async fn create_customer(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refusal) = unauthorised(&headers) {
+        return refusal;
+    }
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut inner = shared.lock();
+    if let Some(replayed) = replay(&inner, key.as_deref(), &form) {
+        return replayed;
+    }
+    inner.counter += 1;
+    let id = format!("cus_test_{:014}", inner.counter);
+    let customer = json!({
+        "id": id,
+        "object": "customer",
+        "name": form.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone()),
+        "metadata": metadata(&form),
+    });
+    inner.customers.insert(id, customer.clone());
+    if let Some(key) = key {
+        inner.keys.insert(key, (form, customer.clone()));
+    }
+    axum::Json(customer).into_response()
+}
+
+/// `POST /v1/payment_intents` with `confirm=true` and `off_session=true`: charges a saved
+/// card at once. A card ending in 0341 (Stripe's "attaches, but charges fail" test card) is
+/// declined with a 402 `card_error`; so is a payment method not attached to the customer.
+async fn create_intent(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refusal) = unauthorised(&headers) {
+        return refusal;
+    }
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut inner = shared.lock();
+    if let Some((first, status, answer)) = key.as_ref().and_then(|k| inner.intent_keys.get(k)) {
+        if *first != form {
+            return stripe_error(
+                StatusCode::BAD_REQUEST,
+                "idempotency_error",
+                None,
+                "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+            );
+        }
+        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
+        return (
+            status,
+            [("idempotent-replayed", "true")],
+            axum::Json(answer.clone()),
+        )
+            .into_response();
+    }
+    let amount = field("amount")
+        .and_then(|a| a.parse::<i64>().ok())
+        .filter(|a| *a > 0);
+    let (Some(amount), Some(currency), Some(customer), Some(method), Some("true"), Some("true")) = (
+        amount,
+        field("currency"),
+        field("customer"),
+        field("payment_method"),
+        field("confirm").as_deref(),
+        field("off_session").as_deref(),
+    ) else {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some("parameter_missing"),
+            "amount, currency, customer, payment_method, confirm and off_session are required here.",
+        );
+    };
+    inner.counter += 1;
+    let id = format!("pi_test_{:024}", inner.counter);
+    let card = inner.payment_methods.get(&method).cloned();
+    let attached = card
+        .as_ref()
+        .is_some_and(|c| c["customer"] == json!(customer));
+    let declines = card.as_ref().is_none_or(|c| c["card"]["last4"] == "0341");
+    let mut intent = json!({
+        "id": id,
+        "object": "payment_intent",
+        "amount": amount,
+        "currency": currency,
+        "customer": customer,
+        "payment_method": method,
+        "metadata": metadata(&form),
+        "status": "succeeded",
+        "last_payment_error": null,
+    });
+    let (status, answer) = if !attached || declines {
+        intent["status"] = json!("requires_payment_method");
+        let message = "Your card was declined.";
+        intent["last_payment_error"] = json!({"code": "card_declined", "message": message});
+        let error = json!({"error": {
+            "type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
+            "message": message, "payment_intent": intent,
+        }});
+        (402, error)
+    } else {
+        (200, intent.clone())
+    };
+    inner.intents.insert(id, intent);
+    if let Some(key) = key {
+        inner
+            .intent_keys
+            .insert(key, (form, status, answer.clone()));
+    }
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    (status, axum::Json(answer)).into_response()
+}
+
+/// `GET /v1/payment_intents/{id}`.
+async fn retrieve_intent(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(refusal) = unauthorised(&headers) {
+        return refusal;
+    }
+    match shared.lock().intents.get(&id) {
+        Some(intent) => axum::Json(intent.clone()).into_response(),
+        None => stripe_error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            Some("resource_missing"),
+            &format!("No such payment_intent: '{id}'"),
+        ),
     }
 }
 

@@ -40,7 +40,7 @@ pub(crate) async fn rpc(app: &TestApp, path: &str, params: Value) -> Value {
 }
 
 /// The result of a call that must succeed.
-async fn ok(app: &TestApp, path: &str, params: Value) -> Value {
+pub(crate) async fn ok(app: &TestApp, path: &str, params: Value) -> Value {
     let reply = rpc(app, path, params).await;
     assert!(reply.get("error").is_none(), "unexpected error: {reply}");
     let object = reply.as_object().expect("object");
@@ -61,7 +61,7 @@ pub(crate) fn error_of(reply: &Value, name: &str) -> String {
     data["message"].as_str().expect("message string").to_owned()
 }
 
-async fn fails(app: &TestApp, path: &str, params: Value, name: &str) -> String {
+pub(crate) async fn fails(app: &TestApp, path: &str, params: Value, name: &str) -> String {
     let reply = rpc(app, path, params).await;
     error_of(&reply, name)
 }
@@ -623,12 +623,21 @@ async fn accounts_information_answers_each_known_token_with_its_balance() {
         ]}),
     )
     .await;
+    let accounts = result.as_object().expect("an object by token");
+    assert_eq!(accounts.len(), 2, "{result}");
+    for token in [&sms, &ocr] {
+        let info = &result[token.as_str()];
+        assert_eq!(info["balance"], 10.0);
+        assert_eq!(info["registered"], "registered");
+        assert_eq!(info["warning_threshold"], 0.0);
+        assert_eq!(info["auto_refill_threshold"], 0.0);
+        assert_eq!(info["auto_refill_pack_id"], false);
+        assert_eq!(info["service"]["packs"].as_array().map(Vec::len), Some(4));
+    }
+    // Odoo lists the packs to choose the auto-refill pack from: the SMS Starter Pack first.
     assert_eq!(
-        result,
-        json!({
-            sms.clone(): {"balance": 10.0, "registered": "registered", "service": "sms", "warning_threshold": 0.0},
-            ocr.clone(): {"balance": 10.0, "registered": "registered", "service": "invoice_ocr", "warning_threshold": 0.0},
-        })
+        result[sms.as_str()]["service"]["packs"][0],
+        json!({"id": 1, "name": "Starter Pack", "credit": 10.0, "price": 10.0})
     );
     for bad in [
         json!({"dbuuid": "x"}),

@@ -4,6 +4,7 @@ mod helpers;
 
 mod access_matrix;
 mod auth;
+mod auto_recharge;
 mod bad_input;
 mod contacts;
 mod fake_sms_gateway;

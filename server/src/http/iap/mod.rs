@@ -13,11 +13,13 @@
 //! - this file: the routes and what each call does;
 //! - [`credit`]: the buy-credits link;
 //! - [`warnings`]: the low-credit warning calls of Odoo 17 and 18;
+//! - [`auto_refill`]: Odoo's auto-refill settings (after 19.0);
 //! - [`sms`]: Odoo's SMS API (send, Odoo 16 to 19; the sender name, Odoo 18+).
 //!
 //! Keys, tokens and holds the hot path would otherwise read every time come from the shared
 //! [`ApiCache`], which the pages that change them invalidate.
 
+pub mod auto_refill;
 pub mod credit;
 pub mod rpc;
 pub mod sms;
@@ -89,6 +91,10 @@ pub fn router(app: &AppState) -> Router {
             rpc(warnings::update_warning_odoo),
         )
         .route("/iap/services-token", rpc(warnings::services_token))
+        .route(
+            "/iap/1/update-auto-refill-settings",
+            rpc(auto_refill::update_settings),
+        )
         .route("/api/sms/3/send", rpc_up_to(sms::send_v3, sms::BODY_LIMIT))
         .route("/iap/sms/3/send", rpc_up_to(sms::send_v3, sms::BODY_LIMIT))
         .route("/iap/sms/2/send", rpc_up_to(sms::send_v2, sms::BODY_LIMIT))
@@ -324,12 +330,18 @@ struct AccountInformation {
     balance: f64,
     /// Odoo 18 stores this as the account's state; Odoo 17 as a boolean (any text is true).
     registered: &'static str,
-    service: String,
+    /// The service's description and packs: Odoo (after 19.0) lists them to choose the
+    /// auto-refill pack from. Odoo 18 does not read it.
+    service: auto_refill::ServiceInformation,
     /// The low-credit warning's threshold in credits; 0 when Warn Me is off.
     warning_threshold: f64,
     /// SMS accounts only, once their database chose one: the sender name (Odoo 18+).
     #[serde(skip_serializing_if = "Option::is_none")]
     sender_name: Option<String>,
+    /// Auto-recharge's threshold in credits, 0 when off (Odoo after 19.0).
+    auto_refill_threshold: f64,
+    /// Auto-recharge's pack, `false` when none.
+    auto_refill_pack_id: Value,
 }
 
 /// `get-accounts-information(iap_accounts: [{token, service}], dbuuid)`: for each known
@@ -346,6 +358,17 @@ async fn accounts_information(state: ApiState, params: Params) -> Result<Value, 
             .await?
             .into_iter()
             .collect();
+    let mut services = std::collections::HashMap::new();
+    for report in found.values() {
+        let name = &report.account.service;
+        if !services.contains_key(name) {
+            let packs = app::db::orders::packs_of(&mut conn, name).await?;
+            services.insert(
+                name.clone(),
+                auto_refill::ServiceInformation::new(report, &packs),
+            );
+        }
+    }
     drop(conn);
     let mut out = Map::new();
     for (token, service) in wanted {
@@ -366,9 +389,14 @@ async fn accounts_information(state: ApiState, params: Params) -> Result<Value, 
             } else {
                 "registered"
             },
-            service,
+            service: services.get(&service).cloned().unwrap_or_default(),
             warning_threshold: warnings::reported_threshold(&report.warning),
             sender_name,
+            auto_refill_threshold: Credits::from_minor(report.auto_refill_threshold)
+                .to_json_number(),
+            auto_refill_pack_id: report
+                .auto_refill_pack
+                .map_or(Value::Bool(false), Value::from),
         };
         out.insert(token, json!(info));
     }

@@ -26,7 +26,7 @@ use std::time::Instant;
 /// The account a warning call is about: known, not disabled, of an offered service, and
 /// not changed more than [`app::domain::throttle::MAX_WARNING_CHANGES`] times in the last minute (the token alone
 /// authorises these calls, so they must not become a way to send mail at will).
-async fn account(state: &ApiState, params: &Params) -> Result<ApiAccount, RpcError> {
+pub(super) async fn account(state: &ApiState, params: &Params) -> Result<ApiAccount, RpcError> {
     let token = params.secret("account_token", Msg::RpcUnknownAccount)?;
     params.opt_str("dbuuid")?;
     let account = state
