@@ -504,3 +504,31 @@ async fn nothing_is_charged_without_a_card_or_a_cap() {
     .unwrap();
     assert_eq!((state, orders), (RechargeState::Idle, 0));
 }
+
+#[tokio::test]
+async fn turned_off_during_a_charge_that_fails_it_is_not_retried() {
+    let f = fixture(6, 100_000, DemoCard::Approves).await;
+    f.spend(2).await;
+    f.pending_order().await;
+    f.ledger
+        .change_recharge(f.account, RechargeChange::Off)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.recharge().await.state,
+        RechargeState::Due,
+        "its charge finishes"
+    );
+    f.run().await;
+    let after = f.recharge().await;
+    assert_eq!(
+        (after.state, after.next_attempt_at),
+        (RechargeState::Idle, None)
+    );
+    f.clock.advance(2 * DAY);
+    assert_eq!(f.run().await, 0);
+    assert_eq!(
+        f.orders().await,
+        vec![("failed".into(), STARTER_PRICE, true)]
+    );
+}

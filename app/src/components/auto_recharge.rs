@@ -75,6 +75,7 @@ fn status(account: &IapAccount, recharge: &AutoRechargeView) -> String {
     let reason = recharge.last_error.clone().unwrap_or_default();
     match (recharge.threshold, recharge.state) {
         (_, RechargeState::Due) => tf(Msg::AutoCharging, &[("pack", Arg::Text(pack))]),
+        (None, _) => t(Msg::AutoOff).to_owned(),
         (_, RechargeState::Retrying) => tf(
             Msg::AutoRetrying,
             &[
@@ -90,7 +91,6 @@ fn status(account: &IapAccount, recharge: &AutoRechargeView) -> String {
                 ),
             ],
         ),
-        (None, _) => t(Msg::AutoOff).to_owned(),
         (Some(_), RechargeState::GaveUp) => tf(
             Msg::AutoGaveUp,
             &[

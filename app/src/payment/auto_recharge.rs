@@ -308,6 +308,8 @@ impl Recharger {
                 let declines = row.declines.saturating_add(1);
                 let now = self.now();
                 let stop = match after_decline(u32::try_from(declines).unwrap_or(u32::MAX), now) {
+                    // Turned off while this charge was under way: nothing is retried.
+                    _ if !row.active() => Stop::Wait(RechargeState::Idle),
                     AfterDecline::RetryAt(at) => Stop::Retry { declines, at },
                     AfterDecline::GiveUp => Stop::GiveUp { declines },
                 };
