@@ -71,6 +71,10 @@ test("a declined saved card: the account page says why and when it tries again, 
   await expect(page.getByTestId("balance")).toHaveText("9.88 Credits");
   const order = page.locator(".o-list-table tbody tr", { hasText: "Auto-Recharge" });
   await expect(order).toContainText("Failed");
+  // The bell counts when the page loads; this page may have loaded before the decline was
+  // written (its sections came from a later request): load it again before reading it.
+  await page.reload();
+  await hydrated(page);
   await expect(page.getByTestId("bell-count")).toHaveText("1");
   await page.getByTestId("bell").click();
   await expect(page.locator(".o-bell-item").first()).toContainText("SMS: auto-recharge could not buy credits (9.88 Credits left).");
