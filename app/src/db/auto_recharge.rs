@@ -11,8 +11,8 @@ use tracing::instrument;
 
 /// An account's auto-recharge is on: a threshold, a pack, a cap and a card (as
 /// [`AutoRechargeRow::active`] says).
-const ACTIVE: &str = "threshold > 0 AND pack_id IS NOT NULL AND monthly_cap IS NOT NULL
-    AND card_provider IS NOT NULL";
+const ACTIVE: &str = "auto_recharges.threshold > 0 AND auto_recharges.pack_id IS NOT NULL
+    AND auto_recharges.monthly_cap IS NOT NULL AND auto_recharges.card_provider IS NOT NULL";
 
 /// A card to save: how each provider charges it again.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -291,21 +291,15 @@ pub async fn due(
     now: i64,
     limit: i64,
 ) -> Result<Vec<DueRecharge>, sqlx::Error> {
-    let columns = COLUMNS
-        .split(',')
-        .map(|c| format!("r.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let active = "r.threshold > 0 AND r.pack_id IS NOT NULL AND r.monthly_cap IS NOT NULL
-        AND r.card_provider IS NOT NULL";
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {columns}, o.state AS order_state, o.provider AS order_provider,
+        "SELECT auto_recharges.*, o.state AS order_state, o.provider AS order_provider,
                 o.provider_reference AS order_reference, o.amount AS order_amount,
                 o.currency AS order_currency
-         FROM auto_recharges r LEFT JOIN orders o ON o.id = r.order_id
-         WHERE r.state IN ('due', 'retrying') AND r.next_attempt_at <= ?1
-           AND (r.order_id IS NOT NULL OR ({active}))
-         ORDER BY r.next_attempt_at LIMIT ?2"
+         FROM auto_recharges LEFT JOIN orders o ON o.id = auto_recharges.order_id
+         WHERE auto_recharges.state IN ('due', 'retrying')
+           AND auto_recharges.next_attempt_at <= ?1
+           AND (auto_recharges.order_id IS NOT NULL OR ({ACTIVE}))
+         ORDER BY auto_recharges.next_attempt_at LIMIT ?2"
     )))
     .bind(now)
     .bind(limit)

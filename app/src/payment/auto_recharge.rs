@@ -158,8 +158,14 @@ impl Recharger {
         };
         let (Some(pack), Some(cap), Some(by)) = (pack, row.monthly_cap, row.card_saved_by) else {
             drop(conn);
-            self.give_up(row, None, RechargeState::GaveUp, t(Msg::AutoPackGone), now)
-                .await?;
+            self.stop(
+                row,
+                None,
+                Stop::Wait(RechargeState::GaveUp),
+                t(Msg::AutoPackGone),
+                now,
+            )
+            .await?;
             return Ok(None);
         };
         let spent =
@@ -174,8 +180,14 @@ impl Recharger {
                 cap,
                 "auto-recharge capped"
             );
-            self.give_up(row, None, RechargeState::Capped, t(Msg::AutoCapped), now)
-                .await?;
+            self.stop(
+                row,
+                None,
+                Stop::Wait(RechargeState::Capped),
+                t(Msg::AutoCapped),
+                now,
+            )
+            .await?;
             return Ok(None);
         }
         let Some(order) =
@@ -323,17 +335,6 @@ impl Recharger {
                 Ok(())
             }
         }
-    }
-
-    async fn give_up(
-        &self,
-        row: &AutoRechargeRow,
-        order: Option<i64>,
-        state: RechargeState,
-        reason: &str,
-        now: i64,
-    ) -> Result<(), AppError> {
-        self.stop(row, order, Stop::Wait(state), reason, now).await
     }
 
     /// Records that the recharge bought nothing, and tells the people concerned: the order

@@ -381,10 +381,7 @@ async fn create_session(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let key = idempotency_key(&headers);
     if let Some(replayed) = replay(&shared.lock(), key.as_deref(), &form) {
         return replayed;
     }
@@ -464,6 +461,14 @@ fn metadata(form: &[(String, String)]) -> serde_json::Map<String, Value> {
         .collect()
 }
 
+/// The request's `Idempotency-Key`, if any.
+fn idempotency_key(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// Stripe's answer to a request whose idempotency key was seen: the first answer again for
 /// the same parameters, a refusal for others; `None` for a new key.
 fn replay(inner: &Inner, key: Option<&str>, form: &[(String, String)]) -> Option<Response> {
@@ -502,10 +507,7 @@ async fn create_refund(
         return refusal;
     }
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let key = idempotency_key(&headers);
     let mut inner = shared.lock();
     if let Some(replayed) = replay(&inner, key.as_deref(), &form) {
         return replayed;
@@ -707,10 +709,7 @@ async fn create_customer(
         return refusal;
     }
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let key = idempotency_key(&headers);
     let mut inner = shared.lock();
     if let Some(replayed) = replay(&inner, key.as_deref(), &form) {
         return replayed;
@@ -743,10 +742,7 @@ async fn create_intent(
     }
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let key = idempotency_key(&headers);
     let mut inner = shared.lock();
     if let Some((first, status, answer)) = key.as_ref().and_then(|k| inner.intent_keys.get(k)) {
         if *first != form {
