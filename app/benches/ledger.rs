@@ -10,7 +10,7 @@ use app::domain::credits::Credits;
 use app::domain::ledger::{EntryKind, HoldRequest, NewCredit, NewHold};
 use app::ledger::Ledger;
 use app::tasks::Tasks;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::time::{Duration, Instant};
 
 const TASKS: usize = 64;
@@ -76,7 +76,7 @@ async fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-async fn start(pool: &SqlitePool, tasks: &mut Tasks) -> Ledger {
+async fn start(pool: &AnyPool, tasks: &mut Tasks) -> Ledger {
     Ledger::start(pool, system_clock(), "http://127.0.0.1:3000", tasks)
         .await
         .expect("ledger")
@@ -97,7 +97,7 @@ fn report(name: &str, f: &Figures) {
     );
 }
 
-async fn create_accounts(pool: &SqlitePool, n: usize) -> Vec<i64> {
+async fn create_accounts(pool: &AnyPool, n: usize) -> Vec<i64> {
     let mut conn = pool.acquire().await.expect("conn");
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
@@ -179,7 +179,7 @@ async fn run(ledger: &Ledger, accounts: &[i64]) -> Figures {
 
 /// Appends `n` entries spread over the accounts, in pairs that cancel out, so the balances
 /// and the ledger check are unchanged.
-async fn preload(pool: &SqlitePool, n: i64) {
+async fn preload(pool: &AnyPool, n: i64) {
     let started = Instant::now();
     let mut conn = pool.acquire().await.expect("conn");
     store::append_cancelling_pairs(&mut conn, n)

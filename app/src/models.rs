@@ -152,6 +152,7 @@ pub struct IapAccount {
     pub service: String,
     pub service_label: String,
     pub unit_name: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "crate::db::Flag"))]
     pub whole_number: bool,
     pub name: String,
     /// Names of the companies it is restricted to, comma-separated; empty when shared.
@@ -160,6 +161,7 @@ pub struct IapAccount {
     pub balance: Credits,
     /// Credits reserved by open, unexpired holds.
     pub held: Credits,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "crate::db::Flag"))]
     pub disabled: bool,
     /// Credits captured over the last seven days, the forecast's rate.
     pub used_last_week: Credits,
@@ -344,6 +346,7 @@ pub struct Order {
     pub account_name: String,
     pub service_label: String,
     pub unit_name: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "crate::db::Flag"))]
     pub whole_number: bool,
     pub pack_name: String,
     pub credits: Credits,
@@ -357,6 +360,7 @@ pub struct Order {
     pub buyer: String,
     pub created_at: Timestamp,
     /// Placed by auto-recharge; `buyer` saved the card it was charged to.
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "crate::db::Flag"))]
     pub auto_recharge: bool,
     /// How long a pending order has waited for its payment's outcome.
     pub pending_minutes: Option<i64>,
@@ -664,6 +668,7 @@ pub struct SmsOutboxLine {
     /// The Odoo database that sent it through the SMS API.
     pub dbuuid: Option<String>,
     pub account_name: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "crate::db::Flag"))]
     pub whole_number: bool,
     /// The batch it was sent in, and how far that batch has got.
     pub batch_id: i64,
@@ -701,8 +706,10 @@ pub struct ServiceSummary {
     pub label: String,
     pub unit_name: String,
     pub trial_credits: Credits,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "crate::db::Flag"))]
     pub first_party: bool,
     /// Whether a provider key exists (its hash is stored).
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "crate::db::Flag"))]
     pub has_key: bool,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub packs: u32,
@@ -787,6 +794,7 @@ pub struct Webhook {
     pub id: i64,
     pub url: String,
     pub secret: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "crate::db::Flag"))]
     pub active: bool,
     pub created_at: Timestamp,
     /// Deliveries still waiting for their (next) attempt, and given up.

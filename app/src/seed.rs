@@ -10,7 +10,7 @@
 use crate::auth::password;
 use crate::db::{companies, settings, users};
 use crate::domain::contact::{ContactInput, ValidContact};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
@@ -104,7 +104,7 @@ const CONTACTS: &[(&str, &str, &str, &str, &str, &str)] = &[
 ];
 
 /// Seeds the demo data unless the database already has users. Returns whether it seeded.
-pub async fn seed_if_empty(pool: &SqlitePool) -> Result<bool, SeedError> {
+pub async fn seed_if_empty(pool: &AnyPool) -> Result<bool, SeedError> {
     let mut tx = crate::db::begin_write(pool).await?;
     let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(&mut *tx)
@@ -169,10 +169,10 @@ pub async fn seed_if_empty(pool: &SqlitePool) -> Result<bool, SeedError> {
 /// Opens the first-party services' accounts as their first use would, so the demo shows
 /// each with its trial credits.
 pub async fn open_accounts(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     ledger: &crate::ledger::Ledger,
 ) -> Result<(), SeedError> {
-    let company: i64 = sqlx::query_scalar("SELECT id FROM companies WHERE name = ?")
+    let company: i64 = sqlx::query_scalar("SELECT id FROM companies WHERE name = $1")
         .bind(SAN_FRANCISCO)
         .fetch_one(pool)
         .await?;
@@ -191,7 +191,7 @@ pub async fn open_accounts(
 }
 
 /// Gives the database its UUID on first start; it never changes afterwards.
-pub async fn ensure_database_uuid(pool: &SqlitePool) -> Result<String, sqlx::Error> {
+pub async fn ensure_database_uuid(pool: &AnyPool) -> Result<String, sqlx::Error> {
     let mut tx = crate::db::begin_write(pool).await?;
     if let Some(uuid) = settings::get(&mut tx, settings::DATABASE_UUID).await? {
         return Ok(uuid);

@@ -5,7 +5,7 @@ use crate::domain::throttle::Throttle;
 use crate::ledger::Ledger;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone, FromRef)]
@@ -13,7 +13,7 @@ pub struct AppState {
     /// Shared: every middleware and handler that takes the state clones it.
     #[from_ref(skip)]
     pub leptos_options: Arc<LeptosOptions>,
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
     /// Every balance change goes through the ledger writer.
     pub ledger: Ledger,
     /// The payment provider, or none (then nothing can be bought).

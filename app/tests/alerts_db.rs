@@ -14,12 +14,12 @@ use app::domain::warning::{MAIL_INTERVAL_MS, WarningSettings};
 use app::ledger::Ledger;
 use app::tasks::Tasks;
 use common::{configure_with, credit_with, hold_with, start_ledger};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 const CREDIT: i64 = 10_000;
 
 struct Fixture {
-    pool: SqlitePool,
+    pool: AnyPool,
     ledger: Ledger,
     _tasks: Tasks,
     clock: ManualClock,
@@ -56,6 +56,7 @@ struct Event {
     kind: String,
     threshold: Option<i64>,
     available: i64,
+    #[sqlx(try_from = "app::db::Flag")]
     in_app: bool,
 }
 
@@ -350,7 +351,7 @@ async fn the_bell_shows_what_the_reader_may_see_and_counts_what_they_have_not_re
     let mut conn = f.pool.acquire().await.unwrap();
     let other = app::db::companies::insert(&mut conn, "NY").await.unwrap();
     // The account is San Francisco's only.
-    sqlx::query("INSERT INTO iap_account_companies (account_id, company_id) VALUES (?, ?)")
+    sqlx::query("INSERT INTO iap_account_companies (account_id, company_id) VALUES ($1, $2)")
         .bind(f.account)
         .bind(f.company)
         .execute(&mut *conn)

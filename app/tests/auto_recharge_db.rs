@@ -8,6 +8,7 @@
 mod common;
 
 use app::clock::ManualClock;
+use app::db::Flag;
 use app::db::auto_recharge::SavedCard;
 use app::domain::auto_recharge::{DemoCard, RechargeState, Settings};
 use app::domain::credits::Credits;
@@ -19,7 +20,7 @@ use app::payment::auto_recharge::Recharger;
 use app::payment::{DemoProvider, Payments};
 use app::tasks::Tasks;
 use common::{configure_with, credit_with, hold_with};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::Arc;
 
 const CREDIT: i64 = 10_000;
@@ -28,7 +29,7 @@ const STARTER: i64 = 1;
 const STARTER_PRICE: i64 = 1_000;
 
 struct Fixture {
-    pool: SqlitePool,
+    pool: AnyPool,
     ledger: Ledger,
     _tasks: Tasks,
     clock: ManualClock,
@@ -159,7 +160,7 @@ impl Fixture {
     async fn recharge(&self) -> Recharge {
         sqlx::query_as(
             "SELECT state, declines, next_attempt_at, order_id, last_error FROM auto_recharges
-             WHERE account_id = ?",
+             WHERE account_id = $1",
         )
         .bind(self.account)
         .fetch_one(&self.pool)
@@ -169,15 +170,17 @@ impl Fixture {
 
     /// (state, amount, auto_recharge) of every order, oldest first.
     async fn orders(&self) -> Vec<(String, i64, bool)> {
-        sqlx::query_as("SELECT state, amount, auto_recharge FROM orders ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .unwrap()
+        let rows: Vec<(String, i64, Flag)> =
+            sqlx::query_as("SELECT state, amount, auto_recharge FROM orders ORDER BY id")
+                .fetch_all(&self.pool)
+                .await
+                .unwrap();
+        rows.into_iter().map(|(s, a, f)| (s, a, f.into())).collect()
     }
 
     async fn available(&self) -> i64 {
         let (available,): (i64,) =
-            sqlx::query_as("SELECT balance - held FROM iap_accounts WHERE id = ?")
+            sqlx::query_as("SELECT balance - held FROM iap_accounts WHERE id = $1")
                 .bind(self.account)
                 .fetch_one(&self.pool)
                 .await
@@ -496,7 +499,7 @@ async fn nothing_is_charged_without_a_card_or_a_cap() {
     };
     assert_eq!(recharger.run().await.unwrap(), 0);
     let (state, orders): (RechargeState, i64) = sqlx::query_as(
-        "SELECT state, (SELECT count(*) FROM orders) FROM auto_recharges WHERE account_id = ?",
+        "SELECT state, (SELECT count(*) FROM orders) FROM auto_recharges WHERE account_id = $1",
     )
     .bind(account)
     .fetch_one(&pool)

@@ -16,12 +16,12 @@ use app::domain::refund::{NewRefund, RefundState};
 use app::ledger::Ledger;
 use app::tasks::Tasks;
 use common::{credit_with, edit_with, hold_with, start_ledger};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 const HOUR: i64 = 3_600_000;
 
 struct Fixture {
-    pool: SqlitePool,
+    pool: AnyPool,
     ledger: Ledger,
     _tasks: Tasks,
     clock: ManualClock,
@@ -75,7 +75,7 @@ impl Fixture {
     }
 
     async fn figures(&self, account: i64) -> (i64, i64) {
-        sqlx::query_as("SELECT balance, held FROM iap_accounts WHERE id = ?")
+        sqlx::query_as("SELECT balance, held FROM iap_accounts WHERE id = $1")
             .bind(account)
             .fetch_one(&self.pool)
             .await
@@ -84,7 +84,7 @@ impl Fixture {
 
     async fn entries(&self, account: i64) -> Vec<(String, i64, i64)> {
         sqlx::query_as(
-            "SELECT kind, amount, held_delta FROM ledger_entries WHERE account_id = ? ORDER BY id",
+            "SELECT kind, amount, held_delta FROM ledger_entries WHERE account_id = $1 ORDER BY id",
         )
         .bind(account)
         .fetch_all(&self.pool)
@@ -153,7 +153,7 @@ async fn concurrent_holds_never_overdraw_the_account() {
         );
         // Reset for the next iteration: cancel everything.
         let tokens: Vec<String> =
-            sqlx::query_scalar("SELECT token FROM holds WHERE account_id = ? AND state = 'open'")
+            sqlx::query_scalar("SELECT token FROM holds WHERE account_id = $1 AND state = 'open'")
                 .bind(account)
                 .fetch_all(&f.pool)
                 .await
@@ -309,7 +309,7 @@ async fn first_use_creates_one_shared_account_with_trial_credits_once_per_servic
 
     // Restricting it to SF makes Chicago's first use create a new shared account, without a
     // second trial.
-    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = ?")
+    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = $1")
         .bind(first)
         .fetch_one(&f.pool)
         .await
@@ -344,7 +344,7 @@ async fn community_databases_get_no_trial_credits() {
 async fn a_disabled_token_refuses_holds_and_reenabling_keeps_the_balance() {
     let f = fixture("Community").await;
     let account = f.account_with(50).await;
-    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = ?")
+    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = $1")
         .bind(account)
         .fetch_one(&f.pool)
         .await
@@ -600,7 +600,7 @@ async fn the_ledger_is_append_only() {
 async fn the_check_reports_a_balance_that_disagrees_with_its_ledger() {
     let f = fixture("Community").await;
     let account = f.account_with(3).await;
-    sqlx::query("UPDATE iap_accounts SET balance = balance + 1 WHERE id = ?")
+    sqlx::query("UPDATE iap_accounts SET balance = balance + 1 WHERE id = $1")
         .bind(account)
         .execute(&f.pool)
         .await
@@ -641,7 +641,7 @@ async fn draft_order(f: &Fixture, account: i64) -> i64 {
 }
 
 async fn order_state(f: &Fixture, order: i64) -> String {
-    sqlx::query_scalar("SELECT state FROM orders WHERE id = ?")
+    sqlx::query_scalar("SELECT state FROM orders WHERE id = $1")
         .bind(order)
         .fetch_one(&f.pool)
         .await
@@ -934,7 +934,7 @@ async fn a_reversal_is_refused_twice_for_another_amount_and_beyond_or_off_a_capt
         ),
         LedgerError::UnknownEntry
     );
-    let first: i64 = sqlx::query_scalar("SELECT MIN(id) FROM ledger_entries WHERE account_id = ?")
+    let first: i64 = sqlx::query_scalar("SELECT MIN(id) FROM ledger_entries WHERE account_id = $1")
         .bind(account)
         .fetch_one(&f.pool)
         .await
@@ -984,7 +984,7 @@ async fn the_check_names_a_reversal_written_beyond_its_capture() {
     // Written behind the writer's back, as a bug or a hand-edited database would.
     sqlx::query(
         "INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at, reverses)
-         VALUES (?1, 'reversal', 40000, 0, 'too much', 0, ?2)",
+         VALUES ($1, 'reversal', 40000, 0, 'too much', 0, $2)",
     )
     .bind(account)
     .bind(entry)
@@ -993,7 +993,7 @@ async fn the_check_names_a_reversal_written_beyond_its_capture() {
     .unwrap();
     let duplicate = sqlx::query(
         "INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at, reverses)
-         VALUES (?1, 'reversal', 1, 0, 'again', 0, ?2)",
+         VALUES ($1, 'reversal', 1, 0, 'again', 0, $2)",
     )
     .bind(account)
     .bind(entry)
@@ -1062,7 +1062,7 @@ async fn a_refused_refund_gives_the_credits_back_once_and_a_draft_is_not_refunde
         f.ledger.refund_refused(order, "card closed").await.unwrap();
     }
     assert_eq!(f.figures(account).await, (1_050_000, 0));
-    let state: String = sqlx::query_scalar("SELECT state FROM refunds WHERE order_id = ?")
+    let state: String = sqlx::query_scalar("SELECT state FROM refunds WHERE order_id = $1")
         .bind(order)
         .fetch_one(&f.pool)
         .await

@@ -7,12 +7,12 @@
 use app::auth::login::{Guards, login};
 use app::domain::throttle::{MAX_CLIENT_FAILURES, MAX_FAILURES, Throttle};
 use app::error::AppError;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
 struct Fixture {
-    pool: SqlitePool,
+    pool: AnyPool,
     throttle: Arc<Mutex<Throttle>>,
     slots: Arc<Semaphore>,
 }

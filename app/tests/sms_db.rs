@@ -24,13 +24,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use common::{credit_with, edit_with};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 struct Fixture {
-    pool: SqlitePool,
+    pool: AnyPool,
     ledger: Ledger,
     /// The ledger's tasks: they stop when dropped.
     tasks: Tasks,
@@ -181,7 +181,7 @@ impl Fixture {
     }
 
     async fn balance(&self, account: i64) -> (i64, i64) {
-        sqlx::query_as("SELECT balance, held FROM iap_accounts WHERE id = ?")
+        sqlx::query_as("SELECT balance, held FROM iap_accounts WHERE id = $1")
             .bind(account)
             .fetch_one(&self.pool)
             .await
@@ -206,7 +206,7 @@ impl Fixture {
     async fn hold_end(&self, batch: i64) -> (String, Option<i64>) {
         sqlx::query_as(
             "SELECT h.state, h.captured FROM holds h
-             JOIN sms_batches b ON b.hold_token = h.token WHERE b.id = ?",
+             JOIN sms_batches b ON b.hold_token = h.token WHERE b.id = $1",
         )
         .bind(batch)
         .fetch_one(&self.pool)
@@ -571,7 +571,7 @@ async fn a_disabled_sms_account_queues_nothing() {
     let f = fixture().await;
     let worker = f.worker(builtin(), quick());
     let account = f.account_with(10_000).await;
-    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = ?")
+    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = $1")
         .bind(account)
         .fetch_one(&f.pool)
         .await
@@ -656,7 +656,7 @@ async fn recording_a_message_twice_charges_it_once() {
         .record_sms(result(ids[1], Err("refused".into())))
         .await
         .unwrap();
-    let token: String = sqlx::query_scalar("SELECT hold_token FROM sms_batches WHERE id = ?")
+    let token: String = sqlx::query_scalar("SELECT hold_token FROM sms_batches WHERE id = $1")
         .bind(queued.batch_id)
         .fetch_one(&f.pool)
         .await
@@ -1097,7 +1097,7 @@ async fn a_restart_long_after_the_hold_s_ttl_finds_the_batch_still_paid_for_and_
     f.ledger.sweep().await.unwrap();
     let expires_at: i64 = sqlx::query_scalar(
         "SELECT h.expires_at FROM holds h JOIN sms_batches b ON b.hold_token = h.token
-         WHERE b.id = ?",
+         WHERE b.id = $1",
     )
     .bind(queued.batch_id)
     .fetch_one(&f.pool)

@@ -14,12 +14,12 @@ use app::domain::warning::{MAIL_INTERVAL_MS, WarningSettings};
 use app::ledger::Ledger;
 use app::tasks::Tasks;
 use common::{configure_with, credit_with, hold_with, start_ledger, start_ledger_at};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 const CREDIT: i64 = 10_000;
 
 struct Fixture {
-    pool: SqlitePool,
+    pool: AnyPool,
     ledger: Ledger,
     _tasks: Tasks,
     clock: ManualClock,

@@ -18,7 +18,7 @@ use app::i18n::{Msg, t, tf};
 use app::ledger::Ledger;
 use app::tasks::Tasks;
 use clap::Subcommand;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use std::io::{BufRead, Write};
 
 #[derive(Clone, Debug, Subcommand)]
@@ -216,7 +216,7 @@ pub async fn run(
             applied.map_err(|e| CliError::Invalid(ledger_text(&e).to_string()))?;
             tracing::info!(account = account.id, %amount, "account adjusted");
             let mut conn = pool.acquire().await?;
-            let balance: i64 = sqlx::query_scalar("SELECT balance FROM iap_accounts WHERE id = ?")
+            let balance: i64 = sqlx::query_scalar("SELECT balance FROM iap_accounts WHERE id = $1")
                 .bind(account.id)
                 .fetch_one(&mut *conn)
                 .await?;
@@ -373,7 +373,7 @@ fn new_password(password: Option<String>, login: &str) -> Result<NewPassword, Cl
 }
 
 /// The companies named on the command line, in order; with none named, the only company.
-async fn company_ids(conn: &mut SqliteConnection, names: &[String]) -> Result<Vec<i64>, CliError> {
+async fn company_ids(conn: &mut AnyConnection, names: &[String]) -> Result<Vec<i64>, CliError> {
     if names.is_empty() {
         let all = db::companies::all(conn).await?;
         return match all.as_slice() {

@@ -258,7 +258,7 @@ impl Application {
 
 /// Refuses to serve books that disagree with their ledger: every balance and held amount is
 /// recomputed from the entries and open holds first.
-async fn check_books(pool: &sqlx::SqlitePool) -> Result<(), StartupError> {
+async fn check_books(pool: &sqlx::AnyPool) -> Result<(), StartupError> {
     let mut conn = pool.acquire().await?;
     let wrong = db::ledger::check(&mut conn).await?;
     if wrong.is_empty() {
@@ -297,7 +297,7 @@ pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOpti
 
 /// On a database where no administrator can log in (a new one without demo data), says
 /// how to create the first one, in one line.
-async fn log_first_steps(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+async fn log_first_steps(pool: &sqlx::AnyPool) -> Result<(), sqlx::Error> {
     let mut conn = pool.acquire().await?;
     if db::users::count_active_admins(&mut conn).await? > 0 {
         return Ok(());
@@ -320,7 +320,7 @@ async fn log_first_steps(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
 /// database that is not a demo one.
 async fn payments(
     config: &Config,
-    pool: &sqlx::SqlitePool,
+    pool: &sqlx::AnyPool,
     public_url: &str,
 ) -> Result<Payments, StartupError> {
     match config.payment_provider {
@@ -377,7 +377,7 @@ async fn payments(
 /// the money of refunds still pending (a provider that did not answer, a crash).
 fn start_reconciler(
     tasks: &mut Tasks,
-    pool: sqlx::SqlitePool,
+    pool: sqlx::AnyPool,
     ledger: Ledger,
     payments: Payments,
     config: &Config,
@@ -409,7 +409,7 @@ fn start_reconciler(
 }
 
 /// Deletes expired sessions every hour, so the table only holds live ones.
-fn start_session_cleanup(tasks: &mut Tasks, pool: sqlx::SqlitePool) {
+fn start_session_cleanup(tasks: &mut Tasks, pool: sqlx::AnyPool) {
     tasks.every("session cleanup", Duration::from_secs(3600), move || {
         let pool = pool.clone();
         async move {

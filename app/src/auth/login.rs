@@ -5,7 +5,7 @@ use crate::clock::now_ms;
 use crate::db;
 use crate::domain::throttle::{Throttle, login_keys};
 use crate::error::AppError;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::Mutex;
 use std::time::Instant;
 use tokio::sync::Semaphore;
@@ -36,7 +36,7 @@ pub struct Guards<'a> {
 /// is the hash of the session the browser had, which ends.
 #[tracing::instrument(skip_all, fields(login = %login.trim()))]
 pub async fn login(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     guards: Guards<'_>,
     login: &str,
     password: String,
@@ -106,7 +106,7 @@ pub async fn login(
 }
 
 /// Ends the session on the server, not only in the browser.
-pub async fn logout(pool: &SqlitePool, token_hash: &str) -> Result<(), AppError> {
+pub async fn logout(pool: &AnyPool, token_hash: &str) -> Result<(), AppError> {
     let mut conn = pool.acquire().await?;
     db::sessions::delete(&mut conn, token_hash).await?;
     Ok(())

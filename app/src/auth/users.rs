@@ -15,14 +15,14 @@ use crate::domain::throttle::login_keys;
 use crate::domain::user::{NewUser, Standing, UserEdit, check_change};
 use crate::error::AppError;
 use crate::i18n::Msg;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use std::time::Instant;
 
 /// Creates an active user in their companies and returns their id. Unknown companies and
 /// a taken login are refused, naming the field.
 #[tracing::instrument(skip_all, fields(login = %user.login))]
 pub async fn create(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     user: &NewUser,
     password: &NewPassword,
 ) -> Result<i64, AppError> {
@@ -55,12 +55,7 @@ pub async fn create(
 /// all their sessions; taking companies away from them removes those companies from their
 /// sessions' company switcher.
 #[tracing::instrument(skip_all, fields(user = id))]
-pub async fn update(
-    pool: &SqlitePool,
-    actor: i64,
-    id: i64,
-    edit: &UserEdit,
-) -> Result<(), AppError> {
+pub async fn update(pool: &AnyPool, actor: i64, id: i64, edit: &UserEdit) -> Result<(), AppError> {
     let mut tx = db::begin_write(pool).await?;
     let before = users::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     check_companies(&mut tx, &edit.company_ids).await?;
@@ -118,7 +113,7 @@ pub async fn update(
 /// token hash of the session that asked, when it is theirs).
 #[tracing::instrument(skip_all, fields(user = id))]
 pub async fn set_password(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: i64,
     password: &NewPassword,
     keep: Option<&str>,
@@ -145,7 +140,7 @@ pub struct PasswordChange {
 /// as failed logins, so a borrowed session cannot be used to guess the password.
 #[tracing::instrument(skip_all, fields(user = who.user_id))]
 pub async fn change_own_password(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     guards: Guards<'_>,
     who: &Identity,
     change: PasswordChange,
@@ -191,7 +186,7 @@ pub async fn change_own_password(
 }
 
 /// Every id in `ids` must be a company.
-async fn check_companies(conn: &mut SqliteConnection, ids: &[i64]) -> Result<(), AppError> {
+async fn check_companies(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), AppError> {
     if companies::existing(conn, ids).await?.len() != ids.len() {
         return Err(AppError::validation("companies", Msg::ErrCompanyMissing));
     }
@@ -215,7 +210,7 @@ mod tests {
     use super::*;
     use crate::domain::user::Role;
 
-    async fn setup() -> (SqlitePool, i64, i64) {
+    async fn setup() -> (AnyPool, i64, i64) {
         let (pool, _) = db::scratch("auth-users").await.expect("db");
         let mut conn = pool.acquire().await.expect("conn");
         let acme = companies::insert(&mut conn, "Acme").await.expect("company");

@@ -6,7 +6,7 @@ use crate::domain::ledger::EntryKind;
 use crate::domain::time::Timestamp;
 use crate::i18n::Note;
 use crate::models::{Company, HistoryCursor, HistoryFilter, IapAccount, LedgerLine};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use tracing::instrument;
 
 /// `?1` is now: held counts only unexpired holds.
@@ -15,12 +15,12 @@ const SELECT: &str = concat!(
         COALESCE((SELECT group_concat(c.name, ', ') FROM iap_account_companies ac
                   JOIN companies c ON c.id = ac.company_id WHERE ac.account_id = a.id), '') AS company_names,
         a.balance, ",
-    held_now!("?1"),
+    held_now!("$1"),
     " AS held, ",
     disabled!(),
     " AS disabled, a.token,
         ",
-    crate::db::used_last_week!("?1"),
+    crate::db::used_last_week!("$1"),
     " AS used_last_week
     FROM iap_accounts a JOIN services s ON s.technical_name = a.service"
 );
@@ -30,12 +30,12 @@ const SELECT: &str = concat!(
 pub(crate) const USABLE: &str =
     "(NOT EXISTS (SELECT 1 FROM iap_account_companies ac WHERE ac.account_id = a.id)
      OR EXISTS (SELECT 1 FROM iap_account_companies ac WHERE ac.account_id = a.id
-                AND ac.company_id IN (SELECT value FROM json_each(?2))))
+                AND ac.company_id IN (SELECT value FROM json_each($2))))
      AND (s.first_party = 1 OR COALESCE((SELECT value FROM settings WHERE key = 'hosting_type'), '') <> 'Online')";
 
 #[instrument(level = "debug", skip_all)]
 pub async fn usable(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     companies: &[i64],
     now: i64,
 ) -> Result<Vec<IapAccount>, sqlx::Error> {
@@ -51,13 +51,13 @@ pub async fn usable(
 /// One account, if usable by `companies`.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn usable_one(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     companies: &[i64],
     id: i64,
     now: i64,
 ) -> Result<Option<IapAccount>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE {USABLE} AND a.id = ?3"
+        "{SELECT} WHERE {USABLE} AND a.id = $3"
     )))
     .bind(now)
     .bind(id_list(companies))
@@ -70,7 +70,7 @@ pub async fn usable_one(
 /// account, users those usable by the companies they work in.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn visible(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     companies: Option<&[i64]>,
     id: i64,
     now: i64,
@@ -84,10 +84,10 @@ pub async fn visible(
 /// An account's balance, whatever its companies.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn balance(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
 ) -> Result<crate::domain::credits::Credits, sqlx::Error> {
-    sqlx::query_scalar("SELECT balance FROM iap_accounts WHERE id = ?")
+    sqlx::query_scalar("SELECT balance FROM iap_accounts WHERE id = $1")
         .bind(id)
         .fetch_one(conn)
         .await
@@ -96,7 +96,7 @@ pub async fn balance(
 /// Every account, for administrators.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn all(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     now: i64,
 ) -> Result<Vec<(IapAccount, String)>, sqlx::Error> {
     let rows: Vec<WithToken> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -111,12 +111,12 @@ pub async fn all(
 /// One account whoever its companies are, for administrators.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn one(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     now: i64,
 ) -> Result<Option<(IapAccount, String)>, sqlx::Error> {
     let row: Option<WithToken> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE a.id = ?2")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE a.id = $2")))
             .bind(now)
             .bind(id)
             .fetch_optional(conn)
@@ -133,12 +133,9 @@ struct WithToken {
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn companies_of(
-    conn: &mut SqliteConnection,
-    account: i64,
-) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn companies_of(conn: &mut AnyConnection, account: i64) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT company_id FROM iap_account_companies WHERE account_id = ? ORDER BY company_id",
+        "SELECT company_id FROM iap_account_companies WHERE account_id = $1 ORDER BY company_id",
     )
     .bind(account)
     .fetch_all(conn)
@@ -146,7 +143,7 @@ pub async fn companies_of(
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn all_companies(conn: &mut SqliteConnection) -> Result<Vec<Company>, sqlx::Error> {
+pub async fn all_companies(conn: &mut AnyConnection) -> Result<Vec<Company>, sqlx::Error> {
     sqlx::query_as("SELECT id, name FROM companies ORDER BY name")
         .fetch_all(conn)
         .await
@@ -158,7 +155,7 @@ pub async fn all_companies(conn: &mut SqliteConnection) -> Result<Vec<Company>, 
 /// range of it.
 #[instrument(level = "debug", skip_all)]
 pub async fn history(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     filter: &HistoryFilter,
     before: Option<HistoryCursor>,
@@ -181,11 +178,11 @@ pub async fn history(
         "SELECT e.id, e.created_at, e.kind, e.description, e.note, e.amount, e.held_delta,
                 e.reverses, r.amount AS reversed
          FROM ledger_entries e LEFT JOIN ledger_entries r ON r.reverses = e.id
-         WHERE e.account_id = ?1 AND (e.created_at, e.id) < (?2, ?3)
-           AND e.created_at >= ?4 AND e.created_at < ?5
-           AND (?6 IS NULL OR e.kind = ?6)
-           AND (?7 = '' OR e.description LIKE ?7 ESCAPE '\\')
-         ORDER BY e.created_at DESC, e.id DESC LIMIT ?8",
+         WHERE e.account_id = $1 AND (e.created_at, e.id) < ($2, $3)
+           AND e.created_at >= $4 AND e.created_at < $5
+           AND ($6 IS NULL OR e.kind = $6)
+           AND ($7 = '' OR e.description LIKE $7 ESCAPE '\\')
+         ORDER BY e.created_at DESC, e.id DESC LIMIT $8",
     )
     .bind(account)
     .bind(at)
@@ -272,7 +269,7 @@ mod tests {
         ])
         .await;
         let mut conn = pool.acquire().await.unwrap();
-        sqlx::query("UPDATE iap_accounts SET balance = 700000 WHERE id = ?")
+        sqlx::query("UPDATE iap_accounts SET balance = 700000 WHERE id = $1")
             .bind(account)
             .execute(&mut *conn)
             .await

@@ -6,7 +6,7 @@ use crate::db::id_list;
 use crate::domain::alert::{AlertKind, NewThreshold, Threshold};
 use crate::domain::credits::Credits;
 use crate::models::{AlertThreshold, Notification};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use tracing::instrument;
 
 #[derive(sqlx::FromRow)]
@@ -15,7 +15,9 @@ struct ThresholdRow {
     account_id: i64,
     threshold: i64,
     emails: String,
+    #[sqlx(try_from = "crate::db::Flag")]
     in_app: bool,
+    #[sqlx(try_from = "crate::db::Flag")]
     webhook: bool,
     fired_at: Option<i64>,
 }
@@ -42,7 +44,7 @@ const THRESHOLDS: &str =
 /// Every account's further thresholds, for the ledger writer to hold in memory.
 #[instrument(level = "debug", skip_all)]
 pub async fn all_thresholds(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
 ) -> Result<Vec<(i64, Threshold)>, sqlx::Error> {
     let rows: Vec<ThresholdRow> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!("{THRESHOLDS} ORDER BY id")))
@@ -54,11 +56,11 @@ pub async fn all_thresholds(
 /// One account's further thresholds, highest first, as Account Information shows them.
 #[instrument(level = "debug", skip_all)]
 pub async fn thresholds(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
 ) -> Result<Vec<AlertThreshold>, sqlx::Error> {
     let rows: Vec<ThresholdRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{THRESHOLDS} WHERE account_id = ? ORDER BY threshold DESC, id"
+        "{THRESHOLDS} WHERE account_id = $1 ORDER BY threshold DESC, id"
     )))
     .bind(account)
     .fetch_all(conn)
@@ -80,14 +82,14 @@ pub async fn thresholds(
 
 #[instrument(level = "debug", skip_all)]
 pub async fn insert_threshold(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     new: &NewThreshold,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let done = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO alert_thresholds (account_id, threshold, emails, in_app, webhook, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(account)
     .bind(new.level)
@@ -95,19 +97,18 @@ pub async fn insert_threshold(
     .bind(new.in_app)
     .bind(new.webhook)
     .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(done.last_insert_rowid())
+    .fetch_one(conn)
+    .await
 }
 
 /// Removes one of `account`'s thresholds; false when it had no such threshold.
 #[instrument(level = "debug", skip_all)]
 pub async fn delete_threshold(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     id: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM alert_thresholds WHERE id = ? AND account_id = ?")
+    let done = sqlx::query("DELETE FROM alert_thresholds WHERE id = $1 AND account_id = $2")
         .bind(id)
         .bind(account)
         .execute(conn)
@@ -116,8 +117,8 @@ pub async fn delete_threshold(
 }
 
 #[instrument(level = "debug", skip_all)]
-pub async fn mark_fired(conn: &mut SqliteConnection, id: i64, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE alert_thresholds SET fired_at = ? WHERE id = ?")
+pub async fn mark_fired(conn: &mut AnyConnection, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE alert_thresholds SET fired_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
         .execute(conn)
@@ -127,7 +128,7 @@ pub async fn mark_fired(conn: &mut SqliteConnection, id: i64, now: i64) -> Resul
 
 /// The accounts depleted and not recovered since.
 #[instrument(level = "debug", skip_all)]
-pub async fn depleted_accounts(conn: &mut SqliteConnection) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn depleted_accounts(conn: &mut AnyConnection) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM iap_accounts WHERE depleted")
         .fetch_all(conn)
         .await
@@ -135,11 +136,11 @@ pub async fn depleted_accounts(conn: &mut SqliteConnection) -> Result<Vec<i64>, 
 
 #[instrument(level = "debug", skip_all)]
 pub async fn set_depleted(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     depleted: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE iap_accounts SET depleted = ? WHERE id = ?")
+    sqlx::query("UPDATE iap_accounts SET depleted = $1 WHERE id = $2")
         .bind(depleted)
         .bind(account)
         .execute(conn)
@@ -160,13 +161,13 @@ pub struct NewEvent {
 
 #[instrument(level = "debug", skip_all)]
 pub async fn insert_event(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     event: &NewEvent,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let done = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO alert_events (account_id, kind, threshold, available, in_app, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(event.account)
     .bind(event.kind)
@@ -174,26 +175,25 @@ pub async fn insert_event(
     .bind(event.available)
     .bind(event.in_app)
     .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(done.last_insert_rowid())
+    .fetch_one(conn)
+    .await
 }
 
 /// The bell's events: shown in-app, about accounts the reader may see (administrators, with
 /// `companies` `None`, every account).
 fn bell_filter() -> String {
     format!(
-        "e.in_app AND (?1 IS NULL OR {})",
-        crate::db::accounts::USABLE.replace("?2", "?1")
+        "e.in_app AND ($1 IS NULL OR {})",
+        crate::db::accounts::USABLE.replace("$2", "$1")
     )
 }
 
 const BELL_FROM: &str = "FROM alert_events e JOIN iap_accounts a ON a.id = e.account_id
     JOIN services s ON s.technical_name = a.service";
 
-async fn read_up_to(conn: &mut SqliteConnection, user: i64) -> Result<i64, sqlx::Error> {
+async fn read_up_to(conn: &mut AnyConnection, user: i64) -> Result<i64, sqlx::Error> {
     Ok(
-        sqlx::query_scalar("SELECT read_up_to FROM alert_reads WHERE user_id = ?")
+        sqlx::query_scalar("SELECT read_up_to FROM alert_reads WHERE user_id = $1")
             .bind(user)
             .fetch_optional(conn)
             .await?
@@ -204,7 +204,7 @@ async fn read_up_to(conn: &mut SqliteConnection, user: i64) -> Result<i64, sqlx:
 /// How many of the reader's notifications are above the newest they marked read.
 #[instrument(level = "debug", skip_all)]
 pub async fn unread(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user: i64,
     companies: Option<&[i64]>,
 ) -> Result<u32, sqlx::Error> {
@@ -213,12 +213,12 @@ pub async fn unread(
 }
 
 async fn unread_above(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     read_up_to: i64,
     companies: Option<&[i64]>,
 ) -> Result<u32, sqlx::Error> {
     let unread: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT count(*) {BELL_FROM} WHERE {} AND e.id > ?2",
+        "SELECT count(*) {BELL_FROM} WHERE {} AND e.id > $2",
         bell_filter()
     )))
     .bind(companies.map(id_list))
@@ -231,7 +231,7 @@ async fn unread_above(
 /// The newest `limit` notifications of a reader, and how many are unread in all.
 #[instrument(level = "debug", skip_all)]
 pub async fn notifications(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user: i64,
     companies: Option<&[i64]>,
     limit: i64,
@@ -243,8 +243,8 @@ pub async fn notifications(
     let from = BELL_FROM;
     let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT e.id, e.kind, e.account_id, a.name AS account_name, s.unit_name,
-                s.whole_number, e.threshold, e.available, e.created_at, e.id > ?2 AS unread
-         {from} WHERE {filter} ORDER BY e.id DESC LIMIT ?3"
+                s.whole_number, e.threshold, e.available, e.created_at, e.id > $2 AS unread
+         {from} WHERE {filter} ORDER BY e.id DESC LIMIT $3"
     )))
     .bind(&companies)
     .bind(read_up_to)
@@ -256,13 +256,9 @@ pub async fn notifications(
 
 /// Marks everything up to event `up_to` read for `user`; never moves the mark back.
 #[instrument(level = "debug", skip_all)]
-pub async fn mark_read(
-    conn: &mut SqliteConnection,
-    user: i64,
-    up_to: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn mark_read(conn: &mut AnyConnection, user: i64, up_to: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO alert_reads (user_id, read_up_to) VALUES (?, ?)
+        "INSERT INTO alert_reads (user_id, read_up_to) VALUES ($1, $2)
          ON CONFLICT (user_id) DO UPDATE
              SET read_up_to = max(read_up_to, excluded.read_up_to)",
     )
@@ -273,8 +269,8 @@ pub async fn mark_read(
     Ok(())
 }
 
-impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for Notification {
-    fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for Notification {
+    fn from_row(row: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
         use sqlx::Row;
         Ok(Notification {
             id: row.try_get("id")?,
@@ -282,11 +278,11 @@ impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for Notification {
             account_id: row.try_get("account_id")?,
             account_name: row.try_get("account_name")?,
             unit_name: row.try_get("unit_name")?,
-            whole_number: row.try_get("whole_number")?,
+            whole_number: row.try_get::<crate::db::Flag, _>("whole_number")?.into(),
             threshold: row.try_get("threshold")?,
             available: row.try_get("available")?,
             created_at: row.try_get("created_at")?,
-            unread: row.try_get("unread")?,
+            unread: row.try_get::<crate::db::Flag, _>("unread")?.into(),
         })
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::domain::auto_recharge::{DemoCard, RechargeState, Settings};
 use crate::domain::order::OrderState;
-use sqlx::{Connection, SqliteConnection};
+use sqlx::{AnyConnection, Connection};
 use tracing::instrument;
 
 /// An account's auto-recharge is on: a threshold, a pack, a cap and a card (as
@@ -108,11 +108,11 @@ const COLUMNS: &str = "account_id, threshold, pack_id, monthly_cap, card_provide
 
 #[instrument(level = "debug", skip_all)]
 pub async fn get(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
 ) -> Result<Option<AutoRechargeRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM auto_recharges WHERE account_id = ?"
+        "SELECT {COLUMNS} FROM auto_recharges WHERE account_id = $1"
     )))
     .bind(account)
     .fetch_optional(conn)
@@ -121,9 +121,7 @@ pub async fn get(
 
 /// The thresholds of every account whose auto-recharge is on, for the ledger writer.
 #[instrument(level = "debug", skip_all)]
-pub async fn active_thresholds(
-    conn: &mut SqliteConnection,
-) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+pub async fn active_thresholds(conn: &mut AnyConnection) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT account_id, threshold FROM auto_recharges WHERE {ACTIVE}"
     )))
@@ -134,16 +132,16 @@ pub async fn active_thresholds(
 /// Saves the settings of Account Information: threshold, pack and cap.
 #[instrument(level = "debug", skip_all)]
 pub async fn save_settings(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     settings: &Settings,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO auto_recharges (account_id, threshold, pack_id, monthly_cap, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (account_id) DO UPDATE SET threshold = ?2, pack_id = ?3, monthly_cap = ?4,
-             updated_at = ?5",
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (account_id) DO UPDATE SET threshold = $2, pack_id = $3, monthly_cap = $4,
+             updated_at = $5",
     )
     .bind(account)
     .bind(settings.threshold)
@@ -158,7 +156,7 @@ pub async fn save_settings(
 /// Saves what Odoo sets: the threshold (0 is off) and the pack; the cap and card stay.
 #[instrument(level = "debug", skip_all)]
 pub async fn save_odoo(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     threshold: i64,
     pack: Option<i64>,
@@ -166,8 +164,8 @@ pub async fn save_odoo(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO auto_recharges (account_id, threshold, pack_id, updated_at)
-         VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (account_id) DO UPDATE SET threshold = ?2, pack_id = ?3, updated_at = ?4",
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (account_id) DO UPDATE SET threshold = $2, pack_id = $3, updated_at = $4",
     )
     .bind(account)
     .bind(threshold)
@@ -181,16 +179,12 @@ pub async fn save_odoo(
 /// Turns it off, keeping the pack, the cap and the card for the next time. A charge under
 /// way finishes; nothing is retried after it.
 #[instrument(level = "debug", skip_all)]
-pub async fn turn_off(
-    conn: &mut SqliteConnection,
-    account: i64,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn turn_off(conn: &mut AnyConnection, account: i64, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE auto_recharges SET threshold = 0, updated_at = ?2,
+        "UPDATE auto_recharges SET threshold = 0, updated_at = $2,
              state = CASE WHEN order_id IS NULL THEN 'idle' ELSE state END,
              next_attempt_at = CASE WHEN order_id IS NULL THEN NULL ELSE next_attempt_at END
-         WHERE account_id = ?1",
+         WHERE account_id = $1",
     )
     .bind(account)
     .bind(now)
@@ -203,7 +197,7 @@ pub async fn turn_off(
 /// once with it.
 #[instrument(level = "debug", skip_all)]
 pub async fn save_card(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     card: &SavedCard,
     by: i64,
@@ -232,11 +226,11 @@ pub async fn save_card(
     sqlx::query(
         "INSERT INTO auto_recharges (account_id, card_provider, card_brand, card_last4, demo_card,
              stripe_customer, stripe_payment_method, card_saved_by, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (account_id) DO UPDATE SET card_provider = ?2, card_brand = ?3,
-             card_last4 = ?4, demo_card = ?5, stripe_customer = ?6, stripe_payment_method = ?7,
-             card_saved_by = ?8, updated_at = ?9,
-             next_attempt_at = CASE WHEN state = 'retrying' THEN ?9 ELSE next_attempt_at END",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (account_id) DO UPDATE SET card_provider = $2, card_brand = $3,
+             card_last4 = $4, demo_card = $5, stripe_customer = $6, stripe_payment_method = $7,
+             card_saved_by = $8, updated_at = $9,
+             next_attempt_at = CASE WHEN state = 'retrying' THEN $9 ELSE next_attempt_at END",
     )
     .bind(account)
     .bind(provider)
@@ -256,14 +250,14 @@ pub async fn save_card(
 /// or waiting to be retried. Whether it became due.
 #[instrument(level = "debug", skip_all)]
 pub async fn mark_due(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE auto_recharges SET state = 'due', declines = 0, next_attempt_at = ?2,
-             last_error = NULL, updated_at = ?2
-         WHERE account_id = ?1 AND state NOT IN ('due', 'retrying') AND {ACTIVE}"
+        "UPDATE auto_recharges SET state = 'due', declines = 0, next_attempt_at = $2,
+             last_error = NULL, updated_at = $2
+         WHERE account_id = $1 AND state NOT IN ('due', 'retrying') AND {ACTIVE}"
     )))
     .bind(account)
     .bind(now)
@@ -287,7 +281,7 @@ pub struct DueRecharge {
 /// Recharges due by `now`: those whose charge is under way, and those still on.
 #[instrument(level = "debug", skip_all)]
 pub async fn due(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     now: i64,
     limit: i64,
 ) -> Result<Vec<DueRecharge>, sqlx::Error> {
@@ -297,9 +291,9 @@ pub async fn due(
                 o.currency AS order_currency
          FROM auto_recharges LEFT JOIN orders o ON o.id = auto_recharges.order_id
          WHERE auto_recharges.state IN ('due', 'retrying')
-           AND auto_recharges.next_attempt_at <= ?1
+           AND auto_recharges.next_attempt_at <= $1
            AND (auto_recharges.order_id IS NOT NULL OR ({ACTIVE}))
-         ORDER BY auto_recharges.next_attempt_at LIMIT ?2"
+         ORDER BY auto_recharges.next_attempt_at LIMIT $2"
     )))
     .bind(now)
     .bind(limit)
@@ -311,14 +305,14 @@ pub async fn due(
 /// paid, in cents.
 #[instrument(level = "debug", skip_all)]
 pub async fn spent_since(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     currency: &str,
     since: i64,
 ) -> Result<i64, sqlx::Error> {
     let (spent,): (i64,) = sqlx::query_as(
         "SELECT coalesce(sum(amount), 0) FROM orders
-         WHERE account_id = ? AND auto_recharge AND currency = ? AND created_at >= ?
+         WHERE account_id = $1 AND auto_recharge AND currency = $2 AND created_at >= $3
            AND state IN ('draft', 'pending', 'paid')",
     )
     .bind(account)
@@ -333,7 +327,7 @@ pub async fn spent_since(
 /// recharge is due and has none. `None` when another pass placed it first.
 #[instrument(level = "debug", skip_all)]
 pub async fn place_order(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     pack: &crate::domain::packs::Pack,
     by: i64,
@@ -341,13 +335,13 @@ pub async fn place_order(
 ) -> Result<Option<i64>, sqlx::Error> {
     let mut tx = conn.begin().await?;
     let order = super::orders::create(&mut tx, account, pack, by, now).await?;
-    sqlx::query("UPDATE orders SET auto_recharge = 1 WHERE id = ?")
+    sqlx::query("UPDATE orders SET auto_recharge = 1 WHERE id = $1")
         .bind(order)
         .execute(&mut *tx)
         .await?;
     let tied = sqlx::query(
-        "UPDATE auto_recharges SET order_id = ?2, updated_at = ?3
-         WHERE account_id = ?1 AND order_id IS NULL AND state IN ('due', 'retrying')",
+        "UPDATE auto_recharges SET order_id = $2, updated_at = $3
+         WHERE account_id = $1 AND order_id IS NULL AND state IN ('due', 'retrying')",
     )
     .bind(account)
     .bind(order)
@@ -365,15 +359,15 @@ pub async fn place_order(
 /// The order was paid: back to waiting for the next crossing.
 #[instrument(level = "debug", skip_all)]
 pub async fn settle(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     order: i64,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE auto_recharges SET state = 'idle', declines = 0, next_attempt_at = NULL,
-             order_id = NULL, last_error = NULL, updated_at = ?3
-         WHERE account_id = ?1 AND order_id = ?2",
+             order_id = NULL, last_error = NULL, updated_at = $3
+         WHERE account_id = $1 AND order_id = $2",
     )
     .bind(account)
     .bind(order)
@@ -386,15 +380,17 @@ pub async fn settle(
 /// The order's charge never got an answer: forget it, and place a new one now.
 #[instrument(level = "debug", skip_all)]
 pub async fn release_order(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     order: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE auto_recharges SET order_id = NULL WHERE account_id = ? AND order_id = ?")
-        .bind(account)
-        .bind(order)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE auto_recharges SET order_id = NULL WHERE account_id = $1 AND order_id = $2",
+    )
+    .bind(account)
+    .bind(order)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -414,7 +410,7 @@ pub enum Stop {
 /// `order`: a replay changes nothing.
 #[instrument(level = "debug", skip_all)]
 pub async fn stop(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     order: Option<i64>,
     stop: Stop,
@@ -427,9 +423,9 @@ pub async fn stop(
         Stop::Wait(state) => (state, None, None),
     };
     let done = sqlx::query(
-        "UPDATE auto_recharges SET state = ?3, declines = coalesce(?4, declines),
-             next_attempt_at = ?5, order_id = NULL, last_error = ?6, updated_at = ?7
-         WHERE account_id = ?1 AND order_id IS ?2 AND state IN ('due', 'retrying')",
+        "UPDATE auto_recharges SET state = $3, declines = coalesce($4, declines),
+             next_attempt_at = $5, order_id = NULL, last_error = $6, updated_at = $7
+         WHERE account_id = $1 AND order_id IS $2 AND state IN ('due', 'retrying')",
     )
     .bind(account)
     .bind(order)
@@ -446,13 +442,13 @@ pub async fn stop(
 /// A charge whose outcome is not known yet is asked about again at `at`.
 #[instrument(level = "debug", skip_all)]
 pub async fn postpone(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     order: i64,
     at: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE auto_recharges SET next_attempt_at = ? WHERE account_id = ? AND order_id = ?",
+        "UPDATE auto_recharges SET next_attempt_at = $1 WHERE account_id = $2 AND order_id = $3",
     )
     .bind(at)
     .bind(account)
@@ -473,13 +469,13 @@ pub struct NoticeFacts {
 
 #[instrument(level = "debug", skip_all)]
 pub async fn notice_facts(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
 ) -> Result<Option<NoticeFacts>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.balance - a.held AS available, p.name AS pack_name, p.price, p.currency
          FROM iap_accounts a LEFT JOIN auto_recharges r ON r.account_id = a.id
-         LEFT JOIN packs p ON p.id = r.pack_id WHERE a.id = ?",
+         LEFT JOIN packs p ON p.id = r.pack_id WHERE a.id = $1",
     )
     .bind(account)
     .fetch_optional(conn)
@@ -489,14 +485,14 @@ pub async fn notice_facts(
 /// Keeps the Stripe customer made for the account, before any card is saved.
 #[instrument(level = "debug", skip_all)]
 pub async fn set_customer(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     customer: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO auto_recharges (account_id, stripe_customer, updated_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (account_id) DO UPDATE SET stripe_customer = ?2, updated_at = ?3",
+        "INSERT INTO auto_recharges (account_id, stripe_customer, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (account_id) DO UPDATE SET stripe_customer = $2, updated_at = $3",
     )
     .bind(account)
     .bind(customer)

@@ -1,20 +1,19 @@
 //! Companies and who belongs to them.
 
 use crate::models::Company;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn insert(conn: &mut SqliteConnection, name: &str) -> Result<i64, sqlx::Error> {
-    let row = sqlx::query("INSERT INTO companies (name) VALUES (?)")
+pub async fn insert(conn: &mut AnyConnection, name: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("INSERT INTO companies (name) VALUES ($1) RETURNING id")
         .bind(name)
-        .execute(conn)
-        .await?;
-    Ok(row.last_insert_rowid())
+        .fetch_one(conn)
+        .await
 }
 
 /// Every company, by name.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<Company>, sqlx::Error> {
+pub async fn all(conn: &mut AnyConnection) -> Result<Vec<Company>, sqlx::Error> {
     sqlx::query_as("SELECT id, name FROM companies ORDER BY name")
         .fetch_all(conn)
         .await
@@ -23,13 +22,10 @@ pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<Company>, sqlx::Erro
 /// The company named `name`, whatever its case (the exact name first, should two differ
 /// only by case).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn by_name(
-    conn: &mut SqliteConnection,
-    name: &str,
-) -> Result<Option<Company>, sqlx::Error> {
+pub async fn by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<Company>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, name FROM companies WHERE name = ?1 COLLATE NOCASE
-         ORDER BY name = ?1 DESC LIMIT 1",
+        "SELECT id, name FROM companies WHERE name = $1 COLLATE NOCASE
+         ORDER BY name = $1 DESC LIMIT 1",
     )
     .bind(name)
     .fetch_optional(conn)
@@ -38,9 +34,9 @@ pub async fn by_name(
 
 /// Which of `ids` are companies.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn existing(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn existing(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT id FROM companies WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        "SELECT id FROM companies WHERE id IN (SELECT value FROM json_each($1)) ORDER BY id",
     )
     .bind(crate::db::id_list(ids))
     .fetch_all(conn)
@@ -49,14 +45,11 @@ pub async fn existing(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<i6
 
 /// The companies `user_id` belongs to, by name.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn of_user(
-    conn: &mut SqliteConnection,
-    user_id: i64,
-) -> Result<Vec<Company>, sqlx::Error> {
+pub async fn of_user(conn: &mut AnyConnection, user_id: i64) -> Result<Vec<Company>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, c.name FROM companies c
          JOIN user_companies uc ON uc.company_id = c.id
-         WHERE uc.user_id = ? ORDER BY c.name",
+         WHERE uc.user_id = $1 ORDER BY c.name",
     )
     .bind(user_id)
     .fetch_all(conn)
@@ -65,11 +58,11 @@ pub async fn of_user(
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_member(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user_id: i64,
     company_id: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT OR IGNORE INTO user_companies (user_id, company_id) VALUES (?, ?)")
+    sqlx::query("INSERT OR IGNORE INTO user_companies (user_id, company_id) VALUES ($1, $2)")
         .bind(user_id)
         .bind(company_id)
         .execute(conn)

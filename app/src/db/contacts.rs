@@ -3,7 +3,7 @@
 use crate::db::id_list;
 use crate::domain::contact::ValidContact;
 use crate::models::Contact;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 const SELECT: &str = "SELECT c.id, c.name, c.company_name, c.email, c.phone, c.mobile,
         c.country_code, c.owner_company_id, o.name AS owner_company_name
@@ -12,7 +12,7 @@ const SELECT: &str = "SELECT c.id, c.name, c.company_name, c.email, c.phone, c.m
 /// Contacts visible to `companies` whose name, company, email or numbers contain `search`.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     companies: &[i64],
     search: &str,
 ) -> Result<Vec<Contact>, sqlx::Error> {
@@ -27,10 +27,10 @@ pub async fn list(
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT}
          WHERE (c.owner_company_id IS NULL
-                OR c.owner_company_id IN (SELECT value FROM json_each(?1)))
-           AND (c.name LIKE ?2 ESCAPE '\\' OR c.company_name LIKE ?2 ESCAPE '\\'
-                OR c.email LIKE ?2 ESCAPE '\\' OR c.phone LIKE ?2 ESCAPE '\\'
-                OR c.mobile LIKE ?2 ESCAPE '\\')
+                OR c.owner_company_id IN (SELECT value FROM json_each($1)))
+           AND (c.name LIKE $2 ESCAPE '\\' OR c.company_name LIKE $2 ESCAPE '\\'
+                OR c.email LIKE $2 ESCAPE '\\' OR c.phone LIKE $2 ESCAPE '\\'
+                OR c.mobile LIKE $2 ESCAPE '\\')
          ORDER BY c.name COLLATE NOCASE, c.id
          LIMIT 500"
     )))
@@ -43,15 +43,15 @@ pub async fn list(
 /// One contact, if `companies` may see it.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     companies: &[i64],
     id: i64,
 ) -> Result<Option<Contact>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT}
-         WHERE c.id = ?1
+         WHERE c.id = $1
            AND (c.owner_company_id IS NULL
-                OR c.owner_company_id IN (SELECT value FROM json_each(?2)))"
+                OR c.owner_company_id IN (SELECT value FROM json_each($2)))"
     )))
     .bind(id)
     .bind(id_list(companies))
@@ -61,14 +61,14 @@ pub async fn get(
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     c: &ValidContact,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO contacts (name, company_name, email, phone, mobile, country_code,
                                owner_company_id, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(&c.name)
     .bind(&c.company_name)
@@ -79,22 +79,21 @@ pub async fn insert(
     .bind(c.owner_company_id)
     .bind(now)
     .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(row.last_insert_rowid())
+    .fetch_one(conn)
+    .await
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     c: &ValidContact,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE contacts SET name = ?, company_name = ?, email = ?, phone = ?, mobile = ?,
-                country_code = ?, owner_company_id = ?, updated_at = ?
-         WHERE id = ?",
+        "UPDATE contacts SET name = $1, company_name = $2, email = $3, phone = $4, mobile = $5,
+                country_code = $6, owner_company_id = $7, updated_at = $8
+         WHERE id = $9",
     )
     .bind(&c.name)
     .bind(&c.company_name)

@@ -6,7 +6,7 @@ use crate::domain::ledger::{
 };
 use crate::domain::order::OrderState;
 use crate::i18n::Note;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{AnyConnection, AssertSqlSafe};
 use tracing::instrument;
 
 /// An account as the writer loads it.
@@ -36,7 +36,7 @@ impl AccountRow {
 }
 
 #[instrument(level = "debug", skip_all)]
-pub async fn load_accounts(conn: &mut SqliteConnection) -> Result<Vec<AccountRow>, sqlx::Error> {
+pub async fn load_accounts(conn: &mut AnyConnection) -> Result<Vec<AccountRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.id, a.service, a.token, a.balance, a.held,
                 COALESCE((SELECT json_group_array(company_id) FROM iap_account_companies
@@ -63,7 +63,7 @@ struct OpenHoldRow {
 }
 
 #[instrument(level = "debug", skip_all)]
-pub async fn load_open_holds(conn: &mut SqliteConnection) -> Result<Vec<OpenHold>, sqlx::Error> {
+pub async fn load_open_holds(conn: &mut AnyConnection) -> Result<Vec<OpenHold>, sqlx::Error> {
     let rows: Vec<OpenHoldRow> = sqlx::query_as(
         "SELECT id, account_id, amount, captured, expires_at, token, description, note,
                 created_at, idempotency_key, request_hash
@@ -88,7 +88,7 @@ pub async fn load_open_holds(conn: &mut SqliteConnection) -> Result<Vec<OpenHold
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn next_hold_id(conn: &mut SqliteConnection) -> Result<HoldId, sqlx::Error> {
+pub async fn next_hold_id(conn: &mut AnyConnection) -> Result<HoldId, sqlx::Error> {
     sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM holds")
         .fetch_one(conn)
         .await
@@ -97,10 +97,10 @@ pub async fn next_hold_id(conn: &mut SqliteConnection) -> Result<HoldId, sqlx::E
 /// The token and request digest of the hold made with this idempotency key, if any.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn hold_by_key(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     key: &str,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT token, COALESCE(request_hash, '') FROM holds WHERE idempotency_key = ?")
+    sqlx::query_as("SELECT token, COALESCE(request_hash, '') FROM holds WHERE idempotency_key = $1")
         .bind(key)
         .fetch_optional(conn)
         .await
@@ -109,7 +109,7 @@ pub async fn hold_by_key(
 /// How a hold that is no longer open ended, and its amount.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn closed_hold(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     token: &str,
 ) -> Result<Option<(i64, HoldEnd)>, sqlx::Error> {
     let Some(id) = token
@@ -119,7 +119,7 @@ pub async fn closed_hold(
         return Ok(None);
     };
     let row: Option<(i64, HoldState, Option<i64>)> = sqlx::query_as(
-        "SELECT amount, state, captured FROM holds WHERE id = ? AND token = ? AND state <> 'open'",
+        "SELECT amount, state, captured FROM holds WHERE id = $1 AND token = $2 AND state <> 'open'",
     )
     .bind(id)
     .bind(token)
@@ -137,10 +137,10 @@ pub struct ServiceRow {
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn service(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     name: &str,
 ) -> Result<Option<ServiceRow>, sqlx::Error> {
-    sqlx::query_as("SELECT label, trial_credits FROM services WHERE technical_name = ?")
+    sqlx::query_as("SELECT label, trial_credits FROM services WHERE technical_name = $1")
         .bind(name)
         .fetch_optional(conn)
         .await
@@ -149,40 +149,39 @@ pub async fn service(
 /// Whether this database's edition grants trial credits (Enterprise, which covers demo,
 /// training, educational and one-app-free databases).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn grants_trials(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+pub async fn grants_trials(conn: &mut AnyConnection) -> Result<bool, sqlx::Error> {
     let edition = super::settings::get(conn, super::settings::EDITION).await?;
     Ok(edition.as_deref() == Some("Enterprise"))
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_account(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     service: &str,
     name: &str,
     token: &str,
     now: i64,
 ) -> Result<AccountId, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO iap_accounts (service, name, token, created_at) VALUES (?, ?, ?, ?)",
+    sqlx::query_scalar(
+        "INSERT INTO iap_accounts (service, name, token, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(service)
     .bind(name)
     .bind(token)
     .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(done.last_insert_rowid())
+    .fetch_one(conn)
+    .await
 }
 
 /// Records the trial grant; `false` when this service already had its trial.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim_trial(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     service: &str,
     account: AccountId,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("INSERT INTO trial_grants (service, account_id, granted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+    let done = sqlx::query("INSERT INTO trial_grants (service, account_id, granted_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(service)
         .bind(account)
         .bind(now)
@@ -193,9 +192,9 @@ pub async fn claim_trial(
 
 /// How many of `ids` are existing companies.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn count_companies(conn: &mut SqliteConnection, ids: &[i64]) -> Result<i64, sqlx::Error> {
+pub async fn count_companies(conn: &mut AnyConnection, ids: &[i64]) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT COUNT(*) FROM companies WHERE id IN (SELECT value FROM json_each(?))",
+        "SELECT COUNT(*) FROM companies WHERE id IN (SELECT value FROM json_each($1))",
     )
     .bind(crate::db::id_list(ids))
     .fetch_one(conn)
@@ -204,12 +203,12 @@ pub async fn count_companies(conn: &mut SqliteConnection, ids: &[i64]) -> Result
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn token_taken(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     token: &str,
     other_than: AccountId,
 ) -> Result<bool, sqlx::Error> {
     let hit: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM iap_accounts WHERE token = ? AND id <> ?")
+        sqlx::query_scalar("SELECT id FROM iap_accounts WHERE token = $1 AND id <> $2")
             .bind(token)
             .bind(other_than)
             .fetch_optional(conn)
@@ -219,25 +218,25 @@ pub async fn token_taken(
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_account(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: AccountId,
     name: &str,
     token: &str,
     companies: &[i64],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE iap_accounts SET name = ?, token = ? WHERE id = ?")
+    sqlx::query("UPDATE iap_accounts SET name = $1, token = $2 WHERE id = $3")
         .bind(name)
         .bind(token)
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM iap_account_companies WHERE account_id = ?")
+    sqlx::query("DELETE FROM iap_account_companies WHERE account_id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;
     sqlx::query(
         "INSERT INTO iap_account_companies (account_id, company_id)
-         SELECT ?, value FROM json_each(?)",
+         SELECT $1, value FROM json_each($2)",
     )
     .bind(id)
     .bind(crate::db::id_list(companies))
@@ -254,6 +253,7 @@ pub struct WarningSubject {
     pub service: String,
     pub service_label: String,
     pub unit_name: String,
+    #[sqlx(try_from = "crate::db::Flag")]
     pub whole_number: bool,
     /// The language of the account's warning mails, when one was set.
     pub locale: Option<String>,
@@ -263,7 +263,7 @@ pub struct WarningSubject {
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn warning_subject(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: AccountId,
     now: i64,
 ) -> Result<Option<WarningSubject>, sqlx::Error> {
@@ -271,11 +271,11 @@ pub async fn warning_subject(
         "SELECT a.name, a.service, s.label AS service_label, s.unit_name, s.whole_number,
                 w.locale,
                 ",
-        crate::db::used_last_week!("?2"),
+        crate::db::used_last_week!("$2"),
         " AS used_last_week
          FROM iap_accounts a JOIN services s ON s.technical_name = a.service
          LEFT JOIN iap_account_warnings w ON w.account_id = a.id
-         WHERE a.id = ?1"
+         WHERE a.id = $1"
     )))
     .bind(account)
     .bind(now)
@@ -297,12 +297,12 @@ pub struct OrderForPayment {
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn order_for_payment(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     order: i64,
 ) -> Result<Option<OrderForPayment>, sqlx::Error> {
     sqlx::query_as(
         "SELECT account_id, pack_name, credits, state, provider, provider_reference, created_by
-         FROM orders WHERE id = ?",
+         FROM orders WHERE id = $1",
     )
     .bind(order)
     .fetch_optional(conn)
@@ -312,13 +312,13 @@ pub async fn order_for_payment(
 #[tracing::instrument(level = "debug", skip_all)]
 /// Whether another order than `order` was paid or started paying with this reference.
 pub async fn reference_used(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     provider: &str,
     reference: &str,
     order: i64,
 ) -> Result<bool, sqlx::Error> {
     let hit: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM orders WHERE provider = ? AND provider_reference = ? AND id <> ?",
+        "SELECT id FROM orders WHERE provider = $1 AND provider_reference = $2 AND id <> $3",
     )
     .bind(provider)
     .bind(reference)
@@ -330,15 +330,15 @@ pub async fn reference_used(
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_paid(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     order: i64,
     provider: &str,
     reference: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE orders SET state = 'paid', provider = ?, provider_reference = ?, paid_at = ?
-         WHERE id = ? AND state IN ('draft', 'pending')",
+        "UPDATE orders SET state = 'paid', provider = $1, provider_reference = $2, paid_at = $3
+         WHERE id = $4 AND state IN ('draft', 'pending')",
     )
     .bind(provider)
     .bind(reference)
@@ -361,7 +361,7 @@ pub struct HoldRow {
 /// Ledger entry `id` as a reversal judges it, with what a reversal already gave back of it.
 #[instrument(level = "debug", skip(conn))]
 pub async fn reversible_entry(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
 ) -> Result<Option<(ReversibleEntry, Option<i64>)>, sqlx::Error> {
     #[derive(sqlx::FromRow)]
@@ -376,7 +376,7 @@ pub async fn reversible_entry(
     let row: Option<Row> = sqlx::query_as(
         "SELECT e.id, e.account_id, e.kind, e.amount, e.hold_id, r.amount AS reversed
          FROM ledger_entries e LEFT JOIN ledger_entries r ON r.reverses = e.id
-         WHERE e.id = ?1",
+         WHERE e.id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -413,70 +413,74 @@ const MAX_PARAMS: usize = 32_000;
 /// balances of the accounts it touched.
 #[instrument(level = "debug", skip_all, fields(holds = holds.len(), entries = entries.len()))]
 pub async fn write_batch(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     holds: &[HoldRow],
     entries: &[EntryRow],
     balances: &[(AccountId, Account)],
 ) -> Result<(), sqlx::Error> {
     for chunk in holds.chunks(MAX_PARAMS / 13) {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let sql = format!(
             "INSERT INTO holds (id, token, account_id, amount, state, captured, description,
                                 note, expires_at, idempotency_key, request_hash, created_at,
-                                closed_at) ",
+                                closed_at) {}
+             ON CONFLICT (id) DO UPDATE SET state = excluded.state, captured = excluded.captured,
+                 expires_at = excluded.expires_at, closed_at = excluded.closed_at",
+            crate::db::values_list(chunk.len(), 13)
         );
-        q.push_values(chunk, |mut row, h| {
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for h in chunk {
             let (key, hash) = h.hold.idempotency.clone().unzip();
-            row.push_bind(h.hold.id)
-                .push_bind(h.hold.token.clone())
-                .push_bind(h.hold.account)
-                .push_bind(h.hold.amount)
-                .push_bind(h.state)
-                .push_bind(h.captured)
-                .push_bind(h.hold.description.plain())
-                .push_bind(h.hold.description.stored())
-                .push_bind(h.hold.expires_at)
-                .push_bind(key)
-                .push_bind(hash)
-                .push_bind(h.hold.created_at)
-                .push_bind(h.closed_at);
-        });
-        q.push(
-            " ON CONFLICT (id) DO UPDATE SET state = excluded.state, captured = excluded.captured,
-              expires_at = excluded.expires_at, closed_at = excluded.closed_at",
-        );
-        q.build().execute(&mut *conn).await?;
+            q = q
+                .bind(h.hold.id)
+                .bind(h.hold.token.clone())
+                .bind(h.hold.account)
+                .bind(h.hold.amount)
+                .bind(h.state)
+                .bind(h.captured)
+                .bind(h.hold.description.plain())
+                .bind(h.hold.description.stored())
+                .bind(h.hold.expires_at)
+                .bind(key)
+                .bind(hash)
+                .bind(h.hold.created_at)
+                .bind(h.closed_at);
+        }
+        q.execute(&mut *conn).await?;
     }
     for chunk in entries.chunks(MAX_PARAMS / 11) {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let sql = format!(
             "INSERT INTO ledger_entries (account_id, kind, amount, held_delta, hold_id, description,
-                                         note, created_by, created_at, reverses, order_id) ",
+                                         note, created_by, created_at, reverses, order_id) {}",
+            crate::db::values_list(chunk.len(), 11)
         );
-        q.push_values(chunk, |mut row, e| {
-            row.push_bind(e.entry.account)
-                .push_bind(e.entry.kind)
-                .push_bind(e.entry.amount)
-                .push_bind(e.entry.held_delta)
-                .push_bind(e.entry.hold)
-                .push_bind(e.entry.description.plain())
-                .push_bind(e.entry.description.stored())
-                .push_bind(e.created_by)
-                .push_bind(e.created_at)
-                .push_bind(e.reverses)
-                .push_bind(e.order);
-        });
-        q.build().execute(&mut *conn).await?;
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for e in chunk {
+            q = q
+                .bind(e.entry.account)
+                .bind(e.entry.kind)
+                .bind(e.entry.amount)
+                .bind(e.entry.held_delta)
+                .bind(e.entry.hold)
+                .bind(e.entry.description.plain())
+                .bind(e.entry.description.stored())
+                .bind(e.created_by)
+                .bind(e.created_at)
+                .bind(e.reverses)
+                .bind(e.order);
+        }
+        q.execute(&mut *conn).await?;
     }
     for chunk in balances.chunks(MAX_PARAMS / 3) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "UPDATE iap_accounts SET balance = v.column2, held = v.column3 FROM (",
+        let sql = format!(
+            "UPDATE iap_accounts SET balance = v.column2, held = v.column3 FROM ({}) AS v
+             WHERE iap_accounts.id = v.column1",
+            crate::db::values_list(chunk.len(), 3)
         );
-        q.push_values(chunk, |mut row, (id, account)| {
-            row.push_bind(*id)
-                .push_bind(account.balance)
-                .push_bind(account.held);
-        });
-        q.push(") AS v WHERE iap_accounts.id = v.column1");
-        q.build().execute(&mut *conn).await?;
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (id, account) in chunk {
+            q = q.bind(*id).bind(account.balance).bind(account.held);
+        }
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -485,10 +489,7 @@ pub async fn write_batch(
 /// the balances and [`check`] are unchanged: the benchmarks' fast path to a large ledger
 /// (one statement, not the writer). Returns how many accounts share them.
 #[instrument(level = "debug", skip(conn))]
-pub async fn append_cancelling_pairs(
-    conn: &mut SqliteConnection,
-    n: i64,
-) -> Result<i64, sqlx::Error> {
+pub async fn append_cancelling_pairs(conn: &mut AnyConnection, n: i64) -> Result<i64, sqlx::Error> {
     let (first, count): (Option<i64>, i64) =
         sqlx::query_as("SELECT MIN(id), COUNT(*) FROM iap_accounts")
             .fetch_one(&mut *conn)
@@ -497,9 +498,9 @@ pub async fn append_cancelling_pairs(
         return Ok(0);
     };
     sqlx::query(
-        "WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1 - 1)
+        "WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < $1 - 1)
          INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at)
-         SELECT ?2 + (i / 2) % ?3, 'adjustment', CASE i % 2 WHEN 0 THEN 1 ELSE -1 END, 0, 'preload', 0
+         SELECT $2 + (i / 2) % $3, 'adjustment', CASE i % 2 WHEN 0 THEN 1 ELSE -1 END, 0, 'preload', 0
          FROM seq",
     )
     .bind(n)
@@ -525,7 +526,7 @@ pub struct Discrepancy {
 /// reserves: its amount less its partial captures), and returns those that disagree with the
 /// stored balance or held amount. Empty means the books are consistent.
 #[instrument(level = "debug", skip_all)]
-pub async fn check(conn: &mut SqliteConnection) -> Result<Vec<Discrepancy>, sqlx::Error> {
+pub async fn check(conn: &mut AnyConnection) -> Result<Vec<Discrepancy>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.id AS account, a.balance, a.held,
                 COALESCE(e.balance, 0) AS ledger_balance, COALESCE(e.held, 0) AS ledger_held,
@@ -552,7 +553,7 @@ pub struct Reversals {
 }
 
 #[instrument(level = "debug", skip_all)]
-pub async fn check_reversals(conn: &mut SqliteConnection) -> Result<Reversals, sqlx::Error> {
+pub async fn check_reversals(conn: &mut AnyConnection) -> Result<Reversals, sqlx::Error> {
     let count = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'reversal'")
         .fetch_one(&mut *conn)
         .await?;

@@ -5,21 +5,21 @@ use crate::domain::credits::Credits;
 use crate::domain::time::Timestamp;
 use crate::i18n::Note;
 use crate::models::{ChatterMessage, ChatterSms, SmsBatchState, SmsBatchStatus, SmsState};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 /// Adds a line to the record's chatter; returns its id.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn post(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     model: &str,
     res_id: i64,
     author_id: i64,
     body: &Note,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let done = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO messages (model, res_id, author_id, body, note, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(model)
     .bind(res_id)
@@ -27,9 +27,8 @@ pub async fn post(
     .bind(body.plain())
     .bind(body.stored())
     .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(done.last_insert_rowid())
+    .fetch_one(conn)
+    .await
 }
 
 #[derive(sqlx::FromRow)]
@@ -82,12 +81,12 @@ impl Row {
 /// The record's messages, newest first, as Odoo's chatter shows them.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn of_record(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     model: &str,
     res_id: i64,
 ) -> Result<Vec<ChatterMessage>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(
-        "WITH page AS (SELECT * FROM messages WHERE model = ? AND res_id = ?
+        "WITH page AS (SELECT * FROM messages WHERE model = $1 AND res_id = $2
                        ORDER BY id DESC LIMIT 200)
          SELECT m.id, COALESCE(u.name, 'System') AS author_name, m.body, m.note,
                 m.created_at,

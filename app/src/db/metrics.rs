@@ -1,7 +1,7 @@
 //! How much work is waiting, for `/metrics`: each count is read from an index or a small
 //! table, so a scrape stays cheap however long the history grows.
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 /// The depth of each outbox and queue.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
@@ -21,7 +21,7 @@ pub struct Depths {
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn depths(conn: &mut SqliteConnection) -> Result<Depths, sqlx::Error> {
+pub async fn depths(conn: &mut AnyConnection) -> Result<Depths, sqlx::Error> {
     sqlx::query_as(
         "SELECT
             (SELECT COUNT(*) FROM mail_outbox WHERE state = 'queued') AS mail_queued,

@@ -1,11 +1,13 @@
 //! Persistence: all of iapd's SQL, and nothing else. Every function takes a connection or
-//! transaction (`&mut SqliteConnection`), so callers compose several into one transaction;
-//! only [`connect`] and [`scratch`] know about the pool. Domain values are stored through
+//! transaction (`&mut AnyConnection`), so callers compose several into one transaction;
+//! only [`connect`] and [`scratch`] know about the pool. SQLite or PostgreSQL serves behind
+//! it (`backend`); nothing above this layer knows which. Domain values are stored through
 //! [`types`]: amounts and times as integers (minor units, Unix milliseconds), states by name.
 
 pub mod accounts;
 pub mod alerts;
 pub mod auto_recharge;
+mod backend;
 pub mod companies;
 pub mod contacts;
 pub mod ledger;
@@ -22,71 +24,16 @@ pub mod settings;
 pub mod sms;
 pub mod sms_reports;
 mod types;
+pub use types::Flag;
 pub mod usage;
 pub mod users;
 pub mod warnings;
 pub mod webhooks;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
-use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
-
-/// Opens (creating if needed) the database with the durability settings iapd relies on:
-/// WAL, `synchronous=FULL` (a commit survives power loss) and foreign keys. Temporary
-/// storage (the statement journal of the ledger's multi-row upserts, sorts) stays in
-/// memory: as files, each batch created and deleted one, about 5% of the server's CPU under
-/// the API benchmark (issue 16).
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        .pragma("temp_store", "memory")
-        .busy_timeout(Duration::from_secs(10));
-    SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await
-}
-
-/// Applies the embedded migrations.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
-    sqlx::migrate!("../migrations").run(pool).await
-}
-
-/// A fresh, migrated database in its own file under the temporary folder, for tests: each
-/// call gets `iapd-<label>-<pid>-<n>.sqlite`, cleared first if a crashed run left one.
-/// Returns the pool and its URL (for code that opens the database itself).
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn scratch(label: &str) -> Result<(SqlitePool, String), sqlx::migrate::MigrateError> {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "iapd-{label}-{}-{}.sqlite",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    let url = format!("sqlite://{}", path.display());
-    let pool = connect(&url)
-        .await
-        .map_err(sqlx::migrate::MigrateError::Execute)?;
-    migrate(&pool).await?;
-    Ok((pool, url))
-}
-
-/// Starts a write transaction that takes SQLite's write lock up front. A deferred `BEGIN`
-/// that reads first can fail to upgrade when another writer committed in between.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-    pool.begin_with("BEGIN IMMEDIATE").await
-}
+pub use backend::{
+    Backend, DEFAULT_POOL_SIZE, TEST_POSTGRES, begin_write, connect, connect_sized, migrate,
+    scratch,
+};
 
 /// SQL: the credits account `a` holds now. Holds past their TTL reserve nothing even before
 /// the sweeper records their expiry; `$now` is the placeholder of the current time.
@@ -136,6 +83,25 @@ macro_rules! disabled {
 }
 pub(crate) use disabled;
 
+/// `VALUES ($1, $2, …), (…)`: `rows` rows of `width` placeholders each, for multi-row
+/// statements.
+pub(crate) fn values_list(rows: usize, width: usize) -> String {
+    let mut sql = String::with_capacity(rows * width * 5 + 8);
+    sql.push_str("VALUES ");
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for col in 0..width {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * width + col + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// Company ids as the JSON array that queries read back with `json_each`.
 pub(crate) fn id_list(ids: &[i64]) -> String {
     serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
@@ -144,7 +110,9 @@ pub(crate) fn id_list(ids: &[i64]) -> String {
 /// For tests: a fresh database with one SMS account and `entries` (time, kind, amount, held
 /// change, description) written straight into its ledger, the balance left at zero.
 #[cfg(test)]
-pub(crate) async fn scratch_account(entries: &[(i64, &str, i64, i64, &str)]) -> (SqlitePool, i64) {
+pub(crate) async fn scratch_account(
+    entries: &[(i64, &str, i64, i64, &str)],
+) -> (sqlx::AnyPool, i64) {
     let (pool, _) = scratch("unit").await.expect("fresh database");
     let mut conn = pool.acquire().await.expect("connection");
     let account = ledger::insert_account(&mut conn, "sms", "SMS", &"t".repeat(22), 0)
@@ -153,7 +121,7 @@ pub(crate) async fn scratch_account(entries: &[(i64, &str, i64, i64, &str)]) -> 
     for (at, kind, amount, held, description) in entries {
         sqlx::query(
             "INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(account)
         .bind(kind)
@@ -282,7 +250,7 @@ mod tests {
         let pool = super::connect(&format!("sqlite://{}", path.display()))
             .await
             .expect("pool");
-        let all = sqlx::migrate!("../migrations");
+        let all = sqlx::migrate!("../migrations/sqlite");
         let mut before = sqlx::migrate::Migrator::DEFAULT;
         before.migrations = all
             .iter()
@@ -344,7 +312,7 @@ mod tests {
 
     #[test]
     fn landed_migrations_are_never_edited_and_every_migration_is_listed() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/sqlite");
         let mut files: Vec<String> = std::fs::read_dir(&dir)
             .expect("migrations folder")
             .filter_map(|e| e.ok())

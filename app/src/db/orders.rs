@@ -3,7 +3,7 @@
 use crate::domain::order::OrderState;
 use crate::domain::packs::Pack;
 use crate::models::Order;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 #[derive(sqlx::FromRow)]
 struct PackRow {
@@ -29,13 +29,10 @@ impl From<PackRow> for Pack {
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn packs_of(
-    conn: &mut SqliteConnection,
-    service: &str,
-) -> Result<Vec<Pack>, sqlx::Error> {
+pub async fn packs_of(conn: &mut AnyConnection, service: &str) -> Result<Vec<Pack>, sqlx::Error> {
     let rows: Vec<PackRow> = sqlx::query_as(
         "SELECT id, service, name, credits, price, currency FROM packs
-         WHERE service = ? AND active = 1 ORDER BY credits",
+         WHERE service = $1 AND active = 1 ORDER BY credits",
     )
     .bind(service)
     .fetch_all(conn)
@@ -44,9 +41,9 @@ pub async fn packs_of(
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn pack(conn: &mut SqliteConnection, id: i64) -> Result<Option<Pack>, sqlx::Error> {
+pub async fn pack(conn: &mut AnyConnection, id: i64) -> Result<Option<Pack>, sqlx::Error> {
     let row: Option<PackRow> = sqlx::query_as(
-        "SELECT id, service, name, credits, price, currency FROM packs WHERE id = ? AND active = 1",
+        "SELECT id, service, name, credits, price, currency FROM packs WHERE id = $1 AND active = 1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -57,15 +54,15 @@ pub async fn pack(conn: &mut SqliteConnection, id: i64) -> Result<Option<Pack>, 
 /// A draft order for `pack`, priced by the server from the pack, never by the client.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     pack: &Pack,
     by: i64,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let done = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO orders (account_id, pack_id, pack_name, credits, amount, currency, created_by, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(account)
     .bind(pack.id)
@@ -75,16 +72,15 @@ pub async fn create(
     .bind(&pack.currency)
     .bind(by)
     .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(done.last_insert_rowid())
+    .fetch_one(conn)
+    .await
 }
 
 /// The first parameter is now (Unix ms), for how long a pending order has waited.
 const SELECT: &str = "SELECT o.id, o.account_id, a.name AS account_name, s.label AS service_label, s.unit_name,
         s.whole_number, o.pack_name, o.credits, o.amount, o.currency, o.state, o.card_brand, o.card_last4,
         o.failure_reason, u.name AS buyer, o.created_at, o.auto_recharge,
-        CASE WHEN o.state = 'pending' THEN (? - o.pending_since) / 60000 END AS pending_minutes,
+        CASE WHEN o.state = 'pending' THEN ($1 - o.pending_since) / 60000 END AS pending_minutes,
         r.state AS refund, r.failure_reason AS refund_failure
     FROM orders o JOIN iap_accounts a ON a.id = o.account_id
     JOIN services s ON s.technical_name = a.service JOIN users u ON u.id = o.created_by
@@ -92,11 +88,11 @@ const SELECT: &str = "SELECT o.id, o.account_id, a.name AS account_name, s.label
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     now: i64,
 ) -> Result<Option<Order>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE o.id = ?")))
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE o.id = $2")))
         .bind(now)
         .bind(id)
         .fetch_optional(conn)
@@ -105,12 +101,12 @@ pub async fn get(
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn of_account(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     now: i64,
 ) -> Result<Vec<Order>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE o.account_id = ? ORDER BY o.id DESC LIMIT 50"
+        "{SELECT} WHERE o.account_id = $2 ORDER BY o.id DESC LIMIT 50"
     )))
     .bind(now)
     .bind(account)
@@ -119,7 +115,7 @@ pub async fn of_account(
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn all(conn: &mut SqliteConnection, now: i64) -> Result<Vec<Order>, sqlx::Error> {
+pub async fn all(conn: &mut AnyConnection, now: i64) -> Result<Vec<Order>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} ORDER BY o.id DESC LIMIT 500"
     )))
@@ -141,11 +137,11 @@ pub struct OrderPayment {
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn payment_of(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
 ) -> Result<Option<OrderPayment>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT state, amount, currency, provider, provider_reference FROM orders WHERE id = ?",
+        "SELECT state, amount, currency, provider, provider_reference FROM orders WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -157,15 +153,15 @@ pub async fn payment_of(
 /// `false` when the order was not a draft any more.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn start_hosted(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     provider: &str,
     reference: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE orders SET state = ?, provider = ?, provider_reference = ?, pending_since = ?
-         WHERE id = ? AND state = ?",
+        "UPDATE orders SET state = $1, provider = $2, provider_reference = $3, pending_since = $4
+         WHERE id = $5 AND state = $6",
     )
     .bind(OrderState::Pending)
     .bind(provider)
@@ -182,15 +178,15 @@ pub async fn start_hosted(
 /// the payments the reconciler reads back. Auto-recharge orders are its worker's own.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn pending_since_before(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     provider: &str,
     before: i64,
     limit: i64,
 ) -> Result<Vec<(i64, Option<String>)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, provider_reference FROM orders
-         WHERE state = ? AND provider = ? AND pending_since < ? AND NOT auto_recharge
-         ORDER BY pending_since LIMIT ?",
+         WHERE state = $1 AND provider = $2 AND pending_since < $3 AND NOT auto_recharge
+         ORDER BY pending_since LIMIT $4",
     )
     .bind(OrderState::Pending)
     .bind(provider)
@@ -204,7 +200,7 @@ pub async fn pending_since_before(
 /// order was not a draft any more (a double click, a resubmitted form).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn start_payment(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     provider: &str,
     brand: &str,
@@ -212,9 +208,9 @@ pub async fn start_payment(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE orders SET state = ?, provider = ?, card_brand = ?, card_last4 = ?,
-                pending_since = ?
-         WHERE id = ? AND state = ?",
+        "UPDATE orders SET state = $1, provider = $2, card_brand = $3, card_last4 = $4,
+                pending_since = $5
+         WHERE id = $6 AND state = $7",
     )
     .bind(OrderState::Pending)
     .bind(provider)
@@ -232,13 +228,13 @@ pub async fn start_payment(
 /// whose crediting was interrupted is settled by the reconciler rather than left pending.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_reference(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     reference: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE orders SET provider_reference = ?
-         WHERE id = ? AND state = ? AND provider_reference IS NULL",
+        "UPDATE orders SET provider_reference = $1
+         WHERE id = $2 AND state = $3 AND provider_reference IS NULL",
     )
     .bind(reference)
     .bind(id)
@@ -250,8 +246,8 @@ pub async fn record_reference(
 
 /// pending → failed, with the provider's reason.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn fail(conn: &mut SqliteConnection, id: i64, reason: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE orders SET state = ?, failure_reason = ? WHERE id = ? AND state = ?")
+pub async fn fail(conn: &mut AnyConnection, id: i64, reason: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET state = $1, failure_reason = $2 WHERE id = $3 AND state = $4")
         .bind(OrderState::Failed)
         .bind(reason)
         .bind(id)

@@ -3,7 +3,7 @@
 //! worker's last attempt; `attempts`, `next_attempt_at` and `last_error` record the retries.
 
 use crate::models::OutboxMail;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 /// A rendered mail, ready for the outbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,15 +17,15 @@ pub struct Mail {
 /// Queues `mail`, due at once.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: Option<i64>,
     mail: &Mail,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let done = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO mail_outbox (account_id, recipients, subject, text_body, html_body,
                                   next_attempt_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(account)
     .bind(serde_json::to_string(&mail.recipients).unwrap_or_else(|_| "[]".into()))
@@ -34,16 +34,15 @@ pub async fn insert(
     .bind(&mail.html)
     .bind(now)
     .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(done.last_insert_rowid())
+    .fetch_one(conn)
+    .await
 }
 
 /// When each account was last sent a warning about it (mails about an account are its
 /// low-credit warnings), for the one-per-hour cap.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn last_mail_by_account(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
 ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT account_id, MAX(created_at) FROM mail_outbox
@@ -74,13 +73,13 @@ impl DueMail {
 /// Queued mails whose next attempt is due at `now`, oldest first.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn due(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     now: i64,
     limit: i64,
 ) -> Result<Vec<DueMail>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, recipients, subject, text_body, html_body, attempts FROM mail_outbox
-         WHERE state = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+         WHERE state = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2",
     )
     .bind(now)
     .bind(limit)
@@ -91,12 +90,12 @@ pub async fn due(
 /// Queued mails created after mail `after`, for logging them when no SMTP server is set.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn queued_after(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     after: i64,
 ) -> Result<Vec<DueMail>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, recipients, subject, text_body, html_body, attempts FROM mail_outbox
-         WHERE state = 'queued' AND id > ? ORDER BY id LIMIT 100",
+         WHERE state = 'queued' AND id > $1 ORDER BY id LIMIT 100",
     )
     .bind(after)
     .fetch_all(conn)
@@ -104,11 +103,11 @@ pub async fn queued_after(
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn mark_sent(conn: &mut SqliteConnection, id: i64, now: i64) -> Result<(), sqlx::Error> {
+pub async fn mark_sent(conn: &mut AnyConnection, id: i64, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE mail_outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?,
+        "UPDATE mail_outbox SET state = 'sent', attempts = attempts + 1, sent_at = $1,
                 last_error = NULL
-         WHERE id = ? AND state = 'queued'",
+         WHERE id = $2 AND state = 'queued'",
     )
     .bind(now)
     .bind(id)
@@ -120,16 +119,16 @@ pub async fn mark_sent(conn: &mut SqliteConnection, id: i64, now: i64) -> Result
 /// Records a failed attempt: retried at `retry_at`, or `failed` for good when `None`.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_attempt_failed(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     error: &str,
     retry_at: Option<i64>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE mail_outbox SET attempts = attempts + 1, last_error = ?,
-                state = CASE WHEN ? IS NULL THEN 'failed' ELSE 'queued' END,
-                next_attempt_at = COALESCE(?, next_attempt_at)
-         WHERE id = ? AND state = 'queued'",
+        "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1,
+                state = CASE WHEN $2 IS NULL THEN 'failed' ELSE 'queued' END,
+                next_attempt_at = COALESCE($3, next_attempt_at)
+         WHERE id = $4 AND state = 'queued'",
     )
     .bind(error)
     .bind(retry_at)
@@ -142,17 +141,14 @@ pub async fn mark_attempt_failed(
 
 /// The newest mails, for Settings → Technical → Emails.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn newest(
-    conn: &mut SqliteConnection,
-    limit: i64,
-) -> Result<Vec<OutboxMail>, sqlx::Error> {
+pub async fn newest(conn: &mut AnyConnection, limit: i64) -> Result<Vec<OutboxMail>, sqlx::Error> {
     sqlx::query_as(
         "SELECT m.id, m.account_id,
                 COALESCE((SELECT group_concat(value, ', ') FROM json_each(m.recipients)), '')
                     AS recipients,
                 m.subject, m.text_body, m.html_body, m.state, m.attempts, m.last_error,
                 m.created_at, m.sent_at
-         FROM mail_outbox m ORDER BY m.id DESC LIMIT ?",
+         FROM mail_outbox m ORDER BY m.id DESC LIMIT $1",
     )
     .bind(limit)
     .fetch_all(conn)

@@ -1,7 +1,7 @@
 //! What hosted payment providers tell iapd: webhook events, stored before they are acted on
 //! so a replay is recognised, and marked processed with what they did.
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 /// A provider's event as received.
 pub struct NewEvent<'a> {
@@ -17,12 +17,12 @@ pub struct NewEvent<'a> {
 /// every action it leads to is idempotent.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_event(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     event: &NewEvent<'_>,
 ) -> Result<bool, sqlx::Error> {
     let processed: Option<Option<i64>> = sqlx::query_scalar(
         "INSERT INTO payment_events (provider, event_id, kind, order_id, received_at)
-         VALUES (?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (provider, event_id) DO UPDATE SET kind = excluded.kind
          RETURNING processed_at",
     )
@@ -39,15 +39,15 @@ pub async fn record_event(
 /// Marks an event processed, with what it did.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_processed(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     provider: &str,
     event_id: &str,
     outcome: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE payment_events SET processed_at = ?, outcome = ?
-         WHERE provider = ? AND event_id = ? AND processed_at IS NULL",
+        "UPDATE payment_events SET processed_at = $1, outcome = $2
+         WHERE provider = $3 AND event_id = $4 AND processed_at IS NULL",
     )
     .bind(now)
     .bind(outcome)

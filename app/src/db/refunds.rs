@@ -3,7 +3,7 @@
 
 use crate::domain::order::OrderState;
 use crate::domain::refund::{RefundState, RefundableOrder, retry_delay_ms};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use tracing::instrument;
 
 /// An order as refunding it needs it: the rules' view, and how it was paid.
@@ -14,10 +14,7 @@ pub struct RefundOrder {
 }
 
 #[instrument(level = "debug", skip(conn))]
-pub async fn order(
-    conn: &mut SqliteConnection,
-    id: i64,
-) -> Result<Option<RefundOrder>, sqlx::Error> {
+pub async fn order(conn: &mut AnyConnection, id: i64) -> Result<Option<RefundOrder>, sqlx::Error> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -29,7 +26,7 @@ pub async fn order(
     }
     let row: Option<Row> = sqlx::query_as(
         "SELECT o.id, o.account_id, o.credits, o.state, o.provider, r.state AS refund
-         FROM orders o LEFT JOIN refunds r ON r.order_id = o.id WHERE o.id = ?1",
+         FROM orders o LEFT JOIN refunds r ON r.order_id = o.id WHERE o.id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -49,7 +46,7 @@ pub async fn order(
 /// Records a refund just asked for, due at once.
 #[instrument(level = "debug", skip(conn, reason))]
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     order: i64,
     reason: &str,
     provider: &str,
@@ -58,7 +55,7 @@ pub async fn insert(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO refunds (order_id, state, reason, provider, next_attempt_at, created_by, created_at)
-         VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?4)",
+         VALUES ($1, 'pending', $2, $3, $4, $5, $4)",
     )
     .bind(order)
     .bind(reason)
@@ -83,7 +80,7 @@ pub struct DueRefund {
 /// Pending refunds due at `now`, oldest first; `only` narrows them to one order.
 #[instrument(level = "debug", skip(conn))]
 pub async fn due(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     now: i64,
     only: Option<i64>,
     limit: i64,
@@ -91,8 +88,8 @@ pub async fn due(
     sqlx::query_as(
         "SELECT r.order_id, r.provider, o.provider_reference AS payment_reference, r.attempts
          FROM refunds r JOIN orders o ON o.id = r.order_id
-         WHERE r.state = 'pending' AND r.next_attempt_at <= ?1 AND (?2 IS NULL OR r.order_id = ?2)
-         ORDER BY r.next_attempt_at LIMIT ?3",
+         WHERE r.state = 'pending' AND r.next_attempt_at <= $1 AND ($2 IS NULL OR r.order_id = $2)
+         ORDER BY r.next_attempt_at LIMIT $3",
     )
     .bind(now)
     .bind(only)
@@ -104,15 +101,15 @@ pub async fn due(
 /// The provider returned the money; false if the refund was no longer pending.
 #[instrument(level = "debug", skip(conn))]
 pub async fn mark_refunded(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     order: i64,
     reference: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE refunds SET state = 'refunded', provider_reference = ?2, failure_reason = NULL,
-                            attempts = attempts + 1, done_at = ?3
-         WHERE order_id = ?1 AND state = 'pending'",
+        "UPDATE refunds SET state = 'refunded', provider_reference = $2, failure_reason = NULL,
+                            attempts = attempts + 1, done_at = $3
+         WHERE order_id = $1 AND state = 'pending'",
     )
     .bind(order)
     .bind(reference)
@@ -125,13 +122,13 @@ pub async fn mark_refunded(
 /// The provider did not answer (or cannot be reached from here): ask again later.
 #[instrument(level = "debug", skip(conn))]
 pub async fn postpone(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     order: i64,
     why: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let attempts: Option<i64> = sqlx::query_scalar(
-        "SELECT attempts FROM refunds WHERE order_id = ?1 AND state = 'pending'",
+        "SELECT attempts FROM refunds WHERE order_id = $1 AND state = 'pending'",
     )
     .bind(order)
     .fetch_optional(&mut *conn)
@@ -142,8 +139,8 @@ pub async fn postpone(
     let attempts = attempts + 1;
     let delay = retry_delay_ms(u32::try_from(attempts).unwrap_or(u32::MAX));
     sqlx::query(
-        "UPDATE refunds SET attempts = ?2, failure_reason = ?3, next_attempt_at = ?4
-         WHERE order_id = ?1 AND state = 'pending'",
+        "UPDATE refunds SET attempts = $2, failure_reason = $3, next_attempt_at = $4
+         WHERE order_id = $1 AND state = 'pending'",
     )
     .bind(order)
     .bind(attempts)
@@ -158,15 +155,15 @@ pub async fn postpone(
 /// calls this in the transaction that gives the credits back.
 #[instrument(level = "debug", skip(conn))]
 pub async fn mark_failed(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     order: i64,
     why: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE refunds SET state = 'failed', failure_reason = ?2, attempts = attempts + 1,
-                            done_at = ?3
-         WHERE order_id = ?1 AND state = 'pending'",
+        "UPDATE refunds SET state = 'failed', failure_reason = $2, attempts = attempts + 1,
+                            done_at = $3
+         WHERE order_id = $1 AND state = 'pending'",
     )
     .bind(order)
     .bind(why)
@@ -186,7 +183,7 @@ pub struct RefundCheck {
 }
 
 #[instrument(level = "debug", skip_all)]
-pub async fn check(conn: &mut SqliteConnection) -> Result<RefundCheck, sqlx::Error> {
+pub async fn check(conn: &mut AnyConnection) -> Result<RefundCheck, sqlx::Error> {
     let count = sqlx::query_scalar("SELECT COUNT(*) FROM refunds")
         .fetch_one(&mut *conn)
         .await?;

@@ -2,14 +2,16 @@
 //! hashed as Odoo 19 sends it in links) and the service a transaction belongs to.
 
 use crate::db::{disabled, held_now};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 /// An account as the API sees it.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ApiAccount {
     pub id: i64,
     pub service: String,
+    #[sqlx(try_from = "crate::db::Flag")]
     pub first_party: bool,
+    #[sqlx(try_from = "crate::db::Flag")]
     pub disabled: bool,
     pub balance: i64,
     pub held: i64,
@@ -20,7 +22,7 @@ const SELECT: &str = concat!(
     "SELECT a.id, a.service, s.first_party, ",
     disabled!(),
     " AS disabled, a.balance, ",
-    held_now!("?2"),
+    held_now!("$2"),
     " AS held FROM iap_accounts a JOIN services s ON s.technical_name = a.service"
 );
 
@@ -29,13 +31,13 @@ const SELECT: &str = concat!(
 /// whose token is exactly `token` comes first).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn account_by_token(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     token: &str,
     now: i64,
 ) -> Result<Option<ApiAccount>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE a.token = ?1 OR a.token = ?1 || '+disabled'
-         ORDER BY a.token = ?1 DESC LIMIT 1"
+        "{SELECT} WHERE a.token = $1 OR a.token = $1 || '+disabled'
+         ORDER BY a.token = $1 DESC LIMIT 1"
     )))
     .bind(token)
     .bind(now)
@@ -63,7 +65,7 @@ struct ReportRow {
     wanted: String,
     #[sqlx(flatten)]
     account: ApiAccount,
-    warn_enabled: Option<bool>,
+    warn_enabled: Option<crate::db::Flag>,
     warn_threshold: Option<i64>,
     warn_emails: Option<String>,
     description: String,
@@ -78,7 +80,7 @@ struct ReportRow {
 /// namesake.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn accounts_by_tokens(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     tokens: &[String],
     now: i64,
 ) -> Result<Vec<(String, AccountReport)>, sqlx::Error> {
@@ -89,7 +91,7 @@ pub async fn accounts_by_tokens(
                 w.enabled AS warn_enabled, w.threshold AS warn_threshold, w.emails AS warn_emails,
                 s.description, s.unit_name, sn.sender_name,
                 r.threshold AS auto_threshold, r.pack_id AS auto_pack
-         FROM json_each(?1) t
+         FROM json_each($1) t
          JOIN iap_accounts a ON a.token = t.value OR a.token = t.value || '+disabled'
          JOIN services s ON s.technical_name = a.service
          LEFT JOIN iap_account_warnings w ON w.account_id = a.id
@@ -97,7 +99,7 @@ pub async fn accounts_by_tokens(
          LEFT JOIN auto_recharges r ON r.account_id = a.id
          ORDER BY t.key, a.token = t.value DESC",
         disabled = disabled!(),
-        held = held_now!("?2"),
+        held = held_now!("$2"),
     )))
     .bind(wanted)
     .bind(now)
@@ -109,7 +111,7 @@ pub async fn accounts_by_tokens(
             continue;
         }
         let warning = crate::domain::warning::WarningSettings {
-            enabled: row.warn_enabled.unwrap_or(false),
+            enabled: row.warn_enabled.is_some_and(bool::from),
             threshold: row.warn_threshold.unwrap_or(0),
             emails: row
                 .warn_emails
@@ -138,12 +140,12 @@ pub async fn accounts_by_tokens(
 /// hashed here rather than storing a second hash of every token.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn account_by_token_hash(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     service: &str,
     hash: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
     let rows: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, token FROM iap_accounts WHERE service = ?")
+        sqlx::query_as("SELECT id, token FROM iap_accounts WHERE service = $1")
             .bind(service)
             .fetch_all(conn)
             .await?;
@@ -163,7 +165,7 @@ pub fn odoo_token_hash(token: &str) -> String {
 /// The service whose account a transaction token's hold was placed on.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn service_of_hold(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     token: &str,
 ) -> Result<Option<String>, sqlx::Error> {
     let Some(id) = token
@@ -174,7 +176,7 @@ pub async fn service_of_hold(
     };
     sqlx::query_scalar(
         "SELECT a.service FROM holds h JOIN iap_accounts a ON a.id = h.account_id
-         WHERE h.id = ? AND h.token = ?",
+         WHERE h.id = $1 AND h.token = $2",
     )
     .bind(id)
     .bind(token)
@@ -185,21 +187,18 @@ pub async fn service_of_hold(
 /// Whether an account created now for `service` would get trial credits: the edition grants
 /// them, the service has some, and it has not had its trial yet.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn trial_available(
-    conn: &mut SqliteConnection,
-    service: &str,
-) -> Result<bool, sqlx::Error> {
+pub async fn trial_available(conn: &mut AnyConnection, service: &str) -> Result<bool, sqlx::Error> {
     if !super::ledger::grants_trials(conn).await? {
         return Ok(false);
     }
-    let open: Option<bool> = sqlx::query_scalar(
+    let open: Option<crate::db::Flag> = sqlx::query_scalar(
         "SELECT s.trial_credits > 0 AND NOT EXISTS (SELECT 1 FROM trial_grants g WHERE g.service = s.technical_name)
-         FROM services s WHERE s.technical_name = ?",
+         FROM services s WHERE s.technical_name = $1",
     )
     .bind(service)
     .fetch_optional(conn)
     .await?;
-    Ok(open.unwrap_or(false))
+    Ok(open.is_some_and(bool::from))
 }
 
 #[cfg(test)]

@@ -5,13 +5,13 @@
 use crate::domain::hosting::HostingType;
 use crate::domain::service::NewService;
 use crate::models::ServiceSummary;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 pub const HOSTING_TYPE: &str = "hosting_type";
 
 /// The database's hosting type; On-premise when unset or unreadable.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn hosting_type(conn: &mut SqliteConnection) -> Result<HostingType, sqlx::Error> {
+pub async fn hosting_type(conn: &mut AnyConnection) -> Result<HostingType, sqlx::Error> {
     let stored = crate::db::settings::get(conn, HOSTING_TYPE).await?;
     Ok(stored
         .as_deref()
@@ -21,7 +21,7 @@ pub async fn hosting_type(conn: &mut SqliteConnection) -> Result<HostingType, sq
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_hosting_type(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     hosting: HostingType,
 ) -> Result<(), sqlx::Error> {
     crate::db::settings::set(conn, HOSTING_TYPE, hosting.as_str()).await
@@ -29,25 +29,25 @@ pub async fn set_hosting_type(
 
 /// Whether `service` exists and is offered under the current hosting type.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn is_offered(conn: &mut SqliteConnection, service: &str) -> Result<bool, sqlx::Error> {
-    let first_party: Option<bool> =
-        sqlx::query_scalar("SELECT first_party FROM services WHERE technical_name = ?")
+pub async fn is_offered(conn: &mut AnyConnection, service: &str) -> Result<bool, sqlx::Error> {
+    let first_party: Option<crate::db::Flag> =
+        sqlx::query_scalar("SELECT first_party FROM services WHERE technical_name = $1")
             .bind(service)
             .fetch_optional(&mut *conn)
             .await?;
     match first_party {
         None => Ok(false),
-        Some(first_party) => Ok(hosting_type(conn).await?.offers(first_party)),
+        Some(first_party) => Ok(hosting_type(conn).await?.offers(first_party.into())),
     }
 }
 
 /// A service's description and unit, as Odoo 17's `iap.account.info` shows them.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn description(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     service: &str,
 ) -> Result<(String, String), sqlx::Error> {
-    sqlx::query_as("SELECT description, unit_name FROM services WHERE technical_name = ?")
+    sqlx::query_as("SELECT description, unit_name FROM services WHERE technical_name = $1")
         .bind(service)
         .fetch_one(conn)
         .await
@@ -55,7 +55,7 @@ pub async fn description(
 
 /// Every service, first-party ones first.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<ServiceSummary>, sqlx::Error> {
+pub async fn list(conn: &mut AnyConnection) -> Result<Vec<ServiceSummary>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.technical_name, s.label, s.unit_name, s.trial_credits, s.first_party,
                 s.key_hash IS NOT NULL AS has_key,
@@ -70,13 +70,13 @@ pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<ServiceSummary>, sq
 /// Call inside a transaction so the service never exists without its packs.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_third_party(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     service: &NewService,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO services (technical_name, label, description, unit_name, whole_number,
                                trial_credits, first_party)
-         VALUES (?, ?, '', ?, 0, ?, 0) ON CONFLICT DO NOTHING",
+         VALUES ($1, $2, '', $3, 0, $4, 0) ON CONFLICT DO NOTHING",
     )
     .bind(&service.technical_name)
     .bind(&service.label)
@@ -88,7 +88,7 @@ pub async fn insert_third_party(
         return Ok(false);
     }
     for pack in &service.packs {
-        sqlx::query("INSERT INTO packs (service, name, credits, price) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO packs (service, name, credits, price) VALUES ($1, $2, $3, $4)")
             .bind(&service.technical_name)
             .bind(&pack.name)
             .bind(pack.credits)
@@ -103,11 +103,11 @@ pub async fn insert_third_party(
 /// service.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_key_hash(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     service: &str,
     hash: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE services SET key_hash = ? WHERE technical_name = ?")
+    let done = sqlx::query("UPDATE services SET key_hash = $1 WHERE technical_name = $2")
         .bind(hash)
         .bind(service)
         .execute(conn)
@@ -119,15 +119,16 @@ pub async fn set_key_hash(
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct KeyedService {
     pub technical_name: String,
+    #[sqlx(try_from = "crate::db::Flag")]
     pub first_party: bool,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_key_hash(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     hash: &str,
 ) -> Result<Option<KeyedService>, sqlx::Error> {
-    sqlx::query_as("SELECT technical_name, first_party FROM services WHERE key_hash = ?")
+    sqlx::query_as("SELECT technical_name, first_party FROM services WHERE key_hash = $1")
         .bind(hash)
         .fetch_optional(conn)
         .await

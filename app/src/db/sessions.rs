@@ -1,7 +1,7 @@
 //! Server-side sessions, looked up by the SHA-256 of the cookie value.
 
 use crate::db::id_list;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 /// A live session joined with its user: everything a request needs to know about who asks.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -10,9 +10,11 @@ pub struct SessionRow {
     pub user_id: i64,
     pub login: String,
     pub user_name: String,
+    #[sqlx(try_from = "crate::db::Flag")]
     pub is_admin: bool,
     pub current_company_id: i64,
     pub active_company_ids: String,
+    #[sqlx(try_from = "crate::db::Flag")]
     pub debug: bool,
     pub last_seen_at: i64,
     /// The user's language code, when they chose one.
@@ -31,11 +33,11 @@ pub struct NewSession<'a> {
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn insert(conn: &mut SqliteConnection, s: NewSession<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert(conn: &mut AnyConnection, s: NewSession<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, current_company_id, active_company_ids,
                                created_at, expires_at, last_seen_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(s.token_hash)
     .bind(s.user_id)
@@ -54,7 +56,7 @@ pub async fn insert(conn: &mut SqliteConnection, s: NewSession<'_>) -> Result<()
 /// this makes sure of it).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     token_hash: &str,
     now: i64,
     idle_since: i64,
@@ -66,7 +68,7 @@ pub async fn find(
                  FROM user_companies uc JOIN companies c ON c.id = uc.company_id
                  WHERE uc.user_id = s.user_id) AS companies
          FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.active = 1",
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active = 1",
     )
     .bind(token_hash)
     .bind(now)
@@ -78,11 +80,11 @@ pub async fn find(
 /// Records activity on a session.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn touch(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     token_hash: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
         .bind(now)
         .bind(token_hash)
         .execute(conn)
@@ -91,8 +93,8 @@ pub async fn touch(
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn delete(conn: &mut SqliteConnection, token_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+pub async fn delete(conn: &mut AnyConnection, token_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
         .execute(conn)
         .await?;
@@ -104,12 +106,12 @@ pub async fn delete(conn: &mut SqliteConnection, token_hash: &str) -> Result<(),
 /// ended.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_of_user(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user_id: i64,
     keep: Option<&str>,
 ) -> Result<u64, sqlx::Error> {
     let done =
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?1 AND (?2 IS NULL OR token_hash <> ?2)")
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR token_hash <> $2)")
             .bind(user_id)
             .bind(keep)
             .execute(conn)
@@ -121,12 +123,12 @@ pub async fn delete_of_user(
 /// company and active companies.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn working_companies_of_user(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user_id: i64,
 ) -> Result<Vec<(String, i64, Vec<i64>)>, sqlx::Error> {
     let rows: Vec<(String, i64, String)> = sqlx::query_as(
         "SELECT token_hash, current_company_id, active_company_ids FROM sessions
-         WHERE user_id = ?",
+         WHERE user_id = $1",
     )
     .bind(user_id)
     .fetch_all(conn)
@@ -146,11 +148,11 @@ pub async fn working_companies_of_user(
 #[tracing::instrument(level = "debug", skip_all)]
 /// Deletes sessions past their lifetime or idle since before `idle_since`.
 pub async fn delete_expired(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     now: i64,
     idle_since: i64,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?")
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now)
         .bind(idle_since)
         .execute(conn)
@@ -160,13 +162,13 @@ pub async fn delete_expired(
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_companies(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     token_hash: &str,
     current: i64,
     active: &[i64],
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE sessions SET current_company_id = ?, active_company_ids = ? WHERE token_hash = ?",
+        "UPDATE sessions SET current_company_id = $1, active_company_ids = $2 WHERE token_hash = $3",
     )
     .bind(current)
     .bind(id_list(active))
@@ -178,11 +180,11 @@ pub async fn set_companies(
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_debug(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     token_hash: &str,
     on: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET debug = ? WHERE token_hash = ?")
+    sqlx::query("UPDATE sessions SET debug = $1 WHERE token_hash = $2")
         .bind(on)
         .bind(token_hash)
         .execute(conn)

@@ -2,7 +2,7 @@
 //! figures the Settings page shows.
 
 use crate::models::SettingsOverview;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 pub const EDITION: &str = "edition";
 pub const DATABASE_UUID: &str = "database_uuid";
@@ -11,22 +11,22 @@ pub const DEMO_DATA: &str = "demo_data";
 
 /// Whether this database was created with demo data.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn is_demo(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+pub async fn is_demo(conn: &mut AnyConnection) -> Result<bool, sqlx::Error> {
     Ok(get(conn, DEMO_DATA).await?.is_some())
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn get(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+pub async fn get(conn: &mut AnyConnection, key: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
         .bind(key)
         .fetch_optional(conn)
         .await
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn set(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<(), sqlx::Error> {
+pub async fn set(conn: &mut AnyConnection, key: &str, value: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO settings (key, value) VALUES (?, ?)
+        "INSERT INTO settings (key, value) VALUES ($1, $2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )
     .bind(key)
@@ -38,7 +38,7 @@ pub async fn set(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<
 
 /// How many companies and active users there are.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn overview(conn: &mut SqliteConnection) -> Result<SettingsOverview, sqlx::Error> {
+pub async fn overview(conn: &mut AnyConnection) -> Result<SettingsOverview, sqlx::Error> {
     let (companies, users): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM companies), (SELECT COUNT(*) FROM users WHERE active = 1)",
     )

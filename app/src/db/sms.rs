@@ -11,7 +11,7 @@
 use crate::models::{
     SmsBatchState, SmsBatchStatus, SmsDelivery, SmsFailure, SmsOutboxLine, SmsSource, SmsState,
 };
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 /// A batch about to be queued.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,7 +49,7 @@ pub struct NewMessage {
 /// or `None` when a batch with this request key already exists (the request is a retry).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_batch(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     batch: &NewBatch<'_>,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
@@ -58,10 +58,10 @@ pub async fn insert_batch(
     } else {
         SmsBatchState::Done
     };
-    let inserted = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO sms_batches (request_key, source, author_id, account_id, hold_token, state,
                                   dbuuid, webhook_url, sender_name, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_key) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (request_key) DO NOTHING RETURNING id",
     )
     .bind(batch.request_key)
     .bind(batch.source)
@@ -73,16 +73,15 @@ pub async fn insert_batch(
     .bind(batch.webhook_url)
     .bind(batch.sender_name)
     .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok((inserted.rows_affected() == 1).then(|| inserted.last_insert_rowid()))
+    .fetch_optional(&mut *conn)
+    .await
 }
 
 /// Stores one message of `batch`, queued or refused; `chatter_id` is the chatter line that
 /// shows it, if any.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_message(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     batch: i64,
     message: &NewMessage,
     chatter_id: Option<i64>,
@@ -92,11 +91,11 @@ pub async fn insert_message(
         None => (SmsState::Outgoing, None, None),
         Some((failure, error)) => (SmsState::Error, Some(*failure), Some(error.as_str())),
     };
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO sms_messages
              (batch_id, contact_id, uuid, number, country, body, encoding, parts, cost, state,
               failure, error, chatter_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
     )
     .bind(batch)
     .bind(message.contact_id)
@@ -112,9 +111,8 @@ pub async fn insert_message(
     .bind(error)
     .bind(chatter_id)
     .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(row.last_insert_rowid())
+    .fetch_one(conn)
+    .await
 }
 
 /// A message as the SMS API answers about it.
@@ -127,6 +125,7 @@ pub struct ApiMessage {
     pub failure: Option<SmsFailure>,
     pub credits: i64,
     /// Its batch names a webhook: what becomes of it can be reported later.
+    #[sqlx(try_from = "crate::db::Flag")]
     pub has_webhook: bool,
 }
 
@@ -137,7 +136,7 @@ const API_MESSAGE: &str = "SELECT m.id, m.uuid, b.account_id, m.state, m.failure
 /// The messages already stored under any of `uuids`.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_uuids(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     uuids: &[&str],
 ) -> Result<Vec<ApiMessage>, sqlx::Error> {
     if uuids.is_empty() {
@@ -145,7 +144,7 @@ pub async fn by_uuids(
     }
     let list = serde_json::to_string(uuids).unwrap_or_else(|_| "[]".into());
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{API_MESSAGE} WHERE m.uuid IN (SELECT value FROM json_each(?))"
+        "{API_MESSAGE} WHERE m.uuid IN (SELECT value FROM json_each($1))"
     )))
     .bind(list)
     .fetch_all(conn)
@@ -155,11 +154,11 @@ pub async fn by_uuids(
 /// The messages of `batch`, in the order they were stored.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn of_batch(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     batch: i64,
 ) -> Result<Vec<ApiMessage>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{API_MESSAGE} WHERE m.batch_id = ? ORDER BY m.id"
+        "{API_MESSAGE} WHERE m.batch_id = $1 ORDER BY m.id"
     )))
     .bind(batch)
     .fetch_all(conn)
@@ -168,12 +167,9 @@ pub async fn of_batch(
 
 /// The messages with these ids.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn by_ids(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-) -> Result<Vec<ApiMessage>, sqlx::Error> {
+pub async fn by_ids(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<ApiMessage>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{API_MESSAGE} WHERE m.id IN (SELECT value FROM json_each(?))"
+        "{API_MESSAGE} WHERE m.id IN (SELECT value FROM json_each($1))"
     )))
     .bind(super::id_list(ids))
     .fetch_all(conn)
@@ -184,10 +180,10 @@ pub async fn by_ids(
 /// "processing": what becomes of them is reported to the webhook when the ledger records
 /// it. Returns how many.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn report_outcomes(conn: &mut SqliteConnection, ids: &[i64]) -> Result<u64, sqlx::Error> {
+pub async fn report_outcomes(conn: &mut AnyConnection, ids: &[i64]) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE sms_messages SET report_outcome = 1
-         WHERE id IN (SELECT value FROM json_each(?)) AND state = 'outgoing'
+         WHERE id IN (SELECT value FROM json_each($1)) AND state = 'outgoing'
            AND uuid IS NOT NULL AND report_outcome = 0
            AND (SELECT webhook_url FROM sms_batches b WHERE b.id = batch_id) IS NOT NULL",
     )
@@ -211,14 +207,14 @@ pub struct DeliveryChange {
 /// does not exist or already had this status (nothing changed).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_delivery(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     message: i64,
     status: SmsDelivery,
     now: i64,
 ) -> Result<Option<DeliveryChange>, sqlx::Error> {
     let changed = sqlx::query(
-        "UPDATE sms_messages SET delivery = ?, delivery_at = ?
-         WHERE id = ? AND delivery IS NOT ?",
+        "UPDATE sms_messages SET delivery = $1, delivery_at = $2
+         WHERE id = $3 AND delivery IS NOT $4",
     )
     .bind(status)
     .bind(now)
@@ -231,7 +227,7 @@ pub async fn set_delivery(
     }
     sqlx::query_as(
         "SELECT m.uuid, b.webhook_url, m.state
-         FROM sms_messages m JOIN sms_batches b ON b.id = m.batch_id WHERE m.id = ?",
+         FROM sms_messages m JOIN sms_batches b ON b.id = m.batch_id WHERE m.id = $1",
     )
     .bind(message)
     .fetch_optional(conn)
@@ -240,8 +236,8 @@ pub async fn set_delivery(
 
 /// Whether `message` exists.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn exists(conn: &mut SqliteConnection, message: i64) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM sms_messages WHERE id = ?")
+pub async fn exists(conn: &mut AnyConnection, message: i64) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM sms_messages WHERE id = $1")
         .bind(message)
         .fetch_optional(conn)
         .await?;
@@ -251,10 +247,10 @@ pub async fn exists(conn: &mut SqliteConnection, message: i64) -> Result<bool, s
 /// The sender name of an SMS account, if its database chose one.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn sender_name(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT sender_name FROM sms_senders WHERE account_id = ?")
+    sqlx::query_scalar("SELECT sender_name FROM sms_senders WHERE account_id = $1")
         .bind(account)
         .fetch_optional(conn)
         .await
@@ -263,13 +259,13 @@ pub async fn sender_name(
 /// Sets the sender name of an SMS account (already checked).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_sender_name(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     name: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sms_senders (account_id, sender_name, updated_at) VALUES (?, ?, ?)
+        "INSERT INTO sms_senders (account_id, sender_name, updated_at) VALUES ($1, $2, $3)
          ON CONFLICT (account_id) DO UPDATE SET sender_name = excluded.sender_name,
                                                 updated_at = excluded.updated_at",
     )
@@ -284,10 +280,10 @@ pub async fn set_sender_name(
 /// The batch made with `request_key`, if that request was already made.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn batch_by_key(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     request_key: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM sms_batches WHERE request_key = ?")
+    sqlx::query_scalar("SELECT id FROM sms_batches WHERE request_key = $1")
         .bind(request_key)
         .fetch_optional(conn)
         .await
@@ -304,14 +300,11 @@ pub struct Refused {
 
 /// The messages of `batch` refused because their recipient cannot be texted.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn refused_in(
-    conn: &mut SqliteConnection,
-    batch: i64,
-) -> Result<Vec<Refused>, sqlx::Error> {
+pub async fn refused_in(conn: &mut AnyConnection, batch: i64) -> Result<Vec<Refused>, sqlx::Error> {
     sqlx::query_as(
         "SELECT COALESCE(c.name, '') AS name, m.number, m.failure FROM sms_messages m
          LEFT JOIN contacts c ON c.id = m.contact_id
-         WHERE m.batch_id = ?
+         WHERE m.batch_id = $1
            AND m.failure IN ('no_number', 'wrong_number_format', 'country_not_supported')
          ORDER BY m.id",
     )
@@ -324,7 +317,7 @@ pub async fn refused_in(
 /// charged so far. `None` for a batch that does not exist.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn batch_status(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     batch: i64,
 ) -> Result<Option<SmsBatchStatus>, sqlx::Error> {
     sqlx::query_as(
@@ -332,7 +325,7 @@ pub async fn batch_status(
                 SUM(m.state = 'outgoing') AS queued, SUM(m.state = 'sent') AS sent,
                 SUM(m.state = 'error') AS failed, SUM(m.cost) AS held, SUM(m.credits) AS credits
          FROM sms_batches b JOIN sms_messages m ON m.batch_id = b.id
-         WHERE b.id = ? GROUP BY b.id",
+         WHERE b.id = $1 GROUP BY b.id",
     )
     .bind(batch)
     .fetch_optional(conn)
@@ -342,10 +335,10 @@ pub async fn batch_status(
 /// Who sent `batch` (`None` inside for the API), if it exists.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn batch_author(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     batch: i64,
 ) -> Result<Option<Option<i64>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT author_id FROM sms_batches WHERE id = ?")
+    sqlx::query_scalar("SELECT author_id FROM sms_batches WHERE id = $1")
         .bind(batch)
         .fetch_optional(conn)
         .await
@@ -364,6 +357,7 @@ pub struct MessageToRecord {
     /// Odoo's id for it, and where its outcome goes when the API answered "processing".
     pub uuid: Option<String>,
     pub webhook_url: Option<String>,
+    #[sqlx(try_from = "crate::db::Flag")]
     pub report_outcome: bool,
     /// What the gateway already reported for it, if anything.
     pub delivery: Option<SmsDelivery>,
@@ -371,13 +365,13 @@ pub struct MessageToRecord {
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_record(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     message: i64,
 ) -> Result<Option<MessageToRecord>, sqlx::Error> {
     sqlx::query_as(
         "SELECT m.state, m.cost, m.credits, b.hold_token, b.author_id, m.uuid, b.webhook_url,
                 m.report_outcome, m.delivery
-         FROM sms_messages m JOIN sms_batches b ON b.id = m.batch_id WHERE m.id = ?",
+         FROM sms_messages m JOIN sms_batches b ON b.id = m.batch_id WHERE m.id = $1",
     )
     .bind(message)
     .fetch_optional(conn)
@@ -388,7 +382,7 @@ pub async fn for_record(
 /// hold had ended, which the job prevents).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_sent(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     provider: &str,
     reference: &str,
@@ -396,9 +390,9 @@ pub async fn mark_sent(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE sms_messages SET state = 'sent', credits = ?, provider = ?,
-             provider_reference = ?, sent_at = ?, error = NULL
-         WHERE id = ? AND state = 'outgoing'",
+        "UPDATE sms_messages SET state = 'sent', credits = $1, provider = $2,
+             provider_reference = $3, sent_at = $4, error = NULL
+         WHERE id = $5 AND state = 'outgoing'",
     )
     .bind(credits)
     .bind(provider)
@@ -413,16 +407,16 @@ pub async fn mark_sent(
 /// Marks a message refused by `provider`: it cost nothing, and the reason is kept.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_error(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     provider: &str,
     error: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE sms_messages SET state = 'error', failure = 'provider', provider = ?, error = ?,
-             sent_at = ?
-         WHERE id = ? AND state = 'outgoing'",
+        "UPDATE sms_messages SET state = 'error', failure = 'provider', provider = $1, error = $2,
+             sent_at = $3
+         WHERE id = $4 AND state = 'outgoing'",
     )
     .bind(provider)
     .bind(error)
@@ -437,11 +431,11 @@ pub async fn mark_error(
 /// answer): it stays queued, and the outbox shows the reason until it is recorded.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn note_unsure(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     reason: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sms_messages SET error = ? WHERE id = ? AND state = 'outgoing'")
+    sqlx::query("UPDATE sms_messages SET error = $1 WHERE id = $2 AND state = 'outgoing'")
         .bind(reason)
         .bind(id)
         .execute(conn)
@@ -451,7 +445,7 @@ pub async fn note_unsure(
 
 /// The holds that pay for unfinished batches.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn pending_hold_tokens(conn: &mut SqliteConnection) -> Result<Vec<String>, sqlx::Error> {
+pub async fn pending_hold_tokens(conn: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT hold_token FROM sms_batches WHERE state = 'pending' AND hold_token IS NOT NULL",
     )
@@ -463,14 +457,14 @@ pub async fn pending_hold_tokens(conn: &mut SqliteConnection) -> Result<Vec<Stri
 /// longer pay for it. They cost nothing.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn fail_outgoing(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     batch: i64,
     error: &str,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE sms_messages SET state = 'error', failure = 'not_paid', error = ?, sent_at = ?
-         WHERE batch_id = ? AND state = 'outgoing'",
+        "UPDATE sms_messages SET state = 'error', failure = 'not_paid', error = $1, sent_at = $2
+         WHERE batch_id = $3 AND state = 'outgoing'",
     )
     .bind(error)
     .bind(now)
@@ -496,12 +490,12 @@ pub struct PendingBatch {
 /// Pending batches, oldest first.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn pending_batches(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     limit: i64,
 ) -> Result<Vec<PendingBatch>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, account_id, hold_token, dbuuid, sender_name FROM sms_batches
-         WHERE state = 'pending' AND hold_token IS NOT NULL ORDER BY id LIMIT ?",
+         WHERE state = 'pending' AND hold_token IS NOT NULL ORDER BY id LIMIT $1",
     )
     .bind(limit)
     .fetch_all(conn)
@@ -522,12 +516,12 @@ pub struct OutgoingMessage {
 /// The messages of `batch` still waiting, in the order they were queued.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn outgoing(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     batch: i64,
 ) -> Result<Vec<OutgoingMessage>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, number, body, encoding, parts, cost FROM sms_messages
-         WHERE batch_id = ? AND state = 'outgoing' ORDER BY id",
+         WHERE batch_id = $1 AND state = 'outgoing' ORDER BY id",
     )
     .bind(batch)
     .fetch_all(conn)
@@ -537,11 +531,11 @@ pub async fn outgoing(
 /// Points `batch` at the hold that now pays for its waiting messages.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_hold(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     batch: i64,
     hold_token: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sms_batches SET hold_token = ? WHERE id = ?")
+    sqlx::query("UPDATE sms_batches SET hold_token = $1 WHERE id = $2")
         .bind(hold_token)
         .bind(batch)
         .execute(conn)
@@ -551,10 +545,10 @@ pub async fn set_hold(
 
 /// Marks a batch done once none of its messages waits any more.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn finish_batch(conn: &mut SqliteConnection, batch: i64) -> Result<bool, sqlx::Error> {
+pub async fn finish_batch(conn: &mut AnyConnection, batch: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE sms_batches SET state = 'done' WHERE id = ? AND state = 'pending'
-             AND NOT EXISTS (SELECT 1 FROM sms_messages WHERE batch_id = ? AND state = 'outgoing')",
+        "UPDATE sms_batches SET state = 'done' WHERE id = $1 AND state = 'pending'
+             AND NOT EXISTS (SELECT 1 FROM sms_messages WHERE batch_id = $2 AND state = 'outgoing')",
     )
     .bind(batch)
     .bind(batch)
@@ -567,11 +561,11 @@ pub async fn finish_batch(conn: &mut SqliteConnection, batch: i64) -> Result<boo
 /// batch's progress.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn outbox(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     limit: i64,
 ) -> Result<Vec<SmsOutboxLine>, sqlx::Error> {
     sqlx::query_as(
-        "WITH page AS (SELECT * FROM sms_messages ORDER BY id DESC LIMIT ?),
+        "WITH page AS (SELECT * FROM sms_messages ORDER BY id DESC LIMIT $1),
               progress AS (
                   SELECT batch_id, SUM(state = 'outgoing') AS batch_queued,
                          SUM(state = 'sent') AS batch_sent, SUM(state = 'error') AS batch_failed

@@ -6,13 +6,13 @@
 //! the retries.
 
 use crate::models::{SmsDelivery, SmsReportLine};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 /// Queues a report of `status` for `message` (Odoo's `uuid`) to `webhook_url`, due now,
 /// in place of any report of that message still waiting.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn queue(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     message: i64,
     webhook_url: &str,
     uuid: &str,
@@ -20,7 +20,7 @@ pub async fn queue(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE sms_reports SET state = 'superseded' WHERE message_id = ? AND state = 'queued'",
+        "UPDATE sms_reports SET state = 'superseded' WHERE message_id = $1 AND state = 'queued'",
     )
     .bind(message)
     .execute(&mut *conn)
@@ -28,7 +28,7 @@ pub async fn queue(
     sqlx::query(
         "INSERT INTO sms_reports (message_id, webhook_url, uuid, status, next_attempt_at,
                                   created_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(message)
     .bind(webhook_url)
@@ -55,13 +55,13 @@ pub struct DueReport {
 /// Queued reports due at `now`, oldest first.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn due(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     now: i64,
     limit: i64,
 ) -> Result<Vec<DueReport>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, webhook_url, uuid, status, attempts, created_at FROM sms_reports
-         WHERE state = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+         WHERE state = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2",
     )
     .bind(now)
     .bind(limit)
@@ -70,15 +70,11 @@ pub async fn due(
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn mark_sent(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn mark_sent(conn: &mut AnyConnection, ids: &[i64], now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE sms_reports SET state = 'sent', attempts = attempts + 1, sent_at = ?,
+        "UPDATE sms_reports SET state = 'sent', attempts = attempts + 1, sent_at = $1,
                 last_error = NULL
-         WHERE id IN (SELECT value FROM json_each(?)) AND state = 'queued'",
+         WHERE id IN (SELECT value FROM json_each($2)) AND state = 'queued'",
     )
     .bind(now)
     .bind(super::id_list(ids))
@@ -91,13 +87,13 @@ pub async fn mark_sent(
 /// those waiting out a back-off need not wait any longer.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn due_now_for(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     webhook_url: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE sms_reports SET next_attempt_at = ?
-         WHERE webhook_url = ? AND state = 'queued' AND next_attempt_at > ?",
+        "UPDATE sms_reports SET next_attempt_at = $1
+         WHERE webhook_url = $2 AND state = 'queued' AND next_attempt_at > $3",
     )
     .bind(now)
     .bind(webhook_url)
@@ -111,16 +107,16 @@ pub async fn due_now_for(
 /// `None`.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_attempt_failed(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     error: &str,
     retry_at: Option<i64>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE sms_reports SET attempts = attempts + 1, last_error = ?,
-                state = CASE WHEN ? IS NULL THEN 'failed' ELSE 'queued' END,
-                next_attempt_at = COALESCE(?, next_attempt_at)
-         WHERE id = ? AND state = 'queued'",
+        "UPDATE sms_reports SET attempts = attempts + 1, last_error = $1,
+                state = CASE WHEN $2 IS NULL THEN 'failed' ELSE 'queued' END,
+                next_attempt_at = COALESCE($3, next_attempt_at)
+         WHERE id = $4 AND state = 'queued'",
     )
     .bind(error)
     .bind(retry_at)
@@ -134,13 +130,13 @@ pub async fn mark_attempt_failed(
 /// The newest reports, for the SMS Outbox.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn newest(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     limit: i64,
 ) -> Result<Vec<SmsReportLine>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, created_at, webhook_url, uuid, status, state, attempts, next_attempt_at,
                 last_error, sent_at
-         FROM sms_reports ORDER BY id DESC LIMIT ?",
+         FROM sms_reports ORDER BY id DESC LIMIT $1",
     )
     .bind(limit)
     .fetch_all(conn)

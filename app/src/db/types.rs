@@ -129,7 +129,7 @@ mod tests {
     #[tokio::test]
     async fn states_and_amounts_round_trip_and_unknown_states_are_errors() {
         let (pool, _) = crate::db::scratch("types").await.expect("db");
-        let back: (Credits, Timestamp, OrderState) = sqlx::query_as("SELECT ?, ?, ?")
+        let back: (Credits, Timestamp, OrderState) = sqlx::query_as("SELECT $1, $2, $3")
             .bind(Credits::from_minor(-25))
             .bind(Timestamp::from_ms(1_700_000_000_123))
             .bind(OrderState::Pending)
@@ -147,5 +147,47 @@ mod tests {
         let unknown: Result<(OrderState,), _> =
             sqlx::query_as("SELECT 'refunded'").fetch_one(&pool).await;
         assert!(unknown.is_err());
+    }
+}
+
+/// A yes/no, stored as 0 or 1 on both backends (SQLite has no boolean type; PostgreSQL keeps
+/// the same BIGINT so SQL compares flags alike). Reading also accepts a boolean, which is
+/// what PostgreSQL computes for a comparison such as `token LIKE '%+disabled'`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl From<Flag> for bool {
+    fn from(flag: Flag) -> bool {
+        flag.0
+    }
+}
+
+impl Type<sqlx::Any> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as Type<sqlx::Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <i64 as Type<sqlx::Any>>::compatible(ty) || <bool as Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, sqlx::Any> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+        use sqlx::ValueRef;
+        if value.type_info().kind() == sqlx::any::AnyTypeInfoKind::Bool {
+            Ok(Flag(<bool as Decode<'r, sqlx::Any>>::decode(value)?))
+        } else {
+            Ok(Flag(<i64 as Decode<'r, sqlx::Any>>::decode(value)? != 0))
+        }
+    }
+}
+
+impl Encode<'_, sqlx::Any> for Flag {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer,
+    ) -> Result<IsNull, BoxDynError> {
+        <i64 as Encode<'_, sqlx::Any>>::encode(i64::from(self.0), buf)
     }
 }

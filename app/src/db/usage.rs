@@ -7,22 +7,22 @@ use crate::domain::ledger::EntryKind;
 use crate::domain::time::{DAY, Timestamp};
 use crate::domain::usage::DaySum;
 use crate::models::BalanceAt;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use tracing::instrument;
 
 /// Each kind's signed sum per UTC day, for entries from `from` (included) to `until`
 /// (excluded).
 #[instrument(level = "debug", skip_all)]
 pub async fn daily_sums(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     from: Timestamp,
     until: Timestamp,
 ) -> Result<Vec<DaySum>, sqlx::Error> {
     let rows: Vec<(i64, EntryKind, Credits)> = sqlx::query_as(
-        "SELECT created_at / ?4 AS day, kind, SUM(amount)
+        "SELECT created_at / $4 AS day, kind, SUM(amount)
          FROM ledger_entries
-         WHERE account_id = ?1 AND created_at >= ?2 AND created_at < ?3
+         WHERE account_id = $1 AND created_at >= $2 AND created_at < $3
          GROUP BY day, kind ORDER BY day",
     )
     .bind(account)
@@ -40,13 +40,13 @@ pub async fn daily_sums(
 /// The balance and held credits after every entry recorded up to and including `at`.
 #[instrument(level = "debug", skip_all)]
 pub async fn balance_at(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     at: Timestamp,
 ) -> Result<BalanceAt, sqlx::Error> {
     let (balance, held): (Credits, Credits) = sqlx::query_as(
         "SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(held_delta), 0)
-         FROM ledger_entries WHERE account_id = ? AND created_at <= ?",
+         FROM ledger_entries WHERE account_id = $1 AND created_at <= $2",
     )
     .bind(account)
     .bind(at.ms())
@@ -60,7 +60,7 @@ mod tests {
     use super::*;
     use crate::domain::time::HOUR;
 
-    async fn account_with(entries: &[(i64, &str, i64, i64)]) -> (sqlx::SqlitePool, i64) {
+    async fn account_with(entries: &[(i64, &str, i64, i64)]) -> (sqlx::AnyPool, i64) {
         let entries: Vec<_> = entries
             .iter()
             .map(|&(at, kind, amount, held)| (at, kind, amount, held, "x"))

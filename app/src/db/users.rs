@@ -3,7 +3,7 @@
 use crate::domain::time::Timestamp;
 use crate::domain::user::{Role, Standing};
 use crate::models::{Company, UserSummary};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct UserRow {
@@ -11,7 +11,9 @@ pub struct UserRow {
     pub login: String,
     pub name: String,
     pub password_hash: String,
+    #[sqlx(try_from = "crate::db::Flag")]
     pub is_admin: bool,
+    #[sqlx(try_from = "crate::db::Flag")]
     pub active: bool,
     pub default_company_id: i64,
 }
@@ -28,12 +30,12 @@ impl UserRow {
 /// The user with this login, whatever its case.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_login(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     login: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, login, name, password_hash, is_admin, active, default_company_id
-         FROM users WHERE login = ?",
+         FROM users WHERE login = $1",
     )
     .bind(login)
     .fetch_optional(conn)
@@ -41,10 +43,10 @@ pub async fn by_login(
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn by_id(conn: &mut SqliteConnection, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, login, name, password_hash, is_admin, active, default_company_id
-         FROM users WHERE id = ?",
+         FROM users WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -64,14 +66,14 @@ pub struct NewUser<'a> {
 /// their case).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user: NewUser<'_>,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO users (login, name, password_hash, is_admin, default_company_id,
                             active, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 1, ?, ?)
-         ON CONFLICT (login) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7)
+         ON CONFLICT (login) DO NOTHING RETURNING id",
     )
     .bind(user.login)
     .bind(user.name)
@@ -80,9 +82,8 @@ pub async fn insert(
     .bind(user.default_company_id)
     .bind(user.now)
     .bind(user.now)
-    .execute(conn)
-    .await?;
-    Ok((row.rows_affected() == 1).then(|| row.last_insert_rowid()))
+    .fetch_optional(conn)
+    .await
 }
 
 pub struct UserUpdate<'a> {
@@ -97,14 +98,14 @@ pub struct UserUpdate<'a> {
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     user: UserUpdate<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE users SET name = ?, is_admin = ?, active = ?, default_company_id = ?,
-                          locale = ?, updated_at = ?
-         WHERE id = ?",
+        "UPDATE users SET name = $1, is_admin = $2, active = $3, default_company_id = $4,
+                          locale = $5, updated_at = $6
+         WHERE id = $7",
     )
     .bind(user.name)
     .bind(user.is_admin)
@@ -121,11 +122,11 @@ pub async fn update(
 /// Sets the user's language; `None` follows their browser.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_locale(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     locale: Option<crate::i18n::Locale>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE users SET locale = ? WHERE id = ?")
+    let done = sqlx::query("UPDATE users SET locale = $1 WHERE id = $2")
         .bind(locale.map(crate::i18n::Locale::code))
         .bind(id)
         .execute(conn)
@@ -135,12 +136,12 @@ pub async fn set_locale(
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_password_hash(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     password_hash: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(password_hash)
         .bind(now)
         .bind(id)
@@ -150,12 +151,8 @@ pub async fn set_password_hash(
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn record_login(
-    conn: &mut SqliteConnection,
-    id: i64,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
+pub async fn record_login(conn: &mut AnyConnection, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
         .execute(conn)
@@ -166,13 +163,13 @@ pub async fn record_login(
 /// Makes `company_ids` the user's companies, and only those.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_companies(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     company_ids: &[i64],
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "DELETE FROM user_companies
-         WHERE user_id = ? AND company_id NOT IN (SELECT value FROM json_each(?))",
+         WHERE user_id = $1 AND company_id NOT IN (SELECT value FROM json_each($2))",
     )
     .bind(id)
     .bind(crate::db::id_list(company_ids))
@@ -180,7 +177,7 @@ pub async fn set_companies(
     .await?;
     sqlx::query(
         "INSERT OR IGNORE INTO user_companies (user_id, company_id)
-         SELECT ?, value FROM json_each(?)",
+         SELECT $1, value FROM json_each($2)",
     )
     .bind(id)
     .bind(crate::db::id_list(company_ids))
@@ -191,7 +188,7 @@ pub async fn set_companies(
 
 /// How many users can sign in as administrators.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn count_active_admins(conn: &mut SqliteConnection) -> Result<u64, sqlx::Error> {
+pub async fn count_active_admins(conn: &mut AnyConnection) -> Result<u64, sqlx::Error> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_admin = 1 AND active = 1")
         .fetch_one(conn)
         .await?;
@@ -203,7 +200,9 @@ struct SummaryRow {
     id: i64,
     login: String,
     name: String,
+    #[sqlx(try_from = "crate::db::Flag")]
     is_admin: bool,
+    #[sqlx(try_from = "crate::db::Flag")]
     active: bool,
     last_login_at: Option<Timestamp>,
     locale: Option<String>,
@@ -218,26 +217,26 @@ struct Membership {
 
 /// Every user with their companies, active users first, then by name.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<UserSummary>, sqlx::Error> {
+pub async fn list(conn: &mut AnyConnection) -> Result<Vec<UserSummary>, sqlx::Error> {
     summaries(conn, None).await
 }
 
 /// One user with their companies.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn summary(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
 ) -> Result<Option<UserSummary>, sqlx::Error> {
     Ok(summaries(conn, Some(id)).await?.into_iter().next())
 }
 
 async fn summaries(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: Option<i64>,
 ) -> Result<Vec<UserSummary>, sqlx::Error> {
     let rows: Vec<SummaryRow> = sqlx::query_as(
         "SELECT id, login, name, is_admin, active, last_login_at, locale FROM users
-         WHERE ?1 IS NULL OR id = ?1
+         WHERE $1 IS NULL OR id = $1
          ORDER BY active DESC, name COLLATE NOCASE, login COLLATE NOCASE",
     )
     .bind(id)
@@ -246,7 +245,7 @@ async fn summaries(
     let memberships: Vec<Membership> = sqlx::query_as(
         "SELECT uc.user_id, c.id AS company_id, c.name AS company_name
          FROM user_companies uc JOIN companies c ON c.id = uc.company_id
-         WHERE ?1 IS NULL OR uc.user_id = ?1
+         WHERE $1 IS NULL OR uc.user_id = $1
          ORDER BY c.name",
     )
     .bind(id)
@@ -279,7 +278,7 @@ mod tests {
     use super::*;
     use crate::db::{companies, scratch};
 
-    async fn user(conn: &mut SqliteConnection, login: &str, admin: bool, company: i64) -> i64 {
+    async fn user(conn: &mut AnyConnection, login: &str, admin: bool, company: i64) -> i64 {
         insert(
             conn,
             NewUser {

@@ -3,11 +3,12 @@
 //! saving is committed together with the settings that caused it.
 
 use crate::domain::warning::WarningSettings;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 #[derive(sqlx::FromRow)]
 struct Row {
     account_id: i64,
+    #[sqlx(try_from = "crate::db::Flag")]
     enabled: bool,
     threshold: i64,
     emails: String,
@@ -29,13 +30,10 @@ impl Row {
 
 /// The account's settings; Warn Me off with nothing set when it never had any.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn get(
-    conn: &mut SqliteConnection,
-    account: i64,
-) -> Result<WarningSettings, sqlx::Error> {
+pub async fn get(conn: &mut AnyConnection, account: i64) -> Result<WarningSettings, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT account_id, enabled, threshold, emails FROM iap_account_warnings
-         WHERE account_id = ?",
+         WHERE account_id = $1",
     )
     .bind(account)
     .fetch_optional(conn)
@@ -45,7 +43,7 @@ pub async fn get(
 
 /// Every account's settings, for the ledger writer to hold in memory.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<(i64, WarningSettings)>, sqlx::Error> {
+pub async fn all(conn: &mut AnyConnection) -> Result<Vec<(i64, WarningSettings)>, sqlx::Error> {
     let rows: Vec<Row> =
         sqlx::query_as("SELECT account_id, enabled, threshold, emails FROM iap_account_warnings")
             .fetch_all(conn)
@@ -59,14 +57,14 @@ pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<(i64, WarningSetting
 /// is left alone (saving its settings then says it is not found).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_locale(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     locale: Option<crate::i18n::Locale>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO iap_account_warnings (account_id, enabled, threshold, emails, updated_at, locale)
-         SELECT ?1, 0, 0, '[]', ?2, ?3 WHERE EXISTS (SELECT 1 FROM iap_accounts WHERE id = ?1)
+         SELECT $1, 0, 0, '[]', $2, $3 WHERE EXISTS (SELECT 1 FROM iap_accounts WHERE id = $1)
          ON CONFLICT (account_id) DO UPDATE SET locale = excluded.locale",
     )
     .bind(account)
@@ -82,7 +80,7 @@ pub async fn set_locale(
 /// otherwise the same rules as [`set_locale`].
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_languages(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     locale: Option<crate::i18n::Locale>,
     recipients: &std::collections::BTreeMap<String, crate::i18n::Locale>,
@@ -92,7 +90,7 @@ pub async fn set_languages(
     sqlx::query(
         "INSERT INTO iap_account_warnings
              (account_id, enabled, threshold, emails, updated_at, locale, recipient_locales)
-         SELECT ?1, 0, 0, '[]', ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM iap_accounts WHERE id = ?1)
+         SELECT $1, 0, 0, '[]', $2, $3, $4 WHERE EXISTS (SELECT 1 FROM iap_accounts WHERE id = $1)
          ON CONFLICT (account_id) DO UPDATE
              SET locale = COALESCE(excluded.locale, iap_account_warnings.locale),
                  recipient_locales = excluded.recipient_locales",
@@ -110,7 +108,7 @@ pub async fn set_languages(
 /// the one Odoo sent for it, else that of the active iapd user whose login it is.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn recipient_locales(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     emails: &[String],
 ) -> Result<std::collections::HashMap<String, crate::i18n::Locale>, sqlx::Error> {
@@ -118,10 +116,10 @@ pub async fn recipient_locales(
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT lower(u.login), u.locale, 0 AS from_odoo FROM users u
          WHERE u.active AND u.locale IS NOT NULL
-           AND lower(u.login) IN (SELECT lower(value) FROM json_each(?2))
+           AND lower(u.login) IN (SELECT lower(value) FROM json_each($2))
          UNION ALL
          SELECT r.key, r.value, 1 FROM iap_account_warnings w, json_each(w.recipient_locales) r
-         WHERE w.account_id = ?1
+         WHERE w.account_id = $1
          ORDER BY from_odoo",
     )
     .bind(account)
@@ -137,14 +135,14 @@ pub async fn recipient_locales(
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn save(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: i64,
     settings: &WarningSettings,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO iap_account_warnings (account_id, enabled, threshold, emails, updated_at)
-         VALUES (?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (account_id) DO UPDATE SET enabled = excluded.enabled,
              threshold = excluded.threshold, emails = excluded.emails,
              updated_at = excluded.updated_at",

@@ -3,7 +3,7 @@
 //! posts them and records each attempt.
 
 use crate::models::{Webhook, WebhookDelivery};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use tracing::instrument;
 
 const SELECT: &str = "SELECT w.id, w.url, w.secret, w.active, w.created_at,
@@ -12,15 +12,15 @@ const SELECT: &str = "SELECT w.id, w.url, w.secret, w.active, w.created_at,
     FROM webhooks w";
 
 #[instrument(level = "debug", skip_all)]
-pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<Webhook>, sqlx::Error> {
+pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Webhook>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY w.id")))
         .fetch_all(conn)
         .await
 }
 
 #[instrument(level = "debug", skip_all)]
-pub async fn get(conn: &mut SqliteConnection, id: i64) -> Result<Option<Webhook>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE w.id = ?")))
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Webhook>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE w.id = $1")))
         .bind(id)
         .fetch_optional(conn)
         .await
@@ -28,33 +28,32 @@ pub async fn get(conn: &mut SqliteConnection, id: i64) -> Result<Option<Webhook>
 
 #[instrument(level = "debug", skip_all)]
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     url: &str,
     secret: &str,
     by: Option<i64>,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO webhooks (url, secret, active, created_by, created_at) VALUES (?, ?, 1, ?, ?)",
+    sqlx::query_scalar(
+        "INSERT INTO webhooks (url, secret, active, created_by, created_at) VALUES ($1, $2, 1, $3, $4) RETURNING id",
     )
     .bind(url)
     .bind(secret)
     .bind(by)
     .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(done.last_insert_rowid())
+    .fetch_one(conn)
+    .await
 }
 
 /// Pauses or resumes a webhook; false when there is none. A paused webhook gets no new
 /// events, and its pending deliveries wait.
 #[instrument(level = "debug", skip_all)]
 pub async fn set_active(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     active: bool,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE webhooks SET active = ? WHERE id = ?")
+    let done = sqlx::query("UPDATE webhooks SET active = $1 WHERE id = $2")
         .bind(active)
         .bind(id)
         .execute(conn)
@@ -64,8 +63,8 @@ pub async fn set_active(
 
 /// Deletes a webhook and its delivery log; false when there is none.
 #[instrument(level = "debug", skip_all)]
-pub async fn delete(conn: &mut SqliteConnection, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM webhooks WHERE id = ?")
+pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM webhooks WHERE id = $1")
         .bind(id)
         .execute(conn)
         .await?;
@@ -75,14 +74,14 @@ pub async fn delete(conn: &mut SqliteConnection, id: i64) -> Result<bool, sqlx::
 /// Queues one event for every active webhook, due at once; returns how many deliveries.
 #[instrument(level = "debug", skip_all)]
 pub async fn enqueue_all(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     event_type: &str,
     body: &str,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO webhook_deliveries (webhook_id, event_type, body, state, next_attempt_at, created_at)
-         SELECT id, ?1, ?2, 'pending', ?3, ?3 FROM webhooks WHERE active",
+         SELECT id, $1, $2, 'pending', $3, $3 FROM webhooks WHERE active",
     )
     .bind(event_type)
     .bind(body)
@@ -95,23 +94,22 @@ pub async fn enqueue_all(
 /// Queues one event for one webhook (a test event), due at once.
 #[instrument(level = "debug", skip_all)]
 pub async fn enqueue_one(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     webhook: i64,
     event_type: &str,
     body: &str,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let done = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO webhook_deliveries (webhook_id, event_type, body, state, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
+         VALUES ($1, $2, $3, 'pending', $4, $4) RETURNING id",
     )
     .bind(webhook)
     .bind(event_type)
     .bind(body)
     .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(done.last_insert_rowid())
+    .fetch_one(conn)
+    .await
 }
 
 /// A delivery due, with where and how to post it.
@@ -128,15 +126,15 @@ pub struct DueDelivery {
 /// Pending deliveries of active webhooks due at `now`, oldest first.
 #[instrument(level = "debug", skip_all)]
 pub async fn due(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     now: i64,
     limit: i64,
 ) -> Result<Vec<DueDelivery>, sqlx::Error> {
     sqlx::query_as(
         "SELECT d.id, d.webhook_id, w.url, w.secret, d.body, d.attempts
          FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-         WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND w.active
-         ORDER BY d.next_attempt_at, d.id LIMIT ?",
+         WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND w.active
+         ORDER BY d.next_attempt_at, d.id LIMIT $2",
     )
     .bind(now)
     .bind(limit)
@@ -146,7 +144,7 @@ pub async fn due(
 
 /// When the next pending delivery of an active webhook is due, if any.
 #[instrument(level = "debug", skip_all)]
-pub async fn next_due(conn: &mut SqliteConnection) -> Result<Option<i64>, sqlx::Error> {
+pub async fn next_due(conn: &mut AnyConnection) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT min(d.next_attempt_at) FROM webhook_deliveries d
          JOIN webhooks w ON w.id = d.webhook_id WHERE d.state = 'pending' AND w.active",
@@ -159,7 +157,7 @@ pub async fn next_due(conn: &mut SqliteConnection) -> Result<Option<i64>, sqlx::
 /// due again at `retry_at`, or failed for good without one. Only a pending delivery changes.
 #[instrument(level = "debug", skip_all)]
 pub async fn record_attempt(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     attempt: &Attempt,
     now: i64,
@@ -171,9 +169,9 @@ pub async fn record_attempt(
     };
     sqlx::query(
         "UPDATE webhook_deliveries
-         SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_status = ?,
-             last_error = ?, done_at = ?
-         WHERE id = ? AND state = 'pending'",
+         SET state = $1, attempts = attempts + 1, next_attempt_at = $2, last_status = $3,
+             last_error = $4, done_at = $5
+         WHERE id = $6 AND state = 'pending'",
     )
     .bind(state)
     .bind(next)
@@ -201,14 +199,14 @@ pub struct Attempt {
 /// A webhook's newest deliveries: its delivery log.
 #[instrument(level = "debug", skip_all)]
 pub async fn deliveries(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     webhook: i64,
     limit: i64,
 ) -> Result<Vec<WebhookDelivery>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, event_type, state, attempts, last_status, last_error, created_at,
                 next_attempt_at
-         FROM webhook_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?",
+         FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(webhook)
     .bind(limit)

@@ -65,7 +65,7 @@ mod ssr {
     /// A contact of another company is not found; only then is the owner checked, so the
     /// answer about a stranger's record is the same whatever the form says.
     pub async fn save(
-        conn: &mut sqlx::SqliteConnection,
+        conn: &mut sqlx::AnyConnection,
         who: &Identity,
         id: Option<i64>,
         contact: &ValidContact,

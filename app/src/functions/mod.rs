@@ -41,7 +41,7 @@ pub(crate) mod ssr {
     /// by the companies they work in. Any other id is `NotFound`, never `Forbidden`, so ids
     /// of other companies' accounts reveal nothing.
     pub async fn visible_account(
-        conn: &mut sqlx::SqliteConnection,
+        conn: &mut sqlx::AnyConnection,
         who: &Identity,
         id: i64,
     ) -> Result<crate::models::IapAccount, AppError> {
@@ -73,7 +73,7 @@ pub(crate) mod ssr {
 
     /// The order if `who` may see its account, with that account.
     pub async fn visible_order(
-        conn: &mut sqlx::SqliteConnection,
+        conn: &mut sqlx::AnyConnection,
         who: &Identity,
         id: i64,
     ) -> Result<(crate::models::Order, crate::models::IapAccount), AppError> {

@@ -121,7 +121,7 @@ mod ssr {
     /// Each contact, if the user may see it (any other id is `NotFound`), with the number
     /// to text, if it has one.
     pub async fn recipients(
-        conn: &mut sqlx::SqliteConnection,
+        conn: &mut sqlx::AnyConnection,
         who: &Identity,
         ids: &[i64],
         field: NumberField,

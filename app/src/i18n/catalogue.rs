@@ -129,7 +129,7 @@ mod tests {
     #[test]
     fn every_seeded_service_has_its_english_text_as_stored() {
         let rows = inserted_rows(
-            include_str!("../../../migrations/0002_iap_ledger.sql"),
+            include_str!("../../../migrations/sqlite/0002_iap_ledger.sql"),
             "services",
         );
         assert_eq!(rows.len(), 6);
@@ -150,7 +150,7 @@ mod tests {
     #[test]
     fn every_seeded_pack_has_its_english_name_as_stored() {
         let rows = inserted_rows(
-            include_str!("../../../migrations/0003_packs_orders.sql"),
+            include_str!("../../../migrations/sqlite/0003_packs_orders.sql"),
             "packs",
         );
         assert!(!rows.is_empty());

@@ -16,7 +16,7 @@ use crate::domain::auto_recharge;
 use crate::domain::ledger::{AccountId, Book, LedgerError};
 use crate::domain::warning::{ValidWarning, WarningFacts, WarningSettings, recipients_by_language};
 use crate::ledger::RechargeChange;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
 
 /// What the writer remembers to decide which alerts fire.
@@ -70,7 +70,7 @@ impl Alerts {
     }
 
     /// Reads everything back from the database, the authority after a failed batch.
-    pub(super) async fn reload(&mut self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    pub(super) async fn reload(&mut self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         let warnings = crate::db::warnings::all(conn).await?;
         let last_warned = crate::db::outbox::last_mail_by_account(conn).await?;
         let mut thresholds: HashMap<AccountId, Vec<Threshold>> = HashMap::new();
@@ -90,7 +90,7 @@ impl Alerts {
     /// Fires what one operation's `entries` set off, the book already changed by them.
     pub(super) async fn after(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         book: &Book,
         entries: &[EntryRow],
         now: i64,
@@ -126,7 +126,7 @@ impl Alerts {
 
     async fn judge(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         change: &Change,
         before: i64,
         after: i64,
@@ -186,7 +186,7 @@ impl Alerts {
     /// Marks an account's auto-recharge due: the worker places and charges its order.
     async fn recharge_due(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         account: AccountId,
         available: i64,
         now: i64,
@@ -207,7 +207,7 @@ impl Alerts {
     /// already below its threshold, the recharge is due at once.
     pub(super) async fn change_recharge(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         account: AccountId,
         change: &RechargeChange,
         available: i64,
@@ -244,7 +244,7 @@ impl Alerts {
     /// Fires Warn Me: its mail, and the bell and webhooks, at most once an hour.
     async fn warn_me(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         account: AccountId,
         available: i64,
         now: i64,
@@ -279,7 +279,7 @@ impl Alerts {
     /// Fires the `index`th further threshold of `account`.
     async fn fire_threshold(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         account: AccountId,
         index: usize,
         available: i64,
@@ -319,7 +319,7 @@ impl Alerts {
     /// account is gone.
     async fn fire(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         firing: Firing<'_>,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
@@ -358,7 +358,7 @@ impl Alerts {
     /// Queues the low-credit mail to `firing`'s addresses, one per language.
     async fn mail(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         firing: &Firing<'_>,
         threshold: i64,
         about: &WarningSubject,
@@ -405,7 +405,7 @@ impl Alerts {
     /// been warned about it, fires it at once.
     pub(super) async fn configure_warning(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         account: AccountId,
         settings: &ValidWarning,
         available: i64,
@@ -423,7 +423,7 @@ impl Alerts {
     /// Adds a further threshold, firing it at once when the account is already below it.
     pub(super) async fn add_threshold(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         account: AccountId,
         new: &NewThreshold,
         available: i64,
@@ -460,7 +460,7 @@ impl Alerts {
     /// Removes a further threshold; false when the account has no such threshold.
     pub(super) async fn remove_threshold(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         account: AccountId,
         id: i64,
     ) -> Result<bool, sqlx::Error> {

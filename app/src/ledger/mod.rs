@@ -42,7 +42,7 @@ use crate::domain::refund::{NewRefund, RefundState};
 use crate::domain::warning::ValidWarning;
 use crate::models::{SmsSource, SmsState};
 use crate::tasks::Tasks;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -225,7 +225,7 @@ impl Ledger {
     /// `public_url`.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn start(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         clock: Clock,
         public_url: &str,
         tasks: &mut Tasks,
@@ -570,7 +570,7 @@ impl Ledger {
 
 /// Copies the WAL back into the database from a pool connection, without blocking the
 /// writer (PASSIVE never waits for it), so the WAL stays small.
-async fn checkpoint(pool: SqlitePool) {
+async fn checkpoint(pool: AnyPool) {
     if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
         .execute(&pool)
         .await

@@ -20,7 +20,7 @@ use crate::i18n::{Arg, Msg, Note, Text};
 use crate::metrics::LedgerMetrics;
 use crate::models::{SmsDelivery, SmsState};
 use crate::tasks::CancellationToken;
-use sqlx::{Connection, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool, Connection};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,7 +37,7 @@ struct Meta {
 }
 
 pub struct Writer {
-    conn: SqliteConnection,
+    conn: AnyConnection,
     /// Shared with the `Ledger` handles: false while the book is stale.
     health: Arc<AtomicBool>,
     /// The last reload failed: the book may not match the database, so nothing is applied
@@ -135,7 +135,7 @@ impl Pending {
 impl Writer {
     /// A writer on a connection of its own from `pool`, with its book loaded.
     pub async fn open(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         clock: Clock,
         public_url: &str,
         health: Arc<AtomicBool>,
@@ -356,7 +356,7 @@ impl Writer {
 
 /// One operation of a batch, with what it may touch.
 struct Op<'a> {
-    conn: &'a mut SqliteConnection,
+    conn: &'a mut AnyConnection,
     book: &'a mut Book,
     meta: &'a mut HashMap<AccountId, Meta>,
     alerts: &'a mut Alerts,

@@ -7,7 +7,7 @@ use super::{MailSettings, Mailer};
 use crate::clock::now_ms;
 use crate::db::outbox;
 use crate::tasks::Tasks;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -31,7 +31,7 @@ impl MailWorker {
 /// that fails (the database is busy, say) is logged and tried again at the next one.
 pub fn start(
     tasks: &mut Tasks,
-    pool: SqlitePool,
+    pool: AnyPool,
     settings: MailSettings,
     mailer: Option<Mailer>,
 ) -> MailWorker {
@@ -71,7 +71,7 @@ pub fn retry_delay(first: Duration, max: Duration, attempts: u32) -> Duration {
 /// One pass: tries every due mail once. Returns how many were sent.
 #[tracing::instrument(skip_all)]
 pub async fn deliver_due(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     mailer: &Mailer,
     settings: &MailSettings,
 ) -> Result<usize, sqlx::Error> {
@@ -113,7 +113,7 @@ pub async fn deliver_due(
 }
 
 /// Logs mails queued since the last pass, when there is no SMTP server to send them.
-async fn log_queued(pool: &SqlitePool, logged_up_to: &AtomicI64) -> Result<(), sqlx::Error> {
+async fn log_queued(pool: &AnyPool, logged_up_to: &AtomicI64) -> Result<(), sqlx::Error> {
     let mut conn = pool.acquire().await?;
     for mail in outbox::queued_after(&mut conn, logged_up_to.load(Ordering::Relaxed)).await? {
         tracing::info!(

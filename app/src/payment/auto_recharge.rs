@@ -41,7 +41,7 @@ use crate::payment::demo::DemoProvider;
 use crate::payment::hosted::PROVIDER as STRIPE;
 use crate::payment::stripe::{IntentStatus, OffSessionCharge, StripeError};
 use crate::tasks::Tasks;
-use sqlx::{Connection, SqlitePool};
+use sqlx::{AnyPool, Connection};
 use std::time::Duration;
 
 /// Recharges worked on per pass; the rest wait for the next one.
@@ -52,7 +52,7 @@ const UNSETTLED_WAIT_MS: i64 = MINUTE;
 /// What the worker needs.
 #[derive(Clone)]
 pub struct Recharger {
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
     pub ledger: Ledger,
     pub payments: Payments,
     /// Where iapd is reached, for the link in mails.

@@ -14,10 +14,10 @@ use crate::error::AppError;
 use crate::ledger::{Ledger, RechargeChange};
 use crate::payment::hosted::{StripeGateway, provider_error};
 use crate::payment::stripe::CardSetupRequest;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 pub struct CardSetup<'a> {
-    pub pool: &'a SqlitePool,
+    pub pool: &'a AnyPool,
     pub ledger: &'a Ledger,
     pub stripe: &'a StripeGateway,
 }

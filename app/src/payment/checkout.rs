@@ -13,7 +13,7 @@ use crate::i18n::Msg;
 use crate::ledger::Ledger;
 use crate::models::Order;
 use crate::payment::demo::{Charge, DemoProvider};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// The checkout form, as typed.
 #[derive(Clone, Debug)]
@@ -26,7 +26,7 @@ pub struct CardForm {
 
 /// What paying by card needs: where orders are, the ledger that credits them, the provider.
 pub struct Checkout<'a> {
-    pub pool: &'a SqlitePool,
+    pub pool: &'a AnyPool,
     pub ledger: &'a Ledger,
     pub provider: &'a DemoProvider,
 }

@@ -30,7 +30,7 @@ use crate::ledger::Ledger;
 use crate::models::Order;
 use crate::payment::stripe::{CheckoutRequest, StripeClient, StripeError};
 use crate::secret::Secret;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// The provider code stored on orders paid through Stripe.
 pub const PROVIDER: &str = "stripe";
@@ -73,7 +73,7 @@ pub enum WebhookError {
 
 /// The hosted flow over one database and ledger.
 pub struct Hosted<'a> {
-    pub pool: &'a SqlitePool,
+    pub pool: &'a AnyPool,
     pub ledger: &'a Ledger,
     pub stripe: &'a StripeGateway,
 }

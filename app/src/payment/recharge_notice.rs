@@ -11,10 +11,10 @@ use crate::domain::alert::AlertKind;
 use crate::domain::credits::Credits;
 use crate::domain::warning::recipients_by_language;
 use crate::mail::render::{RechargeFailure, auto_recharge_failed};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 pub async fn notify(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     row: &AutoRechargeRow,
     reason: &str,
     next_attempt: Option<i64>,

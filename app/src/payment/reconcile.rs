@@ -15,13 +15,13 @@ use crate::ledger::Ledger;
 use crate::payment::Payments;
 use crate::payment::demo::DemoProvider;
 use crate::payment::hosted::Hosted;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// Pending orders settled per round and provider; the rest wait for the next round.
 const BATCH: i64 = 100;
 
 pub struct Reconciler<'a> {
-    pub pool: &'a SqlitePool,
+    pub pool: &'a AnyPool,
     pub ledger: &'a Ledger,
     pub payments: &'a Payments,
 }

@@ -20,13 +20,13 @@ use crate::payment::Payments;
 use crate::payment::demo::DemoProvider;
 use crate::payment::hosted::PROVIDER as STRIPE;
 use crate::payment::stripe::{RefundOutcome, StripeError};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// Refunds attempted per round; the rest wait for the next.
 const BATCH: i64 = 50;
 
 pub struct Refunder<'a> {
-    pub pool: &'a SqlitePool,
+    pub pool: &'a AnyPool,
     pub ledger: &'a Ledger,
     pub payments: &'a Payments,
 }

@@ -70,7 +70,7 @@ use crate::models::{SmsFailure, SmsQueued, SmsRecipient, SmsRefused, SmsSource};
 pub use provider::{
     BuiltinProvider, Delivery, GatewayConfig, HttpGateway, NotTaken, Outgoing, SmsProvider,
 };
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 pub use worker::{SmsQueue, WorkerSettings};
 
 /// The service whose account pays.
@@ -136,7 +136,7 @@ pub fn refusal_text(failure: SmsFailure, name: &str, number: &str) -> FieldError
 /// Queues sends: where, how the ledger is reached, and whom to wake.
 #[derive(Clone)]
 pub struct Sender {
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
     pub ledger: Ledger,
     pub queue: SmsQueue,
 }

@@ -19,7 +19,7 @@ use crate::db::sms_reports::DueReport;
 use crate::models::{SmsDelivery, SmsState};
 use crate::tasks::Tasks;
 use serde_json::{Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,7 +51,7 @@ pub struct Recorded {
 /// Stores `reports` in one transaction, and queues a report for each status change of a
 /// message an Odoo database sent with a webhook.
 #[tracing::instrument(skip_all, fields(reports = reports.len()))]
-pub async fn record(pool: &SqlitePool, reports: &[GatewayReport]) -> Result<Recorded, sqlx::Error> {
+pub async fn record(pool: &AnyPool, reports: &[GatewayReport]) -> Result<Recorded, sqlx::Error> {
     let now = now_ms();
     let mut outcome = Recorded::default();
     let mut tx = db::begin_write(pool).await?;
@@ -127,7 +127,7 @@ impl Default for ForwarderSettings {
 /// logged and tried again at the next one.
 pub fn start(
     tasks: &mut Tasks,
-    pool: SqlitePool,
+    pool: AnyPool,
     settings: ForwarderSettings,
 ) -> Result<(), reqwest::Error> {
     let client = reqwest::Client::builder()
@@ -150,7 +150,7 @@ pub fn start(
 /// One pass: posts every due report once, grouped by webhook. Returns how many arrived.
 #[tracing::instrument(skip_all)]
 pub async fn forward_due(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     client: &reqwest::Client,
     settings: &ForwarderSettings,
 ) -> Result<usize, sqlx::Error> {

@@ -27,7 +27,7 @@ use crate::i18n::{Msg, Text, t};
 use crate::ledger::{Ledger, SmsResult};
 use crate::models::{SmsBatchState, SmsBatchStatus};
 use crate::tasks::{CancellationToken, Tasks};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,7 +104,7 @@ impl SmsQueue {
     /// batch that does not exist.
     pub async fn wait_for(
         &self,
-        pool: &SqlitePool,
+        pool: &AnyPool,
         batch: i64,
         limit: Duration,
     ) -> Result<Option<SmsBatchStatus>, sqlx::Error> {
@@ -144,7 +144,7 @@ impl SmsQueue {
 /// Starts the worker among `tasks`, in the stage stopped before the ledger writer.
 pub fn start(
     tasks: &mut Tasks,
-    pool: SqlitePool,
+    pool: AnyPool,
     ledger: Ledger,
     provider: Arc<dyn SmsProvider>,
     settings: WorkerSettings,
@@ -171,7 +171,7 @@ pub fn start(
 }
 
 struct Worker {
-    pool: SqlitePool,
+    pool: AnyPool,
     ledger: Ledger,
     provider: Arc<dyn SmsProvider>,
     /// One permit per provider call in flight.

@@ -14,7 +14,7 @@ use crate::domain::FieldError;
 use crate::domain::webhook::{self as rules, SIGNATURE_HEADER};
 use crate::i18n::Msg;
 use crate::tasks::Tasks;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,7 +50,7 @@ impl Default for WebhookSettings {
 }
 
 /// Starts the worker among `tasks`: a pass every `settings.poll` until shutdown.
-pub fn start(tasks: &mut Tasks, pool: SqlitePool, settings: WebhookSettings) {
+pub fn start(tasks: &mut Tasks, pool: AnyPool, settings: WebhookSettings) {
     let settings = Arc::new(settings);
     tasks.every("webhook deliveries", settings.poll, move || {
         let (pool, settings) = (pool.clone(), settings.clone());
@@ -64,10 +64,7 @@ pub fn start(tasks: &mut Tasks, pool: SqlitePool, settings: WebhookSettings) {
 
 /// One pass: tries every due delivery once. Returns how many were delivered.
 #[tracing::instrument(skip_all)]
-pub async fn deliver_due(
-    pool: &SqlitePool,
-    settings: &WebhookSettings,
-) -> Result<usize, sqlx::Error> {
+pub async fn deliver_due(pool: &AnyPool, settings: &WebhookSettings) -> Result<usize, sqlx::Error> {
     let due = {
         let mut conn = pool.acquire().await?;
         store::due(&mut conn, crate::clock::now_ms(), BATCH).await?

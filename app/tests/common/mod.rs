@@ -9,15 +9,15 @@ use app::domain::ledger::{
 };
 use app::ledger::Ledger;
 use app::tasks::Tasks;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// A ledger over `pool`, with the tasks that run it: they stop when `Tasks` is dropped.
-pub async fn start_ledger(pool: &SqlitePool, clock: Clock) -> (Ledger, Tasks) {
+pub async fn start_ledger(pool: &AnyPool, clock: Clock) -> (Ledger, Tasks) {
     start_ledger_at(pool, clock, "http://127.0.0.1:3000").await
 }
 
 /// The same, with warning mails linking to `public_url`.
-pub async fn start_ledger_at(pool: &SqlitePool, clock: Clock, public_url: &str) -> (Ledger, Tasks) {
+pub async fn start_ledger_at(pool: &AnyPool, clock: Clock, public_url: &str) -> (Ledger, Tasks) {
     let mut tasks = Tasks::new();
     let ledger = Ledger::start(pool, clock, public_url, &mut tasks)
         .await
@@ -63,7 +63,7 @@ pub async fn configure_with(
 /// A Community database (no trial credits) named after `name`, with one company and its SMS
 /// account, and a ledger over it linking mails to `public_url`.
 pub struct SmsAccount {
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
     pub ledger: Ledger,
     pub tasks: Tasks,
     pub company: i64,

@@ -33,7 +33,14 @@ pub async fn measure(
     accounts: i64,
 ) -> Ceiling {
     let path = dir.join("ceiling.sqlite");
-    let pool = app::db::connect(&format!("sqlite://{}", path.display()))
+    // Native sqlx (not iapd's `Any` pool), with iapd's SQLite settings.
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
+        .pragma("temp_store", "memory");
+    let pool = sqlx::SqlitePool::connect_with(options)
         .await
         .expect("ceiling db");
     for statement in [
@@ -45,7 +52,7 @@ pub async fn measure(
         sqlx::query(statement).execute(&pool).await.expect("schema");
     }
     sqlx::query(
-        "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1)
+        "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $1)
          INSERT INTO balances (id, available) SELECT i, 1000000000000 FROM seq",
     )
     .bind(accounts)

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use http::{HeaderMap, StatusCode, header};
 use serde_json::{Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::Arc;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -28,11 +28,11 @@ const BODY_LIMIT: usize = 256 * 1024;
 
 #[derive(Clone)]
 struct GatewayState {
-    pool: SqlitePool,
+    pool: AnyPool,
     secret: Option<Arc<Secret>>,
 }
 
-pub fn router(pool: &SqlitePool, secret: Option<Secret>) -> Router {
+pub fn router(pool: &AnyPool, secret: Option<Secret>) -> Router {
     let state = GatewayState {
         pool: pool.clone(),
         secret: secret.map(Arc::new),

@@ -115,10 +115,10 @@ async fn world() -> World {
     // Developer mode, and both companies active, so the administrator sees everything.
     let reply = app.get("/?debug=1", Some(&admin)).await;
     assert!(reply.status.is_success(), "{}", reply.status);
-    let sf = scalar(&app, "SELECT id FROM companies WHERE name LIKE ?", "%San%").await;
+    let sf = scalar(&app, "SELECT id FROM companies WHERE name LIKE $1", "%San%").await;
     let chicago = scalar(
         &app,
-        "SELECT id FROM companies WHERE name LIKE ?",
+        "SELECT id FROM companies WHERE name LIKE $1",
         "%Chicago%",
     )
     .await;
@@ -151,7 +151,7 @@ async fn world() -> World {
         )
         .await;
     }
-    let victim = scalar(&app, "SELECT id FROM users WHERE login = ?", "victim").await;
+    let victim = scalar(&app, "SELECT id FROM users WHERE login = $1", "victim").await;
     let user_a = app.login("demo", "demo").await;
     let user_b = app.login("bob", password).await;
 
@@ -165,16 +165,21 @@ async fn world() -> World {
     {
         account[i] = scalar(
             &app,
-            "SELECT id FROM iap_accounts WHERE service = ?",
+            "SELECT id FROM iap_accounts WHERE service = $1",
             service,
         )
         .await;
-        token[i] = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = ?")
+        token[i] = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = $1")
             .bind(account[i])
             .fetch_one(&app.pool)
             .await
             .expect("token");
-        pack[i] = scalar(&app, "SELECT MIN(id) FROM packs WHERE service = ?", service).await;
+        pack[i] = scalar(
+            &app,
+            "SELECT MIN(id) FROM packs WHERE service = $1",
+            service,
+        )
+        .await;
         ok(
             app.call(
                 "iap/admin/save",

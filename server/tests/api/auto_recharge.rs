@@ -22,7 +22,7 @@ async fn information(app: &TestApp, token: &str) -> Value {
 }
 
 async fn account_id(app: &TestApp, token: &str) -> String {
-    let id: i64 = sqlx::query_scalar("SELECT id FROM iap_accounts WHERE token = ?")
+    let id: i64 = sqlx::query_scalar("SELECT id FROM iap_accounts WHERE token = $1")
         .bind(token)
         .fetch_one(&app.pool)
         .await
@@ -42,10 +42,12 @@ async fn save_settings(app: &TestApp, admin: &str, id: &str, cap: &str) -> crate
 }
 
 async fn orders(app: &TestApp) -> Vec<(String, i64, bool)> {
-    sqlx::query_as("SELECT state, amount, auto_recharge FROM orders ORDER BY id")
-        .fetch_all(&app.pool)
-        .await
-        .expect("orders")
+    let rows: Vec<(String, i64, app::db::Flag)> =
+        sqlx::query_as("SELECT state, amount, auto_recharge FROM orders ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .expect("orders");
+    rows.into_iter().map(|(s, a, f)| (s, a, f.into())).collect()
 }
 
 #[tokio::test]
@@ -139,7 +141,7 @@ async fn a_spend_across_the_threshold_buys_the_pack_with_the_saved_card() {
         .await;
     assert_eq!(card.status, StatusCode::OK, "{}", card.body);
     let stored: (String, String, Option<String>) = sqlx::query_as(
-        "SELECT card_brand, card_last4, stripe_customer FROM auto_recharges WHERE account_id = ?",
+        "SELECT card_brand, card_last4, stripe_customer FROM auto_recharges WHERE account_id = $1",
     )
     .bind(&id)
     .fetch_one(&app.pool)
@@ -303,7 +305,7 @@ async fn a_card_saved_at_stripe_is_charged_off_session_and_a_declined_one_backs_
     assert_eq!(finish.body, "true");
     let card: (String, String, String, String) = sqlx::query_as(
         "SELECT card_provider, card_brand || ' ' || card_last4, stripe_customer, stripe_payment_method
-         FROM auto_recharges WHERE account_id = ?",
+         FROM auto_recharges WHERE account_id = $1",
     )
     .bind(&id)
     .fetch_one(&app.pool)
@@ -370,7 +372,7 @@ async fn a_card_saved_at_stripe_is_charged_off_session_and_a_declined_one_backs_
     spend(app, &key, &token, 10).await;
     wait_for_orders(app, 2, "failed").await;
     let (state, declines, error): (String, i64, String) = sqlx::query_as(
-        "SELECT state, declines, last_error FROM auto_recharges WHERE account_id = ?",
+        "SELECT state, declines, last_error FROM auto_recharges WHERE account_id = $1",
     )
     .bind(&id)
     .fetch_one(&app.pool)

@@ -179,7 +179,7 @@ async fn a_session_ends_after_a_day_without_a_request() {
     );
     // Still well within the week, but idle for a day and a second.
     let idle = app::clock::now_ms() - app::auth::session::IDLE_MS - 1_000;
-    sqlx::query("UPDATE sessions SET last_seen_at = ?")
+    sqlx::query("UPDATE sessions SET last_seen_at = $1")
         .bind(idle)
         .execute(&app.pool)
         .await
@@ -195,7 +195,7 @@ async fn a_session_in_use_is_kept_past_a_day() {
     let cookie = app.login("admin", "admin").await;
     // Last seen just over the touch interval ago: the request refreshes it.
     let recent = app::clock::now_ms() - app::auth::session::TOUCH_EVERY_MS - 1_000;
-    sqlx::query("UPDATE sessions SET last_seen_at = ?")
+    sqlx::query("UPDATE sessions SET last_seen_at = $1")
         .bind(recent)
         .execute(&app.pool)
         .await

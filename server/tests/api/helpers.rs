@@ -9,7 +9,7 @@ use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use server::config::Config;
 use server::startup::Application;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// The public URL the test server believes it is reached at.
 pub const PUBLIC_URL: &str = "http://iapd.test";
@@ -17,7 +17,7 @@ pub const PUBLIC_URL: &str = "http://iapd.test";
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
     pub address: String,
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
     client: reqwest::Client,
     /// Stops the server (and its background tasks) when the test ends.
     _stop: tokio::sync::oneshot::Sender<()>,

@@ -216,7 +216,7 @@ async fn an_export_refuses_bad_filters_strangers_and_other_companies() {
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    sqlx::query("INSERT INTO iap_account_companies (account_id, company_id) VALUES (?, ?)")
+    sqlx::query("INSERT INTO iap_account_companies (account_id, company_id) VALUES ($1, $2)")
         .bind(account)
         .bind(chicago)
         .execute(&app.pool)
@@ -257,8 +257,8 @@ async fn a_million_row_export_streams_in_constant_memory() {
     let started = std::time::Instant::now();
     sqlx::query(
         "INSERT INTO ledger_entries (account_id, kind, amount, held_delta, description, created_at)
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?3)
-         SELECT ?1, 'capture', -536, -536, 'SMS to +32 470 12 34 56, batch ' || i, ?2 + i FROM n",
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $3)
+         SELECT $1, 'capture', -536, -536, 'SMS to +32 470 12 34 56, batch ' || i, $2 + i FROM n",
     )
     .bind(account)
     .bind(day("2026-01-01"))
@@ -387,7 +387,7 @@ async fn a_capture(app: &TestApp, account: i64) -> i64 {
     )
     .await;
     sqlx::query_scalar(
-        "SELECT id FROM ledger_entries WHERE account_id = ? AND kind = 'capture' ORDER BY id DESC",
+        "SELECT id FROM ledger_entries WHERE account_id = $1 AND kind = 'capture' ORDER BY id DESC",
     )
     .bind(account)
     .fetch_one(&app.pool)

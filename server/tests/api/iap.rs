@@ -20,7 +20,7 @@ async fn sms(app: &TestApp, cookie: &str) -> Option<IapAccount> {
 }
 
 async fn company(app: &TestApp, like: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM companies WHERE name LIKE ?")
+    sqlx::query_scalar("SELECT id FROM companies WHERE name LIKE $1")
         .bind(format!("%{like}%"))
         .fetch_one(&app.pool)
         .await
@@ -28,7 +28,7 @@ async fn company(app: &TestApp, like: &str) -> i64 {
 }
 
 async fn token_of(app: &TestApp, account: i64) -> String {
-    sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = ?")
+    sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = $1")
         .bind(account)
         .fetch_one(&app.pool)
         .await

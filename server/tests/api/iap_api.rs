@@ -78,7 +78,7 @@ pub(crate) async fn key_for(app: &TestApp, service: &str) -> String {
 }
 
 pub(crate) async fn token_of(app: &TestApp, service: &str) -> String {
-    sqlx::query_scalar("SELECT token FROM iap_accounts WHERE service = ? ORDER BY id LIMIT 1")
+    sqlx::query_scalar("SELECT token FROM iap_accounts WHERE service = $1 ORDER BY id LIMIT 1")
         .bind(service)
         .fetch_one(&app.pool)
         .await
@@ -165,7 +165,7 @@ async fn odoo_iap_charge_sequence_authorize_then_capture_less_spends_exactly_tha
     .await;
     assert_eq!(again, json!(0.0536));
     assert_eq!(balance(&app, &account, "sms").await, 9.9464);
-    let stored: i64 = sqlx::query_scalar("SELECT balance FROM iap_accounts WHERE token = ?")
+    let stored: i64 = sqlx::query_scalar("SELECT balance FROM iap_accounts WHERE token = $1")
         .bind(&account)
         .fetch_one(&app.pool)
         .await
@@ -477,7 +477,7 @@ async fn capturing_after_the_hold_expired_is_refused() {
     )
     .await;
     assert!(message.contains("expired"), "{message}");
-    let held: i64 = sqlx::query_scalar("SELECT held FROM iap_accounts WHERE token = ?")
+    let held: i64 = sqlx::query_scalar("SELECT held FROM iap_accounts WHERE token = $1")
         .bind(&account)
         .fetch_one(&app.pool)
         .await
@@ -499,7 +499,7 @@ async fn a_disabled_account_is_refused_with_an_access_error() {
     let key = key_for(&app, "sms").await;
     let account = token_of(&app, "sms").await;
     let admin = app.login("admin", "admin").await;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM iap_accounts WHERE token = ?")
+    let id: i64 = sqlx::query_scalar("SELECT id FROM iap_accounts WHERE token = $1")
         .bind(&account)
         .fetch_one(&app.pool)
         .await
@@ -658,7 +658,7 @@ async fn an_online_database_refuses_third_party_services_everywhere() {
     assert!(!store.body.contains("\"fax\""));
     // An account for fax, as an operator would open it.
     let token = "fax-account-token-0123456789";
-    sqlx::query("INSERT INTO iap_accounts (service, name, token, balance, created_at) VALUES ('fax', 'Fax', ?, 0, 0)")
+    sqlx::query("INSERT INTO iap_accounts (service, name, token, balance, created_at) VALUES ('fax', 'Fax', $1, 0, 0)")
         .bind(token)
         .execute(&app.pool)
         .await
@@ -726,7 +726,7 @@ async fn the_api_ignores_cookies_and_other_sites_origins() {
 }
 
 async fn account_id(app: &TestApp, token: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM iap_accounts WHERE token = ?")
+    sqlx::query_scalar("SELECT id FROM iap_accounts WHERE token = $1")
         .bind(token)
         .fetch_one(&app.pool)
         .await

@@ -29,7 +29,7 @@ async fn output(command: Command, url: &str) -> String {
 
 async fn stored_hash(url: &str, service: &str) -> Option<String> {
     let pool = app::db::connect(url).await.expect("db");
-    let hash = sqlx::query_scalar("SELECT key_hash FROM services WHERE technical_name = ?")
+    let hash = sqlx::query_scalar("SELECT key_hash FROM services WHERE technical_name = $1")
         .bind(service)
         .fetch_one(&pool)
         .await

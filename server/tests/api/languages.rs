@@ -62,7 +62,7 @@ async fn the_same_ledger_history_reads_in_each_viewers_language() {
 
     // The English text stays in the description column, for API callers, logs and the CLI.
     let stored: (String, Option<String>) = sqlx::query_as(
-        "SELECT description, note FROM ledger_entries WHERE account_id = ? AND kind = 'trial'",
+        "SELECT description, note FROM ledger_entries WHERE account_id = $1 AND kind = 'trial'",
     )
     .bind(account)
     .fetch_one(&app.pool)
@@ -219,7 +219,7 @@ async fn each_warning_recipient_reads_the_mail_in_their_own_language() {
 
     // Back to the browser's language: nothing is stored any more.
     edit(None).await;
-    let stored: Option<String> = sqlx::query_scalar("SELECT locale FROM users WHERE id = ?")
+    let stored: Option<String> = sqlx::query_scalar("SELECT locale FROM users WHERE id = $1")
         .bind(ops)
         .fetch_one(&app.pool)
         .await

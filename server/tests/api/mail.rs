@@ -9,7 +9,7 @@ use app::mail::SmtpTls;
 use app::mail::worker::{self, deliver_due};
 use app::mail::{MailSettings, Mailer, Smtp};
 use app::tasks::Tasks;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -142,7 +142,7 @@ async fn converse(
 
 /// Queues the warning the ledger writer would queue for an SMS account left with 3.5
 /// credits under a threshold of 20.
-async fn queue_warning(pool: &SqlitePool) -> i64 {
+async fn queue_warning(pool: &AnyPool) -> i64 {
     let facts = WarningFacts {
         account_id: 7,
         account_name: "SMS".into(),
@@ -171,8 +171,8 @@ struct Row {
     sent_at: Option<i64>,
 }
 
-async fn row(pool: &SqlitePool, id: i64) -> Row {
-    sqlx::query_as("SELECT state, attempts, last_error, sent_at FROM mail_outbox WHERE id = ?")
+async fn row(pool: &AnyPool, id: i64) -> Row {
+    sqlx::query_as("SELECT state, attempts, last_error, sent_at FROM mail_outbox WHERE id = $1")
         .bind(id)
         .fetch_one(pool)
         .await
@@ -180,7 +180,7 @@ async fn row(pool: &SqlitePool, id: i64) -> Row {
 }
 
 /// Waits until mail `id` leaves the queue, or fails the test after a few seconds.
-async fn settled(pool: &SqlitePool, id: i64) -> Row {
+async fn settled(pool: &AnyPool, id: i64) -> Row {
     for _ in 0..300 {
         let row = row(pool, id).await;
         if row.state != "queued" {

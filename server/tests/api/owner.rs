@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use server::cli::{CliError, Command, run};
 use server::startup::{Application, StartupError};
 
-async fn sms_token(pool: &sqlx::SqlitePool) -> String {
+async fn sms_token(pool: &sqlx::AnyPool) -> String {
     sqlx::query_scalar("SELECT token FROM iap_accounts WHERE service = 'sms'")
         .fetch_one(pool)
         .await

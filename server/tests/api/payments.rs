@@ -107,7 +107,7 @@ impl Shop {
     }
 
     pub(crate) async fn session_of(&self, order: i64) -> String {
-        sqlx::query_scalar("SELECT provider_reference FROM orders WHERE id = ?")
+        sqlx::query_scalar("SELECT provider_reference FROM orders WHERE id = $1")
             .bind(order)
             .fetch_one(&self.app.pool)
             .await
@@ -247,7 +247,7 @@ async fn a_signed_webhook_credits_the_order_once_even_replayed_64_times_at_once(
     }
     assert_eq!(shop.balance().await, before + 1_000_000);
     let purchases: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'purchase' AND description LIKE ?",
+        "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'purchase' AND description LIKE $1",
     )
     .bind(format!("Order IAP{order:05}%"))
     .fetch_one(&shop.app.pool)

@@ -133,14 +133,14 @@ async fn a_demo_order_is_refunded_once_and_only_by_an_administrator() {
     assert_eq!(order.refund, Some(RefundState::Refunded));
     assert!(!order.refundable());
     let reference: String =
-        sqlx::query_scalar("SELECT provider_reference FROM refunds WHERE order_id = ?")
+        sqlx::query_scalar("SELECT provider_reference FROM refunds WHERE order_id = $1")
             .bind(id)
             .fetch_one(&app.pool)
             .await
             .expect("refund");
     assert_eq!(reference, format!("DEMO-RE-IAP{id:05}"));
     let entry: (i64, String) = sqlx::query_as(
-        "SELECT amount, description FROM ledger_entries WHERE kind = 'refund' AND order_id = ?",
+        "SELECT amount, description FROM ledger_entries WHERE kind = 'refund' AND order_id = $1",
     )
     .bind(id)
     .fetch_one(&app.pool)
@@ -261,7 +261,7 @@ async fn a_refund_stripe_could_not_answer_is_retried_by_the_rounds_once() {
         "{seen_pending:?}"
     );
     // Its back-off over, the next round returns the money, once.
-    sqlx::query("UPDATE refunds SET next_attempt_at = 0 WHERE order_id = ?")
+    sqlx::query("UPDATE refunds SET next_attempt_at = 0 WHERE order_id = $1")
         .bind(order)
         .execute(&shop.app.pool)
         .await

@@ -45,7 +45,7 @@ async fn check(app: &TestApp) {
 }
 
 async fn contact_id(app: &TestApp, name: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM contacts WHERE name = ?")
+    sqlx::query_scalar("SELECT id FROM contacts WHERE name = $1")
         .bind(name)
         .fetch_one(&app.pool)
         .await
@@ -375,7 +375,7 @@ async fn batch_with_key(app: &TestApp, key: &str) -> i64 {
     tokio::time::timeout(PATIENCE, async {
         loop {
             let found: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM sms_batches WHERE request_key LIKE ?")
+                sqlx::query_scalar("SELECT id FROM sms_batches WHERE request_key LIKE $1")
                     .bind(format!("%:{key}"))
                     .fetch_optional(&app.pool)
                     .await
@@ -440,7 +440,7 @@ async fn a_client_that_hangs_up_right_after_send_is_charged_for_every_delivered_
     );
     let (hold, captured): (String, Option<i64>) = sqlx::query_as(
         "SELECT h.state, h.captured FROM holds h JOIN sms_batches b ON b.hold_token = h.token
-         WHERE b.id = ?",
+         WHERE b.id = $1",
     )
     .bind(batch)
     .fetch_one(&app.pool)
@@ -484,7 +484,7 @@ async fn a_server_killed_mid_batch_resumes_it_without_sending_a_recorded_message
     let recorded_before = tokio::time::timeout(PATIENCE, async {
         loop {
             let sent: Vec<i64> = sqlx::query_scalar(
-                "SELECT id FROM sms_messages WHERE batch_id = ? AND state = 'sent' ORDER BY id",
+                "SELECT id FROM sms_messages WHERE batch_id = $1 AND state = 'sent' ORDER BY id",
             )
             .bind(queued.batch_id)
             .fetch_all(&app.pool)
@@ -557,7 +557,7 @@ async fn a_server_stopped_mid_batch_records_what_the_gateway_took_and_the_next_o
     // other two were never handed over.
     let pool = app::db::connect(&config.database_url).await.expect("db");
     let states: Vec<String> =
-        sqlx::query_scalar("SELECT state FROM sms_messages WHERE batch_id = ? ORDER BY id")
+        sqlx::query_scalar("SELECT state FROM sms_messages WHERE batch_id = $1 ORDER BY id")
             .bind(queued.batch_id)
             .fetch_all(&pool)
             .await

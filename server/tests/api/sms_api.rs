@@ -489,7 +489,7 @@ async fn report(app: &TestApp, secret: &str, reports: Value) -> (reqwest::Status
 }
 
 async fn message_id(app: &TestApp, n: u32) -> i64 {
-    sqlx::query_scalar("SELECT id FROM sms_messages WHERE uuid = ?")
+    sqlx::query_scalar("SELECT id FROM sms_messages WHERE uuid = $1")
         .bind(uuid(n))
         .fetch_one(&app.pool)
         .await
@@ -888,7 +888,7 @@ async fn a_gateway_that_answers_too_late_is_asked_again_by_the_same_key_and_char
     assert_eq!(gateway.times_asked(&key), 2, "asked again by the same key");
     assert_eq!(gateway.delivered().len(), 1, "delivered once");
     let (state, credits, error): (String, i64, Option<String>) =
-        sqlx::query_as("SELECT state, credits, error FROM sms_messages WHERE id = ?")
+        sqlx::query_as("SELECT state, credits, error FROM sms_messages WHERE id = $1")
             .bind(id)
             .fetch_one(&app.pool)
             .await

@@ -6,7 +6,7 @@ use app::models::{IapAccount, Order, Store};
 use http::StatusCode;
 
 async fn account(app: &TestApp, service: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM iap_accounts WHERE service = ?")
+    sqlx::query_scalar("SELECT id FROM iap_accounts WHERE service = $1")
         .bind(service)
         .fetch_one(&app.pool)
         .await
@@ -14,7 +14,7 @@ async fn account(app: &TestApp, service: &str) -> i64 {
 }
 
 pub(crate) async fn pack(app: &TestApp, service: &str, name: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM packs WHERE service = ? AND name = ?")
+    sqlx::query_scalar("SELECT id FROM packs WHERE service = $1 AND name = $2")
         .bind(service)
         .bind(name)
         .fetch_one(&app.pool)
@@ -58,7 +58,7 @@ pub(crate) async fn pay(
 }
 
 pub(crate) async fn balance(app: &TestApp, account: i64) -> i64 {
-    sqlx::query_scalar("SELECT balance FROM iap_accounts WHERE id = ?")
+    sqlx::query_scalar("SELECT balance FROM iap_accounts WHERE id = $1")
         .bind(account)
         .fetch_one(&app.pool)
         .await
@@ -208,7 +208,7 @@ async fn invalid_card_fields_are_named_and_leave_the_order_a_draft() {
             "{field}"
         );
     }
-    let state: String = sqlx::query_scalar("SELECT state FROM orders WHERE id = ?")
+    let state: String = sqlx::query_scalar("SELECT state FROM orders WHERE id = $1")
         .bind(&id)
         .fetch_one(&app.pool)
         .await
@@ -251,7 +251,7 @@ async fn nobody_buys_for_or_sees_orders_of_an_account_of_another_company() {
         .await
         .expect("chicago");
     let id = order(&app, &admin, sms, pack(&app, "sms", "Starter Pack").await).await;
-    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = ?")
+    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = $1")
         .bind(sms)
         .fetch_one(&app.pool)
         .await

@@ -20,7 +20,7 @@ async fn call(app: &TestApp, endpoint: &str, form: &[(&str, String)], cookie: &s
 }
 
 async fn company(app: &TestApp, like: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM companies WHERE name LIKE ?")
+    sqlx::query_scalar("SELECT id FROM companies WHERE name LIKE $1")
         .bind(format!("%{like}%"))
         .fetch_one(&app.pool)
         .await
@@ -28,7 +28,7 @@ async fn company(app: &TestApp, like: &str) -> i64 {
 }
 
 async fn user_id(app: &TestApp, login: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM users WHERE login = ?")
+    sqlx::query_scalar("SELECT id FROM users WHERE login = $1")
         .bind(login)
         .fetch_one(&app.pool)
         .await
@@ -37,7 +37,7 @@ async fn user_id(app: &TestApp, login: &str) -> i64 {
 
 async fn sessions_of(app: &TestApp, login: &str) -> i64 {
     sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.login = ?",
+        "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.login = $1",
     )
     .bind(login)
     .fetch_one(&app.pool)
@@ -496,7 +496,7 @@ async fn an_edit_refuses_bad_inputs_and_unknown_users_and_changes_nothing() {
     )
     .await;
     assert_eq!(missing.app_error(), AppError::NotFound);
-    let name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = ?")
+    let name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
         .bind(demo)
         .fetch_one(&app.pool)
         .await

@@ -77,7 +77,7 @@ async fn list(url: &str) -> Vec<Vec<String>> {
 
 async fn stored_hash(url: &str, login: &str) -> Option<String> {
     let pool = app::db::connect(url).await.expect("db");
-    let hash = sqlx::query_scalar("SELECT password_hash FROM users WHERE login = ?")
+    let hash = sqlx::query_scalar("SELECT password_hash FROM users WHERE login = $1")
         .bind(login)
         .fetch_optional(&pool)
         .await
@@ -277,7 +277,7 @@ async fn user_passwd_sets_the_password_from_stdin_and_ends_the_users_sessions() 
     let hash = stored_hash(&url, "demo").await.expect("demo");
     assert!(password::verify(&hash, GOOD));
     assert!(!password::verify(&hash, "demo"));
-    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = ?")
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
         .bind(demo)
         .fetch_one(&pool)
         .await

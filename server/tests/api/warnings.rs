@@ -155,7 +155,7 @@ async fn the_warning_of_another_companys_account_is_not_found() {
         .fetch_one(&app.pool)
         .await
         .expect("company");
-    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = ?")
+    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = $1")
         .bind(id)
         .fetch_one(&app.pool)
         .await
@@ -207,7 +207,7 @@ async fn the_warning_mail_speaks_the_language_of_whoever_set_it() {
 
     // From Odoo 18, whose addresses carry their users' language. (The hourly cap keeps this
     // one from mailing again, so the language is read from what is stored.)
-    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = ?")
+    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = $1")
         .bind(id)
         .fetch_one(&app.pool)
         .await
@@ -224,7 +224,7 @@ async fn the_warning_mail_speaks_the_language_of_whoever_set_it() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["result"], true, "{body}");
     let stored: Option<String> =
-        sqlx::query_scalar("SELECT locale FROM iap_account_warnings WHERE account_id = ?")
+        sqlx::query_scalar("SELECT locale FROM iap_account_warnings WHERE account_id = $1")
             .bind(id)
             .fetch_one(&app.pool)
             .await
@@ -239,7 +239,7 @@ async fn the_warning_mail_speaks_the_language_of_whoever_set_it() {
         crate::iap_api::post_raw(&app, "/iap/1/update-warning-email-alerts", bad.to_string()).await;
     assert!(body.get("error").is_some(), "{body}");
     let stored: Option<String> =
-        sqlx::query_scalar("SELECT locale FROM iap_account_warnings WHERE account_id = ?")
+        sqlx::query_scalar("SELECT locale FROM iap_account_warnings WHERE account_id = $1")
             .bind(id)
             .fetch_one(&app.pool)
             .await

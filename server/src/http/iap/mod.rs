@@ -44,14 +44,14 @@ use axum::routing::{MethodRouter, post};
 use rpc::{Params, RpcError, respond};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::future::Future;
 use std::sync::Arc;
 
 /// What the API handlers need, taken from the shared state.
 #[derive(Clone)]
 pub struct ApiState {
-    pool: SqlitePool,
+    pool: AnyPool,
     ledger: Ledger,
     /// `<public url>/iap/1/credit`, where InsufficientCreditError sends the user.
     credit_url: Arc<str>,

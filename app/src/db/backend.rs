@@ -1,0 +1,288 @@
+//! The two database backends behind one pool type.
+//!
+//! iapd reaches SQLite (the embedded default) and PostgreSQL (for several nodes on one
+//! database) through sqlx's `Any` driver, so the rest of the code holds one `AnyPool` and
+//! one `AnyConnection` whichever backend serves. Queries are written once, in the SQL both
+//! accept (`$1` placeholders, `ON CONFLICT`, `RETURNING`, `CAST(… AS BIGINT)`); where the
+//! dialects differ, the persistence function asks [`Backend::of`] and picks its statement.
+//! Each backend has its own migrations folder with the same schema meaning.
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::MigrateError;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Which database serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a `DATABASE_URL` names: `sqlite:` or `postgres:` / `postgresql:`. Any
+    /// other scheme (or none) is refused, never taken as a file name.
+    pub fn of_url(url: &str) -> Result<Backend, sqlx::Error> {
+        let scheme = url.split_once(':').map(|(scheme, _)| scheme);
+        match scheme {
+            Some("sqlite") => Ok(Backend::Sqlite),
+            Some("postgres" | "postgresql") => Ok(Backend::Postgres),
+            _ => Err(sqlx::Error::Configuration(
+                format!(
+                    "DATABASE_URL must start with sqlite:// (e.g. sqlite://data/iapd.sqlite) \
+                     or postgres:// (e.g. postgres://iapd@db.example/iapd), not {:?}",
+                    redact(url)
+                )
+                .into(),
+            )),
+        }
+    }
+
+    /// The backend serving `conn`.
+    pub fn of(conn: &AnyConnection) -> Backend {
+        if conn.backend_name() == "PostgreSQL" {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// The backend serving `pool`.
+    pub fn of_pool(pool: &AnyPool) -> Backend {
+        Backend::of_url(pool.connect_options().database_url.as_str()).unwrap_or(Backend::Sqlite)
+    }
+}
+
+/// `url` without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// How many connections one node keeps to PostgreSQL unless told otherwise.
+pub const DEFAULT_POOL_SIZE: u32 = 16;
+
+/// Opens (creating a SQLite file if needed) the database `url` names.
+///
+/// SQLite gets the durability settings iapd relies on: WAL, `synchronous=FULL` (a commit
+/// survives power loss) and foreign keys. Temporary storage (the statement journal of the
+/// ledger's multi-row upserts, sorts) stays in memory: as files, each batch created and
+/// deleted one, about 5% of the server's CPU under the API benchmark (issue 16).
+/// PostgreSQL gets `pool_size` connections (SQLite 8, since it has one writer anyway).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn connect_sized(url: &str, pool_size: u32) -> Result<AnyPool, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    match Backend::of_url(url)? {
+        Backend::Sqlite => {
+            let url = if url.contains("mode=") {
+                url.to_string()
+            } else if url.contains('?') {
+                format!("{url}&mode=rwc")
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            AnyPoolOptions::new()
+                .max_connections(8)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+                             PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;
+                             PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .connect_with(AnyConnectOptions::from_str(&url)?)
+                .await
+        }
+        Backend::Postgres => {
+            AnyPoolOptions::new()
+                .max_connections(pool_size)
+                .connect_with(AnyConnectOptions::from_str(url)?)
+                .await
+        }
+    }
+}
+
+/// [`connect_sized`] with the default pool size.
+pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
+    connect_sized(url, DEFAULT_POOL_SIZE).await
+}
+
+/// Applies the backend's embedded migrations.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn migrate(pool: &AnyPool) -> Result<(), MigrateError> {
+    match Backend::of_pool(pool) {
+        Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(pool).await,
+        Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(pool).await,
+    }
+}
+
+/// Starts a write transaction. On SQLite it takes the write lock up front: a deferred
+/// `BEGIN` that reads first can fail to upgrade when another writer committed in between.
+/// PostgreSQL's writers lock rows, not the database: a plain `BEGIN`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Any>, sqlx::Error> {
+    match Backend::of_pool(pool) {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => pool.begin().await,
+    }
+}
+
+/// The variable naming a PostgreSQL server (its admin URL) that tests create their
+/// databases on; without it they use SQLite files.
+pub const TEST_POSTGRES: &str = "IAPD_TEST_POSTGRES";
+
+/// A fresh, migrated database for tests, on the backend the environment picks: a SQLite
+/// file `iapd-<label>-<pid>-<n>.sqlite` under the temporary folder (cleared first if a
+/// crashed run left one), or, with [`TEST_POSTGRES`] set, a PostgreSQL database copied from
+/// a migrated template. Returns the pool and its URL (for code that opens the database
+/// itself).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn scratch(label: &str) -> Result<(AnyPool, String), MigrateError> {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let name = format!(
+        "iapd_{}_{}_{}",
+        label
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            })
+            .collect::<String>(),
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let url = match std::env::var(TEST_POSTGRES) {
+        Ok(admin) if !admin.is_empty() => postgres_copy(&admin, &name).await?,
+        _ => {
+            let path = std::env::temp_dir().join(format!("{name}.sqlite"));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            format!("sqlite://{}", path.display())
+        }
+    };
+    let pool = connect_sized(&url, 8)
+        .await
+        .map_err(MigrateError::Execute)?;
+    migrate(&pool).await?;
+    Ok((pool, url))
+}
+
+/// Creates database `name` on the PostgreSQL server `admin` names, as a copy of a template
+/// holding every migration (built once per set of migrations, under an advisory lock so
+/// concurrent test processes build it once), and returns its URL.
+async fn postgres_copy(admin: &str, name: &str) -> Result<String, MigrateError> {
+    sqlx::any::install_default_drivers();
+    let migrations = sqlx::migrate!("../migrations/postgres");
+    let digest: String = migrations
+        .iter()
+        .map(|m| crate::crypto::hex(&m.checksum))
+        .collect();
+    let template = format!(
+        "iapd_template_{}",
+        &crate::crypto::sha256_hex(&digest)[..16]
+    );
+    let mut conn = AnyConnection::connect(admin).await?;
+    conn.execute("SELECT pg_advisory_lock(74201180)").await?;
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM pg_database WHERE datname = $1")
+            .bind(&template)
+            .fetch_optional(&mut conn)
+            .await?;
+    if exists.is_none() {
+        // Built under another name and renamed, so a crash never leaves a half-built template.
+        let building = format!("{template}_building");
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {building}"
+        )))
+        .await?;
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}")))
+            .await?;
+        let pool = connect_sized(&database_url(admin, &building), 2).await?;
+        migrations.run(&pool).await?;
+        pool.close().await;
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {building} RENAME TO {template}"
+        )))
+        .await?;
+    }
+    conn.execute("SELECT pg_advisory_unlock(74201180)").await?;
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {name} TEMPLATE {template}"
+    )))
+    .await?;
+    conn.close().await?;
+    Ok(database_url(admin, name))
+}
+
+/// `admin` (a PostgreSQL URL) naming database `name` instead.
+fn database_url(admin: &str, name: &str) -> String {
+    let (base, query) = match admin.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (admin, String::new()),
+    };
+    let authority = base
+        .strip_prefix("postgres://")
+        .or_else(|| base.strip_prefix("postgresql://"))
+        .unwrap_or(base);
+    let host = authority
+        .split_once('/')
+        .map_or(authority, |(host, _)| host);
+    format!("postgres://{host}/{name}{query}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_scheme_picks_the_backend_and_anything_else_is_refused() {
+        assert_eq!(
+            Backend::of_url("sqlite://data/iapd.sqlite").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::of_url("sqlite::memory:").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::of_url("postgres://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::of_url("postgresql://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        for bad in ["mysql://u@h/db", "data/iapd.sqlite", "", "postgres"] {
+            let err = Backend::of_url(bad).expect_err(bad).to_string();
+            assert!(err.contains("must start with sqlite://"), "{bad}: {err}");
+        }
+        let err = Backend::of_url("mysql://u:secret@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn a_test_database_url_keeps_the_server_and_options() {
+        assert_eq!(
+            database_url("postgres://postgres@127.0.0.1:5999/postgres", "t_1"),
+            "postgres://postgres@127.0.0.1:5999/t_1"
+        );
+        assert_eq!(
+            database_url("postgresql://u:p@h/postgres?sslmode=disable", "t_2"),
+            "postgres://u:p@h/t_2?sslmode=disable"
+        );
+    }
+}
