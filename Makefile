@@ -17,11 +17,11 @@ NEXTEST_VERSION := 0.9.151
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test lint bench chaos stress stress-shared size tools browser e2e-deps release unit e2e clean
+.PHONY: help run test lint bench chaos stress stress-shared size tools browser postgres pg-start pg-stop e2e-deps release unit e2e clean
 
 help:
 	@echo "make run    build a release and serve iapd with demo data on http://127.0.0.1:3000"
-	@echo "make test   run every test: unit, integration (HTTP) and Playwright end-to-end"
+	@echo "make test   run every test: unit, integration (HTTP) on SQLite and PostgreSQL, and Playwright end-to-end"
 	@echo "make lint   rustfmt and clippy (server and wasm builds), warnings are errors"
 	@echo "make bench  ledger, HTTP API, SMS API and page throughput and latency (prints figures, asserts nothing)"
 	@echo "make chaos  kill -9 the server under load CYCLES times (default 5); fails on any lost or doubled operation"
@@ -33,12 +33,20 @@ run: tools release
 
 test: unit e2e
 
-# Test databases go to a scratch folder emptied before each run, not to /tmp where a
-# crashed or interrupted run would leave them.
+# Every database and HTTP test runs twice: on SQLite, then on PostgreSQL, in a private
+# cluster (.ci/postgres) started here and stopped at the end, where each test gets its own
+# database copied from a template. Test databases go to a scratch folder emptied before each
+# run, not to /tmp where a crashed or interrupted run would leave them.
 unit: export TMPDIR := $(CURDIR)/target/test-tmp
-unit: tools
+unit: tools postgres
 	rm -rf target/test-tmp && mkdir -p target/test-tmp
+	@echo "== on SQLite"
 	cargo nextest run -p app --features ssr
+	cargo nextest run -p server
+	@echo "== on PostgreSQL"
+	bash .ci/postgres start; trap 'bash .ci/postgres stop' EXIT; \
+	export IAPD_TEST_POSTGRES=$$(cat target/pg/url); \
+	cargo nextest run -p app --features ssr; \
 	cargo nextest run -p server
 	rm -rf target/test-tmp
 
@@ -124,6 +132,18 @@ tools:
 
 browser:
 	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium; }
+
+# Debian's PostgreSQL, for the private test cluster of .ci/postgres (never its system one).
+postgres:
+	@compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y postgresql; }
+
+# A throwaway PostgreSQL cluster in target/pg on a free port of 127.0.0.1; prints its admin
+# URL, also in target/pg/url. pg-stop stops it and deletes it.
+pg-start:
+	bash .ci/postgres start
+
+pg-stop:
+	bash .ci/postgres stop
 
 e2e-deps:
 	@[ -d end2end/node_modules/@axe-core/playwright ] && [ -d end2end/node_modules/@playwright/test ] || (cd end2end && npm ci --no-audit --no-fund)

@@ -177,7 +177,8 @@ pub async fn open_accounts(
         .fetch_one(pool)
         .await?;
     let services: Vec<String> = sqlx::query_scalar(
-        "SELECT technical_name FROM services WHERE first_party = 1 ORDER BY rowid",
+        "SELECT technical_name FROM services s WHERE first_party = 1
+         ORDER BY (SELECT MIN(p.id) FROM packs p WHERE p.service = s.technical_name)",
     )
     .fetch_all(pool)
     .await?;

@@ -763,22 +763,13 @@ async fn orders_left_pending_are_settled_by_the_reconciler() {
 async fn a_failed_batch_changes_nothing_and_the_next_one_serves() {
     let f = fixture("Community").await;
     let account = f.account_with(10).await;
-    sqlx::query(
-        "CREATE TRIGGER refuse BEFORE INSERT ON ledger_entries
-         BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
-    )
-    .execute(&f.pool)
-    .await
-    .unwrap();
+    refuse_ledger_inserts(&f.pool, true).await;
     assert_eq!(
         hold_with(&f.ledger, hold(account, 3)).await,
         Err(LedgerError::Storage)
     );
     assert!(f.ledger.healthy());
-    sqlx::query("DROP TRIGGER refuse")
-        .execute(&f.pool)
-        .await
-        .unwrap();
+    refuse_ledger_inserts(&f.pool, false).await;
     assert!(hold_with(&f.ledger, hold(account, 3)).await.is_ok());
     assert_eq!(f.figures(account).await, (100_000, 30_000));
     f.assert_consistent().await;
@@ -789,13 +780,11 @@ async fn a_writer_that_cannot_reload_refuses_changes_at_once_until_it_can() {
     let f = fixture("Community").await;
     let account = f.account_with(10).await;
     // A batch fails, and so does the reload that follows it.
-    for statement in [
-        "CREATE TRIGGER refuse BEFORE INSERT ON ledger_entries
-         BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
-        "ALTER TABLE iap_account_warnings RENAME TO hidden_warnings",
-    ] {
-        sqlx::query(statement).execute(&f.pool).await.unwrap();
-    }
+    refuse_ledger_inserts(&f.pool, true).await;
+    sqlx::query("ALTER TABLE iap_account_warnings RENAME TO hidden_warnings")
+        .execute(&f.pool)
+        .await
+        .unwrap();
     assert_eq!(
         hold_with(&f.ledger, hold(account, 3)).await,
         Err(LedgerError::Storage)
@@ -810,12 +799,11 @@ async fn a_writer_that_cannot_reload_refuses_changes_at_once_until_it_can() {
     .expect("answered at once");
     assert_eq!(refused, Err(LedgerError::Storage));
 
-    for statement in [
-        "DROP TRIGGER refuse",
-        "ALTER TABLE hidden_warnings RENAME TO iap_account_warnings",
-    ] {
-        sqlx::query(statement).execute(&f.pool).await.unwrap();
-    }
+    refuse_ledger_inserts(&f.pool, false).await;
+    sqlx::query("ALTER TABLE hidden_warnings RENAME TO iap_account_warnings")
+        .execute(&f.pool)
+        .await
+        .unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(10), async {
         while !f.ledger.healthy() {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -1080,4 +1068,26 @@ async fn a_refused_refund_gives_the_credits_back_once_and_a_draft_is_not_refunde
         Vec::<i64>::new()
     );
     f.assert_consistent().await;
+}
+
+/// Makes every insert into the ledger fail (a storage failure in the middle of a batch), or
+/// stops doing so, in the dialect of the backend under test.
+async fn refuse_ledger_inserts(pool: &sqlx::AnyPool, on: bool) {
+    let sql = match (app::db::Backend::of_pool(pool), on) {
+        (app::db::Backend::Sqlite, true) => {
+            "CREATE TRIGGER refuse BEFORE INSERT ON ledger_entries
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        }
+        (app::db::Backend::Sqlite, false) => "DROP TRIGGER refuse",
+        (app::db::Backend::Postgres, true) => {
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql
+                 AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$;
+             CREATE TRIGGER refuse BEFORE INSERT ON ledger_entries
+                 FOR EACH ROW EXECUTE FUNCTION refuse();"
+        }
+        (app::db::Backend::Postgres, false) => {
+            "DROP TRIGGER refuse ON ledger_entries; DROP FUNCTION refuse();"
+        }
+    };
+    sqlx::raw_sql(sql).execute(pool).await.unwrap();
 }

@@ -606,3 +606,20 @@ CREATE TABLE auto_recharges (
     CHECK (state NOT IN ('due', 'retrying') OR next_attempt_at IS NOT NULL)
 );
 CREATE INDEX auto_recharges_due ON auto_recharges (next_attempt_at) WHERE state IN ('due', 'retrying');
+
+-- SQLite's json_each(text), as iapd's queries use it on both backends: the elements of a
+-- JSON array (key = index) or the members of an object, each value as text (queries CAST
+-- what they compare to numbers), id increasing in document order. Anything else, or NULL,
+-- has no rows.
+CREATE FUNCTION json_each(doc text) RETURNS TABLE (key text, value text, id bigint)
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT (e.n - 1)::text, e.value, e.n
+    FROM json_array_elements_text(
+             CASE WHEN iapd_json_type(doc) = 'array' THEN doc::json ELSE '[]'::json END
+         ) WITH ORDINALITY AS e(value, n)
+    UNION ALL
+    SELECT e.key, e.value, e.n
+    FROM json_each_text(
+             CASE WHEN iapd_json_type(doc) = 'object' THEN doc::json ELSE '{}'::json END
+         ) WITH ORDINALITY AS e(key, value, n)
+$$;

@@ -190,11 +190,13 @@ pub async fn run(
         } => {
             let amount = Credits::parse_signed(amount)
                 .map_err(|e| CliError::Invalid(e.at("amount").text().to_string()))?;
-            let _lock = match DatabaseLock::acquire(url) {
+            let _lock = match DatabaseLock::acquire(url).await {
                 Ok(lock) => lock,
                 Err(LockError::Held(_)) => {
+                    let access = OperatorFile::read(url, &pool).await;
                     pool.close().await;
-                    let balance = adjust_through_server(url, token, &amount, reason).await?;
+                    let access = access.ok_or(CliError::NoOperatorFile)?;
+                    let balance = adjust_through_server(&access, token, &amount, reason).await?;
                     writeln!(out, "{balance}")?;
                     return Ok(());
                 }
@@ -418,12 +420,11 @@ fn refused(error: AppError) -> CliError {
 
 /// Sends an adjustment to the server running on the database at `url`; the new balance.
 async fn adjust_through_server(
-    url: &str,
+    access: &crate::owner::OperatorAccess,
     token: &str,
     amount: &Credits,
     reason: &str,
 ) -> Result<String, CliError> {
-    let access = OperatorFile::read(url).ok_or(CliError::NoOperatorFile)?;
     let unreachable = |e: reqwest::Error| CliError::Server(e.to_string());
     let response = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))

@@ -13,13 +13,23 @@ use std::net::SocketAddr;
     about = "iapd: a self-hosted In-App Purchase credit platform"
 )]
 pub struct Config {
-    /// SQLite database URL; the file is created if missing.
+    /// The database: `sqlite://PATH` (the file is created if missing) or
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (the database must exist).
     #[arg(
         long,
         env = "DATABASE_URL",
         default_value = "sqlite://data/iapd.sqlite"
     )]
     pub database_url: String,
+
+    /// Connections this process keeps to PostgreSQL (SQLite always uses 8).
+    #[arg(
+        long,
+        env = "DATABASE_POOL_SIZE",
+        default_value_t = app::db::DEFAULT_POOL_SIZE,
+        value_parser = clap::value_parser!(u32).range(2..=512)
+    )]
+    pub database_pool_size: u32,
 
     /// Address to listen on. Port 0 picks a free port (the log says which).
     #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]

@@ -89,14 +89,13 @@ impl Application {
     /// [`Application::build`] with another clock, for tests that expire holds.
     pub async fn build_with(config: &Config, clock: Clock) -> Result<Self, StartupError> {
         ensure_parent_dir(&config.database_url).map_err(StartupError::DataDir)?;
-        let lock = DatabaseLock::acquire(&config.database_url)?;
-        let pool =
-            db::connect(&config.database_url)
-                .await
-                .map_err(|source| StartupError::Database {
-                    url: config.database_url.clone(),
-                    source,
-                })?;
+        let lock = DatabaseLock::acquire(&config.database_url).await?;
+        let pool = db::connect_sized(&config.database_url, config.database_pool_size)
+            .await
+            .map_err(|source| StartupError::Database {
+                url: config.database_url.clone(),
+                source,
+            })?;
         db::migrate(&pool).await?;
         check_books(&pool).await?;
         app::seed::ensure_database_uuid(&pool).await?;
@@ -192,7 +191,8 @@ impl Application {
             url: format!("http://{}", SocketAddr::new(operator_ip, addr.port())),
             secret: operator_secret.to_string(),
         };
-        let operator_file = OperatorFile::write(&config.database_url, &access)
+        let operator_file = OperatorFile::write(&config.database_url, &state.pool, &access)
+            .await
             .map_err(StartupError::OperatorFile)?;
         Ok(Application {
             listener,

@@ -12,7 +12,7 @@ use tracing::instrument;
 /// `?1` is now: held counts only unexpired holds.
 const SELECT: &str = concat!(
     "SELECT a.id, a.service, s.label AS service_label, s.unit_name, s.whole_number, a.name,
-        COALESCE((SELECT group_concat(c.name, ', ') FROM iap_account_companies ac
+        COALESCE((SELECT string_agg(c.name, ', ') FROM iap_account_companies ac
                   JOIN companies c ON c.id = ac.company_id WHERE ac.account_id = a.id), '') AS company_names,
         a.balance, ",
     held_now!("$1"),
@@ -30,7 +30,7 @@ const SELECT: &str = concat!(
 pub(crate) const USABLE: &str =
     "(NOT EXISTS (SELECT 1 FROM iap_account_companies ac WHERE ac.account_id = a.id)
      OR EXISTS (SELECT 1 FROM iap_account_companies ac WHERE ac.account_id = a.id
-                AND ac.company_id IN (SELECT value FROM json_each($2))))
+                AND ac.company_id IN (SELECT CAST(value AS BIGINT) FROM json_each($2))))
      AND (s.first_party = 1 OR COALESCE((SELECT value FROM settings WHERE key = 'hosting_type'), '') <> 'Online')";
 
 #[instrument(level = "debug", skip_all)]
@@ -181,7 +181,7 @@ pub async fn history(
          WHERE e.account_id = $1 AND (e.created_at, e.id) < ($2, $3)
            AND e.created_at >= $4 AND e.created_at < $5
            AND ($6 IS NULL OR e.kind = $6)
-           AND ($7 = '' OR e.description LIKE $7 ESCAPE '\\')
+           AND ($7 = '' OR lower(e.description) LIKE lower($7) ESCAPE '\\')
          ORDER BY e.created_at DESC, e.id DESC LIMIT $8",
     )
     .bind(account)

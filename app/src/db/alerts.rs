@@ -94,8 +94,8 @@ pub async fn insert_threshold(
     .bind(account)
     .bind(new.level)
     .bind(serde_json::to_string(&new.emails).unwrap_or_else(|_| "[]".into()))
-    .bind(new.in_app)
-    .bind(new.webhook)
+    .bind(crate::db::Flag(new.in_app))
+    .bind(crate::db::Flag(new.webhook))
     .bind(now)
     .fetch_one(conn)
     .await
@@ -129,7 +129,7 @@ pub async fn mark_fired(conn: &mut AnyConnection, id: i64, now: i64) -> Result<(
 /// The accounts depleted and not recovered since.
 #[instrument(level = "debug", skip_all)]
 pub async fn depleted_accounts(conn: &mut AnyConnection) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM iap_accounts WHERE depleted")
+    sqlx::query_scalar("SELECT id FROM iap_accounts WHERE depleted = 1")
         .fetch_all(conn)
         .await
 }
@@ -141,7 +141,7 @@ pub async fn set_depleted(
     depleted: bool,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE iap_accounts SET depleted = $1 WHERE id = $2")
-        .bind(depleted)
+        .bind(crate::db::Flag(depleted))
         .bind(account)
         .execute(conn)
         .await?;
@@ -173,7 +173,7 @@ pub async fn insert_event(
     .bind(event.kind)
     .bind(event.threshold)
     .bind(event.available)
-    .bind(event.in_app)
+    .bind(crate::db::Flag(event.in_app))
     .bind(now)
     .fetch_one(conn)
     .await
@@ -183,7 +183,7 @@ pub async fn insert_event(
 /// `companies` `None`, every account).
 fn bell_filter() -> String {
     format!(
-        "e.in_app AND ($1 IS NULL OR {})",
+        "e.in_app = 1 AND ($1 IS NULL OR {})",
         crate::db::accounts::USABLE.replace("$2", "$1")
     )
 }
@@ -260,7 +260,8 @@ pub async fn mark_read(conn: &mut AnyConnection, user: i64, up_to: i64) -> Resul
     sqlx::query(
         "INSERT INTO alert_reads (user_id, read_up_to) VALUES ($1, $2)
          ON CONFLICT (user_id) DO UPDATE
-             SET read_up_to = max(read_up_to, excluded.read_up_to)",
+             SET read_up_to = CASE WHEN excluded.read_up_to > alert_reads.read_up_to
+                                 THEN excluded.read_up_to ELSE alert_reads.read_up_to END",
     )
     .bind(user)
     .bind(up_to)

@@ -230,7 +230,8 @@ pub async fn save_card(
          ON CONFLICT (account_id) DO UPDATE SET card_provider = $2, card_brand = $3,
              card_last4 = $4, demo_card = $5, stripe_customer = $6, stripe_payment_method = $7,
              card_saved_by = $8, updated_at = $9,
-             next_attempt_at = CASE WHEN state = 'retrying' THEN $9 ELSE next_attempt_at END",
+             next_attempt_at = CASE WHEN auto_recharges.state = 'retrying' THEN $9
+                                   ELSE auto_recharges.next_attempt_at END",
     )
     .bind(account)
     .bind(provider)
@@ -311,8 +312,8 @@ pub async fn spent_since(
     since: i64,
 ) -> Result<i64, sqlx::Error> {
     let (spent,): (i64,) = sqlx::query_as(
-        "SELECT coalesce(sum(amount), 0) FROM orders
-         WHERE account_id = $1 AND auto_recharge AND currency = $2 AND created_at >= $3
+        "SELECT coalesce(CAST(SUM(amount) AS BIGINT), 0) FROM orders
+         WHERE account_id = $1 AND auto_recharge = 1 AND currency = $2 AND created_at >= $3
            AND state IN ('draft', 'pending', 'paid')",
     )
     .bind(account)
@@ -425,7 +426,7 @@ pub async fn stop(
     let done = sqlx::query(
         "UPDATE auto_recharges SET state = $3, declines = coalesce($4, declines),
              next_attempt_at = $5, order_id = NULL, last_error = $6, updated_at = $7
-         WHERE account_id = $1 AND order_id IS $2 AND state IN ('due', 'retrying')",
+         WHERE account_id = $1 AND order_id IS NOT DISTINCT FROM $2 AND state IN ('due', 'retrying')",
     )
     .bind(account)
     .bind(order)

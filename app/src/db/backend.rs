@@ -137,6 +137,66 @@ pub async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Any>, sq
     }
 }
 
+/// [`begin_write`] on a connection the caller holds.
+pub async fn begin_write_on(conn: &mut AnyConnection) -> Result<Transaction<'_, Any>, sqlx::Error> {
+    match Backend::of(conn) {
+        Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => conn.begin().await,
+    }
+}
+
+/// Prepares the ledger writer's own connection. On SQLite: the writer touches index pages
+/// all over the ledger, so they stay in memory (32 MiB; more cost more than they saved, as
+/// SQLite sweeps the whole cache's hash table at each commit, and the server is to stay
+/// within 80 MB, issue 16), and copying the WAL back into the database never happens inside
+/// its commits ([`checkpoint`] does it beside the writer). Nothing to do on PostgreSQL.
+pub async fn prepare_writer(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    if Backend::of(conn) == Backend::Sqlite {
+        conn.execute("PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 0")
+            .await?;
+    }
+    Ok(())
+}
+
+/// Copies SQLite's WAL back into the database without blocking the writer (PASSIVE never
+/// waits for it), so the WAL stays small. PostgreSQL checkpoints by itself.
+pub async fn checkpoint(pool: &AnyPool) -> Result<(), sqlx::Error> {
+    if Backend::of_pool(pool) == Backend::Sqlite {
+        pool.execute("PRAGMA wal_checkpoint(PASSIVE)").await?;
+    }
+    Ok(())
+}
+
+/// The key of the PostgreSQL advisory lock the process owning the ledger holds.
+const OWNER_LOCK: i64 = 0x1a9d_0001;
+
+/// Ownership of a PostgreSQL database's ledger: a session-level advisory lock, held by a
+/// connection of its own for as long as this value lives (PostgreSQL releases it when the
+/// connection ends, even if the process is killed).
+#[derive(Debug)]
+pub struct OwnerLock {
+    _conn: AnyConnection,
+}
+
+impl OwnerLock {
+    /// Takes the lock of the PostgreSQL database at `url`, or `None` when another process
+    /// holds it.
+    pub async fn try_acquire(url: &str) -> Result<Option<OwnerLock>, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let mut conn = AnyConnection::connect(url).await?;
+        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(OWNER_LOCK)
+            .fetch_one(&mut conn)
+            .await?;
+        if taken {
+            Ok(Some(OwnerLock { _conn: conn }))
+        } else {
+            conn.close().await?;
+            Ok(None)
+        }
+    }
+}
+
 /// The variable naming a PostgreSQL server (its admin URL) that tests create their
 /// databases on; without it they use SQLite files.
 pub const TEST_POSTGRES: &str = "IAPD_TEST_POSTGRES";

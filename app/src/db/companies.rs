@@ -24,8 +24,8 @@ pub async fn all(conn: &mut AnyConnection) -> Result<Vec<Company>, sqlx::Error> 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<Company>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, name FROM companies WHERE name = $1 COLLATE NOCASE
-         ORDER BY name = $1 DESC LIMIT 1",
+        "SELECT id, name FROM companies WHERE lower(name) = lower($1)
+         ORDER BY CASE WHEN name = $1 THEN 0 ELSE 1 END LIMIT 1",
     )
     .bind(name)
     .fetch_optional(conn)
@@ -36,7 +36,7 @@ pub async fn by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<Comp
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn existing(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT id FROM companies WHERE id IN (SELECT value FROM json_each($1)) ORDER BY id",
+        "SELECT id FROM companies WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($1)) ORDER BY id",
     )
     .bind(crate::db::id_list(ids))
     .fetch_all(conn)
@@ -62,10 +62,12 @@ pub async fn add_member(
     user_id: i64,
     company_id: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT OR IGNORE INTO user_companies (user_id, company_id) VALUES ($1, $2)")
-        .bind(user_id)
-        .bind(company_id)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO user_companies (user_id, company_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(company_id)
+    .execute(conn)
+    .await?;
     Ok(())
 }

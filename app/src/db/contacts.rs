@@ -27,11 +27,12 @@ pub async fn list(
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT}
          WHERE (c.owner_company_id IS NULL
-                OR c.owner_company_id IN (SELECT value FROM json_each($1)))
-           AND (c.name LIKE $2 ESCAPE '\\' OR c.company_name LIKE $2 ESCAPE '\\'
-                OR c.email LIKE $2 ESCAPE '\\' OR c.phone LIKE $2 ESCAPE '\\'
+                OR c.owner_company_id IN (SELECT CAST(value AS BIGINT) FROM json_each($1)))
+           AND (lower(c.name) LIKE lower($2) ESCAPE '\\'
+                OR lower(c.company_name) LIKE lower($2) ESCAPE '\\'
+                OR lower(c.email) LIKE lower($2) ESCAPE '\\' OR c.phone LIKE $2 ESCAPE '\\'
                 OR c.mobile LIKE $2 ESCAPE '\\')
-         ORDER BY c.name COLLATE NOCASE, c.id
+         ORDER BY lower(c.name), c.id
          LIMIT 500"
     )))
     .bind(id_list(companies))
@@ -51,7 +52,7 @@ pub async fn get(
         "{SELECT}
          WHERE c.id = $1
            AND (c.owner_company_id IS NULL
-                OR c.owner_company_id IN (SELECT value FROM json_each($2)))"
+                OR c.owner_company_id IN (SELECT CAST(value AS BIGINT) FROM json_each($2)))"
     )))
     .bind(id)
     .bind(id_list(companies))

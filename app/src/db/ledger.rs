@@ -39,8 +39,9 @@ impl AccountRow {
 pub async fn load_accounts(conn: &mut AnyConnection) -> Result<Vec<AccountRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.id, a.service, a.token, a.balance, a.held,
-                COALESCE((SELECT json_group_array(company_id) FROM iap_account_companies
-                          WHERE account_id = a.id), '[]') AS companies
+                '[' || COALESCE((SELECT string_agg(CAST(company_id AS TEXT), ',')
+                                 FROM iap_account_companies WHERE account_id = a.id), '')
+                    || ']' AS companies
          FROM iap_accounts a",
     )
     .fetch_all(conn)
@@ -194,7 +195,7 @@ pub async fn claim_trial(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_companies(conn: &mut AnyConnection, ids: &[i64]) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT COUNT(*) FROM companies WHERE id IN (SELECT value FROM json_each($1))",
+        "SELECT COUNT(*) FROM companies WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))",
     )
     .bind(crate::db::id_list(ids))
     .fetch_one(conn)
@@ -236,7 +237,7 @@ pub async fn update_account(
         .await?;
     sqlx::query(
         "INSERT INTO iap_account_companies (account_id, company_id)
-         SELECT $1, value FROM json_each($2)",
+         SELECT $1, CAST(value AS BIGINT) FROM json_each($2)",
     )
     .bind(id)
     .bind(crate::db::id_list(companies))
@@ -532,9 +533,9 @@ pub async fn check(conn: &mut AnyConnection) -> Result<Vec<Discrepancy>, sqlx::E
                 COALESCE(e.balance, 0) AS ledger_balance, COALESCE(e.held, 0) AS ledger_held,
                 COALESCE(h.held, 0) AS open_holds
          FROM iap_accounts a
-         LEFT JOIN (SELECT account_id, SUM(amount) AS balance, SUM(held_delta) AS held
+         LEFT JOIN (SELECT account_id, CAST(SUM(amount) AS BIGINT) AS balance, CAST(SUM(held_delta) AS BIGINT) AS held
                     FROM ledger_entries GROUP BY account_id) e ON e.account_id = a.id
-         LEFT JOIN (SELECT account_id, SUM(amount - COALESCE(captured, 0)) AS held
+         LEFT JOIN (SELECT account_id, CAST(SUM(amount - COALESCE(captured, 0)) AS BIGINT) AS held
                     FROM holds WHERE state = 'open' GROUP BY account_id) h ON h.account_id = a.id
          WHERE a.balance <> COALESCE(e.balance, 0) OR a.held <> COALESCE(e.held, 0)
             OR a.held <> COALESCE(h.held, 0) OR a.balance < a.held",

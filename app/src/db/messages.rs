@@ -92,15 +92,15 @@ pub async fn of_record(
                 m.created_at,
                 s.state AS sms_state, s.error AS sms_error, b.id AS batch_id,
                 b.state AS batch_state,
-                (SELECT SUM(x.state = 'outgoing') FROM sms_messages x WHERE x.batch_id = b.id)
+                (SELECT CAST(SUM(CASE WHEN x.state = 'outgoing' THEN 1 ELSE 0 END) AS BIGINT) FROM sms_messages x WHERE x.batch_id = b.id)
                     AS batch_queued,
-                (SELECT SUM(x.state = 'sent') FROM sms_messages x WHERE x.batch_id = b.id)
+                (SELECT CAST(SUM(CASE WHEN x.state = 'sent' THEN 1 ELSE 0 END) AS BIGINT) FROM sms_messages x WHERE x.batch_id = b.id)
                     AS batch_sent,
-                (SELECT SUM(x.state = 'error') FROM sms_messages x WHERE x.batch_id = b.id)
+                (SELECT CAST(SUM(CASE WHEN x.state = 'error' THEN 1 ELSE 0 END) AS BIGINT) FROM sms_messages x WHERE x.batch_id = b.id)
                     AS batch_failed,
-                (SELECT SUM(x.cost) FROM sms_messages x WHERE x.batch_id = b.id)
+                (SELECT CAST(SUM(x.cost) AS BIGINT) FROM sms_messages x WHERE x.batch_id = b.id)
                     AS batch_held,
-                (SELECT SUM(x.credits) FROM sms_messages x WHERE x.batch_id = b.id)
+                (SELECT CAST(SUM(x.credits) AS BIGINT) FROM sms_messages x WHERE x.batch_id = b.id)
                     AS batch_credits
          FROM page m
          LEFT JOIN users u ON u.id = m.author_id

@@ -31,8 +31,8 @@ pub mod warnings;
 pub mod webhooks;
 
 pub use backend::{
-    Backend, DEFAULT_POOL_SIZE, TEST_POSTGRES, begin_write, connect, connect_sized, migrate,
-    scratch,
+    Backend, DEFAULT_POOL_SIZE, OwnerLock, TEST_POSTGRES, begin_write, begin_write_on, checkpoint,
+    connect, connect_sized, migrate, prepare_writer, scratch,
 };
 
 /// SQL: the credits account `a` holds now. Holds past their TTL reserve nothing even before
@@ -40,7 +40,7 @@ pub use backend::{
 macro_rules! held_now {
     ($now:literal) => {
         concat!(
-            "a.held - COALESCE((SELECT SUM(h.amount - COALESCE(h.captured, 0)) FROM holds h ",
+            "a.held - COALESCE((SELECT CAST(SUM(h.amount - COALESCE(h.captured, 0)) AS BIGINT) FROM holds h ",
             "WHERE h.state = 'open' ",
             "AND h.expires_at <= ",
             $now,
@@ -63,7 +63,8 @@ pub(crate) use week_ms;
 macro_rules! used_last_week {
     ($now:literal) => {
         concat!(
-            "COALESCE((SELECT MAX(0, -SUM(e.amount)) FROM ledger_entries e ",
+            "COALESCE((SELECT CASE WHEN SUM(e.amount) < 0 THEN -CAST(SUM(e.amount) AS BIGINT) ELSE 0 END ",
+            "FROM ledger_entries e ",
             "WHERE e.account_id = a.id AND e.kind IN ('capture', 'reversal') ",
             "AND e.created_at > ",
             $now,
@@ -142,7 +143,7 @@ mod tests {
     /// Every landed migration with the SHA-256 of its file. A database that applied a
     /// migration refuses to start once its file changes, so landed migrations are never
     /// edited: add a new one, and a line here.
-    const LANDED: &[(&str, &str)] = &[
+    const LANDED_SQLITE: &[(&str, &str)] = &[
         (
             "0001_foundation.sql",
             "43e0a69c81e997930fb61eb5938f7194803de09ef2e5c6f4925cc745369252b2",
@@ -310,9 +311,16 @@ mod tests {
         let _ = std::fs::remove_file(&path);
     }
 
-    #[test]
-    fn landed_migrations_are_never_edited_and_every_migration_is_listed() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/sqlite");
+    /// The same for PostgreSQL's folder.
+    const LANDED_POSTGRES: &[(&str, &str)] = &[(
+        "0001_schema.sql",
+        "b0fdc791c456e6d3ce86ddcf2190affbb442e29e4524d9ee0fe39c483a7fd563",
+    )];
+
+    fn landed(folder: &str, landed: &[(&str, &str)]) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../migrations")
+            .join(folder);
         let mut files: Vec<String> = std::fs::read_dir(&dir)
             .expect("migrations folder")
             .filter_map(|e| e.ok())
@@ -320,15 +328,21 @@ mod tests {
             .filter(|name| name.ends_with(".sql"))
             .collect();
         files.sort();
-        let listed: Vec<&str> = LANDED.iter().map(|(name, _)| *name).collect();
-        assert_eq!(files, listed, "list a new migration in LANDED");
-        for (name, sum) in LANDED {
+        let listed: Vec<&str> = landed.iter().map(|(name, _)| *name).collect();
+        assert_eq!(files, listed, "list a new {folder} migration in LANDED");
+        for (name, sum) in landed {
             let text = std::fs::read_to_string(dir.join(name)).expect("migration");
             assert_eq!(
                 crate::crypto::sha256_hex(&text),
                 *sum,
-                "{name} changed after it landed"
+                "{folder}/{name} changed after it landed"
             );
         }
+    }
+
+    #[test]
+    fn landed_migrations_are_never_edited_and_every_migration_is_listed() {
+        landed("sqlite", LANDED_SQLITE);
+        landed("postgres", LANDED_POSTGRES);
     }
 }

@@ -185,7 +185,7 @@ pub async fn pending_since_before(
 ) -> Result<Vec<(i64, Option<String>)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, provider_reference FROM orders
-         WHERE state = $1 AND provider = $2 AND pending_since < $3 AND NOT auto_recharge
+         WHERE state = $1 AND provider = $2 AND pending_since < $3 AND auto_recharge = 0
          ORDER BY pending_since LIMIT $4",
     )
     .bind(OrderState::Pending)

@@ -144,7 +144,7 @@ pub async fn mark_attempt_failed(
 pub async fn newest(conn: &mut AnyConnection, limit: i64) -> Result<Vec<OutboxMail>, sqlx::Error> {
     sqlx::query_as(
         "SELECT m.id, m.account_id,
-                COALESCE((SELECT group_concat(value, ', ') FROM json_each(m.recipients)), '')
+                COALESCE((SELECT string_agg(value, ', ') FROM json_each(m.recipients)), '')
                     AS recipients,
                 m.subject, m.text_body, m.html_body, m.state, m.attempts, m.last_error,
                 m.created_at, m.sent_at

@@ -189,7 +189,7 @@ pub async fn check(conn: &mut AnyConnection) -> Result<RefundCheck, sqlx::Error>
         .await?;
     let wrong = sqlx::query_scalar(
         "SELECT r.order_id FROM refunds r JOIN orders o ON o.id = r.order_id
-         WHERE COALESCE((SELECT SUM(e.amount) FROM ledger_entries e WHERE e.order_id = r.order_id
+         WHERE COALESCE((SELECT CAST(SUM(e.amount) AS BIGINT) FROM ledger_entries e WHERE e.order_id = r.order_id
                            AND e.kind IN ('refund', 'adjustment')), 0)
                <> CASE r.state WHEN 'failed' THEN 0 ELSE -o.credits END
          ORDER BY r.order_id",

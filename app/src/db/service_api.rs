@@ -97,7 +97,7 @@ pub async fn accounts_by_tokens(
          LEFT JOIN iap_account_warnings w ON w.account_id = a.id
          LEFT JOIN sms_senders sn ON sn.account_id = a.id
          LEFT JOIN auto_recharges r ON r.account_id = a.id
-         ORDER BY t.key, a.token = t.value DESC",
+         ORDER BY t.id, a.token = t.value DESC",
         disabled = disabled!(),
         held = held_now!("$2"),
     )))

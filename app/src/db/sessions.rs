@@ -61,15 +61,25 @@ pub async fn find(
     now: i64,
     idle_since: i64,
 ) -> Result<Option<SessionRow>, sqlx::Error> {
-    sqlx::query_as(
+    // The user's companies as a JSON array of {id, name}, in each dialect.
+    let companies = match crate::db::Backend::of(conn) {
+        crate::db::Backend::Sqlite => {
+            "json_group_array(json_object('id', c.id, 'name', c.name) ORDER BY c.name)"
+        }
+        crate::db::Backend::Postgres => {
+            "CAST(COALESCE(json_agg(json_build_object('id', c.id, 'name', c.name) ORDER BY c.name),
+                           '[]') AS TEXT)"
+        }
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT s.token_hash, s.user_id, u.login, u.name AS user_name, u.is_admin,
                 s.current_company_id, s.active_company_ids, s.debug, s.last_seen_at, u.locale,
-                (SELECT json_group_array(json_object('id', c.id, 'name', c.name) ORDER BY c.name)
+                (SELECT {companies}
                  FROM user_companies uc JOIN companies c ON c.id = uc.company_id
                  WHERE uc.user_id = s.user_id) AS companies
          FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active = 1",
-    )
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active = 1"
+    )))
     .bind(token_hash)
     .bind(now)
     .bind(idle_since)
@@ -185,7 +195,7 @@ pub async fn set_debug(
     on: bool,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE sessions SET debug = $1 WHERE token_hash = $2")
-        .bind(on)
+        .bind(crate::db::Flag(on))
         .bind(token_hash)
         .execute(conn)
         .await?;

@@ -169,7 +169,7 @@ pub async fn of_batch(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_ids(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<ApiMessage>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{API_MESSAGE} WHERE m.id IN (SELECT value FROM json_each($1))"
+        "{API_MESSAGE} WHERE m.id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))"
     )))
     .bind(super::id_list(ids))
     .fetch_all(conn)
@@ -183,7 +183,7 @@ pub async fn by_ids(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<ApiMess
 pub async fn report_outcomes(conn: &mut AnyConnection, ids: &[i64]) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE sms_messages SET report_outcome = 1
-         WHERE id IN (SELECT value FROM json_each($1)) AND state = 'outgoing'
+         WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($1)) AND state = 'outgoing'
            AND uuid IS NOT NULL AND report_outcome = 0
            AND (SELECT webhook_url FROM sms_batches b WHERE b.id = batch_id) IS NOT NULL",
     )
@@ -214,7 +214,7 @@ pub async fn set_delivery(
 ) -> Result<Option<DeliveryChange>, sqlx::Error> {
     let changed = sqlx::query(
         "UPDATE sms_messages SET delivery = $1, delivery_at = $2
-         WHERE id = $3 AND delivery IS NOT $4",
+         WHERE id = $3 AND delivery IS DISTINCT FROM $4",
     )
     .bind(status)
     .bind(now)
@@ -322,8 +322,8 @@ pub async fn batch_status(
 ) -> Result<Option<SmsBatchStatus>, sqlx::Error> {
     sqlx::query_as(
         "SELECT b.id AS batch_id, b.state,
-                SUM(m.state = 'outgoing') AS queued, SUM(m.state = 'sent') AS sent,
-                SUM(m.state = 'error') AS failed, SUM(m.cost) AS held, SUM(m.credits) AS credits
+                CAST(SUM(CASE WHEN m.state = 'outgoing' THEN 1 ELSE 0 END) AS BIGINT) AS queued, CAST(SUM(CASE WHEN m.state = 'sent' THEN 1 ELSE 0 END) AS BIGINT) AS sent,
+                CAST(SUM(CASE WHEN m.state = 'error' THEN 1 ELSE 0 END) AS BIGINT) AS failed, CAST(SUM(m.cost) AS BIGINT) AS held, CAST(SUM(m.credits) AS BIGINT) AS credits
          FROM sms_batches b JOIN sms_messages m ON m.batch_id = b.id
          WHERE b.id = $1 GROUP BY b.id",
     )
@@ -567,8 +567,8 @@ pub async fn outbox(
     sqlx::query_as(
         "WITH page AS (SELECT * FROM sms_messages ORDER BY id DESC LIMIT $1),
               progress AS (
-                  SELECT batch_id, SUM(state = 'outgoing') AS batch_queued,
-                         SUM(state = 'sent') AS batch_sent, SUM(state = 'error') AS batch_failed
+                  SELECT batch_id, CAST(SUM(CASE WHEN state = 'outgoing' THEN 1 ELSE 0 END) AS BIGINT) AS batch_queued,
+                         CAST(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END) AS BIGINT) AS batch_sent, CAST(SUM(CASE WHEN state = 'error' THEN 1 ELSE 0 END) AS BIGINT) AS batch_failed
                   FROM sms_messages WHERE batch_id IN (SELECT batch_id FROM page)
                   GROUP BY batch_id)
          SELECT m.id, m.created_at, m.number, c.name AS contact_name, m.body, m.encoding,

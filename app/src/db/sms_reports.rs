@@ -74,7 +74,7 @@ pub async fn mark_sent(conn: &mut AnyConnection, ids: &[i64], now: i64) -> Resul
     sqlx::query(
         "UPDATE sms_reports SET state = 'sent', attempts = attempts + 1, sent_at = $1,
                 last_error = NULL
-         WHERE id IN (SELECT value FROM json_each($2)) AND state = 'queued'",
+         WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($2)) AND state = 'queued'",
     )
     .bind(now)
     .bind(super::id_list(ids))

@@ -20,7 +20,7 @@ pub async fn daily_sums(
     until: Timestamp,
 ) -> Result<Vec<DaySum>, sqlx::Error> {
     let rows: Vec<(i64, EntryKind, Credits)> = sqlx::query_as(
-        "SELECT created_at / $4 AS day, kind, SUM(amount)
+        "SELECT created_at / $4 AS day, kind, CAST(SUM(amount) AS BIGINT)
          FROM ledger_entries
          WHERE account_id = $1 AND created_at >= $2 AND created_at < $3
          GROUP BY day, kind ORDER BY day",
@@ -45,7 +45,7 @@ pub async fn balance_at(
     at: Timestamp,
 ) -> Result<BalanceAt, sqlx::Error> {
     let (balance, held): (Credits, Credits) = sqlx::query_as(
-        "SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(held_delta), 0)
+        "SELECT COALESCE(CAST(SUM(amount) AS BIGINT), 0), COALESCE(CAST(SUM(held_delta) AS BIGINT), 0)
          FROM ledger_entries WHERE account_id = $1 AND created_at <= $2",
     )
     .bind(account)

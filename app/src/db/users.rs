@@ -35,7 +35,7 @@ pub async fn by_login(
 ) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, login, name, password_hash, is_admin, active, default_company_id
-         FROM users WHERE login = $1",
+         FROM users WHERE lower(login) = lower($1)",
     )
     .bind(login)
     .fetch_optional(conn)
@@ -73,12 +73,12 @@ pub async fn insert(
         "INSERT INTO users (login, name, password_hash, is_admin, default_company_id,
                             active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, 1, $6, $7)
-         ON CONFLICT (login) DO NOTHING RETURNING id",
+         ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(user.login)
     .bind(user.name)
     .bind(user.password_hash)
-    .bind(user.is_admin)
+    .bind(crate::db::Flag(user.is_admin))
     .bind(user.default_company_id)
     .bind(user.now)
     .bind(user.now)
@@ -108,8 +108,8 @@ pub async fn update(
          WHERE id = $7",
     )
     .bind(user.name)
-    .bind(user.is_admin)
-    .bind(user.active)
+    .bind(crate::db::Flag(user.is_admin))
+    .bind(crate::db::Flag(user.active))
     .bind(user.default_company_id)
     .bind(user.locale.map(crate::i18n::Locale::code))
     .bind(user.now)
@@ -169,15 +169,15 @@ pub async fn set_companies(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "DELETE FROM user_companies
-         WHERE user_id = $1 AND company_id NOT IN (SELECT value FROM json_each($2))",
+         WHERE user_id = $1 AND company_id NOT IN (SELECT CAST(value AS BIGINT) FROM json_each($2))",
     )
     .bind(id)
     .bind(crate::db::id_list(company_ids))
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "INSERT OR IGNORE INTO user_companies (user_id, company_id)
-         SELECT $1, value FROM json_each($2)",
+        "INSERT INTO user_companies (user_id, company_id)
+         SELECT $1, CAST(value AS BIGINT) FROM json_each($2) WHERE true ON CONFLICT DO NOTHING",
     )
     .bind(id)
     .bind(crate::db::id_list(company_ids))
@@ -237,7 +237,7 @@ async fn summaries(
     let rows: Vec<SummaryRow> = sqlx::query_as(
         "SELECT id, login, name, is_admin, active, last_login_at, locale FROM users
          WHERE $1 IS NULL OR id = $1
-         ORDER BY active DESC, name COLLATE NOCASE, login COLLATE NOCASE",
+         ORDER BY active DESC, lower(name), lower(login)",
     )
     .bind(id)
     .fetch_all(&mut *conn)

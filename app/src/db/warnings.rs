@@ -115,7 +115,7 @@ pub async fn recipient_locales(
     let emails = serde_json::to_string(emails).unwrap_or_else(|_| "[]".into());
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT lower(u.login), u.locale, 0 AS from_odoo FROM users u
-         WHERE u.active AND u.locale IS NOT NULL
+         WHERE u.active = 1 AND u.locale IS NOT NULL
            AND lower(u.login) IN (SELECT lower(value) FROM json_each($2))
          UNION ALL
          SELECT r.key, r.value, 1 FROM iap_account_warnings w, json_each(w.recipient_locales) r
@@ -148,7 +148,7 @@ pub async fn save(
              updated_at = excluded.updated_at",
     )
     .bind(account)
-    .bind(settings.enabled)
+    .bind(crate::db::Flag(settings.enabled))
     .bind(settings.threshold)
     .bind(serde_json::to_string(&settings.emails).unwrap_or_else(|_| "[]".into()))
     .bind(now)

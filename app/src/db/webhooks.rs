@@ -54,7 +54,7 @@ pub async fn set_active(
     active: bool,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE webhooks SET active = $1 WHERE id = $2")
-        .bind(active)
+        .bind(crate::db::Flag(active))
         .bind(id)
         .execute(conn)
         .await?;
@@ -81,7 +81,7 @@ pub async fn enqueue_all(
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO webhook_deliveries (webhook_id, event_type, body, state, next_attempt_at, created_at)
-         SELECT id, $1, $2, 'pending', $3, $3 FROM webhooks WHERE active",
+         SELECT id, $1, $2, 'pending', $3, $3 FROM webhooks WHERE active = 1",
     )
     .bind(event_type)
     .bind(body)
@@ -133,7 +133,7 @@ pub async fn due(
     sqlx::query_as(
         "SELECT d.id, d.webhook_id, w.url, w.secret, d.body, d.attempts
          FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-         WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND w.active
+         WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND w.active = 1
          ORDER BY d.next_attempt_at, d.id LIMIT $2",
     )
     .bind(now)
@@ -147,7 +147,7 @@ pub async fn due(
 pub async fn next_due(conn: &mut AnyConnection) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT min(d.next_attempt_at) FROM webhook_deliveries d
-         JOIN webhooks w ON w.id = d.webhook_id WHERE d.state = 'pending' AND w.active",
+         JOIN webhooks w ON w.id = d.webhook_id WHERE d.state = 'pending' AND w.active = 1",
     )
     .fetch_one(conn)
     .await

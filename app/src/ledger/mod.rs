@@ -571,10 +571,7 @@ impl Ledger {
 /// Copies the WAL back into the database from a pool connection, without blocking the
 /// writer (PASSIVE never waits for it), so the WAL stays small.
 async fn checkpoint(pool: AnyPool) {
-    if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-        .execute(&pool)
-        .await
-    {
+    if let Err(error) = crate::db::checkpoint(&pool).await {
         tracing::warn!(%error, "WAL checkpoint failed");
     }
 }

@@ -20,7 +20,7 @@ use crate::i18n::{Arg, Msg, Note, Text};
 use crate::metrics::LedgerMetrics;
 use crate::models::{SmsDelivery, SmsState};
 use crate::tasks::CancellationToken;
-use sqlx::{AnyConnection, AnyPool, Connection};
+use sqlx::{AnyConnection, AnyPool};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -141,17 +141,7 @@ impl Writer {
         health: Arc<AtomicBool>,
     ) -> Result<Self, sqlx::Error> {
         let mut conn = pool.acquire().await?.detach();
-        // The writer touches index pages all over the ledger; keep them in memory (32 MiB).
-        // More cost more than they saved: SQLite sweeps the whole cache's hash table at each
-        // commit, and the server is to stay within 80 MB (issue 16).
-        sqlx::query("PRAGMA cache_size = -32768")
-            .execute(&mut conn)
-            .await?;
-        // Copying the WAL back into the database must not happen inside the writer's commits:
-        // a task beside it checkpoints instead.
-        sqlx::query("PRAGMA wal_autocheckpoint = 0")
-            .execute(&mut conn)
-            .await?;
+        crate::db::prepare_writer(&mut conn).await?;
         let mut writer = Writer {
             conn,
             health,
@@ -184,7 +174,7 @@ impl Writer {
             return Ok(());
         }
         let holds: Vec<HoldRow> = pending.holds.into_values().collect();
-        let mut tx = self.conn.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = crate::db::begin_write_on(&mut self.conn).await?;
         store::write_batch(&mut tx, &holds, &[], &[]).await?;
         tx.commit().await?;
         tracing::info!(
@@ -317,7 +307,7 @@ impl Writer {
             alerts,
             ..
         } = self;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = crate::db::begin_write_on(conn).await?;
         let mut pending = Pending::default();
         for (hold, entry) in book.expire_due(now) {
             pending.ended(hold, HoldState::Expired, now);

@@ -143,7 +143,7 @@ async fn a_spend_across_the_threshold_buys_the_pack_with_the_saved_card() {
     let stored: (String, String, Option<String>) = sqlx::query_as(
         "SELECT card_brand, card_last4, stripe_customer FROM auto_recharges WHERE account_id = $1",
     )
-    .bind(&id)
+    .bind(id.parse::<i64>().expect("account id"))
     .fetch_one(&app.pool)
     .await
     .expect("card");
@@ -307,7 +307,7 @@ async fn a_card_saved_at_stripe_is_charged_off_session_and_a_declined_one_backs_
         "SELECT card_provider, card_brand || ' ' || card_last4, stripe_customer, stripe_payment_method
          FROM auto_recharges WHERE account_id = $1",
     )
-    .bind(&id)
+    .bind(id.parse::<i64>().expect("account id"))
     .fetch_one(&app.pool)
     .await
     .expect("card");
@@ -374,7 +374,7 @@ async fn a_card_saved_at_stripe_is_charged_off_session_and_a_declined_one_backs_
     let (state, declines, error): (String, i64, String) = sqlx::query_as(
         "SELECT state, declines, last_error FROM auto_recharges WHERE account_id = $1",
     )
-    .bind(&id)
+    .bind(id.parse::<i64>().expect("account id"))
     .fetch_one(&app.pool)
     .await
     .expect("recharge");

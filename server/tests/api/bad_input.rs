@@ -208,8 +208,8 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
     for sql in [
         "SELECT COUNT(*) FROM ledger_entries",
         "SELECT COUNT(*) FROM holds",
-        "SELECT COALESCE(SUM(balance), 0) FROM iap_accounts",
-        "SELECT COALESCE(SUM(held), 0) FROM iap_accounts",
+        "SELECT COALESCE(CAST(SUM(balance) AS BIGINT), 0) FROM iap_accounts",
+        "SELECT COALESCE(CAST(SUM(held) AS BIGINT), 0) FROM iap_accounts",
         "SELECT COUNT(*) FROM iap_accounts",
         "SELECT COUNT(*) FROM orders",
         "SELECT COUNT(*) FROM users",
@@ -225,19 +225,28 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
     ] {
         values.push(scalar(app, sql).await);
     }
-    for sql in [
-        "SELECT group_concat(name || '|' || token, ';') FROM iap_accounts",
-        "SELECT group_concat(account_id || '|' || enabled || '|' || threshold || '|' || emails, \
-         ';') FROM iap_account_warnings",
-        "SELECT group_concat(login || '|' || name || '|' || is_admin || '|' || active || '|' \
-         || password_hash, ';') FROM users",
-        "SELECT group_concat(name || '|' || COALESCE(email, ''), ';') FROM contacts",
-        "SELECT group_concat(key || '=' || value, ';') FROM settings",
-        "SELECT group_concat(technical_name || '|' || COALESCE(key_hash, ''), ';') FROM services",
-        "SELECT group_concat(account_id || '|' || sender_name, ';') FROM sms_senders",
-        "SELECT group_concat(id || '|' || COALESCE(delivery, ''), ';') FROM sms_messages",
+    // Every row of the tables a bad request could touch, as one ordered text per table.
+    for (table, row) in [
+        ("iap_accounts", "name || '|' || token"),
+        (
+            "iap_account_warnings",
+            "account_id || '|' || enabled || '|' || threshold || '|' || emails",
+        ),
+        (
+            "users",
+            "login || '|' || name || '|' || is_admin || '|' || active || '|' || password_hash",
+        ),
+        ("contacts", "name || '|' || COALESCE(email, '')"),
+        ("settings", "key || '=' || value"),
+        (
+            "services",
+            "technical_name || '|' || COALESCE(key_hash, '')",
+        ),
+        ("sms_senders", "account_id || '|' || sender_name"),
+        ("sms_messages", "id || '|' || COALESCE(delivery, '')"),
     ] {
-        let text: Option<String> = sqlx::query_scalar(sql)
+        let sql = format!("SELECT string_agg({row}, ';' ORDER BY {row}) FROM {table}");
+        let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
             .fetch_one(&app.pool)
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));

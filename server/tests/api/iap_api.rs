@@ -99,8 +99,8 @@ async fn balance(app: &TestApp, token: &str, service: &str) -> f64 {
 async fn ledger_state(app: &TestApp) -> (i64, i64, i64, i64) {
     sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM ledger_entries), (SELECT COUNT(*) FROM holds),
-                (SELECT COALESCE(SUM(balance), 0) FROM iap_accounts),
-                (SELECT COALESCE(SUM(held), 0) FROM iap_accounts)",
+                (SELECT COALESCE(CAST(SUM(balance) AS BIGINT), 0) FROM iap_accounts),
+                (SELECT COALESCE(CAST(SUM(held) AS BIGINT), 0) FROM iap_accounts)",
     )
     .fetch_one(&app.pool)
     .await

@@ -135,7 +135,7 @@ async fn books_that_disagree_with_their_ledger_are_reported_and_not_served() {
     // Wait for the stopped server to release the database.
     let pool = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         loop {
-            match server::owner::DatabaseLock::acquire(&url) {
+            match server::owner::DatabaseLock::acquire(&url).await {
                 Ok(lock) => break lock,
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
             }

@@ -209,7 +209,7 @@ async fn invalid_card_fields_are_named_and_leave_the_order_a_draft() {
         );
     }
     let state: String = sqlx::query_scalar("SELECT state FROM orders WHERE id = $1")
-        .bind(&id)
+        .bind(id.parse::<i64>().expect("order id"))
         .fetch_one(&app.pool)
         .await
         .expect("state");
