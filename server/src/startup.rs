@@ -28,8 +28,11 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    /// `url` without its password.
     #[error("cannot open the database {url}: {source}")]
     Database { url: String, source: sqlx::Error },
+    #[error("{0}")]
+    DatabaseUrl(String),
     #[error("cannot apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot seed demo data: {0}")]
@@ -88,12 +91,17 @@ impl Application {
 
     /// [`Application::build`] with another clock, for tests that expire holds.
     pub async fn build_with(config: &Config, clock: Clock) -> Result<Self, StartupError> {
+        // Before anything touches the disk: an unknown scheme is never taken as a file name.
+        db::Backend::of_url(&config.database_url).map_err(|error| match error {
+            sqlx::Error::Configuration(message) => StartupError::DatabaseUrl(message.to_string()),
+            other => StartupError::Sqlx(other),
+        })?;
         ensure_parent_dir(&config.database_url).map_err(StartupError::DataDir)?;
         let lock = DatabaseLock::acquire(&config.database_url).await?;
         let pool = db::connect_sized(&config.database_url, config.database_pool_size)
             .await
             .map_err(|source| StartupError::Database {
-                url: config.database_url.clone(),
+                url: db::redact(&config.database_url),
                 source,
             })?;
         db::migrate(&pool).await?;
@@ -429,14 +437,11 @@ fn start_session_cleanup(tasks: &mut Tasks, pool: sqlx::AnyPool) {
 }
 
 fn ensure_parent_dir(url: &str) -> std::io::Result<()> {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
-    let path = path.split('?').next().unwrap_or_default();
-    match std::path::Path::new(path).parent() {
-        Some(dir) if !dir.as_os_str().is_empty() && !path.contains(":memory:") => {
-            std::fs::create_dir_all(dir)
-        }
+    match crate::owner::database_path(url)
+        .as_deref()
+        .and_then(std::path::Path::parent)
+    {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
         _ => Ok(()),
     }
 }

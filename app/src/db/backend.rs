@@ -54,8 +54,8 @@ impl Backend {
     }
 }
 
-/// `url` without its password, for messages.
-fn redact(url: &str) -> String {
+/// `url` without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("***"));

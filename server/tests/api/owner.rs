@@ -50,6 +50,62 @@ async fn a_second_server_on_the_same_database_refuses_to_start() {
 }
 
 #[tokio::test]
+async fn a_database_url_of_another_scheme_is_refused_before_anything_is_created() {
+    let mut config = test_config().await;
+    for url in [
+        "mysql://iapd:hunter2secret@db.example/iapd",
+        "data/iapd.sqlite",
+        "postgres",
+    ] {
+        config.database_url = url.into();
+        match Application::build(&config).await {
+            Err(StartupError::DatabaseUrl(message)) => {
+                assert!(
+                    message.contains("sqlite://") && message.contains("postgres://"),
+                    "{message}"
+                );
+                assert!(
+                    !message.contains("hunter2secret"),
+                    "the password shows: {message}"
+                );
+            }
+            Err(other) => panic!("{url} refused for another reason: {other}"),
+            Ok(_) => panic!("{url} served"),
+        }
+    }
+    // The old behaviour took the URL for a file path and made folders of it.
+    for folder in ["mysql:", "data/iapd.sqlite", "postgres"] {
+        assert!(
+            !std::path::Path::new(folder).exists(),
+            "{folder} was created"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_postgresql_server_is_a_clear_error_without_its_password() {
+    let mut config = test_config().await;
+    // Port 1 on loopback: nothing listens there.
+    config.database_url = "postgres://iapd:hunter2secret@127.0.0.1:1/iapd".into();
+    let error = match Application::build(&config).await {
+        Err(error) => error.to_string(),
+        Ok(_) => panic!("served without a database"),
+    };
+    assert!(
+        error.contains("PostgreSQL") || error.contains("database"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("hunter2secret"),
+        "the password shows: {error}"
+    );
+    assert!(
+        !std::path::Path::new("postgres:").exists(),
+        "a folder was created"
+    );
+}
+
+#[tokio::test]
 async fn an_adjustment_while_the_server_runs_goes_through_it_and_the_books_stay_consistent() {
     let config = test_config().await;
     let url = config.database_url.clone();
