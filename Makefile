@@ -105,9 +105,11 @@ chaos: tools
 
 # Seconds per API scenario; issue 16 sets its targets for 60.
 API_SECONDS ?= 60
-bench:
+# The HTTP API runs on SQLite, then on PostgreSQL in a private cluster (.ci/postgres).
+bench: postgres
 	cargo bench -p app --features ssr --bench ledger
-	BENCH_SECONDS=$(API_SECONDS) cargo bench -p server --bench iap_http
+	bash .ci/postgres start; trap 'bash .ci/postgres stop' EXIT; \
+	BENCH_POSTGRES=$$(cat target/pg/url) BENCH_SECONDS=$(API_SECONDS) cargo bench -p server --bench iap_http
 	cargo bench -p server --bench sms_api
 	cargo bench -p server --bench pages
 

@@ -9,6 +9,10 @@
 //! shares the machine with the server. `BENCH_SECONDS` (default 5; issue 16's targets are
 //! for 60) and `BENCH_CLIENTS` (64) override the defaults; `BENCH_PRELOAD` sets the rows
 //! preloaded (10,000,000; 0 skips that scenario).
+//!
+//! With `BENCH_POSTGRES` (a cluster's admin URL; `make bench` starts a private one) the
+//! first two scenarios run again on PostgreSQL, fsync on, beside the raw PostgreSQL
+//! reference of `postgres_reference` measured in the same run.
 
 use app::clock::system_clock;
 use app::db::ledger as store;
@@ -19,6 +23,7 @@ use app::tasks::Tasks;
 use std::time::{Duration, Instant};
 
 mod http_client;
+mod postgres_reference;
 mod sqlite_ceiling;
 use http_client::{Client, Served, clients, run_time};
 
@@ -85,20 +90,63 @@ async fn main() {
         println!("server memory: {rss} MB resident, {peak} MB at peak (target: <= 80 MB)");
     }
 
-    let pool = app::db::connect(&url).await.expect("db");
+    println!("ledger check: {}", check(&url).await);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    match postgres_reference::admin_url() {
+        Some(admin) => on_postgres(&admin).await,
+        None => println!("PostgreSQL: skipped, BENCH_POSTGRES is not set (make bench sets it)"),
+    }
+}
+
+/// The hot-account and 1,000-account scenarios again, with one iapd node on PostgreSQL.
+async fn on_postgres(admin: &str) {
+    postgres_reference::make_durable(admin).await;
+    let pid = std::process::id();
+    let (name, reference_name) = (format!("iapd_bench_{pid}"), format!("iapd_bench_raw_{pid}"));
+    let url = postgres_reference::fresh_database(admin, &name).await;
+    let reference_url = postgres_reference::fresh_database(admin, &reference_name).await;
+    let (tokens, key) = prepare(&url, ACCOUNTS).await;
+    let reference =
+        postgres_reference::measure(&reference_url, clients(), run_time(), ACCOUNTS as i64).await;
+    println!();
+    println!("on PostgreSQL (fsync on, synchronous_commit on), one node:");
+    println!(
+        "{:<40} {:>10.0} {:>9} {:>9.2} {:>7}",
+        "reference: one transaction per op",
+        reference.ops_per_sec,
+        "",
+        reference.p99.as_secs_f64() * 1e3,
+        "1.00"
+    );
+    let served = Served::start(&url).await;
+    let hot = run(served.port, &key, &tokens[..1]).await;
+    report("HTTP, 1 hot account", &hot, reference.ops_per_sec);
+    let spread = run(served.port, &key, &tokens).await;
+    report("HTTP, 1,000 accounts", &spread, reference.ops_per_sec);
+    let memory = served.memory();
+    served.stop().await;
+    if let Some((rss, peak)) = memory {
+        println!("server memory: {rss} MB resident, {peak} MB at peak");
+    }
+    println!("ledger check: {}", check(&url).await);
+    postgres_reference::drop_database(admin, &name).await;
+    postgres_reference::drop_database(admin, &reference_name).await;
+    postgres_reference::restore(admin).await;
+}
+
+/// `server check`'s verdict on the database at `url`.
+async fn check(url: &str) -> String {
+    let pool = app::db::connect(url).await.expect("db");
     let mut conn = pool.acquire().await.expect("conn");
     let problems = store::check(&mut conn).await.expect("check");
-    println!(
-        "ledger check: {}",
-        if problems.is_empty() {
-            "consistent".to_owned()
-        } else {
-            format!("{problems:?}")
-        }
-    );
     drop(conn);
     pool.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    if problems.is_empty() {
+        "consistent".to_owned()
+    } else {
+        format!("{problems:?}")
+    }
 }
 
 /// Appends `n` ledger rows spread over the accounts, in pairs that cancel out, so the
