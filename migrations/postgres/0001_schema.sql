@@ -320,7 +320,11 @@ CREATE TABLE ledger_entries (
     CHECK (kind <> 'reversal' OR (amount > 0 AND held_delta = 0)),
     CHECK (kind <> 'refund' OR (order_id IS NOT NULL AND amount < 0))
 );
-CREATE INDEX ledger_by_account_time ON ledger_entries (account_id, created_at);
+-- SQLite ends every index with the rowid, so its (account_id, created_at) index also serves
+-- the history's keyset order (created_at, id); PostgreSQL needs id spelled out, or with
+-- stale statistics it sorts the whole account for every page (491 ms instead of 0.7 ms a
+-- page on a million rows).
+CREATE INDEX ledger_by_account_time ON ledger_entries (account_id, created_at, id);
 -- A capture is reversed at most once, an order refunded at most once.
 CREATE UNIQUE INDEX ledger_reversed_once ON ledger_entries (reverses) WHERE reverses IS NOT NULL;
 CREATE UNIQUE INDEX ledger_refunded_once ON ledger_entries (order_id) WHERE kind = 'refund';
