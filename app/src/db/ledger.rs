@@ -35,24 +35,36 @@ impl AccountRow {
     }
 }
 
+/// Every account, for a writer's full load.
 #[instrument(level = "debug", skip_all)]
 pub async fn load_accounts(conn: &mut AnyConnection) -> Result<Vec<AccountRow>, sqlx::Error> {
+    accounts_changed_since(conn, -1).await
+}
+
+/// The accounts a ledger batch after `version` created or changed, as they stand now.
+#[instrument(level = "debug", skip(conn))]
+pub async fn accounts_changed_since(
+    conn: &mut AnyConnection,
+    version: i64,
+) -> Result<Vec<AccountRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.id, a.service, a.token, a.balance, a.held,
                 '[' || COALESCE((SELECT string_agg(CAST(company_id AS TEXT), ',')
                                  FROM iap_account_companies WHERE account_id = a.id), '')
                     || ']' AS companies
-         FROM iap_accounts a",
+         FROM iap_accounts a WHERE a.ledger_version > $1",
     )
+    .bind(version)
     .fetch_all(conn)
     .await
 }
 
 #[derive(sqlx::FromRow)]
-struct OpenHoldRow {
+struct HoldStateRow {
     id: i64,
     account_id: i64,
     amount: i64,
+    state: HoldState,
     captured: Option<i64>,
     expires_at: i64,
     token: String,
@@ -63,29 +75,88 @@ struct OpenHoldRow {
     request_hash: Option<String>,
 }
 
+impl HoldStateRow {
+    fn into_hold(self) -> (OpenHold, HoldState) {
+        let hold = OpenHold {
+            id: self.id,
+            account: self.account_id,
+            amount: self.amount,
+            captured: self.captured.unwrap_or(0),
+            expires_at: self.expires_at,
+            token: self.token,
+            description: Note::from_stored(self.description, self.note.as_deref()),
+            created_at: self.created_at,
+            idempotency: self.idempotency_key.zip(self.request_hash),
+        };
+        (hold, self.state)
+    }
+}
+
+const HOLD_COLUMNS: &str = "SELECT id, account_id, amount, state, captured, expires_at, token,
+        description, note, created_at, idempotency_key, request_hash FROM holds";
+
+/// Every open hold, for a writer's full load.
 #[instrument(level = "debug", skip_all)]
 pub async fn load_open_holds(conn: &mut AnyConnection) -> Result<Vec<OpenHold>, sqlx::Error> {
-    let rows: Vec<OpenHoldRow> = sqlx::query_as(
-        "SELECT id, account_id, amount, captured, expires_at, token, description, note,
-                created_at, idempotency_key, request_hash
-         FROM holds WHERE state = 'open'",
-    )
+    let rows: Vec<HoldStateRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "{HOLD_COLUMNS} WHERE state = 'open'"
+    )))
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| OpenHold {
-            id: r.id,
-            account: r.account_id,
-            amount: r.amount,
-            captured: r.captured.unwrap_or(0),
-            expires_at: r.expires_at,
-            token: r.token,
-            description: Note::from_stored(r.description, r.note.as_deref()),
-            created_at: r.created_at,
-            idempotency: r.idempotency_key.zip(r.request_hash),
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| r.into_hold().0).collect())
+}
+
+/// The holds a ledger batch after `version` placed, changed or closed, in their state now.
+#[instrument(level = "debug", skip(conn))]
+pub async fn holds_changed_since(
+    conn: &mut AnyConnection,
+    version: i64,
+) -> Result<Vec<(OpenHold, HoldState)>, sqlx::Error> {
+    let rows: Vec<HoldStateRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "{HOLD_COLUMNS} WHERE ledger_version > $1"
+    )))
+    .bind(version)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(HoldStateRow::into_hold).collect())
+}
+
+/// Where the ledger stands: the last batch's version, and the last that changed alerts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SyncPoint {
+    pub version: i64,
+    pub alerts_version: i64,
+}
+
+/// The ledger's sync point, read outside any batch (a full load reads it first).
+#[instrument(level = "debug", skip_all)]
+pub async fn sync_point(conn: &mut AnyConnection) -> Result<SyncPoint, sqlx::Error> {
+    sqlx::query_as("SELECT version, alerts_version FROM ledger_sync WHERE id = 1")
+        .fetch_one(conn)
+        .await
+}
+
+/// Opens a batch: takes the next version. The row this writes is what serialises every
+/// writer's batches, so it is the first statement of each; the version returned is the
+/// batch's own, and the alerts version the last committed one.
+#[instrument(level = "debug", skip_all)]
+pub async fn next_version(conn: &mut AnyConnection) -> Result<SyncPoint, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE ledger_sync SET version = version + 1 WHERE id = 1
+         RETURNING version, alerts_version",
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Records that batch `version` changed what decides alerts.
+#[instrument(level = "debug", skip(conn))]
+pub async fn alerts_changed(conn: &mut AnyConnection, version: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE ledger_sync SET alerts_version = $1 WHERE id = 1")
+        .bind(version)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -415,18 +486,20 @@ const MAX_PARAMS: usize = 32_000;
 #[instrument(level = "debug", skip_all, fields(holds = holds.len(), entries = entries.len()))]
 pub async fn write_batch(
     conn: &mut AnyConnection,
+    version: i64,
     holds: &[HoldRow],
     entries: &[EntryRow],
     balances: &[(AccountId, Account)],
 ) -> Result<(), sqlx::Error> {
-    for chunk in holds.chunks(MAX_PARAMS / 13) {
+    for chunk in holds.chunks(MAX_PARAMS / 14) {
         let sql = format!(
             "INSERT INTO holds (id, token, account_id, amount, state, captured, description,
                                 note, expires_at, idempotency_key, request_hash, created_at,
-                                closed_at) {}
+                                closed_at, ledger_version) {}
              ON CONFLICT (id) DO UPDATE SET state = excluded.state, captured = excluded.captured,
-                 expires_at = excluded.expires_at, closed_at = excluded.closed_at",
-            crate::db::values_list(chunk.len(), 13)
+                 expires_at = excluded.expires_at, closed_at = excluded.closed_at,
+                 ledger_version = excluded.ledger_version",
+            crate::db::values_list(chunk.len(), 14)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for h in chunk {
@@ -444,7 +517,8 @@ pub async fn write_batch(
                 .bind(key)
                 .bind(hash)
                 .bind(h.hold.created_at)
-                .bind(h.closed_at);
+                .bind(h.closed_at)
+                .bind(version);
         }
         q.execute(&mut *conn).await?;
     }
@@ -471,15 +545,20 @@ pub async fn write_batch(
         }
         q.execute(&mut *conn).await?;
     }
-    for chunk in balances.chunks(MAX_PARAMS / 3) {
+    for chunk in balances.chunks(MAX_PARAMS / 4) {
         let sql = format!(
-            "UPDATE iap_accounts SET balance = v.column2, held = v.column3 FROM ({}) AS v
+            "UPDATE iap_accounts SET balance = v.column2, held = v.column3,
+                 ledger_version = v.column4 FROM ({}) AS v
              WHERE iap_accounts.id = v.column1",
-            crate::db::values_list(chunk.len(), 3)
+            crate::db::values_list(chunk.len(), 4)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (id, account) in chunk {
-            q = q.bind(*id).bind(account.balance).bind(account.held);
+            q = q
+                .bind(*id)
+                .bind(account.balance)
+                .bind(account.held)
+                .bind(version);
         }
         q.execute(&mut *conn).await?;
     }

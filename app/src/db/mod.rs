@@ -232,6 +232,10 @@ mod tests {
             "0032_auto_recharge.sql",
             "143f74e3d8e0f3c37ed8597980b47e62c39084ecb4c5f85af0fb5e59f0e38c8b",
         ),
+        (
+            "0033_ledger_sync.sql",
+            "f8fbd8ec46f86116f128e8db5f0f347a8181a3856dae786951e7b1c4b29edcf2",
+        ),
     ];
 
     #[test]
@@ -312,10 +316,16 @@ mod tests {
     }
 
     /// The same for PostgreSQL's folder.
-    const LANDED_POSTGRES: &[(&str, &str)] = &[(
-        "0001_schema.sql",
-        "5f091d70eb28bfcddd20820924bdcc8356a5ee19a4af4c3600378a7536e3f6b5",
-    )];
+    const LANDED_POSTGRES: &[(&str, &str)] = &[
+        (
+            "0001_schema.sql",
+            "5f091d70eb28bfcddd20820924bdcc8356a5ee19a4af4c3600378a7536e3f6b5",
+        ),
+        (
+            "0002_ledger_sync.sql",
+            "6613acaa1c7fdcffc07bc4a4f057b17f495cdea5a10dcd47df773af55a3ef89e",
+        ),
+    ];
 
     fn landed(folder: &str, landed: &[(&str, &str)]) {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -549,6 +549,20 @@ impl Book {
         self.index(hold);
     }
 
+    /// Replaces what the book knows of an open hold with storage's version of it, which
+    /// another writer changed (extended, partly captured). Its account's figures are
+    /// reloaded with it, so no `held` is moved here.
+    pub fn refresh_hold(&mut self, hold: OpenHold) {
+        self.remove(hold.id);
+        self.load_hold(hold);
+    }
+
+    /// Forgets a hold another writer closed. As for [`Book::refresh_hold`], its account's
+    /// figures are reloaded beside it.
+    pub fn forget_hold(&mut self, id: HoldId) {
+        self.remove(id);
+    }
+
     /// The id the next hold will get; storage must not have used it.
     pub fn reserve_hold_ids_from(&mut self, next: HoldId) {
         self.next_hold = self.next_hold.max(next);
@@ -1153,6 +1167,33 @@ mod tests {
         assert_eq!(book.account(1).unwrap().held, 50);
         assert_eq!(
             book.capture("early", None).unwrap_err(),
+            LedgerError::UnknownHold
+        );
+    }
+
+    #[test]
+    fn a_hold_another_writer_changed_or_closed_is_refreshed_or_forgotten_whole() {
+        let mut book = book_with(100);
+        place(&mut book, new_hold(40, "t", 1_000)).unwrap();
+        let mut extended = book.open_hold("t").unwrap().clone();
+        extended.expires_at = 5_000;
+        book.refresh_hold(extended);
+        assert!(
+            book.expire_due(1_000).is_empty(),
+            "the old expiry is gone with the old version"
+        );
+        assert_eq!(book.open_hold("t").unwrap().expires_at, 5_000);
+        let id = book.open_hold("t").unwrap().id;
+        book.forget_hold(id);
+        assert!(book.open_hold("t").is_none());
+        assert!(book.expire_due(5_000).is_empty());
+        assert_eq!(
+            book.account(1).unwrap().held,
+            40,
+            "figures come from storage"
+        );
+        assert_eq!(
+            book.capture("t", None).unwrap_err(),
             LedgerError::UnknownHold
         );
     }

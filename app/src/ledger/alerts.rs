@@ -33,6 +33,8 @@ pub(super) struct Alerts {
     recharges: HashMap<AccountId, i64>,
     /// Where iapd is reached, for the pack store link in mails.
     public_url: String,
+    /// Something above changed since [`Alerts::take_changed`]: other writers must reload.
+    changed: bool,
 }
 
 /// One account's change in one operation.
@@ -66,6 +68,7 @@ impl Alerts {
             depleted: HashSet::new(),
             recharges: HashMap::new(),
             public_url: public_url.trim_end_matches('/').to_owned(),
+            changed: false,
         }
     }
 
@@ -84,7 +87,14 @@ impl Alerts {
         self.thresholds = thresholds;
         self.depleted = depleted.into_iter().collect();
         self.recharges = recharges.into_iter().collect();
+        self.changed = false;
         Ok(())
+    }
+
+    /// Whether this batch changed what decides alerts, so other writers sharing the database
+    /// reload it; the flag is cleared.
+    pub(super) fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
     }
 
     /// Fires what one operation's `entries` set off, the book already changed by them.
@@ -137,6 +147,7 @@ impl Alerts {
         if let Some(kind) = depletion(before, after, change.credited, was_depleted) {
             let depleted = kind == AlertKind::Depleted;
             crate::db::alerts::set_depleted(conn, account, depleted).await?;
+            self.changed = true;
             if depleted {
                 self.depleted.insert(account);
             } else {
@@ -214,6 +225,7 @@ impl Alerts {
         now: i64,
     ) -> Result<(), sqlx::Error> {
         use crate::db::auto_recharge as store;
+        self.changed = true;
         match change {
             RechargeChange::Settings(settings) => {
                 store::save_settings(conn, account, settings, now).await?;
@@ -272,6 +284,7 @@ impl Alerts {
         };
         if self.fire(conn, firing, now).await? {
             self.last_warned.insert(account, now);
+            self.changed = true;
         }
         Ok(())
     }
@@ -305,6 +318,7 @@ impl Alerts {
         };
         self.fire(conn, firing, now).await?;
         crate::db::alerts::mark_fired(conn, threshold.id, now).await?;
+        self.changed = true;
         if let Some(stored) = self
             .thresholds
             .get_mut(&account)
@@ -413,6 +427,7 @@ impl Alerts {
     ) -> Result<(), sqlx::Error> {
         let old = self.warnings.get(&account).cloned().unwrap_or_default();
         crate::db::warnings::save(conn, account, settings, now).await?;
+        self.changed = true;
         self.warnings.insert(account, (**settings).clone());
         if settings.warns_on_save(&old, available) {
             self.warn_me(conn, account, available, now).await?;
@@ -440,6 +455,7 @@ impl Alerts {
             return Ok(Err(LedgerError::Invalid(error)));
         }
         let id = crate::db::alerts::insert_threshold(conn, account, new, now).await?;
+        self.changed = true;
         let list = self.thresholds.entry(account).or_default();
         list.push(Threshold {
             id,
@@ -465,6 +481,7 @@ impl Alerts {
         id: i64,
     ) -> Result<bool, sqlx::Error> {
         let removed = crate::db::alerts::delete_threshold(conn, account, id).await?;
+        self.changed = true;
         if let Some(list) = self.thresholds.get_mut(&account) {
             list.retain(|t| t.id != id);
         }

@@ -8,6 +8,25 @@
 //! commit rolls back the batch and reloads the book from the database, so nothing half-done
 //! survives.
 //!
+//! # Several writers, one database
+//!
+//! More than one writer may share a database: two processes on one SQLite file, or nodes
+//! serving one PostgreSQL database. Their books live in separate memories, so the database
+//! arbitrates. Every batch's first statement takes the next version from the one-row
+//! `ledger_sync` table; that row write waits for any other writer's batch to commit
+//! (PostgreSQL's row lock, SQLite's single writer), so batches stay serial across writers
+//! exactly as they are within one, and each batch is still one transaction for many
+//! operations. If the version taken is not the writer's last plus one, another writer
+//! committed in between: still under the lock, the writer reloads the accounts and holds
+//! whose rows carry a later version (every row a batch writes carries its version), and the
+//! alerts' memory if `alerts_version` moved. Its book is then exactly the database's, and
+//! it applies its batch. The alternative of conditional updates per operation (`UPDATE …
+//! SET balance = balance - $1 WHERE balance - held >= $1`) was set aside: holds,
+//! idempotency, expiry and alert crossings all judge the figures before and after an
+//! operation, which the book gives for free and a conditional update would have to
+//! re-derive, statement by statement, in SQL. A writer alone (the common case) pays one
+//! `UPDATE` per batch; two busy writers pay a reload of what the other changed.
+//!
 //! Callers hand in checked requests ([`NewHold`], [`NewCredit`], [`AccountEdit`],
 //! [`ValidWarning`]): the writer applies rules that depend on the balances, nothing else.
 //!

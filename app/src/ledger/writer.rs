@@ -4,7 +4,7 @@ use super::alerts::Alerts;
 use super::{Command, Job, QueuedSms, RechargeChange, Reply, SmsBatch, SmsResult};
 use crate::clock::Clock;
 use crate::crypto;
-use crate::db::ledger::{self as store, EntryRow, HoldRow};
+use crate::db::ledger::{self as store, EntryRow, HoldRow, SyncPoint};
 use crate::domain::FieldError;
 use crate::domain::alert::NewThreshold;
 use crate::domain::credits::Credits;
@@ -48,6 +48,8 @@ pub struct Writer {
     meta: HashMap<AccountId, Meta>,
     /// What decides the alerts each operation fires.
     alerts: Alerts,
+    /// The last batch the book, the meta and the alerts include.
+    synced: SyncPoint,
 }
 
 /// Everything a batch will write, accumulated while its operations are applied.
@@ -60,6 +62,8 @@ struct Pending {
     keys: HashMap<String, (String, String)>,
     /// Captures reversed in this batch: capture entry → credits given back.
     reversed: HashMap<i64, i64>,
+    /// Accounts created or edited in this batch, whether or not an entry touched them.
+    accounts: BTreeSet<AccountId>,
 }
 
 impl Pending {
@@ -150,6 +154,10 @@ impl Writer {
             book: Book::new(),
             meta: HashMap::new(),
             alerts: Alerts::new(public_url),
+            synced: SyncPoint {
+                version: 0,
+                alerts_version: 0,
+            },
         };
         writer.reload().await?;
         writer.revive_job_holds().await?;
@@ -161,22 +169,35 @@ impl Writer {
     /// now: a hold must not expire under its job because the server was down, or a message
     /// handed over before the stop, whose answer was lost, could go out unpaid.
     async fn revive_job_holds(&mut self) -> Result<(), sqlx::Error> {
-        let tokens = crate::db::sms::pending_hold_tokens(&mut self.conn).await?;
-        let now = (self.clock)();
+        let Writer {
+            conn,
+            book,
+            meta,
+            alerts,
+            synced,
+            clock,
+            ..
+        } = self;
+        let (mut tx, batch) = begin_batch(conn, synced, book, meta, alerts).await?;
+        let tokens = crate::db::sms::pending_hold_tokens(&mut tx).await?;
+        let now = clock();
         let until = now.saturating_add(crate::sms::HOLD_TTL_HOURS.saturating_mul(3_600_000));
         let mut pending = Pending::default();
         for token in tokens {
-            if let Ok(hold) = self.book.extend(&token, until) {
+            if let Ok(hold) = book.extend(&token, until) {
                 pending.open(hold, now);
             }
         }
         if pending.holds.is_empty() {
+            // At once: a dropped transaction would keep the version row locked, and every
+            // other writer waiting, until this connection's next use.
+            tx.rollback().await?;
             return Ok(());
         }
         let holds: Vec<HoldRow> = pending.holds.into_values().collect();
-        let mut tx = crate::db::begin_write_on(&mut self.conn).await?;
-        store::write_batch(&mut tx, &holds, &[], &[]).await?;
+        store::write_batch(&mut tx, batch.version, &holds, &[], &[]).await?;
         tx.commit().await?;
+        *synced = batch;
         tracing::info!(
             holds = holds.len(),
             "holds of unfinished SMS batches extended at start"
@@ -184,8 +205,11 @@ impl Writer {
         Ok(())
     }
 
-    /// Rebuilds the book from the database, the authority after any failed batch.
+    /// Rebuilds the book from the database, the authority after any failed batch. The sync
+    /// point is read first: another writer may commit while this loads, and what it
+    /// changes then carries a later version, so the next batch reads it again.
     async fn reload(&mut self) -> Result<(), sqlx::Error> {
+        let synced = store::sync_point(&mut self.conn).await?;
         let mut book = Book::new();
         let mut meta = HashMap::new();
         for row in store::load_accounts(&mut self.conn).await? {
@@ -205,6 +229,7 @@ impl Writer {
         self.alerts.reload(&mut self.conn).await?;
         self.book = book;
         self.meta = meta;
+        self.synced = synced;
         Ok(())
     }
 
@@ -305,9 +330,10 @@ impl Writer {
             book,
             meta,
             alerts,
+            synced,
             ..
         } = self;
-        let mut tx = crate::db::begin_write_on(conn).await?;
+        let (mut tx, batch) = begin_batch(conn, synced, book, meta, alerts).await?;
         let mut pending = Pending::default();
         for (hold, entry) in book.expire_due(now) {
             pending.ended(hold, HoldState::Expired, now);
@@ -331,17 +357,93 @@ impl Writer {
                 .after(&mut tx, book, &pending.entries[first_entry..], now)
                 .await?;
         }
-        let touched: BTreeSet<AccountId> =
-            pending.entries.iter().map(|e| e.entry.account).collect();
+        let mut touched = std::mem::take(&mut pending.accounts);
+        touched.extend(pending.entries.iter().map(|e| e.entry.account));
         let balances: Vec<_> = touched
             .into_iter()
             .filter_map(|id| book.account(id).map(|a| (id, *a)))
             .collect();
         let holds: Vec<HoldRow> = pending.holds.into_values().collect();
-        store::write_batch(&mut tx, &holds, &pending.entries, &balances).await?;
+        store::write_batch(&mut tx, batch.version, &holds, &pending.entries, &balances).await?;
+        let alerts_changed = alerts.take_changed();
+        if alerts_changed {
+            store::alerts_changed(&mut tx, batch.version).await?;
+        }
         tx.commit().await?;
+        *synced = SyncPoint {
+            version: batch.version,
+            alerts_version: if alerts_changed {
+                batch.version
+            } else {
+                batch.alerts_version
+            },
+        };
         Ok(results)
     }
+}
+
+/// Opens a batch's transaction and takes its version, which waits for any other writer's
+/// batch to commit; then brings the book up to date if another writer committed since this
+/// one's last batch. If the batch then rolls back, `synced` is unchanged, and the next
+/// batch catches up again (reading a row twice is harmless).
+async fn begin_batch<'c>(
+    conn: &'c mut AnyConnection,
+    synced: &SyncPoint,
+    book: &mut Book,
+    meta: &mut HashMap<AccountId, Meta>,
+    alerts: &mut Alerts,
+) -> Result<(sqlx::Transaction<'c, sqlx::Any>, SyncPoint), sqlx::Error> {
+    let mut tx = crate::db::begin_write_on(conn).await?;
+    let batch = store::next_version(&mut tx).await?;
+    if batch.version != synced.version + 1 {
+        catch_up(&mut tx, *synced, batch, book, meta, alerts).await?;
+    }
+    Ok((tx, batch))
+}
+
+/// Brings a writer that another writer overtook up to date, inside the batch that found
+/// out (so under its lock): the accounts and holds written after `from`, and the alerts'
+/// memory if a batch since changed it. Rows carry the version of the batch that last wrote
+/// them, so this reads what changed, not the whole ledger.
+async fn catch_up(
+    conn: &mut AnyConnection,
+    from: SyncPoint,
+    to: SyncPoint,
+    book: &mut Book,
+    meta: &mut HashMap<AccountId, Meta>,
+    alerts: &mut Alerts,
+) -> Result<(), sqlx::Error> {
+    let accounts = store::accounts_changed_since(conn, from.version).await?;
+    let holds = store::holds_changed_since(conn, from.version).await?;
+    tracing::debug!(
+        from = from.version,
+        to = to.version,
+        accounts = accounts.len(),
+        holds = holds.len(),
+        "catching up with another ledger writer"
+    );
+    for row in accounts {
+        book.load_account(row.id, row.account());
+        meta.insert(
+            row.id,
+            Meta {
+                companies: row.company_ids(),
+                service: row.service,
+            },
+        );
+    }
+    for (hold, state) in holds {
+        if state == HoldState::Open {
+            book.refresh_hold(hold);
+        } else {
+            book.forget_hold(hold.id);
+        }
+    }
+    book.reserve_hold_ids_from(store::next_hold_id(conn).await?);
+    if to.alerts_version != from.alerts_version {
+        alerts.reload(conn).await?;
+    }
+    Ok(())
 }
 
 /// One operation of a batch, with what it may touch.
@@ -806,6 +908,7 @@ impl Op<'_> {
         let token = crypto::random_token(16);
         let id = store::insert_account(self.conn, service, &svc.label, &token, self.now).await?;
         self.book.load_account(id, Default::default());
+        self.pending.accounts.insert(id);
         self.meta.insert(
             id,
             Meta {
@@ -861,6 +964,7 @@ impl Op<'_> {
         if let Some(meta) = self.meta.get_mut(&edit.account) {
             meta.companies = edit.companies.clone();
         }
+        self.pending.accounts.insert(edit.account);
         Ok(Ok(()))
     }
 

@@ -1,0 +1,337 @@
+//! Two ledger writers sharing one database, as two processes or two nodes do: each has its
+//! own book in memory and its own connection, and the database arbitrates between them
+//! (`ledger_sync`). Whatever one writer did, the other sees before its next batch: no
+//! overdraft, no double expiry, no second warning mail, no hold or account it does not know.
+//! Runs on SQLite, and on PostgreSQL when `IAPD_TEST_POSTGRES` is set.
+#![cfg(feature = "ssr")]
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+mod common;
+
+use app::clock::ManualClock;
+use app::db::ledger as store;
+use app::domain::credits::Credits;
+use app::domain::ledger::{AccountEdit, Conflict, EntryKind, HoldRequest, LedgerError};
+use app::domain::warning::WarningSettings;
+use app::ledger::Ledger;
+use app::tasks::Tasks;
+use common::{configure_with, credit_with, edit_with, hold_with, start_ledger};
+use sqlx::AnyPool;
+
+const CREDIT: i64 = 10_000;
+const HOUR: i64 = 3_600_000;
+
+struct Fixture {
+    pool: AnyPool,
+    /// Two writers over the same database.
+    a: Ledger,
+    b: Ledger,
+    _tasks: (Tasks, Tasks),
+    clock: ManualClock,
+    company: i64,
+}
+
+async fn fixture() -> Fixture {
+    let (pool, _) = app::db::scratch("writers-test").await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    app::db::settings::set(&mut conn, app::db::settings::EDITION, "Community")
+        .await
+        .unwrap();
+    let company = app::db::companies::insert(&mut conn, "SF").await.unwrap();
+    drop(conn);
+    let clock = ManualClock::at(1_800_000_000_000);
+    let (a, tasks_a) = start_ledger(&pool, clock.clock()).await;
+    let (b, tasks_b) = start_ledger(&pool, clock.clock()).await;
+    Fixture {
+        pool,
+        a,
+        b,
+        _tasks: (tasks_a, tasks_b),
+        clock,
+        company,
+    }
+}
+
+impl Fixture {
+    /// Writer A for even `i`, B for odd.
+    fn either(&self, i: usize) -> &Ledger {
+        if i.is_multiple_of(2) {
+            &self.a
+        } else {
+            &self.b
+        }
+    }
+
+    /// The SMS account, resolved on A, brought to exactly `credits` on B.
+    async fn account_with(&self, credits: i64) -> i64 {
+        let id = self.a.resolve_account("sms", self.company).await.unwrap();
+        let delta = credits * CREDIT - self.figures(id).await.0;
+        if delta != 0 {
+            credit_with(
+                &self.b,
+                id,
+                EntryKind::Adjustment,
+                Credits::from_minor(delta),
+                "test setup",
+                None,
+            )
+            .await
+            .unwrap();
+        }
+        id
+    }
+
+    async fn figures(&self, account: i64) -> (i64, i64) {
+        sqlx::query_as("SELECT balance, held FROM iap_accounts WHERE id = $1")
+            .bind(account)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn count(&self, sql: &'static str, account: i64) -> i64 {
+        sqlx::query_scalar(sql)
+            .bind(account)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn assert_consistent(&self) {
+        let mut conn = self.pool.acquire().await.unwrap();
+        assert_eq!(store::check(&mut conn).await.unwrap(), vec![]);
+    }
+}
+
+fn hold(account: i64, credits: i64) -> HoldRequest {
+    HoldRequest {
+        account,
+        amount: Credits::whole(credits).unwrap(),
+        description: "test".into(),
+        ttl_hours: None,
+        idempotency_key: None,
+    }
+}
+
+#[tokio::test]
+async fn holds_raced_over_two_writers_never_overdraw_the_account() {
+    let f = fixture().await;
+    let (mut account, mut placed) = (0, 0);
+    for iteration in 0..30 {
+        let covered = (iteration * 7) % 65; // 0 to 64 holds fit
+        account = f.account_with(covered).await;
+        let attempts = (0..64).map(|i| {
+            let ledger = f.either(i).clone();
+            tokio::spawn(async move { hold_with(&ledger, hold(account, 1)).await })
+        });
+        let results = futures::future::join_all(attempts).await;
+        let mut tokens = Vec::new();
+        for result in results {
+            match result.unwrap() {
+                Ok(token) => tokens.push(token),
+                Err(error) => assert!(
+                    matches!(error, LedgerError::InsufficientCredits { .. }),
+                    "{error:?}"
+                ),
+            }
+        }
+        assert_eq!(tokens.len(), covered as usize, "iteration {iteration}");
+        placed += covered;
+        assert_eq!(
+            f.figures(account).await,
+            (covered * CREDIT, covered * CREDIT)
+        );
+        // Each hold ends on the writer that did not place it (hold ids alternate too).
+        for (i, token) in tokens.iter().enumerate() {
+            f.either(i + 1).cancel(token).await.unwrap();
+        }
+        assert_eq!(f.figures(account).await, (covered * CREDIT, 0));
+    }
+    let holds = f
+        .count("SELECT COUNT(*) FROM holds WHERE account_id = $1", account)
+        .await;
+    assert_eq!(holds, placed, "every hold granted is stored, and no other");
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn a_hold_placed_on_one_writer_is_captured_once_on_the_other() {
+    let f = fixture().await;
+    let account = f.account_with(100).await;
+    let token = hold_with(&f.a, hold(account, 30)).await.unwrap();
+    let twelve = Credits::whole(12).unwrap();
+    assert_eq!(f.b.capture(&token, Some(twelve)).await, Ok(twelve));
+    assert_eq!(
+        f.a.capture(&token, Some(twelve)).await,
+        Ok(twelve),
+        "a repeat"
+    );
+    assert_eq!(
+        f.a.cancel(&token).await,
+        Err(LedgerError::Conflict(Conflict::AlreadyCaptured))
+    );
+    assert_eq!(f.figures(account).await, (88 * CREDIT, 0));
+    let captures = f
+        .count(
+            "SELECT COUNT(*) FROM ledger_entries WHERE account_id = $1 AND kind = 'capture'",
+            account,
+        )
+        .await;
+    assert_eq!(captures, 1);
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn one_idempotency_key_sent_to_both_writers_at_once_makes_one_hold() {
+    let f = fixture().await;
+    let account = f.account_with(100).await;
+    let attempts = (0..16).map(|i| {
+        let ledger = f.either(i).clone();
+        tokio::spawn(async move {
+            let request = HoldRequest {
+                idempotency_key: Some("order-7".into()),
+                ..hold(account, 10)
+            };
+            hold_with(&ledger, request).await
+        })
+    });
+    let tokens: Vec<String> = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().unwrap())
+        .collect();
+    assert!(tokens.iter().all(|t| *t == tokens[0]), "{tokens:?}");
+    assert_eq!(f.figures(account).await, (100 * CREDIT, 10 * CREDIT));
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn a_hold_expires_exactly_once_when_both_writers_sweep() {
+    let f = fixture().await;
+    let account = f.account_with(10).await;
+    let request = HoldRequest {
+        ttl_hours: Some(1),
+        ..hold(account, 10)
+    };
+    let token = hold_with(&f.a, request).await.unwrap();
+    f.clock.advance(HOUR);
+    let (a, b) = tokio::join!(f.a.sweep(), f.b.sweep());
+    a.unwrap();
+    b.unwrap();
+    let expiries = f
+        .count(
+            "SELECT COUNT(*) FROM ledger_entries WHERE account_id = $1 AND kind = 'expiry'",
+            account,
+        )
+        .await;
+    assert_eq!(expiries, 1);
+    assert_eq!(f.figures(account).await, (10 * CREDIT, 0));
+    assert_eq!(
+        f.b.capture(&token, None).await,
+        Err(LedgerError::HoldExpired)
+    );
+    assert_eq!(
+        f.a.capture(&token, None).await,
+        Err(LedgerError::HoldExpired)
+    );
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn an_extension_on_one_writer_keeps_the_hold_alive_on_the_other() {
+    let f = fixture().await;
+    let account = f.account_with(10).await;
+    let request = HoldRequest {
+        ttl_hours: Some(1),
+        ..hold(account, 10)
+    };
+    let token = hold_with(&f.a, request).await.unwrap();
+    f.b.extend(&token, std::time::Duration::from_secs(5 * 3_600))
+        .await
+        .unwrap();
+    f.clock.advance(2 * HOUR);
+    f.a.sweep().await.unwrap();
+    assert_eq!(f.figures(account).await, (10 * CREDIT, 10 * CREDIT));
+    let all = Credits::whole(10).unwrap();
+    assert_eq!(f.a.capture(&token, None).await, Ok(all));
+    assert_eq!(f.figures(account).await, (0, 0));
+    f.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn an_account_made_or_edited_on_one_writer_is_the_same_on_the_other() {
+    let f = fixture().await;
+    let on_a = f.a.resolve_account("sms", f.company).await.unwrap();
+    assert_eq!(f.b.resolve_account("sms", f.company).await, Ok(on_a));
+    let token: String = sqlx::query_scalar("SELECT token FROM iap_accounts WHERE id = $1")
+        .bind(on_a)
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    let disabled = AccountEdit {
+        account: on_a,
+        name: "SMS".into(),
+        token: format!("{token}+disabled"),
+        companies: vec![f.company],
+    };
+    edit_with(&f.b, disabled).await.unwrap();
+    credit_with(
+        &f.b,
+        on_a,
+        EntryKind::Adjustment,
+        Credits::whole(5).unwrap(),
+        "setup",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        hold_with(&f.a, hold(on_a, 1)).await,
+        Err(LedgerError::AccountDisabled)
+    );
+    f.assert_consistent().await;
+}
+
+fn warn_below(credits: i64) -> WarningSettings {
+    WarningSettings {
+        enabled: true,
+        threshold: credits * CREDIT,
+        emails: vec!["ops@example.com".into()],
+    }
+}
+
+/// A hold then its capture, as a service spends.
+async fn spend(ledger: &Ledger, account: i64, credits: i64) {
+    let token = hold_with(ledger, hold(account, credits)).await.unwrap();
+    ledger.capture(&token, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_warning_crossed_over_two_writers_is_mailed_once_an_hour() {
+    let f = fixture().await;
+    let account = f.account_with(100).await;
+    configure_with(&f.a, account, warn_below(50)).await.unwrap();
+    let mails = "SELECT COUNT(*) FROM mail_outbox WHERE account_id = $1";
+    let spends = (0..64).map(|i| {
+        let ledger = f.either(i).clone();
+        tokio::spawn(async move { spend(&ledger, account, 1).await })
+    });
+    for result in futures::future::join_all(spends).await {
+        result.unwrap();
+    }
+    assert_eq!(f.count(mails, account).await, 1, "one crossing, one mail");
+    // Back above the line on A, below again on B within the hour: no second mail.
+    let thirty = Credits::whole(30).unwrap();
+    credit_with(&f.a, account, EntryKind::Purchase, thirty, "pack", None)
+        .await
+        .unwrap();
+    spend(&f.b, account, 30).await;
+    assert_eq!(f.count(mails, account).await, 1, "at most one an hour");
+    f.clock.advance(HOUR);
+    credit_with(&f.b, account, EntryKind::Purchase, thirty, "pack", None)
+        .await
+        .unwrap();
+    spend(&f.a, account, 30).await;
+    assert_eq!(f.count(mails, account).await, 2, "an hour later, again");
+    f.assert_consistent().await;
+}
