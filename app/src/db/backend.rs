@@ -278,6 +278,11 @@ async fn postgres_copy(admin: &str, name: &str) -> Result<String, MigrateError> 
         .await?;
     }
     conn.execute("SELECT pg_advisory_unlock(74201180)").await?;
+    // A run that died (its process id since reused) may have left one of the same name.
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .await?;
     conn.execute(sqlx::AssertSqlSafe(format!(
         "CREATE DATABASE {name} TEMPLATE {template}"
     )))
