@@ -44,6 +44,8 @@ pub mod crypto;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
+pub mod leader;
+#[cfg(feature = "ssr")]
 pub mod ledger;
 #[cfg(feature = "ssr")]
 pub mod mail;

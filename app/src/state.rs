@@ -34,6 +34,9 @@ pub struct AppState {
     /// Webhooks may target private addresses (`WEBHOOK_ALLOW_PRIVATE`).
     #[from_ref(skip)]
     pub webhook_allow_private: bool,
+    /// Whether this node runs the database's background work now (`crate::leader`).
+    #[from_ref(skip)]
+    pub leader: crate::tasks::Leader,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -5,13 +5,49 @@
 //! Shutdown goes in two stages. Feeders (the SMS worker) hand results to other tasks (the
 //! ledger writer); they are stopped and awaited first, so what they finish still reaches a
 //! running writer. Then the rest.
+//!
+//! Periodic work (outboxes, sweeps, reconciliation) runs on one node of a database at a
+//! time: the [`Leader`]. On SQLite there is one process per database, always leading; on
+//! PostgreSQL the nodes campaign for it (`crate::leader`).
 
 use futures::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::task::JoinSet;
 pub use tokio_util::sync::CancellationToken;
+
+/// Whether this node runs its database's background work now. Cheap to clone and to ask.
+#[derive(Clone, Debug)]
+pub struct Leader(Arc<AtomicBool>);
+
+impl Leader {
+    /// Always leading: the only process on its database.
+    pub fn alone() -> Self {
+        Leader(Arc::new(AtomicBool::new(true)))
+    }
+
+    /// Not leading until [`Leader::set`] says so.
+    pub fn follower() -> Self {
+        Leader(Arc::new(AtomicBool::new(false)))
+    }
+
+    pub fn leading(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    pub fn set(&self, leading: bool) {
+        self.0.store(leading, Ordering::SeqCst);
+    }
+}
+
+impl Default for Leader {
+    fn default() -> Self {
+        Leader::alone()
+    }
+}
 
 #[derive(Default)]
 pub struct Tasks {
@@ -20,6 +56,8 @@ pub struct Tasks {
     /// Tasks stopped in the first stage, with their own token.
     feeders: JoinSet<()>,
     feeders_cancel: CancellationToken,
+    /// Whether periodic steps run on this node.
+    leader: Leader,
 }
 
 impl Tasks {
@@ -30,6 +68,17 @@ impl Tasks {
     /// The token every task watches; cancelled by [`Tasks::shutdown`].
     pub fn token(&self) -> CancellationToken {
         self.cancel.clone()
+    }
+
+    /// Whether this node runs the background work.
+    pub fn leader(&self) -> Leader {
+        self.leader.clone()
+    }
+
+    /// Makes periodic steps (and the feeders that ask) run only while `leader` leads. Set
+    /// it before starting them.
+    pub fn follow(&mut self, leader: Leader) {
+        self.leader = leader;
     }
 
     /// The token feeders watch; cancelled first by [`Tasks::shutdown`].
@@ -60,21 +109,25 @@ impl Tasks {
         });
     }
 
-    /// Runs `step` every `every` until cancelled. A failing step is the step's own business
-    /// (it logs); the loop goes on.
+    /// Runs `step` every `every` until cancelled, on the node that leads (a node that does
+    /// not skips its turns). A failing step is the step's own business (it logs); the loop
+    /// goes on.
     pub fn every<F, Fut>(&mut self, name: &'static str, every: Duration, mut step: F)
     where
         F: FnMut() -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send,
     {
         let cancel = self.token();
+        let leader = self.leader();
         self.spawn(name, async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
                     () = cancel.cancelled() => break,
-                    _ = tick.tick() => step().await,
+                    _ = tick.tick() => if leader.leading() {
+                        step().await;
+                    },
                 }
             }
         });
@@ -138,8 +191,7 @@ async fn drain(set: &mut JoinSet<()>, deadline: tokio::time::Instant) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::atomic::AtomicU32;
 
     #[tokio::test(start_paused = true)]
     async fn a_restarting_task_comes_back_after_a_panic_and_stops_when_it_returns() {
@@ -162,6 +214,34 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(5)).await;
         assert_eq!(starts.load(Ordering::SeqCst), 3);
         assert_eq!(panics.load(Ordering::SeqCst), 2);
+        tasks.shutdown(Duration::from_secs(1)).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn periodic_steps_run_only_while_the_node_leads() {
+        let mut tasks = Tasks::new();
+        let leader = Leader::follower();
+        tasks.follow(leader.clone());
+        let runs = Arc::new(AtomicU32::new(0));
+        let counted = runs.clone();
+        tasks.every("count", Duration::from_secs(1), move || {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 0, "a follower skips its turns");
+        leader.set(true);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        leader.set(false);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "and stops when it no longer leads"
+        );
         tasks.shutdown(Duration::from_secs(1)).await;
     }
 

@@ -193,7 +193,7 @@ pub async fn run(
             let _lock = match DatabaseLock::acquire(url).await {
                 Ok(lock) => lock,
                 Err(LockError::Held(_)) => {
-                    let access = OperatorFile::read(url, &pool).await;
+                    let access = OperatorFile::read(url);
                     pool.close().await;
                     let access = access.ok_or(CliError::NoOperatorFile)?;
                     let balance = adjust_through_server(&access, token, &amount, reason).await?;

@@ -1,19 +1,19 @@
-//! One owner of the ledger. The serving process keeps every balance in memory and writes
-//! absolute figures, so nothing else may write balances while it runs:
+//! One owner of a SQLite database's ledger. The serving process keeps every balance in
+//! memory; the database arbitrates between writers (`app::ledger`), but SQLite is the
+//! embedded, one-process backend, and its background work assumes one process:
 //!
-//! - [`DatabaseLock`]: on SQLite an exclusive `flock` on `<database>.lock`, taken before the
-//!   database is opened; on PostgreSQL an advisory lock held by a connection of its own.
-//!   Either is held for the process's whole life: a second server on the same database
+//! - [`DatabaseLock`]: an exclusive `flock` on `<database>.lock`, taken before the database
+//!   is opened and held for the process's whole life: a second server on the same database
 //!   refuses to start, and the lock goes with the process, even after `kill -9`.
-//! - [`OperatorFile`]: while serving, `<database>.operator` (mode 0600; on PostgreSQL the
-//!   `operator_access` setting) holds the address of the server's operator endpoint and a
-//!   secret for it, so operator commands that change balances (`server adjust`) go through
-//!   the running server instead of behind it. On PostgreSQL the secret is no secret from
-//!   anyone who can read the database, who could change balances anyway.
+//! - [`OperatorFile`]: while serving, `<database>.operator` (mode 0600) holds the address of
+//!   the server's operator endpoint and a secret for it, so operator commands that change
+//!   balances (`server adjust`) go through the running server instead of beside it.
+//!
+//! PostgreSQL needs neither: any number of nodes serve one database, one of them runs the
+//! background work (`app::leader`), and `server adjust` writes through a ledger writer of
+//! its own, which the database arbitrates like any node's.
 
-use app::db::{Backend, OwnerLock};
 use serde::{Deserialize, Serialize};
-use sqlx::AnyPool;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -40,8 +40,6 @@ pub enum LockError {
          {0}: two owners would each keep balances in memory and overwrite each other's"
     )]
     Held(String),
-    #[error("cannot take the PostgreSQL database's owner lock: {0}")]
-    Database(#[from] sqlx::Error),
     #[error("cannot lock {path}: {source}")]
     Io {
         path: String,
@@ -49,23 +47,15 @@ pub enum LockError {
     },
 }
 
-/// The exclusive lock of one database; released when dropped (or when the process ends).
+/// The exclusive lock of one SQLite database; released when dropped (or when the process
+/// ends).
 #[derive(Debug)]
-pub enum DatabaseLock {
-    File(File),
-    Postgres(OwnerLock),
-}
+pub struct DatabaseLock(#[allow(dead_code)] File);
 
 impl DatabaseLock {
     /// Takes the lock of the database at `url`; `None` for a SQLite database that is not a
-    /// file.
+    /// file, and for PostgreSQL, which any number of processes share.
     pub async fn acquire(url: &str) -> Result<Option<DatabaseLock>, LockError> {
-        if Backend::of_url(url).ok() == Some(Backend::Postgres) {
-            return match OwnerLock::try_acquire(url).await? {
-                Some(lock) => Ok(Some(DatabaseLock::Postgres(lock))),
-                None => Err(LockError::Held("the PostgreSQL database".into())),
-            };
-        }
         let Some(database) = database_path(url) else {
             return Ok(None);
         };
@@ -80,7 +70,7 @@ impl DatabaseLock {
             .open(&path)
             .map_err(|source| io_error(&path, source))?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(DatabaseLock::File(file))),
+            Ok(()) => Ok(Some(DatabaseLock(file))),
             Err(TryLockError::WouldBlock) => Err(LockError::Held(database.display().to_string())),
             Err(TryLockError::Error(source)) => Err(io_error(&path, source)),
         }
@@ -110,22 +100,10 @@ pub struct OperatorFile {
 }
 
 impl OperatorFile {
-    /// Writes `<database>.operator`, readable by this user only (`None` for a SQLite
-    /// database that is not a file), or on PostgreSQL the `operator_access` setting, which
-    /// the next owner overwrites.
-    pub async fn write(
-        url: &str,
-        pool: &AnyPool,
-        access: &OperatorAccess,
-    ) -> std::io::Result<Option<OperatorFile>> {
+    /// Writes `<database>.operator`, readable by this user only; `None` for a database that
+    /// is not a SQLite file.
+    pub fn write(url: &str, access: &OperatorAccess) -> std::io::Result<Option<OperatorFile>> {
         let json = serde_json::to_string(access).map_err(std::io::Error::other)?;
-        if Backend::of_pool(pool) == Backend::Postgres {
-            let mut conn = pool.acquire().await.map_err(std::io::Error::other)?;
-            app::db::settings::set(&mut conn, app::db::settings::OPERATOR_ACCESS, &json)
-                .await
-                .map_err(std::io::Error::other)?;
-            return Ok(None);
-        }
         let Some(database) = database_path(url) else {
             return Ok(None);
         };
@@ -142,14 +120,7 @@ impl OperatorFile {
     }
 
     /// What a running server on the database at `url` wrote, if it did.
-    pub async fn read(url: &str, pool: &AnyPool) -> Option<OperatorAccess> {
-        if Backend::of_pool(pool) == Backend::Postgres {
-            let mut conn = pool.acquire().await.ok()?;
-            let json = app::db::settings::get(&mut conn, app::db::settings::OPERATOR_ACCESS)
-                .await
-                .ok()??;
-            return serde_json::from_str(&json).ok();
-        }
+    pub fn read(url: &str) -> Option<OperatorAccess> {
         let path = beside(&database_path(url)?, ".operator");
         serde_json::from_slice(&std::fs::read(path).ok()?).ok()
     }
@@ -179,6 +150,17 @@ mod tests {
         );
         assert_eq!(database_path("sqlite::memory:"), None);
         assert_eq!(database_path("postgres://db"), None);
+        assert!(
+            OperatorFile::write(
+                "postgres://db",
+                &OperatorAccess {
+                    url: "http://127.0.0.1:1".into(),
+                    secret: "s".into(),
+                }
+            )
+            .expect("nothing to write")
+            .is_none()
+        );
     }
 
     #[tokio::test]
@@ -200,16 +182,14 @@ mod tests {
     async fn the_operator_file_is_private_and_gone_once_dropped() {
         let url = temp_url("operator");
         let _lock = DatabaseLock::acquire(&url).await.expect("lock");
-        let pool = app::db::connect(&url).await.expect("pool");
         let access = OperatorAccess {
             url: "http://127.0.0.1:1".into(),
             secret: "s".into(),
         };
-        let file = OperatorFile::write(&url, &pool, &access)
-            .await
+        let file = OperatorFile::write(&url, &access)
             .expect("write")
             .expect("a file");
-        assert_eq!(OperatorFile::read(&url, &pool).await, Some(access));
+        assert_eq!(OperatorFile::read(&url), Some(access));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -218,6 +198,6 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         drop(file);
-        assert_eq!(OperatorFile::read(&url, &pool).await, None);
+        assert_eq!(OperatorFile::read(&url), None);
     }
 }

@@ -110,6 +110,7 @@ impl Application {
         let seeded = config.demo && app::seed::seed_if_empty(&pool).await?;
         log_first_steps(&pool).await?;
         let mut tasks = Tasks::new();
+        let leader = app::leader::campaign(&mut tasks, &config.database_url);
         let mail = config.mail();
         let mailer = match &mail.smtp {
             Some(smtp) => Some(app::mail::Mailer::new(smtp, &mail.from)?),
@@ -188,6 +189,7 @@ impl Application {
             public_url: public_url.into(),
             secure_cookies: config.secure_cookies(),
             webhook_allow_private: config.webhook_allow_private,
+            leader,
         };
         let operator_secret: Arc<str> = app::crypto::random_token(32).into();
         let operator_ip = if addr.ip().is_unspecified() {
@@ -199,8 +201,7 @@ impl Application {
             url: format!("http://{}", SocketAddr::new(operator_ip, addr.port())),
             secret: operator_secret.to_string(),
         };
-        let operator_file = OperatorFile::write(&config.database_url, &state.pool, &access)
-            .await
+        let operator_file = OperatorFile::write(&config.database_url, &access)
             .map_err(StartupError::OperatorFile)?;
         Ok(Application {
             listener,

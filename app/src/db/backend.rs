@@ -167,33 +167,45 @@ pub async fn checkpoint(pool: &AnyPool) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// The key of the PostgreSQL advisory lock the process owning the ledger holds.
-const OWNER_LOCK: i64 = 0x1a9d_0001;
+/// The key of the PostgreSQL advisory lock the node running the background work holds.
+const BACKGROUND_LOCK: i64 = 0x1a9d_0001;
 
-/// Ownership of a PostgreSQL database's ledger: a session-level advisory lock, held by a
-/// connection of its own for as long as this value lives (PostgreSQL releases it when the
-/// connection ends, even if the process is killed).
-#[derive(Debug)]
-pub struct OwnerLock {
-    _conn: AnyConnection,
+/// A connection of its own that campaigns for, and then holds, the background work of a
+/// PostgreSQL database: a session-level advisory lock, which PostgreSQL releases when the
+/// connection ends, even if the node is killed. See [`crate::tasks::Leader`].
+pub struct BackgroundLock {
+    conn: AnyConnection,
+    held: bool,
 }
 
-impl OwnerLock {
-    /// Takes the lock of the PostgreSQL database at `url`, or `None` when another process
-    /// holds it.
-    pub async fn try_acquire(url: &str) -> Result<Option<OwnerLock>, sqlx::Error> {
+impl BackgroundLock {
+    pub async fn connect(url: &str) -> Result<BackgroundLock, sqlx::Error> {
         sqlx::any::install_default_drivers();
-        let mut conn = AnyConnection::connect(url).await?;
-        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(OWNER_LOCK)
-            .fetch_one(&mut conn)
-            .await?;
-        if taken {
-            Ok(Some(OwnerLock { _conn: conn }))
+        let conn = AnyConnection::connect(url).await?;
+        Ok(BackgroundLock { conn, held: false })
+    }
+
+    /// Takes the lock if no other node holds it; while held, checks the connection still
+    /// lives (if it died, PostgreSQL released the lock, and an error says so). True while
+    /// this node holds it.
+    pub async fn hold(&mut self) -> Result<bool, sqlx::Error> {
+        self.held = if self.held {
+            sqlx::query_scalar::<_, i32>("SELECT 1")
+                .fetch_one(&mut self.conn)
+                .await?;
+            true
         } else {
-            conn.close().await?;
-            Ok(None)
-        }
+            sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(BACKGROUND_LOCK)
+                .fetch_one(&mut self.conn)
+                .await?
+        };
+        Ok(self.held)
+    }
+
+    /// Ends the connection, and so the lock, at once.
+    pub async fn release(self) {
+        let _ = self.conn.close().await;
     }
 }
 

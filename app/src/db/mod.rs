@@ -31,8 +31,8 @@ pub mod warnings;
 pub mod webhooks;
 
 pub use backend::{
-    Backend, DEFAULT_POOL_SIZE, OwnerLock, TEST_POSTGRES, begin_write, begin_write_on, checkpoint,
-    connect, connect_sized, migrate, prepare_writer, redact, scratch,
+    Backend, BackgroundLock, DEFAULT_POOL_SIZE, TEST_POSTGRES, begin_write, begin_write_on,
+    checkpoint, connect, connect_sized, migrate, prepare_writer, redact, scratch,
 };
 
 /// SQL: the credits account `a` holds now. Holds past their TTL reserve nothing even before

@@ -70,21 +70,37 @@ impl DueMail {
     }
 }
 
-/// Queued mails whose next attempt is due at `now`, oldest first.
+/// Claims up to `limit` queued mails whose next attempt is due at `now`, oldest first: their
+/// next attempt moves to `until`, so no other pass takes them meanwhile, and a pass that
+/// dies before recording its attempt leaves them due again then. On PostgreSQL the claim
+/// skips rows another node is claiming (`FOR UPDATE SKIP LOCKED`); SQLite's single writer
+/// makes the statement atomic on its own.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn due(
+pub async fn claim_due(
     conn: &mut AnyConnection,
     now: i64,
+    until: i64,
     limit: i64,
 ) -> Result<Vec<DueMail>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, recipients, subject, text_body, html_body, attempts FROM mail_outbox
-         WHERE state = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(conn)
-    .await
+    let skip_locked = match crate::db::Backend::of(conn) {
+        crate::db::Backend::Sqlite => "",
+        crate::db::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+    };
+    let sql = format!(
+        "UPDATE mail_outbox SET next_attempt_at = $1
+         WHERE id IN (SELECT id FROM mail_outbox
+                      WHERE state = 'queued' AND next_attempt_at <= $2
+                      ORDER BY next_attempt_at, id LIMIT $3 {skip_locked})
+         RETURNING id, recipients, subject, text_body, html_body, attempts"
+    );
+    let mut due: Vec<DueMail> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(until)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    due.sort_by_key(|mail| mail.id);
+    Ok(due)
 }
 
 /// Queued mails created after mail `after`, for logging them when no SMTP server is set.
@@ -153,4 +169,49 @@ pub async fn newest(conn: &mut AnyConnection, limit: i64) -> Result<Vec<OutboxMa
     .bind(limit)
     .fetch_all(conn)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn two_passes_claiming_at_once_never_take_the_same_mail_until_their_claim_lapses() {
+        let (pool, _) = crate::db::scratch("outbox-claims").await.unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        for i in 0..30 {
+            let mail = Mail {
+                recipients: vec![format!("ops{i}@example.com")],
+                subject: "Low credits".into(),
+                text: "t".into(),
+                html: "h".into(),
+            };
+            insert(&mut conn, None, &mail, 1_000).await.unwrap();
+        }
+        drop(conn);
+        let claim = |pool: sqlx::AnyPool| async move {
+            let mut conn = pool.acquire().await.unwrap();
+            claim_due(&mut conn, 2_000, 5_000, 20).await.unwrap()
+        };
+        let (first, second) = tokio::join!(claim(pool.clone()), claim(pool.clone()));
+        let mut ids: Vec<i64> = first.iter().chain(&second).map(|m| m.id).collect();
+        assert_eq!(first.len().max(second.len()), 20, "oldest first, 20 a pass");
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 30, "every mail once, none twice");
+        let mut conn = pool.acquire().await.unwrap();
+        assert!(
+            claim_due(&mut conn, 4_999, 9_000, 20)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        mark_sent(&mut conn, first[0].id, 4_000).await.unwrap();
+        let lapsed = claim_due(&mut conn, 5_000, 9_000, 50).await.unwrap();
+        assert_eq!(
+            lapsed.len(),
+            29,
+            "claims lapse; a sent mail is not sent again"
+        );
+    }
 }

@@ -8,9 +8,6 @@ pub const EDITION: &str = "edition";
 pub const DATABASE_UUID: &str = "database_uuid";
 /// Set by the demo seed: this database holds demo data (and demo logins).
 pub const DEMO_DATA: &str = "demo_data";
-/// Where the server owning a PostgreSQL database takes operator commands (JSON), since
-/// there is no file beside the database to write it to.
-pub const OPERATOR_ACCESS: &str = "operator_access";
 
 /// Whether this database was created with demo data.
 #[tracing::instrument(level = "debug", skip_all)]

@@ -123,21 +123,43 @@ pub struct DueDelivery {
     pub attempts: i64,
 }
 
-/// Pending deliveries of active webhooks due at `now`, oldest first.
+/// Claims up to `limit` pending deliveries of active webhooks due at `now`, oldest first:
+/// their next attempt moves to `until`, so no other pass takes them meanwhile, and a pass
+/// that dies before recording its attempt leaves them due again then. On PostgreSQL the
+/// claim skips rows another node is claiming (`FOR UPDATE SKIP LOCKED`); SQLite's single
+/// writer makes the statement atomic on its own.
 #[instrument(level = "debug", skip_all)]
-pub async fn due(
+pub async fn claim_due(
     conn: &mut AnyConnection,
     now: i64,
+    until: i64,
     limit: i64,
 ) -> Result<Vec<DueDelivery>, sqlx::Error> {
+    let skip_locked = match crate::db::Backend::of(conn) {
+        crate::db::Backend::Sqlite => "",
+        crate::db::Backend::Postgres => "FOR UPDATE OF d SKIP LOCKED",
+    };
+    let claimed: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "UPDATE webhook_deliveries SET next_attempt_at = $1
+         WHERE id IN (SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                      WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND w.active = 1
+                      ORDER BY d.next_attempt_at, d.id LIMIT $3 {skip_locked})
+         RETURNING id"
+    )))
+    .bind(until)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
     sqlx::query_as(
         "SELECT d.id, d.webhook_id, w.url, w.secret, d.body, d.attempts
          FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-         WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND w.active = 1
-         ORDER BY d.next_attempt_at, d.id LIMIT $2",
+         WHERE d.id IN (SELECT CAST(value AS BIGINT) FROM json_each($1)) ORDER BY d.id",
     )
-    .bind(now)
-    .bind(limit)
+    .bind(crate::db::id_list(&claimed))
     .fetch_all(conn)
     .await
 }
@@ -212,4 +234,55 @@ pub async fn deliveries(
     .bind(limit)
     .fetch_all(conn)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn two_passes_claiming_at_once_never_take_the_same_delivery() {
+        let (pool, _) = crate::db::scratch("webhook-claims").await.unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        let live = insert(&mut conn, "https://a.example/hook", "s", None, 1_000)
+            .await
+            .unwrap();
+        let paused = insert(&mut conn, "https://b.example/hook", "s", None, 1_000)
+            .await
+            .unwrap();
+        for i in 0..15 {
+            enqueue_all(
+                &mut conn,
+                "credits.depleted",
+                &format!("{{\"n\":{i}}}"),
+                1_000,
+            )
+            .await
+            .unwrap();
+        }
+        set_active(&mut conn, paused, false).await.unwrap();
+        drop(conn);
+        let claim = |pool: sqlx::AnyPool| async move {
+            let mut conn = pool.acquire().await.unwrap();
+            claim_due(&mut conn, 2_000, 5_000, 10).await.unwrap()
+        };
+        let (first, second) = tokio::join!(claim(pool.clone()), claim(pool.clone()));
+        let mut ids: Vec<i64> = first.iter().chain(&second).map(|d| d.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 15, "each of the live webhook's once, none twice");
+        assert!(first.iter().chain(&second).all(|d| d.webhook_id == live));
+        assert_eq!(first[0].url, "https://a.example/hook");
+        let mut conn = pool.acquire().await.unwrap();
+        assert!(
+            claim_due(&mut conn, 4_999, 9_000, 50)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            claim_due(&mut conn, 5_000, 9_000, 50).await.unwrap().len(),
+            15
+        );
+    }
 }

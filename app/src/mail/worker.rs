@@ -14,6 +14,9 @@ use std::time::Duration;
 
 /// Mails sent per pass; the rest wait for the next one.
 const BATCH: i64 = 20;
+/// How long a pass keeps the mails it took from other passes: far longer than sending
+/// [`BATCH`] mails takes, however slow the SMTP server.
+const CLAIM_MS: i64 = 10 * 60 * 1000;
 
 /// The running worker, as far as an observer can see it.
 pub struct MailWorker {
@@ -77,7 +80,8 @@ pub async fn deliver_due(
 ) -> Result<usize, sqlx::Error> {
     let due = {
         let mut conn = pool.acquire().await?;
-        outbox::due(&mut conn, now_ms(), BATCH).await?
+        let now = now_ms();
+        outbox::claim_due(&mut conn, now, now.saturating_add(CLAIM_MS), BATCH).await?
     };
     let mut sent = 0;
     for mail in due {

@@ -71,6 +71,10 @@ impl Default for WorkerSettings {
     }
 }
 
+/// How often a caller waiting for a batch looks at it in the database, for batches another
+/// node sends.
+const LOOK_EVERY: Duration = Duration::from_millis(200);
+
 /// The handle senders and pages use: wakes the worker, and lets a caller wait for a batch.
 pub struct SmsQueue {
     wake: Arc<Notify>,
@@ -124,10 +128,13 @@ impl SmsQueue {
                 }
                 other => return Ok(other),
             }
+            // Another node may run the batch (the one leading the background work), and its
+            // announcements do not reach this one: look again at least every `LOOK_EVERY`.
+            let look = deadline.min(tokio::time::Instant::now() + LOOK_EVERY);
             loop {
-                match tokio::time::timeout_at(deadline, finished.recv()).await {
+                match tokio::time::timeout_at(look, finished.recv()).await {
                     Ok(Ok(id)) if id != batch => continue,
-                    // This batch, missed announcements, or the deadline: look again.
+                    // This batch, missed announcements, or time to look: look again.
                     Ok(Ok(_) | Err(broadcast::error::RecvError::Lagged(_))) | Err(_) => break,
                     // No worker any more (it stopped): another process may still finish
                     // the batch, so look again a little later.
@@ -153,6 +160,7 @@ pub fn start(
     let wake = Arc::new(Notify::new());
     let answer_within = settings.answer_within;
     let worker = Arc::new(Worker {
+        leader: tasks.leader(),
         pool,
         ledger,
         provider,
@@ -171,6 +179,8 @@ pub fn start(
 }
 
 struct Worker {
+    /// Batches are taken up only on the node that runs the background work.
+    leader: crate::tasks::Leader,
     pool: AnyPool,
     ledger: Ledger,
     provider: Arc<dyn SmsProvider>,
@@ -222,7 +232,7 @@ impl Worker {
         let mut setbacks: HashMap<i64, u32> = HashMap::new();
         let mut stopping = false;
         loop {
-            if !stopping {
+            if !stopping && self.leader.leading() {
                 let now = tokio::time::Instant::now();
                 resting.retain(|_, until| *until > now);
                 match self.unfinished().await {

@@ -21,6 +21,9 @@ use std::time::Duration;
 
 /// Deliveries posted per pass; the rest wait for the next one.
 const BATCH: i64 = 20;
+/// How long a pass keeps the deliveries it took from other passes: far longer than posting
+/// [`BATCH`] of them takes, each cut off after its timeout.
+const CLAIM_MS: i64 = 10 * 60 * 1000;
 
 /// How the worker delivers.
 #[derive(Clone, Debug)]
@@ -67,7 +70,8 @@ pub fn start(tasks: &mut Tasks, pool: AnyPool, settings: WebhookSettings) {
 pub async fn deliver_due(pool: &AnyPool, settings: &WebhookSettings) -> Result<usize, sqlx::Error> {
     let due = {
         let mut conn = pool.acquire().await?;
-        store::due(&mut conn, crate::clock::now_ms(), BATCH).await?
+        let now = crate::clock::now_ms();
+        store::claim_due(&mut conn, now, now.saturating_add(CLAIM_MS), BATCH).await?
     };
     let mut delivered = 0;
     for delivery in due {

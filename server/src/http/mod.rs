@@ -166,6 +166,8 @@ async fn resolve_client(
 
 /// For load balancers and supervisors: 200 while the database answers and the ledger writer
 /// serves, 503 otherwise (money operations are then refused rather than left hanging).
+/// `background` says whether this node runs the background work; it does not change the
+/// status, since every node serves requests alike.
 async fn healthz(State(state): State<AppState>) -> Response {
     let database = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
     let ledger = state.ledger.healthy();
@@ -178,6 +180,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
         "status": if status.is_success() { "ok" } else { "unavailable" },
         "database": database,
         "ledger": ledger,
+        "background": state.leader.leading(),
     });
     (status, axum::Json(body)).into_response()
 }

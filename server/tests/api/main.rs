@@ -16,6 +16,7 @@ mod iap_api;
 mod iap_cli;
 mod languages;
 mod mail;
+mod nodes;
 mod observability;
 mod owner;
 mod payments;
