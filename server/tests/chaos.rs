@@ -8,8 +8,13 @@
 //!   like the first, and leaves exactly one capture entry: nothing is applied twice;
 //! - `server check` finds every account consistent with its ledger.
 //!
+//! With `IAPD_TEST_POSTGRES` (a PostgreSQL server's admin URL, as the tests use), the
+//! database is a fresh one there and two nodes serve it, the clients spread over both; only
+//! the first is killed, and the second must keep serving: its clients go on for a second
+//! after the kill and must all succeed.
+//!
 //! Exits non-zero if anything was violated; prints what each cycle saw. The server binary is
-//! `target/release/server` (`make release`); the database lives in a temporary folder.
+//! `target/release/server` (`make release`); a SQLite database lives in a temporary folder.
 //! The harness itself is a debug build: all the speed that matters is the server's.
 
 use rand::Rng;
@@ -18,6 +23,7 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -103,12 +109,30 @@ async fn rpc(client: &reqwest::Client, url: &str, path: &str, params: Value) -> 
     Some(value)
 }
 
+/// Counts what the surviving node served after the other was killed.
+#[derive(Default)]
+struct Survivor {
+    killed: std::sync::atomic::AtomicBool,
+    /// The surviving node is about to be killed in turn: its failures no longer count.
+    ending: std::sync::atomic::AtomicBool,
+    served: std::sync::atomic::AtomicUsize,
+    failed: std::sync::atomic::AtomicUsize,
+}
+
 #[tokio::main]
 async fn main() {
     let dir = std::env::temp_dir().join(format!("iapd-chaos-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let database_url = format!("sqlite://{}/chaos.sqlite", dir.display());
+    let postgres = std::env::var_os(app::db::TEST_POSTGRES).is_some();
+    let database_url = if postgres {
+        let (pool, url) = app::db::scratch("chaos").await.expect("a fresh database");
+        pool.close().await;
+        url
+    } else {
+        format!("sqlite://{}/chaos.sqlite", dir.display())
+    };
+    let nodes = if postgres { 2 } else { 1 };
 
     // A demo database, a service key, and an account with plenty of credits.
     let server = start(&database_url);
@@ -146,18 +170,25 @@ async fn main() {
         .build()
         .expect("client");
     println!(
-        "iapd chaos: {} cycles, {CLIENTS} clients, authorize + capture, SIGKILL at random",
+        "iapd chaos on {}: {} cycles, {CLIENTS} clients, authorize + capture, SIGKILL at random",
+        if postgres {
+            "PostgreSQL, two nodes, the first killed"
+        } else {
+            "SQLite"
+        },
         cycles()
     );
     println!(
-        "{:>5} {:>9} {:>9} {:>9} {:>8} {:>10}",
-        "cycle", "held", "captured", "retried", "lost", "restart ms"
+        "{:>5} {:>9} {:>9} {:>9} {:>8} {:>10} {:>10}",
+        "cycle", "held", "captured", "retried", "lost", "restart ms", "after kill"
     );
     let mut failures = 0;
     for cycle in 1..=cycles() {
         let started = Instant::now();
         let server = start(&database_url);
         let restart_ms = started.elapsed().as_millis();
+        let other = (nodes > 1).then(|| start(&database_url));
+        let survivor = Arc::new(Survivor::default());
 
         // Captures cut off by the previous kill are retried first, with the same token.
         let retried: Vec<String> = std::mem::take(&mut seen.lock().expect("seen").cut_off);
@@ -186,10 +217,12 @@ async fn main() {
         // Load, then SIGKILL at a random moment.
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let workers: Vec<_> = (0..CLIENTS)
-            .map(|_| {
-                let (client, url, key, token, seen, stop) = (
+            .map(|i| {
+                let on_other = other.as_ref().filter(|_| i % 2 == 1);
+                let url = on_other.map_or(&server.url, |o| &o.url).clone();
+                let survivor = on_other.map(|_| survivor.clone());
+                let (client, key, token, seen, stop) = (
                     client.clone(),
-                    server.url.clone(),
                     key.clone(),
                     token.clone(),
                     seen.clone(),
@@ -210,6 +243,11 @@ async fn main() {
                             .and_then(Value::as_str)
                             .map(str::to_owned)
                         else {
+                            if let Some(survivor) = &survivor
+                                && !survivor.ending.load(Ordering::Relaxed)
+                            {
+                                survivor.failed.fetch_add(1, Ordering::Relaxed);
+                            }
                             break;
                         };
                         seen.lock().expect("seen").held.insert(transaction.clone());
@@ -224,9 +262,19 @@ async fn main() {
                         match captured.as_ref().and_then(|c| c.get("result")) {
                             Some(_) => {
                                 seen.captured.insert(transaction);
+                                if let Some(survivor) = &survivor
+                                    && survivor.killed.load(Ordering::Relaxed)
+                                {
+                                    survivor.served.fetch_add(1, Ordering::Relaxed);
+                                }
                             }
                             None => {
                                 seen.cut_off.push(transaction);
+                                if let Some(survivor) = &survivor
+                                    && !survivor.ending.load(Ordering::Relaxed)
+                                {
+                                    survivor.failed.fetch_add(1, Ordering::Relaxed);
+                                }
                                 break;
                             }
                         }
@@ -239,6 +287,14 @@ async fn main() {
         let mut server = server;
         let _ = server.child.kill();
         let _ = server.child.wait();
+        survivor.killed.store(true, Ordering::Relaxed);
+        if let Some(mut other) = other {
+            // The other node goes on serving its clients; then it is killed too.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            survivor.ending.store(true, Ordering::Relaxed);
+            let _ = other.child.kill();
+            let _ = other.child.wait();
+        }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         for worker in workers {
             let _ = worker.await;
@@ -253,7 +309,7 @@ async fn main() {
         let states: std::collections::HashMap<String, String> = holds.into_iter().collect();
         let double: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM (SELECT hold_id FROM ledger_entries WHERE kind = 'capture'
-             GROUP BY hold_id HAVING COUNT(*) > 1)",
+             GROUP BY hold_id HAVING COUNT(*) > 1) AS twice",
         )
         .fetch_one(&pool)
         .await
@@ -278,10 +334,24 @@ async fn main() {
             )
         };
         let (consistent, report) = cli(&database_url, &["check"]);
+        let after_kill = survivor.served.load(Ordering::Relaxed);
+        let survivor_failed = survivor.failed.load(Ordering::Relaxed);
         println!(
-            "{cycle:>5} {held:>9} {captured:>9} {:>9} {lost:>8} {restart_ms:>10}",
-            retried.len()
+            "{cycle:>5} {held:>9} {captured:>9} {:>9} {lost:>8} {restart_ms:>10} {:>10}",
+            retried.len(),
+            if nodes > 1 {
+                after_kill.to_string()
+            } else {
+                "-".into()
+            }
         );
+        if nodes > 1 && (after_kill == 0 || survivor_failed > 0) {
+            println!(
+                "cycle {cycle}: the other node served {after_kill} operations after the kill, \
+                 and failed {survivor_failed}"
+            );
+            failures += 1;
+        }
         if lost > 0 || double > 0 || !consistent {
             println!(
                 "cycle {cycle}: {lost} acknowledged operations missing, {double} holds captured twice, check: {report}"
