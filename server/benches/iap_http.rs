@@ -11,8 +11,9 @@
 //! preloaded (10,000,000; 0 skips that scenario).
 //!
 //! With `BENCH_POSTGRES` (a cluster's admin URL; `make bench` starts a private one) the
-//! first two scenarios run again on PostgreSQL, fsync on, beside the raw PostgreSQL
-//! reference of `postgres_reference` measured in the same run.
+//! first two scenarios run again on PostgreSQL, fsync on, with one node and then with two
+//! (two server processes on one database, the clients spread over both), beside the raw
+//! PostgreSQL reference of `postgres_reference` measured in the same run.
 
 use app::clock::system_clock;
 use app::db::ledger as store;
@@ -57,9 +58,9 @@ async fn main() {
     );
 
     let served = Served::start(&url).await;
-    let hot = run(served.port, &key, &tokens[..1]).await;
+    let hot = run(&[served.port], &key, &tokens[..1]).await;
     report("HTTP, 1 hot account", &hot, ceiling.ops_per_sec);
-    let spread = run(served.port, &key, &tokens).await;
+    let spread = run(&[served.port], &key, &tokens).await;
     report("HTTP, 1,000 accounts", &spread, ceiling.ops_per_sec);
     let memory = served.memory();
     served.stop().await;
@@ -71,7 +72,7 @@ async fn main() {
     if rows > 0 {
         preload(&url, rows).await;
         let served = Served::start(&url).await;
-        let preloaded = run(served.port, &key, &tokens).await;
+        let preloaded = run(&[served.port], &key, &tokens).await;
         report(
             &format!("HTTP, 1,000 accounts, {}M rows", rows / 1_000_000),
             &preloaded,
@@ -120,15 +121,33 @@ async fn on_postgres(admin: &str) {
         "1.00"
     );
     let served = Served::start(&url).await;
-    let hot = run(served.port, &key, &tokens[..1]).await;
+    let hot = run(&[served.port], &key, &tokens[..1]).await;
     report("HTTP, 1 hot account", &hot, reference.ops_per_sec);
-    let spread = run(served.port, &key, &tokens).await;
+    let spread = run(&[served.port], &key, &tokens).await;
     report("HTTP, 1,000 accounts", &spread, reference.ops_per_sec);
     let memory = served.memory();
     served.stop().await;
     if let Some((rss, peak)) = memory {
         println!("server memory: {rss} MB resident, {peak} MB at peak");
     }
+    println!("on PostgreSQL, two nodes (two server processes, the clients spread over both):");
+    let (first, second) = (Served::start(&url).await, Served::start(&url).await);
+    let ports = [first.port, second.port];
+    let hot = run(&ports, &key, &tokens[..1]).await;
+    report(
+        "HTTP, 1 hot account, two nodes",
+        &hot,
+        reference.ops_per_sec,
+    );
+    let spread = run(&ports, &key, &tokens).await;
+    report(
+        "HTTP, 1,000 accounts, two nodes",
+        &spread,
+        reference.ops_per_sec,
+    );
+    first.stop().await;
+    second.stop().await;
+    println!("target (1,000 accounts, two nodes): >= 5,000 ops/s, and above the reference");
     println!("ledger check: {}", check(&url).await);
     postgres_reference::drop_database(admin, &name).await;
     postgres_reference::drop_database(admin, &reference_name).await;
@@ -227,13 +246,14 @@ fn report(name: &str, f: &Figures, reference: f64) {
     );
 }
 
-async fn run(port: u16, key: &str, tokens: &[String]) -> Figures {
+/// Every client calls one of `ports`, in turn.
+async fn run(ports: &[u16], key: &str, tokens: &[String]) -> Figures {
     let run = run_time();
     let count = clients();
     let start = Instant::now();
     let clients: Vec<_> = (0..count)
         .map(|c| {
-            let key = key.to_owned();
+            let (key, port) = (key.to_owned(), ports[c % ports.len()]);
             let tokens = tokens.to_vec();
             tokio::spawn(async move {
                 let mut conn = Client::connect(port).await;
