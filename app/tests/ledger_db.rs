@@ -15,7 +15,9 @@ use app::domain::ledger::{
 use app::domain::refund::{NewRefund, RefundState};
 use app::ledger::Ledger;
 use app::tasks::Tasks;
-use common::{credit_with, edit_with, hold_with, start_ledger};
+use common::{
+    assert_consistent, credit_with, edit_with, figures, hold_request, hold_with, start_ledger,
+};
 use sqlx::AnyPool;
 
 const HOUR: i64 = 3_600_000;
@@ -56,7 +58,7 @@ impl Fixture {
     /// A fresh SMS account with `credits` purchased.
     async fn account_with(&self, credits: i64) -> i64 {
         let id = self.ledger.resolve_account("sms", self.sf).await.unwrap();
-        let figures = self.figures(id).await;
+        let figures = figures(&self.pool, id).await;
         // Bring the account to exactly `credits`, whatever trial it got.
         let delta = credits * 10_000 - figures.0;
         if delta != 0 {
@@ -74,14 +76,6 @@ impl Fixture {
         id
     }
 
-    async fn figures(&self, account: i64) -> (i64, i64) {
-        sqlx::query_as("SELECT balance, held FROM iap_accounts WHERE id = $1")
-            .bind(account)
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
-    }
-
     async fn entries(&self, account: i64) -> Vec<(String, i64, i64)> {
         sqlx::query_as(
             "SELECT kind, amount, held_delta FROM ledger_entries WHERE account_id = $1 ORDER BY id",
@@ -91,39 +85,26 @@ impl Fixture {
         .await
         .unwrap()
     }
-
-    async fn assert_consistent(&self) {
-        let mut conn = self.pool.acquire().await.unwrap();
-        assert_eq!(store::check(&mut conn).await.unwrap(), vec![]);
-    }
-}
-
-fn hold(account: i64, credits: i64) -> HoldRequest {
-    HoldRequest {
-        account,
-        amount: Credits::whole(credits).unwrap(),
-        description: "test".into(),
-        ttl_hours: None,
-        idempotency_key: None,
-    }
 }
 
 #[tokio::test]
 async fn a_hold_then_a_smaller_capture_spends_only_what_was_captured() {
     let f = fixture("Community").await;
     let account = f.account_with(100).await;
-    let token = hold_with(&f.ledger, hold(account, 30)).await.unwrap();
-    assert_eq!(f.figures(account).await, (1_000_000, 300_000));
+    let token = hold_with(&f.ledger, hold_request(account, 30))
+        .await
+        .unwrap();
+    assert_eq!(figures(&f.pool, account).await, (1_000_000, 300_000));
     let taken = f
         .ledger
         .capture(&token, Some(Credits::whole(12).unwrap()))
         .await
         .unwrap();
     assert_eq!(taken, Credits::whole(12).unwrap());
-    assert_eq!(f.figures(account).await, (880_000, 0));
+    assert_eq!(figures(&f.pool, account).await, (880_000, 0));
     let kinds: Vec<String> = f.entries(account).await.into_iter().map(|e| e.0).collect();
     assert_eq!(kinds, ["adjustment", "hold", "capture"]);
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -134,7 +115,7 @@ async fn concurrent_holds_never_overdraw_the_account() {
         let account = f.account_with(covered).await;
         let attempts = (0..64).map(|_| {
             let ledger = f.ledger.clone();
-            tokio::spawn(async move { hold_with(&ledger, hold(account, 1)).await })
+            tokio::spawn(async move { hold_with(&ledger, hold_request(account, 1)).await })
         });
         let results = futures::future::join_all(attempts).await;
         let granted = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
@@ -148,7 +129,7 @@ async fn concurrent_holds_never_overdraw_the_account() {
             }
         }
         assert_eq!(
-            f.figures(account).await,
+            figures(&f.pool, account).await,
             (covered * 10_000, covered * 10_000)
         );
         // Reset for the next iteration: cancel everything.
@@ -162,7 +143,7 @@ async fn concurrent_holds_never_overdraw_the_account() {
             f.ledger.cancel(&token).await.unwrap();
         }
     }
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -171,7 +152,7 @@ async fn the_same_idempotency_key_sent_concurrently_makes_one_hold() {
     let account = f.account_with(100).await;
     let request = HoldRequest {
         idempotency_key: Some("order-42".into()),
-        ..hold(account, 5)
+        ..hold_request(account, 5)
     };
     let calls = (0..64).map(|_| {
         let (ledger, request) = (f.ledger.clone(), request.clone());
@@ -201,7 +182,7 @@ async fn the_same_idempotency_key_sent_concurrently_makes_one_hold() {
         hold_with(&f.ledger, different).await,
         Err(LedgerError::Conflict(_))
     ));
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -211,7 +192,9 @@ async fn capture_and_cancel_are_idempotent_and_conflicting_repeats_are_refused()
     let five_credits = Credits::whole(5).unwrap();
     let five = Some(five_credits);
 
-    let captured = hold_with(&f.ledger, hold(account, 10)).await.unwrap();
+    let captured = hold_with(&f.ledger, hold_request(account, 10))
+        .await
+        .unwrap();
     assert_eq!(
         f.ledger.capture(&captured, five).await.unwrap(),
         five_credits
@@ -229,7 +212,9 @@ async fn capture_and_cancel_are_idempotent_and_conflicting_repeats_are_refused()
         Err(LedgerError::Conflict(_))
     ));
 
-    let cancelled = hold_with(&f.ledger, hold(account, 10)).await.unwrap();
+    let cancelled = hold_with(&f.ledger, hold_request(account, 10))
+        .await
+        .unwrap();
     f.ledger.cancel(&cancelled).await.unwrap();
     f.ledger.cancel(&cancelled).await.unwrap();
     assert!(matches!(
@@ -237,9 +222,9 @@ async fn capture_and_cancel_are_idempotent_and_conflicting_repeats_are_refused()
         Err(LedgerError::Conflict(_))
     ));
 
-    assert_eq!(f.figures(account).await, (950_000, 0));
+    assert_eq!(figures(&f.pool, account).await, (950_000, 0));
     assert_eq!(f.entries(account).await.len(), 5);
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -250,18 +235,18 @@ async fn a_hold_past_its_ttl_is_released_and_cannot_be_captured() {
         &f.ledger,
         HoldRequest {
             ttl_hours: Some(1),
-            ..hold(account, 10)
+            ..hold_request(account, 10)
         },
     )
     .await
     .unwrap();
     assert!(matches!(
-        hold_with(&f.ledger, hold(account, 1)).await,
+        hold_with(&f.ledger, hold_request(account, 1)).await,
         Err(LedgerError::InsufficientCredits { .. })
     ));
     f.clock.advance(HOUR);
     f.ledger.sweep().await.unwrap();
-    assert_eq!(f.figures(account).await, (100_000, 0));
+    assert_eq!(figures(&f.pool, account).await, (100_000, 0));
     assert_eq!(
         f.entries(account).await.last().unwrap(),
         &("expiry".to_owned(), 0, -100_000)
@@ -271,7 +256,7 @@ async fn a_hold_past_its_ttl_is_released_and_cannot_be_captured() {
         Err(LedgerError::HoldExpired)
     );
     assert_eq!(f.ledger.cancel(&token).await, Ok(()));
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -282,15 +267,19 @@ async fn an_expired_hold_no_longer_counts_even_before_the_sweeper_runs() {
         &f.ledger,
         HoldRequest {
             ttl_hours: Some(1),
-            ..hold(account, 10)
+            ..hold_request(account, 10)
         },
     )
     .await
     .unwrap();
     f.clock.advance(HOUR + 1);
     // The next operation's batch releases the expired hold first.
-    assert!(hold_with(&f.ledger, hold(account, 10)).await.is_ok());
-    f.assert_consistent().await;
+    assert!(
+        hold_with(&f.ledger, hold_request(account, 10))
+            .await
+            .is_ok()
+    );
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -301,7 +290,7 @@ async fn first_use_creates_one_shared_account_with_trial_credits_once_per_servic
         f.ledger.resolve_account("sms", f.chicago).await.unwrap(),
         first
     );
-    assert_eq!(f.figures(first).await, (100_000, 0)); // SMS grants 10 trial credits
+    assert_eq!(figures(&f.pool, first).await, (100_000, 0)); // SMS grants 10 trial credits
     assert_eq!(
         f.entries(first).await,
         vec![("trial".to_owned(), 100_000, 0)]
@@ -327,17 +316,17 @@ async fn first_use_creates_one_shared_account_with_trial_credits_once_per_servic
     .unwrap();
     let chicago = f.ledger.resolve_account("sms", f.chicago).await.unwrap();
     assert_ne!(chicago, first);
-    assert_eq!(f.figures(chicago).await, (0, 0));
+    assert_eq!(figures(&f.pool, chicago).await, (0, 0));
     // SF still prefers its own restricted account over the newer shared one.
     assert_eq!(f.ledger.resolve_account("sms", f.sf).await.unwrap(), first);
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
 async fn community_databases_get_no_trial_credits() {
     let f = fixture("Community").await;
     let id = f.ledger.resolve_account("invoice_ocr", f.sf).await.unwrap();
-    assert_eq!(f.figures(id).await, (0, 0));
+    assert_eq!(figures(&f.pool, id).await, (0, 0));
 }
 
 #[tokio::test]
@@ -359,13 +348,13 @@ async fn a_disabled_token_refuses_holds_and_reenabling_keeps_the_balance() {
         .await
         .unwrap();
     assert_eq!(
-        hold_with(&f.ledger, hold(account, 1)).await,
+        hold_with(&f.ledger, hold_request(account, 1)).await,
         Err(LedgerError::AccountDisabled)
     );
-    assert_eq!(f.figures(account).await, (500_000, 0));
+    assert_eq!(figures(&f.pool, account).await, (500_000, 0));
     edit_with(&f.ledger, edit(token)).await.unwrap();
-    assert!(hold_with(&f.ledger, hold(account, 1)).await.is_ok());
-    f.assert_consistent().await;
+    assert!(hold_with(&f.ledger, hold_request(account, 1)).await.is_ok());
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -384,7 +373,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
             &f.ledger,
             HoldRequest {
                 amount: Credits::ZERO,
-                ..hold(account, 1)
+                ..hold_request(account, 1)
             },
         )
         .await,
@@ -395,7 +384,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
             &f.ledger,
             HoldRequest {
                 amount: Credits::from_minor(-5),
-                ..hold(account, 1)
+                ..hold_request(account, 1)
             },
         )
         .await,
@@ -406,7 +395,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
             &f.ledger,
             HoldRequest {
                 amount: Credits::from_minor(i64::MAX),
-                ..hold(account, 1)
+                ..hold_request(account, 1)
             },
         )
         .await,
@@ -418,7 +407,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
                 &f.ledger,
                 HoldRequest {
                     ttl_hours: Some(ttl),
-                    ..hold(account, 1)
+                    ..hold_request(account, 1)
                 },
             )
             .await,
@@ -430,14 +419,14 @@ async fn bad_input_is_refused_and_changes_nothing() {
             &f.ledger,
             HoldRequest {
                 description: "x".repeat(300).into(),
-                ..hold(account, 1)
+                ..hold_request(account, 1)
             },
         )
         .await,
         "description",
     );
     assert_eq!(
-        hold_with(&f.ledger, hold(9_999, 1)).await,
+        hold_with(&f.ledger, hold_request(9_999, 1)).await,
         Err(LedgerError::UnknownAccount)
     );
     assert_eq!(
@@ -446,7 +435,9 @@ async fn bad_input_is_refused_and_changes_nothing() {
     );
     assert_eq!(f.ledger.cancel("").await, Err(LedgerError::UnknownHold));
 
-    let token = hold_with(&f.ledger, hold(account, 5)).await.unwrap();
+    let token = hold_with(&f.ledger, hold_request(account, 5))
+        .await
+        .unwrap();
     let above = f
         .ledger
         .capture(&token, Some(Credits::whole(6).unwrap()))
@@ -493,25 +484,27 @@ async fn bad_input_is_refused_and_changes_nothing() {
 
     // Only the valid hold and its cancel were recorded.
     assert_eq!(f.entries(account).await.len(), before + 2);
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
 async fn a_restarted_ledger_picks_up_where_it_left_off() {
     let f = fixture("Community").await;
     let account = f.account_with(20).await;
-    let token = hold_with(&f.ledger, hold(account, 8)).await.unwrap();
+    let token = hold_with(&f.ledger, hold_request(account, 8))
+        .await
+        .unwrap();
     let (again, _again_tasks) = start_ledger(&f.pool, f.clock.clock()).await;
     assert!(matches!(
-        hold_with(&again, hold(account, 13)).await,
+        hold_with(&again, hold_request(account, 13)).await,
         Err(LedgerError::InsufficientCredits { .. })
     ));
     assert_eq!(
         again.capture(&token, None).await.unwrap(),
         Credits::whole(8).unwrap()
     );
-    assert!(hold_with(&again, hold(account, 12)).await.is_ok());
-    f.assert_consistent().await;
+    assert!(hold_with(&again, hold_request(account, 12)).await.is_ok());
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -520,7 +513,7 @@ async fn an_extended_hold_outlives_its_ttl_and_a_restart_keeps_its_new_expiry() 
     let account = f.account_with(20).await;
     let request = HoldRequest {
         ttl_hours: Some(1),
-        ..hold(account, 8)
+        ..hold_request(account, 8)
     };
     let token = hold_with(&f.ledger, request).await.unwrap();
     f.clock.advance(HOUR / 2);
@@ -538,24 +531,26 @@ async fn an_extended_hold_outlives_its_ttl_and_a_restart_keeps_its_new_expiry() 
     // reserves, until 90.
     let (again, _again_tasks) = start_ledger(&f.pool, f.clock.clock()).await;
     again.sweep().await.unwrap();
-    assert_eq!(f.figures(account).await, (200_000, 80_000));
+    assert_eq!(figures(&f.pool, account).await, (200_000, 80_000));
     f.clock.advance(HOUR / 6);
     again.sweep().await.unwrap();
-    assert_eq!(f.figures(account).await, (200_000, 0));
+    assert_eq!(figures(&f.pool, account).await, (200_000, 0));
     assert_eq!(
         again
             .extend(&token, std::time::Duration::from_secs(3_600))
             .await,
         Err(LedgerError::HoldExpired)
     );
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
 async fn closing_a_hold_is_idempotent_and_answers_how_it_ended() {
     let f = fixture("Community").await;
     let account = f.account_with(20).await;
-    let token = hold_with(&f.ledger, hold(account, 8)).await.unwrap();
+    let token = hold_with(&f.ledger, hold_request(account, 8))
+        .await
+        .unwrap();
     assert_eq!(
         f.ledger.close(&token).await.unwrap(),
         app::ledger::HoldEnd::Released
@@ -574,8 +569,8 @@ async fn closing_a_hold_is_idempotent_and_answers_how_it_ended() {
         f.ledger.close("1.unknown").await,
         Err(LedgerError::UnknownHold)
     );
-    assert_eq!(f.figures(account).await, (200_000, 0));
-    f.assert_consistent().await;
+    assert_eq!(figures(&f.pool, account).await, (200_000, 0));
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -660,7 +655,7 @@ async fn the_same_payment_confirmed_64_times_at_once_credits_once() {
     for result in futures::future::join_all(confirmations).await {
         assert_eq!(result.unwrap(), Ok(()));
     }
-    assert_eq!(f.figures(account).await, (1_000_000, 0));
+    assert_eq!(figures(&f.pool, account).await, (1_000_000, 0));
     assert_eq!(order_state(&f, order).await, "paid");
     let purchases: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'purchase'")
@@ -668,7 +663,7 @@ async fn the_same_payment_confirmed_64_times_at_once_credits_once() {
             .await
             .unwrap();
     assert_eq!(purchases, 1);
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -713,12 +708,12 @@ async fn an_order_is_paid_once_and_a_reference_credits_one_order_only() {
         f.ledger.payment_succeeded(second, "demo", "REF-C").await,
         Err(LedgerError::Conflict(_))
     ));
-    assert_eq!(f.figures(account).await, (1_000_000, 0));
+    assert_eq!(figures(&f.pool, account).await, (1_000_000, 0));
     assert_eq!(
         f.ledger.payment_succeeded(9_999, "demo", "REF-D").await,
         Err(LedgerError::UnknownOrder)
     );
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -752,11 +747,11 @@ async fn orders_left_pending_are_settled_by_the_reconciler() {
     assert_eq!(order_state(&f, interrupted).await, "paid");
     assert_eq!(order_state(&f, unanswered).await, "failed");
     assert_eq!(order_state(&f, fresh).await, "pending");
-    assert_eq!(f.figures(account).await, (1_000_000, 0));
+    assert_eq!(figures(&f.pool, account).await, (1_000_000, 0));
     // A second round finds nothing more to do.
     assert_eq!(reconciler.run(5_000).await.unwrap(), 0);
-    assert_eq!(f.figures(account).await, (1_000_000, 0));
-    f.assert_consistent().await;
+    assert_eq!(figures(&f.pool, account).await, (1_000_000, 0));
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -765,14 +760,14 @@ async fn a_failed_batch_changes_nothing_and_the_next_one_serves() {
     let account = f.account_with(10).await;
     refuse_ledger_inserts(&f.pool, true).await;
     assert_eq!(
-        hold_with(&f.ledger, hold(account, 3)).await,
+        hold_with(&f.ledger, hold_request(account, 3)).await,
         Err(LedgerError::Storage)
     );
     assert!(f.ledger.healthy());
     refuse_ledger_inserts(&f.pool, false).await;
-    assert!(hold_with(&f.ledger, hold(account, 3)).await.is_ok());
-    assert_eq!(f.figures(account).await, (100_000, 30_000));
-    f.assert_consistent().await;
+    assert!(hold_with(&f.ledger, hold_request(account, 3)).await.is_ok());
+    assert_eq!(figures(&f.pool, account).await, (100_000, 30_000));
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -786,14 +781,14 @@ async fn a_writer_that_cannot_reload_refuses_changes_at_once_until_it_can() {
         .await
         .unwrap();
     assert_eq!(
-        hold_with(&f.ledger, hold(account, 3)).await,
+        hold_with(&f.ledger, hold_request(account, 3)).await,
         Err(LedgerError::Storage)
     );
     assert!(!f.ledger.healthy());
     // Refused without waiting for the writer: nothing is queued behind a stale book.
     let refused = tokio::time::timeout(
         std::time::Duration::from_millis(200),
-        hold_with(&f.ledger, hold(account, 1)),
+        hold_with(&f.ledger, hold_request(account, 1)),
     )
     .await
     .expect("answered at once");
@@ -811,9 +806,9 @@ async fn a_writer_that_cannot_reload_refuses_changes_at_once_until_it_can() {
     })
     .await
     .expect("the writer reloads its book");
-    assert!(hold_with(&f.ledger, hold(account, 3)).await.is_ok());
-    assert_eq!(f.figures(account).await, (100_000, 30_000));
-    f.assert_consistent().await;
+    assert!(hold_with(&f.ledger, hold_request(account, 3)).await.is_ok());
+    assert_eq!(figures(&f.pool, account).await, (100_000, 30_000));
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -821,7 +816,10 @@ async fn the_benchmarks_preload_leaves_every_balance_and_the_check_unchanged() {
     let f = fixture("enterprise").await;
     let first = f.account_with(7).await;
     let second = f.ledger.resolve_account("invoice_ocr", f.sf).await.unwrap();
-    let before = (f.figures(first).await, f.figures(second).await);
+    let before = (
+        figures(&f.pool, first).await,
+        figures(&f.pool, second).await,
+    );
     let rows_before = f.entries(first).await.len() + f.entries(second).await.len();
 
     let mut conn = f.pool.acquire().await.unwrap();
@@ -833,10 +831,16 @@ async fn the_benchmarks_preload_leaves_every_balance_and_the_check_unchanged() {
     );
     drop(conn);
 
-    assert_eq!((f.figures(first).await, f.figures(second).await), before);
+    assert_eq!(
+        (
+            figures(&f.pool, first).await,
+            figures(&f.pool, second).await
+        ),
+        before
+    );
     let rows_after = f.entries(first).await.len() + f.entries(second).await.len();
     assert_eq!(rows_after, rows_before + 1_000);
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 /// An administrator, for the entries they cause.
@@ -860,7 +864,9 @@ async fn admin(f: &Fixture) -> i64 {
 
 /// A capture of `credits` on `account`, and its ledger entry.
 async fn captured(f: &Fixture, account: i64, credits: i64) -> i64 {
-    let token = hold_with(&f.ledger, hold(account, credits)).await.unwrap();
+    let token = hold_with(&f.ledger, hold_request(account, credits))
+        .await
+        .unwrap();
     f.ledger.capture(&token, None).await.unwrap();
     sqlx::query_scalar("SELECT MAX(id) FROM ledger_entries WHERE kind = 'capture'")
         .fetch_one(&f.pool)
@@ -886,7 +892,7 @@ async fn the_same_reversal_asked_64_times_at_once_gives_back_once() {
     for result in futures::future::join_all(requests).await {
         assert_eq!(result.unwrap(), Ok(Credits::whole(12).unwrap()));
     }
-    assert_eq!(f.figures(account).await, (820_000, 0));
+    assert_eq!(figures(&f.pool, account).await, (820_000, 0));
     let reversals: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
         "SELECT amount, reverses, created_by FROM ledger_entries WHERE kind = 'reversal'",
     )
@@ -894,7 +900,7 @@ async fn the_same_reversal_asked_64_times_at_once_gives_back_once() {
     .await
     .unwrap();
     assert_eq!(reversals, vec![(120_000, entry, Some(by))]);
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -904,7 +910,7 @@ async fn a_reversal_is_refused_twice_for_another_amount_and_beyond_or_off_a_capt
     let other = f.ledger.resolve_account("snailmail", f.sf).await.unwrap();
     let by = admin(&f).await;
     let entry = captured(&f, account, 30).await;
-    let before = f.figures(account).await;
+    let before = figures(&f.pool, account).await;
     let refused = |r: Result<Credits, LedgerError>| r.unwrap_err();
     assert!(matches!(
         refused(f.ledger.reverse(reversal(account, entry, Some(31)), by).await),
@@ -931,7 +937,7 @@ async fn a_reversal_is_refused_twice_for_another_amount_and_beyond_or_off_a_capt
         refused(f.ledger.reverse(reversal(account, first, None), by).await),
         LedgerError::Invalid(e) if e.field == "entry"
     ));
-    assert_eq!(f.figures(account).await, before, "nothing changed");
+    assert_eq!(figures(&f.pool, account).await, before, "nothing changed");
 
     // The whole capture back, then a repeat for a part is a conflict naming the first.
     assert_eq!(
@@ -946,7 +952,7 @@ async fn a_reversal_is_refused_twice_for_another_amount_and_beyond_or_off_a_capt
             Credits::whole(30).unwrap()
         )))
     );
-    assert_eq!(f.figures(account).await, (1_000_000, 0));
+    assert_eq!(figures(&f.pool, account).await, (1_000_000, 0));
     // A reversal is not itself a capture.
     let again: i64 = sqlx::query_scalar("SELECT MAX(id) FROM ledger_entries")
         .fetch_one(&f.pool)
@@ -961,7 +967,7 @@ async fn a_reversal_is_refused_twice_for_another_amount_and_beyond_or_off_a_capt
     let mut conn = f.pool.acquire().await.unwrap();
     let report = store::check_reversals(&mut conn).await.unwrap();
     assert_eq!((report.count, report.wrong), (1, vec![]));
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -1021,7 +1027,7 @@ async fn the_same_refund_asked_64_times_at_once_takes_the_credits_once() {
     for result in futures::future::join_all(requests).await {
         assert_eq!(result.unwrap(), Ok(RefundState::Pending));
     }
-    assert_eq!(f.figures(account).await, (0, 0));
+    assert_eq!(figures(&f.pool, account).await, (0, 0));
     let entries: Vec<(i64, Option<i64>)> =
         sqlx::query_as("SELECT amount, order_id FROM ledger_entries WHERE kind = 'refund'")
             .fetch_all(&f.pool)
@@ -1030,7 +1036,7 @@ async fn the_same_refund_asked_64_times_at_once_takes_the_credits_once() {
     assert_eq!(entries, vec![(-1_000_000, Some(order))]);
     let mut conn = f.pool.acquire().await.unwrap();
     assert_eq!(app::db::refunds::check(&mut conn).await.unwrap().count, 1);
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -1045,11 +1051,11 @@ async fn a_refused_refund_gives_the_credits_back_once_and_a_draft_is_not_refunde
     ));
     let order = paid_order(&f, account).await;
     f.ledger.refund(refund_of(order), by).await.unwrap();
-    assert_eq!(f.figures(account).await, (50_000, 0));
+    assert_eq!(figures(&f.pool, account).await, (50_000, 0));
     for _ in 0..3 {
         f.ledger.refund_refused(order, "card closed").await.unwrap();
     }
-    assert_eq!(f.figures(account).await, (1_050_000, 0));
+    assert_eq!(figures(&f.pool, account).await, (1_050_000, 0));
     let state: String = sqlx::query_scalar("SELECT state FROM refunds WHERE order_id = $1")
         .bind(order)
         .fetch_one(&f.pool)
@@ -1061,13 +1067,13 @@ async fn a_refused_refund_gives_the_credits_back_once_and_a_draft_is_not_refunde
         f.ledger.refund(refund_of(order), by).await,
         Ok(RefundState::Failed)
     );
-    assert_eq!(f.figures(account).await, (1_050_000, 0));
+    assert_eq!(figures(&f.pool, account).await, (1_050_000, 0));
     let mut conn = f.pool.acquire().await.unwrap();
     assert_eq!(
         app::db::refunds::check(&mut conn).await.unwrap().wrong,
         Vec::<i64>::new()
     );
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 /// Makes every insert into the ledger fail (a storage failure in the middle of a batch), or

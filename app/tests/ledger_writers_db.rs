@@ -9,13 +9,15 @@
 mod common;
 
 use app::clock::ManualClock;
-use app::db::ledger as store;
 use app::domain::credits::Credits;
 use app::domain::ledger::{AccountEdit, Conflict, EntryKind, HoldRequest, LedgerError};
 use app::domain::warning::WarningSettings;
 use app::ledger::Ledger;
 use app::tasks::Tasks;
-use common::{configure_with, credit_with, edit_with, hold_with, start_ledger};
+use common::{
+    assert_consistent, configure_with, credit_with, edit_with, figures, hold_request, hold_with,
+    start_ledger,
+};
 use sqlx::AnyPool;
 
 const CREDIT: i64 = 10_000;
@@ -65,7 +67,7 @@ impl Fixture {
     /// The SMS account, resolved on A, brought to exactly `credits` on B.
     async fn account_with(&self, credits: i64) -> i64 {
         let id = self.a.resolve_account("sms", self.company).await.unwrap();
-        let delta = credits * CREDIT - self.figures(id).await.0;
+        let delta = credits * CREDIT - figures(&self.pool, id).await.0;
         if delta != 0 {
             credit_with(
                 &self.b,
@@ -81,35 +83,12 @@ impl Fixture {
         id
     }
 
-    async fn figures(&self, account: i64) -> (i64, i64) {
-        sqlx::query_as("SELECT balance, held FROM iap_accounts WHERE id = $1")
-            .bind(account)
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
-    }
-
     async fn count(&self, sql: &'static str, account: i64) -> i64 {
         sqlx::query_scalar(sql)
             .bind(account)
             .fetch_one(&self.pool)
             .await
             .unwrap()
-    }
-
-    async fn assert_consistent(&self) {
-        let mut conn = self.pool.acquire().await.unwrap();
-        assert_eq!(store::check(&mut conn).await.unwrap(), vec![]);
-    }
-}
-
-fn hold(account: i64, credits: i64) -> HoldRequest {
-    HoldRequest {
-        account,
-        amount: Credits::whole(credits).unwrap(),
-        description: "test".into(),
-        ttl_hours: None,
-        idempotency_key: None,
     }
 }
 
@@ -122,7 +101,7 @@ async fn holds_raced_over_two_writers_never_overdraw_the_account() {
         account = f.account_with(covered).await;
         let attempts = (0..64).map(|i| {
             let ledger = f.either(i).clone();
-            tokio::spawn(async move { hold_with(&ledger, hold(account, 1)).await })
+            tokio::spawn(async move { hold_with(&ledger, hold_request(account, 1)).await })
         });
         let results = futures::future::join_all(attempts).await;
         let mut tokens = Vec::new();
@@ -138,27 +117,27 @@ async fn holds_raced_over_two_writers_never_overdraw_the_account() {
         assert_eq!(tokens.len(), covered as usize, "iteration {iteration}");
         placed += covered;
         assert_eq!(
-            f.figures(account).await,
+            figures(&f.pool, account).await,
             (covered * CREDIT, covered * CREDIT)
         );
         // Each hold ends on the writer that did not place it (hold ids alternate too).
         for (i, token) in tokens.iter().enumerate() {
             f.either(i + 1).cancel(token).await.unwrap();
         }
-        assert_eq!(f.figures(account).await, (covered * CREDIT, 0));
+        assert_eq!(figures(&f.pool, account).await, (covered * CREDIT, 0));
     }
     let holds = f
         .count("SELECT COUNT(*) FROM holds WHERE account_id = $1", account)
         .await;
     assert_eq!(holds, placed, "every hold granted is stored, and no other");
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
 async fn a_hold_placed_on_one_writer_is_captured_once_on_the_other() {
     let f = fixture().await;
     let account = f.account_with(100).await;
-    let token = hold_with(&f.a, hold(account, 30)).await.unwrap();
+    let token = hold_with(&f.a, hold_request(account, 30)).await.unwrap();
     let twelve = Credits::whole(12).unwrap();
     assert_eq!(f.b.capture(&token, Some(twelve)).await, Ok(twelve));
     assert_eq!(
@@ -170,7 +149,7 @@ async fn a_hold_placed_on_one_writer_is_captured_once_on_the_other() {
         f.a.cancel(&token).await,
         Err(LedgerError::Conflict(Conflict::AlreadyCaptured))
     );
-    assert_eq!(f.figures(account).await, (88 * CREDIT, 0));
+    assert_eq!(figures(&f.pool, account).await, (88 * CREDIT, 0));
     let captures = f
         .count(
             "SELECT COUNT(*) FROM ledger_entries WHERE account_id = $1 AND kind = 'capture'",
@@ -178,7 +157,7 @@ async fn a_hold_placed_on_one_writer_is_captured_once_on_the_other() {
         )
         .await;
     assert_eq!(captures, 1);
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -190,7 +169,7 @@ async fn one_idempotency_key_sent_to_both_writers_at_once_makes_one_hold() {
         tokio::spawn(async move {
             let request = HoldRequest {
                 idempotency_key: Some("order-7".into()),
-                ..hold(account, 10)
+                ..hold_request(account, 10)
             };
             hold_with(&ledger, request).await
         })
@@ -201,8 +180,8 @@ async fn one_idempotency_key_sent_to_both_writers_at_once_makes_one_hold() {
         .map(|r| r.unwrap().unwrap())
         .collect();
     assert!(tokens.iter().all(|t| *t == tokens[0]), "{tokens:?}");
-    assert_eq!(f.figures(account).await, (100 * CREDIT, 10 * CREDIT));
-    f.assert_consistent().await;
+    assert_eq!(figures(&f.pool, account).await, (100 * CREDIT, 10 * CREDIT));
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -211,7 +190,7 @@ async fn a_hold_expires_exactly_once_when_both_writers_sweep() {
     let account = f.account_with(10).await;
     let request = HoldRequest {
         ttl_hours: Some(1),
-        ..hold(account, 10)
+        ..hold_request(account, 10)
     };
     let token = hold_with(&f.a, request).await.unwrap();
     f.clock.advance(HOUR);
@@ -225,7 +204,7 @@ async fn a_hold_expires_exactly_once_when_both_writers_sweep() {
         )
         .await;
     assert_eq!(expiries, 1);
-    assert_eq!(f.figures(account).await, (10 * CREDIT, 0));
+    assert_eq!(figures(&f.pool, account).await, (10 * CREDIT, 0));
     assert_eq!(
         f.b.capture(&token, None).await,
         Err(LedgerError::HoldExpired)
@@ -234,7 +213,7 @@ async fn a_hold_expires_exactly_once_when_both_writers_sweep() {
         f.a.capture(&token, None).await,
         Err(LedgerError::HoldExpired)
     );
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -243,7 +222,7 @@ async fn an_extension_on_one_writer_keeps_the_hold_alive_on_the_other() {
     let account = f.account_with(10).await;
     let request = HoldRequest {
         ttl_hours: Some(1),
-        ..hold(account, 10)
+        ..hold_request(account, 10)
     };
     let token = hold_with(&f.a, request).await.unwrap();
     f.b.extend(&token, std::time::Duration::from_secs(5 * 3_600))
@@ -251,11 +230,11 @@ async fn an_extension_on_one_writer_keeps_the_hold_alive_on_the_other() {
         .unwrap();
     f.clock.advance(2 * HOUR);
     f.a.sweep().await.unwrap();
-    assert_eq!(f.figures(account).await, (10 * CREDIT, 10 * CREDIT));
+    assert_eq!(figures(&f.pool, account).await, (10 * CREDIT, 10 * CREDIT));
     let all = Credits::whole(10).unwrap();
     assert_eq!(f.a.capture(&token, None).await, Ok(all));
-    assert_eq!(f.figures(account).await, (0, 0));
-    f.assert_consistent().await;
+    assert_eq!(figures(&f.pool, account).await, (0, 0));
+    assert_consistent(&f.pool).await;
 }
 
 #[tokio::test]
@@ -286,10 +265,10 @@ async fn an_account_made_or_edited_on_one_writer_is_the_same_on_the_other() {
     .await
     .unwrap();
     assert_eq!(
-        hold_with(&f.a, hold(on_a, 1)).await,
+        hold_with(&f.a, hold_request(on_a, 1)).await,
         Err(LedgerError::AccountDisabled)
     );
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }
 
 fn warn_below(credits: i64) -> WarningSettings {
@@ -302,7 +281,9 @@ fn warn_below(credits: i64) -> WarningSettings {
 
 /// A hold then its capture, as a service spends.
 async fn spend(ledger: &Ledger, account: i64, credits: i64) {
-    let token = hold_with(ledger, hold(account, credits)).await.unwrap();
+    let token = hold_with(ledger, hold_request(account, credits))
+        .await
+        .unwrap();
     ledger.capture(&token, None).await.unwrap();
 }
 
@@ -333,5 +314,5 @@ async fn a_warning_crossed_over_two_writers_is_mailed_once_an_hour() {
         .unwrap();
     spend(&f.a, account, 30).await;
     assert_eq!(f.count(mails, account).await, 2, "an hour later, again");
-    f.assert_consistent().await;
+    assert_consistent(&f.pool).await;
 }

@@ -145,6 +145,17 @@ pub async fn begin_write_on(conn: &mut AnyConnection) -> Result<Transaction<'_, 
     }
 }
 
+/// The clause that ends a claim's `SELECT`: on PostgreSQL `FOR UPDATE [OF alias] SKIP
+/// LOCKED`, so claims running at once take different rows; nothing on SQLite, whose single
+/// writer makes each claiming statement atomic on its own.
+pub fn skip_locked(conn: &AnyConnection, alias: Option<&str>) -> String {
+    match (Backend::of(conn), alias) {
+        (Backend::Sqlite, _) => String::new(),
+        (Backend::Postgres, None) => "FOR UPDATE SKIP LOCKED".into(),
+        (Backend::Postgres, Some(alias)) => format!("FOR UPDATE OF {alias} SKIP LOCKED"),
+    }
+}
+
 /// Prepares the ledger writer's own connection. On SQLite: the writer touches index pages
 /// all over the ledger, so they stay in memory (32 MiB; more cost more than they saved, as
 /// SQLite sweeps the whole cache's hash table at each commit, and the server is to stay

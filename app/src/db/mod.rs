@@ -32,7 +32,7 @@ pub mod webhooks;
 
 pub use backend::{
     Backend, BackgroundLock, DEFAULT_POOL_SIZE, TEST_POSTGRES, begin_write, begin_write_on,
-    checkpoint, connect, connect_sized, migrate, prepare_writer, redact, scratch,
+    checkpoint, connect, connect_sized, migrate, prepare_writer, redact, scratch, skip_locked,
 };
 
 /// SQL: the credits account `a` holds now. Holds past their TTL reserve nothing even before

@@ -72,9 +72,8 @@ impl DueMail {
 
 /// Claims up to `limit` queued mails whose next attempt is due at `now`, oldest first: their
 /// next attempt moves to `until`, so no other pass takes them meanwhile, and a pass that
-/// dies before recording its attempt leaves them due again then. On PostgreSQL the claim
-/// skips rows another node is claiming (`FOR UPDATE SKIP LOCKED`); SQLite's single writer
-/// makes the statement atomic on its own.
+/// dies before recording its attempt leaves them due again then; claims never overlap
+/// ([`crate::db::skip_locked`]).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim_due(
     conn: &mut AnyConnection,
@@ -82,10 +81,7 @@ pub async fn claim_due(
     until: i64,
     limit: i64,
 ) -> Result<Vec<DueMail>, sqlx::Error> {
-    let skip_locked = match crate::db::Backend::of(conn) {
-        crate::db::Backend::Sqlite => "",
-        crate::db::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-    };
+    let skip_locked = crate::db::skip_locked(conn, None);
     let sql = format!(
         "UPDATE mail_outbox SET next_attempt_at = $1
          WHERE id IN (SELECT id FROM mail_outbox

@@ -125,9 +125,8 @@ pub struct DueDelivery {
 
 /// Claims up to `limit` pending deliveries of active webhooks due at `now`, oldest first:
 /// their next attempt moves to `until`, so no other pass takes them meanwhile, and a pass
-/// that dies before recording its attempt leaves them due again then. On PostgreSQL the
-/// claim skips rows another node is claiming (`FOR UPDATE SKIP LOCKED`); SQLite's single
-/// writer makes the statement atomic on its own.
+/// that dies before recording its attempt leaves them due again then; claims never overlap
+/// ([`crate::db::skip_locked`]).
 #[instrument(level = "debug", skip_all)]
 pub async fn claim_due(
     conn: &mut AnyConnection,
@@ -135,10 +134,7 @@ pub async fn claim_due(
     until: i64,
     limit: i64,
 ) -> Result<Vec<DueDelivery>, sqlx::Error> {
-    let skip_locked = match crate::db::Backend::of(conn) {
-        crate::db::Backend::Sqlite => "",
-        crate::db::Backend::Postgres => "FOR UPDATE OF d SKIP LOCKED",
-    };
+    let skip_locked = crate::db::skip_locked(conn, Some("d"));
     let claimed: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "UPDATE webhook_deliveries SET next_attempt_at = $1
          WHERE id IN (SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id

@@ -25,6 +25,33 @@ pub async fn start_ledger_at(pool: &AnyPool, clock: Clock, public_url: &str) -> 
     (ledger, tasks)
 }
 
+/// A hold of whole `credits` on `account`, described "test", with the default TTL.
+pub fn hold_request(account: AccountId, credits: i64) -> HoldRequest {
+    HoldRequest {
+        account,
+        amount: Credits::whole(credits).expect("credits"),
+        description: "test".into(),
+        ttl_hours: None,
+        idempotency_key: None,
+    }
+}
+
+/// An account's balance and held credits, in minor units, as stored.
+pub async fn figures(pool: &AnyPool, account: AccountId) -> (i64, i64) {
+    sqlx::query_as("SELECT balance, held FROM iap_accounts WHERE id = $1")
+        .bind(account)
+        .fetch_one(pool)
+        .await
+        .expect("figures")
+}
+
+/// Every account agrees with its ledger.
+pub async fn assert_consistent(pool: &AnyPool) {
+    let mut conn = pool.acquire().await.expect("connection");
+    let wrong = app::db::ledger::check(&mut conn).await.expect("check");
+    assert_eq!(wrong, vec![]);
+}
+
 /// Checks the request, then holds.
 pub async fn hold_with(ledger: &Ledger, request: HoldRequest) -> Result<String, LedgerError> {
     ledger.hold(NewHold::parse(request)?).await
