@@ -217,11 +217,8 @@ mod tests {
         tasks.shutdown(Duration::from_secs(1)).await;
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn periodic_steps_run_only_while_the_node_leads() {
-        let mut tasks = Tasks::new();
-        let leader = Leader::follower();
-        tasks.follow(leader.clone());
+    /// A periodic step every second among `tasks` that counts its runs.
+    fn count_every_second(tasks: &mut Tasks) -> Arc<AtomicU32> {
         let runs = Arc::new(AtomicU32::new(0));
         let counted = runs.clone();
         tasks.every("count", Duration::from_secs(1), move || {
@@ -230,6 +227,15 @@ mod tests {
                 counted.fetch_add(1, Ordering::SeqCst);
             }
         });
+        runs
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn periodic_steps_run_only_while_the_node_leads() {
+        let mut tasks = Tasks::new();
+        let leader = Leader::follower();
+        tasks.follow(leader.clone());
+        let runs = count_every_second(&mut tasks);
         tokio::time::sleep(Duration::from_millis(2_500)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 0, "a follower skips its turns");
         leader.set(true);
@@ -248,14 +254,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn periodic_tasks_run_until_shutdown_and_shutdown_waits_for_them() {
         let mut tasks = Tasks::new();
-        let runs = Arc::new(AtomicU32::new(0));
-        let counted = runs.clone();
-        tasks.every("count", Duration::from_secs(1), move || {
-            let counted = counted.clone();
-            async move {
-                counted.fetch_add(1, Ordering::SeqCst);
-            }
-        });
+        let runs = count_every_second(&mut tasks);
         let finished = Arc::new(AtomicU32::new(0));
         let done = finished.clone();
         let token = tasks.token();

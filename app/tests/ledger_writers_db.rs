@@ -83,6 +83,16 @@ impl Fixture {
         id
     }
 
+    /// An account with 10 credits, all held on A for one hour: (account, hold token).
+    async fn one_hour_hold_of_everything(&self) -> (i64, String) {
+        let account = self.account_with(10).await;
+        let request = HoldRequest {
+            ttl_hours: Some(1),
+            ..hold_request(account, 10)
+        };
+        (account, hold_with(&self.a, request).await.unwrap())
+    }
+
     async fn count(&self, sql: &'static str, account: i64) -> i64 {
         sqlx::query_scalar(sql)
             .bind(account)
@@ -187,12 +197,7 @@ async fn one_idempotency_key_sent_to_both_writers_at_once_makes_one_hold() {
 #[tokio::test]
 async fn a_hold_expires_exactly_once_when_both_writers_sweep() {
     let f = fixture().await;
-    let account = f.account_with(10).await;
-    let request = HoldRequest {
-        ttl_hours: Some(1),
-        ..hold_request(account, 10)
-    };
-    let token = hold_with(&f.a, request).await.unwrap();
+    let (account, token) = f.one_hour_hold_of_everything().await;
     f.clock.advance(HOUR);
     let (a, b) = tokio::join!(f.a.sweep(), f.b.sweep());
     a.unwrap();
@@ -219,12 +224,7 @@ async fn a_hold_expires_exactly_once_when_both_writers_sweep() {
 #[tokio::test]
 async fn an_extension_on_one_writer_keeps_the_hold_alive_on_the_other() {
     let f = fixture().await;
-    let account = f.account_with(10).await;
-    let request = HoldRequest {
-        ttl_hours: Some(1),
-        ..hold_request(account, 10)
-    };
-    let token = hold_with(&f.a, request).await.unwrap();
+    let (account, token) = f.one_hour_hold_of_everything().await;
     f.b.extend(&token, std::time::Duration::from_secs(5 * 3_600))
         .await
         .unwrap();
@@ -314,5 +314,28 @@ async fn a_warning_crossed_over_two_writers_is_mailed_once_an_hour() {
         .unwrap();
     spend(&f.a, account, 30).await;
     assert_eq!(f.count(mails, account).await, 2, "an hour later, again");
+    assert_consistent(&f.pool).await;
+}
+
+#[tokio::test]
+async fn a_hold_placed_and_closed_on_one_writer_keeps_its_id_from_the_other() {
+    let f = fixture().await;
+    let account = f.account_with(100).await;
+    let first = hold_with(&f.a, hold_request(account, 10)).await.unwrap();
+    f.a.capture(&first, None).await.unwrap();
+    // B last saw the ledger before that hold existed; by now it is already closed.
+    let second = hold_with(&f.b, hold_request(account, 10)).await.unwrap();
+    let id = |token: &str| token.split('.').next().unwrap().to_owned();
+    assert_ne!(id(&first), id(&second));
+    let states: Vec<(String, String)> =
+        sqlx::query_as("SELECT token, state FROM holds WHERE account_id = $1 ORDER BY id")
+            .bind(account)
+            .fetch_all(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        states,
+        [(first, "captured".to_owned()), (second, "open".to_owned())]
+    );
     assert_consistent(&f.pool).await;
 }

@@ -432,14 +432,16 @@ async fn catch_up(
             },
         );
     }
+    // Every hold placed since `from` is among these, open or already closed, so their ids
+    // are all the book must not hand out again.
     for (hold, state) in holds {
+        book.reserve_hold_ids_from(hold.id + 1);
         if state == HoldState::Open {
             book.refresh_hold(hold);
         } else {
             book.forget_hold(hold.id);
         }
     }
-    book.reserve_hold_ids_from(store::next_hold_id(conn).await?);
     if to.alerts_version != from.alerts_version {
         alerts.reload(conn).await?;
     }
