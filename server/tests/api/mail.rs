@@ -17,7 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 #[derive(Clone, Copy)]
-enum Behaviour {
+pub(crate) enum Behaviour {
     Accept,
     /// Answers `451` to `MAIL FROM` on the first `n` connections.
     RefuseFirst(usize),
@@ -26,19 +26,19 @@ enum Behaviour {
 }
 
 #[derive(Clone, Debug, Default)]
-struct Received {
-    recipients: Vec<String>,
-    data: String,
+pub(crate) struct Received {
+    pub(crate) recipients: Vec<String>,
+    pub(crate) data: String,
 }
 
-struct SmtpServer {
-    port: u16,
+pub(crate) struct SmtpServer {
+    pub(crate) port: u16,
     connections: Arc<AtomicUsize>,
     received: Arc<Mutex<Vec<Received>>>,
 }
 
 impl SmtpServer {
-    async fn start(behaviour: Behaviour) -> SmtpServer {
+    pub(crate) async fn start(behaviour: Behaviour) -> SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let connections = Arc::new(AtomicUsize::new(0));
@@ -67,7 +67,7 @@ impl SmtpServer {
         }
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.received.lock().expect("lock").clone()
     }
 

@@ -9,6 +9,7 @@
 
 use crate::helpers::{TestApp, spawn_app_from, test_config};
 use crate::iap_api::{ACCESS, INSUFFICIENT, USER, error_of, fails, key_for, ok, rpc, token_of};
+use crate::mail::{Behaviour, SmtpServer};
 use crate::payments::shop_with;
 use serde_json::{Value, json};
 use server::cli::{Command, run};
@@ -289,4 +290,60 @@ async fn an_sms_sent_through_a_follower_is_sent_by_the_leader_and_answered_once_
         sent.elapsed()
     );
     assert_eq!(health(&b).await["background"], json!(false));
+}
+
+/// Both nodes spend from one account at once, across its Warn Me threshold: whichever
+/// writer crosses it queues the mail, the other knows it was crossed, and the leader's
+/// mail pass hands it to the SMTP server once.
+#[tokio::test]
+async fn a_threshold_crossed_by_spends_on_both_nodes_is_mailed_once() {
+    let smtp = SmtpServer::start(Behaviour::Accept).await;
+    let mut config = test_config().await;
+    config.smtp_host = Some("127.0.0.1".into());
+    config.smtp_port = Some(smtp.port);
+    config.smtp_tls = app::mail::SmtpTls::None;
+    let url = config.database_url.clone();
+    let Some((a, b)) = two_nodes_from(config, app::clock::system_clock()).await else {
+        return;
+    };
+    let key = key_for(&a, "sms").await;
+    let token = token_of(&a, "sms").await;
+    set_available(&url, &b, &token, 100).await;
+    let admin = a.login("admin", "admin").await;
+    let account = crate::warnings::sms(&a, &admin).await;
+    let saved = crate::warnings::save(&a, &admin, account, true, "50", "ops@example.com").await;
+    assert_eq!(saved.status, http::StatusCode::OK, "{}", saved.body);
+
+    // 64 clients, half on each node, each spend one credit: from 100 down to 36.
+    let nodes = [&a, &b];
+    let spends = (0..64).map(|i| {
+        let (node, key, token) = (nodes[i % 2], key.clone(), token.clone());
+        async move {
+            let hold = authorize(node, &key, &token, 1).await;
+            let hold = hold["result"].as_str().expect("covered").to_owned();
+            let params = json!({"key": key, "token": hold, "credit_to_capture": 1});
+            ok(nodes[(i / 2) % 2], "/iap/1/capture", params).await;
+        }
+    });
+    futures::future::join_all(spends).await;
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while smtp.received().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Time for a second mail to arrive, if one were queued: the mail pass runs every second.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let received = smtp.received();
+    assert_eq!(received.len(), 1, "one warning mail");
+    assert_eq!(received[0].recipients, ["<ops@example.com>"]);
+    assert!(
+        received[0].data.contains("Low credits: SMS has"),
+        "{}",
+        received[0].data
+    );
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox")
+        .fetch_one(&a.pool)
+        .await
+        .expect("count");
+    assert_eq!(queued, 1);
 }

@@ -666,3 +666,80 @@ async fn only_its_sender_and_administrators_can_follow_a_batch() {
         AppError::NotFound
     );
 }
+
+/// Two nodes may both run a batch for a moment: a leader whose lock connection was cut keeps
+/// its round going while the next leader takes the batch up. Each message then goes to the
+/// gateway under the same `Idempotency-Key` from both, so the gateway sends it once, and the
+/// ledger records and charges it once, whichever answer reaches it first.
+#[tokio::test]
+async fn two_workers_running_one_batch_at_once_send_and_charge_each_message_once() {
+    let gateway = FakeGateway::start().await;
+    gateway.answer_in(Duration::from_millis(600));
+    gateway.refuse("+919876543210");
+    let mut config = test_config().await;
+    config.sms_gateway_url = Some(gateway.url.clone());
+    config.sms_gateway_attempts = 1;
+    // The app's worker hands messages over one by one, the other all at once: both record
+    // answers while the batch's hold is still open.
+    config.sms_concurrency = 1;
+    let app = spawn_app_from(config.clone(), app::clock::system_clock()).await;
+    // A second worker with a writer of its own, over the same database, as another node
+    // would run it; it looks for batches every 20 ms, so it takes this one up while the
+    // app's worker still waits for the gateway.
+    let mut tasks = app::tasks::Tasks::new();
+    let ledger = app::ledger::Ledger::start(
+        &app.pool,
+        app::clock::system_clock(),
+        &app.address,
+        &mut tasks,
+    )
+    .await
+    .expect("second writer");
+    let provider = config.sms_provider().expect("gateway");
+    let settings = app::sms::WorkerSettings {
+        poll: POLL,
+        concurrency: BATCH.len(),
+        ..config.sms_worker()
+    };
+    let _queue = app::sms::worker::start(&mut tasks, app.pool.clone(), ledger, provider, settings);
+
+    let demo = app.login("demo", "demo").await;
+    let mut ids = Vec::new();
+    for (name, _, _) in BATCH {
+        ids.push(contact_id(&app, name).await);
+    }
+    let before = sms_balance(&app).await;
+    let form = batch_form(&ids, "Two nodes, one batch", "two-workers");
+    let reply = app.call("sms/send", &as_refs(&form), Some(&demo)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let queued: SmsQueued = serde_json::from_str(&reply.body).expect("queued");
+    let status = done(&app, &demo, queued.batch_id).await;
+
+    let delivered: i64 = BATCH[..3].iter().map(|(_, _, price)| price).sum();
+    assert_eq!(
+        (status.sent, status.failed, status.credits.minor()),
+        (3, 1, delivered)
+    );
+    assert!(
+        gateway.received().len() > BATCH.len(),
+        "both workers handed the batch over: {} calls",
+        gateway.received().len()
+    );
+    assert_eq!(gateway.delivered().len(), 3, "each message sent once");
+    // Let the slower worker's answers and its end of round reach the ledger too.
+    tasks.shutdown(Duration::from_secs(10)).await;
+    // One capture per message that went out, from the hold of the batch.
+    let captures: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT e.amount, h.state, h.captured FROM ledger_entries e
+         JOIN holds h ON h.id = e.hold_id JOIN sms_batches b ON b.hold_token = h.token
+         WHERE b.id = $1 AND e.kind = 'capture' ORDER BY e.amount",
+    )
+    .bind(queued.batch_id)
+    .fetch_all(&app.pool)
+    .await
+    .expect("captures");
+    let captured = |amount: i64| (-amount, "captured".to_owned(), Some(delivered));
+    assert_eq!(captures, [captured(1_200), captured(1_200), captured(900)]);
+    assert_eq!(sms_balance(&app).await, before - delivered);
+    check(&app).await;
+}

@@ -9,7 +9,7 @@ use app::models::MailState;
 use app::models::{IapAccount, IapAccountWarning, OutboxMail};
 use http::StatusCode;
 
-async fn sms(app: &TestApp, cookie: &str) -> i64 {
+pub(crate) async fn sms(app: &TestApp, cookie: &str) -> i64 {
     let reply = app.call("iap/accounts", &[], Some(cookie)).await;
     let list: Vec<IapAccount> = serde_json::from_str(&reply.body).expect("accounts");
     list.into_iter()
@@ -18,7 +18,7 @@ async fn sms(app: &TestApp, cookie: &str) -> i64 {
         .expect("sms")
 }
 
-async fn save(
+pub(crate) async fn save(
     app: &TestApp,
     cookie: &str,
     id: i64,
