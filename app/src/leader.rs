@@ -9,7 +9,8 @@
 //! second. The leader checks its connection at the same pace: if it was cut, it stops
 //! leading. A step already under way when that happens may overlap the new leader's first
 //! one, which is why every step is idempotent on its own (outbox rows are claimed, ledger
-//! changes go through the arbitrated writer, charges carry idempotency keys).
+//! changes go through the arbitrated writer, charges carry idempotency keys, an SMS goes to
+//! the gateway under its own key and is recorded once).
 //!
 //! SQLite needs none of this: its file lock keeps one process per database, which always
 //! leads ([`Leader::alone`]).

@@ -13,6 +13,11 @@
 //! up to `max_retry`), until the provider says yes (charged) or no (free). Only a message
 //! still queued is ever handed over, so one the provider took is charged exactly once.
 //!
+//! Batches are taken up only on the node that leads the background work, but two nodes may
+//! both run one for a moment (a leader cut from its lock connection finishes its round
+//! while the next leader starts one). That is safe: a message goes to the gateway under the
+//! same `Idempotency-Key` from both, and the ledger records only the first answer for it.
+//!
 //! At shutdown the worker stops handing over messages, waits for the ones with the
 //! provider and records their answers, then stops; it runs among the tasks that
 //! [`Tasks::shutdown`] stops before the ledger writer, so those answers still reach it.
