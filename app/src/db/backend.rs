@@ -68,6 +68,9 @@ pub fn redact(url: &str) -> String {
 /// How many connections one node keeps to PostgreSQL unless told otherwise.
 pub const DEFAULT_POOL_SIZE: u32 = 16;
 
+/// How long a node waits for PostgreSQL's first answer at start-up.
+const FIRST_CONNECT_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Opens (creating a SQLite file if needed) the database `url` names.
 ///
 /// SQLite gets the durability settings iapd relies on: WAL, `synchronous=FULL` (a commit
@@ -104,9 +107,24 @@ pub async fn connect_sized(url: &str, pool_size: u32) -> Result<AnyPool, sqlx::E
                 .await
         }
         Backend::Postgres => {
+            let options = AnyConnectOptions::from_str(url)?;
+            // One attempt first, so a wrong address or a server that is down is an error
+            // within seconds: the pool would retry it until its 30 s acquire timeout.
+            match tokio::time::timeout(FIRST_CONNECT_WITHIN, AnyConnection::connect_with(&options))
+                .await
+            {
+                Ok(Ok(first)) => first.close().await?,
+                Ok(Err(error)) => return Err(error),
+                Err(_) => {
+                    return Err(sqlx::Error::Io(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("no answer within {} s", FIRST_CONNECT_WITHIN.as_secs()),
+                    )));
+                }
+            }
             AnyPoolOptions::new()
                 .max_connections(pool_size)
-                .connect_with(AnyConnectOptions::from_str(url)?)
+                .connect_with(options)
                 .await
         }
     }

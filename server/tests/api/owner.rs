@@ -92,10 +92,17 @@ async fn an_unreachable_postgresql_server_is_a_clear_error_without_its_password(
     let mut config = test_config().await;
     // Port 1 on loopback: nothing listens there.
     config.database_url = "postgres://iapd:hunter2secret@127.0.0.1:1/iapd".into();
+    let started = std::time::Instant::now();
     let error = match Application::build(&config).await {
         Err(error) => error.to_string(),
         Ok(_) => panic!("served without a database"),
     };
+    // Refused at once: not retried until the pool's 30 s acquire timeout.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(
         error.contains("PostgreSQL") || error.contains("database"),
         "{error}"
