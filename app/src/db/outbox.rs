@@ -73,7 +73,8 @@ impl DueMail {
 /// Claims up to `limit` queued mails whose next attempt is due at `now`, oldest first: their
 /// next attempt moves to `until`, so no other pass takes them meanwhile, and a pass that
 /// dies before recording its attempt leaves them due again then; claims never overlap
-/// ([`crate::db::skip_locked`]).
+/// ([`crate::db::skip_locked`]). With nothing due it only reads: on SQLite a pass over an
+/// empty outbox does not queue for the write lock behind the ledger's batches.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim_due(
     conn: &mut AnyConnection,
@@ -81,6 +82,15 @@ pub async fn claim_due(
     until: i64,
     limit: i64,
 ) -> Result<Vec<DueMail>, sqlx::Error> {
+    let any_due: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM mail_outbox WHERE state = 'queued' AND next_attempt_at <= $1 LIMIT 1",
+    )
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if any_due.is_none() {
+        return Ok(Vec::new());
+    }
     let skip_locked = crate::db::skip_locked(conn, None);
     let sql = format!(
         "UPDATE mail_outbox SET next_attempt_at = $1
@@ -196,12 +206,17 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), 30, "every mail once, none twice");
         let mut conn = pool.acquire().await.unwrap();
+        // Nothing due: answered without waiting for another writer's lock.
+        let mut writer = pool.acquire().await.unwrap();
+        let other_writer = crate::db::begin_write_on(&mut writer).await.unwrap();
         assert!(
             claim_due(&mut conn, 4_999, 9_000, 20)
                 .await
                 .unwrap()
                 .is_empty()
         );
+        other_writer.rollback().await.unwrap();
+        drop(writer);
         mark_sent(&mut conn, first[0].id, 4_000).await.unwrap();
         let lapsed = claim_due(&mut conn, 5_000, 9_000, 50).await.unwrap();
         assert_eq!(

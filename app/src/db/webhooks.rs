@@ -126,7 +126,7 @@ pub struct DueDelivery {
 /// Claims up to `limit` pending deliveries of active webhooks due at `now`, oldest first:
 /// their next attempt moves to `until`, so no other pass takes them meanwhile, and a pass
 /// that dies before recording its attempt leaves them due again then; claims never overlap
-/// ([`crate::db::skip_locked`]).
+/// ([`crate::db::skip_locked`]). With nothing due it only reads, like the mail outbox's.
 #[instrument(level = "debug", skip_all)]
 pub async fn claim_due(
     conn: &mut AnyConnection,
@@ -134,6 +134,10 @@ pub async fn claim_due(
     until: i64,
     limit: i64,
 ) -> Result<Vec<DueDelivery>, sqlx::Error> {
+    match next_due(&mut *conn).await? {
+        Some(due) if due <= now => {}
+        _ => return Ok(Vec::new()),
+    }
     let skip_locked = crate::db::skip_locked(conn, Some("d"));
     let claimed: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "UPDATE webhook_deliveries SET next_attempt_at = $1
