@@ -331,6 +331,67 @@ async fn a_lost_webhook_is_settled_by_the_reconciler_once() {
     assert_eq!(shop.balance().await, before + 1_000_000);
 }
 
+/// Reconciliation rounds on two nodes at once (a leader cut from its lock still finishing
+/// its round while the next one starts its own), each with a ledger writer of its own, read
+/// the same paid session back: the order is credited once.
+#[tokio::test]
+async fn reconcilers_of_two_nodes_settling_one_lost_webhook_at_once_credit_it_once() {
+    let shop = shop().await;
+    let before = shop.balance().await;
+    let order = shop.order().await;
+    shop.pay(order).await;
+    let session = shop.session_of(order).await;
+    assert!(shop.stripe.pay_without_webhook(&session));
+
+    let mut tasks = app::tasks::Tasks::new();
+    let mut writers = Vec::new();
+    for _ in 0..2 {
+        let ledger = app::ledger::Ledger::start(
+            &shop.app.pool,
+            app::clock::system_clock(),
+            &shop.app.address,
+            &mut tasks,
+        )
+        .await
+        .expect("a writer");
+        writers.push(ledger);
+    }
+    let client = app::payment::stripe::StripeClient::new(app::payment::stripe::StripeConfig {
+        secret_key: SECRET_KEY.into(),
+        api_base: shop.stripe.base_url().to_owned(),
+        timeout: Duration::from_secs(5),
+    })
+    .expect("client");
+    let payments =
+        app::payment::Payments::Stripe(std::sync::Arc::new(app::payment::StripeGateway {
+            client,
+            webhook_secret: WEBHOOK_SECRET.parse().expect("secret"),
+            public_url: shop.app.address.clone(),
+        }));
+    let everything_pending = app::clock::now_ms() + 60_000;
+    let rounds = (0..8).map(|i| {
+        let reconciler = app::payment::reconcile::Reconciler {
+            pool: &shop.app.pool,
+            ledger: &writers[i % 2],
+            payments: &payments,
+        };
+        async move { reconciler.run(everything_pending).await.expect("a round") }
+    });
+    let settled: usize = futures::future::join_all(rounds).await.into_iter().sum();
+    assert!(settled >= 1, "some round settled it");
+    assert_eq!(shop.order_state(order).await, OrderState::Paid);
+    assert_eq!(shop.balance().await, before + 1_000_000);
+    let purchases: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'purchase' AND description LIKE $1",
+    )
+    .bind(format!("Order IAP{order:05}%"))
+    .fetch_one(&shop.app.pool)
+    .await
+    .expect("count");
+    assert_eq!(purchases, 1);
+    tasks.shutdown(Duration::from_secs(5)).await;
+}
+
 #[tokio::test]
 async fn an_expired_session_fails_the_order_and_adds_nothing() {
     let shop = shop().await;
