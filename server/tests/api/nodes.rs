@@ -255,14 +255,7 @@ async fn a_payment_confirmed_to_two_nodes_at_once_credits_once() {
         assert_eq!(delivery.expect("answer").status(), http::StatusCode::OK);
     }
     assert_eq!(shop.balance().await, before + 1_000_000);
-    let purchases: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'purchase' AND description LIKE $1",
-    )
-    .bind(format!("Order IAP{order:05}%"))
-    .fetch_one(&shop.app.pool)
-    .await
-    .expect("count");
-    assert_eq!(purchases, 1);
+    assert_eq!(shop.purchases_of(order).await, 1);
 }
 
 #[tokio::test]

@@ -51,6 +51,17 @@ impl Shop {
             .expect("account")
     }
 
+    /// How many purchase entries the ledger holds for `order`.
+    pub(crate) async fn purchases_of(&self, order: i64) -> i64 {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'purchase' AND description LIKE $1",
+        )
+        .bind(format!("Order IAP{order:05}%"))
+        .fetch_one(&self.app.pool)
+        .await
+        .expect("count")
+    }
+
     pub(crate) async fn balance(&self) -> i64 {
         sqlx::query_scalar("SELECT balance FROM iap_accounts WHERE service = 'sms'")
             .fetch_one(&self.app.pool)
@@ -246,14 +257,7 @@ async fn a_signed_webhook_credits_the_order_once_even_replayed_64_times_at_once(
         assert_eq!(replay.await.expect("task"), StatusCode::OK);
     }
     assert_eq!(shop.balance().await, before + 1_000_000);
-    let purchases: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'purchase' AND description LIKE $1",
-    )
-    .bind(format!("Order IAP{order:05}%"))
-    .fetch_one(&shop.app.pool)
-    .await
-    .expect("count");
-    assert_eq!(purchases, 1);
+    assert_eq!(shop.purchases_of(order).await, 1);
 }
 
 #[tokio::test]
@@ -381,14 +385,7 @@ async fn reconcilers_of_two_nodes_settling_one_lost_webhook_at_once_credit_it_on
     assert!(settled >= 1, "some round settled it");
     assert_eq!(shop.order_state(order).await, OrderState::Paid);
     assert_eq!(shop.balance().await, before + 1_000_000);
-    let purchases: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'purchase' AND description LIKE $1",
-    )
-    .bind(format!("Order IAP{order:05}%"))
-    .fetch_one(&shop.app.pool)
-    .await
-    .expect("count");
-    assert_eq!(purchases, 1);
+    assert_eq!(shop.purchases_of(order).await, 1);
     tasks.shutdown(Duration::from_secs(5)).await;
 }
 
