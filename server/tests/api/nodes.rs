@@ -235,10 +235,7 @@ async fn a_payment_confirmed_to_two_nodes_at_once_credits_once() {
     }
     let other = spawn_app_from(config, app::clock::system_clock()).await;
     let before = shop.balance().await;
-    let order = shop.order().await;
-    shop.pay(order).await;
-    let session = shop.session_of(order).await;
-    assert!(shop.stripe.pay_without_webhook(&session));
+    let (order, session) = shop.paid_without_webhook().await;
     let (body, signature) = shop
         .stripe
         .signed_event("checkout.session.completed", &session)

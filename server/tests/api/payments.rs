@@ -51,6 +51,16 @@ impl Shop {
             .expect("account")
     }
 
+    /// A new order, paid at the fake Stripe, whose webhook was never sent: its id and
+    /// Checkout Session.
+    pub(crate) async fn paid_without_webhook(&self) -> (i64, String) {
+        let order = self.order().await;
+        self.pay(order).await;
+        let session = self.session_of(order).await;
+        assert!(self.stripe.pay_without_webhook(&session));
+        (order, session)
+    }
+
     /// How many purchase entries the ledger holds for `order`.
     pub(crate) async fn purchases_of(&self, order: i64) -> i64 {
         sqlx::query_scalar(
@@ -264,10 +274,7 @@ async fn a_signed_webhook_credits_the_order_once_even_replayed_64_times_at_once(
 async fn only_a_valid_fresh_signature_over_the_exact_body_is_accepted() {
     let shop = shop().await;
     let before = shop.balance().await;
-    let order = shop.order().await;
-    shop.pay(order).await;
-    let session = shop.session_of(order).await;
-    assert!(shop.stripe.pay_without_webhook(&session));
+    let (order, session) = shop.paid_without_webhook().await;
     let (body, signature) = shop
         .stripe
         .signed_event("checkout.session.completed", &session)
@@ -316,10 +323,7 @@ async fn only_a_valid_fresh_signature_over_the_exact_body_is_accepted() {
 async fn a_lost_webhook_is_settled_by_the_reconciler_once() {
     let shop = shop_with(|c| c.payment_reconcile_seconds = 1).await;
     let before = shop.balance().await;
-    let order = shop.order().await;
-    shop.pay(order).await;
-    let session = shop.session_of(order).await;
-    assert!(shop.stripe.pay_without_webhook(&session));
+    let (order, session) = shop.paid_without_webhook().await;
     shop.until(order, OrderState::Paid).await;
     assert_eq!(shop.balance().await, before + 1_000_000);
     // Later rounds and a late webhook credit nothing more.
@@ -342,10 +346,7 @@ async fn a_lost_webhook_is_settled_by_the_reconciler_once() {
 async fn reconcilers_of_two_nodes_settling_one_lost_webhook_at_once_credit_it_once() {
     let shop = shop().await;
     let before = shop.balance().await;
-    let order = shop.order().await;
-    shop.pay(order).await;
-    let session = shop.session_of(order).await;
-    assert!(shop.stripe.pay_without_webhook(&session));
+    let (order, _session) = shop.paid_without_webhook().await;
 
     let mut tasks = app::tasks::Tasks::new();
     let mut writers = Vec::new();
@@ -534,10 +535,7 @@ async fn the_demo_provider_runs_only_on_a_demo_database_and_stripe_needs_its_sec
 #[tokio::test]
 async fn the_webhook_needs_no_session_and_ignores_cross_site_headers() {
     let shop = shop().await;
-    let order = shop.order().await;
-    shop.pay(order).await;
-    let session = shop.session_of(order).await;
-    assert!(shop.stripe.pay_without_webhook(&session));
+    let (order, session) = shop.paid_without_webhook().await;
     let (body, signature) = shop
         .stripe
         .signed_event("checkout.session.completed", &session)
