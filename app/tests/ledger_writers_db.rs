@@ -12,6 +12,7 @@ use app::clock::ManualClock;
 use app::domain::credits::Credits;
 use app::domain::ledger::{AccountEdit, Conflict, EntryKind, HoldRequest, LedgerError};
 use app::domain::warning::WarningSettings;
+use app::i18n::{Msg, Note, Text};
 use app::ledger::Ledger;
 use app::tasks::Tasks;
 use common::{
@@ -337,5 +338,88 @@ async fn a_hold_placed_and_closed_on_one_writer_keeps_its_id_from_the_other() {
         states,
         [(first, "captured".to_owned()), (second, "open".to_owned())]
     );
+    assert_consistent(&f.pool).await;
+}
+
+/// A hold's text crosses from one writer to the other through the database (on PostgreSQL,
+/// as JSON both ways: the batch's rows go in as JSON, and the other writer's catch-up reads
+/// them back as JSON), so quotes, backslashes, new lines, any script, and a stored message
+/// must come back exactly as they went in.
+#[tokio::test]
+async fn a_holds_text_crosses_writers_exactly() {
+    let f = fixture().await;
+    let account = f.account_with(100).await;
+    let typed = "Scan «reçu» #7 — it's \"quoted\", a back\\slash,\na second line, 中文 📨";
+    let request = HoldRequest {
+        description: typed.into(),
+        idempotency_key: Some("scan-7 \"€\"".into()),
+        ..hold_request(account, 10)
+    };
+    let token = hold_with(&f.a, request.clone()).await.unwrap();
+    assert_eq!(
+        hold_with(&f.b, request.clone()).await,
+        Ok(token.clone()),
+        "the same request under the key, on the other writer"
+    );
+    let other = HoldRequest {
+        description: "another request".into(),
+        ..request
+    };
+    assert_eq!(
+        hold_with(&f.b, other).await,
+        Err(LedgerError::Conflict(Conflict::IdempotencyKeyReused))
+    );
+    let said = Text::new(Msg::SmsHoldDescriptionApi)
+        .arg("count", 3)
+        .arg("dbuuid", "db-'\"\\-中");
+    let sms = HoldRequest {
+        description: said.clone().into(),
+        ..hold_request(account, 5)
+    };
+    let sms = hold_with(&f.a, sms).await.unwrap();
+    // B captures both: it knows them only from A's rows.
+    let four = Credits::whole(4).unwrap();
+    assert_eq!(f.b.capture(&token, Some(four)).await, Ok(four));
+    assert_eq!(
+        f.b.capture(&sms, None).await,
+        Ok(Credits::whole(5).unwrap())
+    );
+    let entries: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT kind, description, note FROM ledger_entries
+         WHERE account_id = $1 AND hold_id IS NOT NULL ORDER BY id",
+    )
+    .bind(account)
+    .fetch_all(&f.pool)
+    .await
+    .unwrap();
+    let stored = Note::from(said).stored();
+    let rendered = Note::from(Text::new(Msg::SmsHoldDescriptionApi)).plain();
+    assert!(stored.is_some());
+    let typed_entry = |kind: &str| (kind.to_owned(), typed.to_owned(), None);
+    assert_eq!(entries[0], typed_entry("hold"));
+    assert_eq!(entries[2], typed_entry("capture"));
+    for (i, kind) in [(1, "hold"), (3, "capture")] {
+        assert_eq!((entries[i].0.as_str(), &entries[i].2), (kind, &stored));
+        assert_ne!(entries[i].1, rendered, "the arguments are rendered");
+    }
+    assert_eq!(entries.len(), 4);
+    let holds: Vec<(String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT description, note, idempotency_key, captured FROM holds
+         WHERE account_id = $1 ORDER BY id",
+    )
+    .bind(account)
+    .fetch_all(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        holds[0],
+        (
+            typed.to_owned(),
+            None,
+            Some("scan-7 \"€\"".to_owned()),
+            Some(4 * CREDIT)
+        )
+    );
+    assert_eq!((&holds[1].1, holds[1].3), (&stored, Some(5 * CREDIT)));
     assert_consistent(&f.pool).await;
 }

@@ -1,6 +1,7 @@
 //! The SQL behind the ledger writer, and the consistency check. Only the writer calls the
 //! functions that change balances; [`check`] and the reads may run anywhere.
 
+use crate::db::Backend;
 use crate::domain::ledger::{
     Account, AccountId, Entry, EntryKind, HoldEnd, HoldId, HoldState, OpenHold, ReversibleEntry,
 };
@@ -10,7 +11,7 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 use tracing::instrument;
 
 /// An account as the writer loads it.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct AccountRow {
     pub id: AccountId,
     pub service: String,
@@ -43,7 +44,7 @@ pub async fn load_accounts(conn: &mut AnyConnection) -> Result<Vec<AccountRow>, 
 
 /// The accounts a ledger batch after `version` created or changed, as they stand now.
 #[instrument(level = "debug", skip(conn))]
-pub async fn accounts_changed_since(
+async fn accounts_changed_since(
     conn: &mut AnyConnection,
     version: i64,
 ) -> Result<Vec<AccountRow>, sqlx::Error> {
@@ -59,11 +60,12 @@ pub async fn accounts_changed_since(
     .await
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct HoldStateRow {
     id: i64,
     account_id: i64,
     amount: i64,
+    #[serde(deserialize_with = "hold_state")]
     state: HoldState,
     captured: Option<i64>,
     expires_at: i64,
@@ -108,7 +110,7 @@ pub async fn load_open_holds(conn: &mut AnyConnection) -> Result<Vec<OpenHold>, 
 
 /// The holds a ledger batch after `version` placed, changed or closed, in their state now.
 #[instrument(level = "debug", skip(conn))]
-pub async fn holds_changed_since(
+async fn holds_changed_since(
     conn: &mut AnyConnection,
     version: i64,
 ) -> Result<Vec<(OpenHold, HoldState)>, sqlx::Error> {
@@ -136,11 +138,66 @@ pub async fn sync_point(conn: &mut AnyConnection) -> Result<SyncPoint, sqlx::Err
         .await
 }
 
+/// A hold's state by its stored name, in JSON.
+fn hold_state<'de, D: serde::Deserializer<'de>>(d: D) -> Result<HoldState, D::Error> {
+    let name = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+    HoldState::parse(&name).ok_or_else(|| serde::de::Error::custom(format!("hold state {name}")))
+}
+
+/// What other writers changed since a writer's last batch: the accounts and holds they
+/// wrote, as they stand now.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub accounts: Vec<AccountRow>,
+    pub holds: Vec<(OpenHold, HoldState)>,
+}
+
+/// Opens a batch (see [`next_version`]) for a writer whose last batch was `since`, and
+/// reads what other writers changed after it, if any did (`None`: none did). On PostgreSQL
+/// this is one round trip (`ledger_open_batch`, migration 0003), since it runs under the
+/// version row's lock; on SQLite, in process, it is the same steps one by one.
+#[instrument(level = "debug", skip(conn))]
+pub async fn open_batch(
+    conn: &mut AnyConnection,
+    since: i64,
+) -> Result<(SyncPoint, Option<Changes>), sqlx::Error> {
+    if Backend::of(conn) == Backend::Postgres {
+        let (version, alerts_version, accounts, holds): (i64, i64, String, String) =
+            sqlx::query_as("SELECT * FROM ledger_open_batch($1)")
+                .bind(since)
+                .fetch_one(conn)
+                .await?;
+        let batch = SyncPoint {
+            version,
+            alerts_version,
+        };
+        if version == since + 1 {
+            return Ok((batch, None));
+        }
+        let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
+        let holds: Vec<HoldStateRow> = serde_json::from_str(&holds).map_err(decode)?;
+        let changes = Changes {
+            accounts: serde_json::from_str(&accounts).map_err(decode)?,
+            holds: holds.into_iter().map(HoldStateRow::into_hold).collect(),
+        };
+        return Ok((batch, Some(changes)));
+    }
+    let batch = next_version(conn).await?;
+    if batch.version == since + 1 {
+        return Ok((batch, None));
+    }
+    let changes = Changes {
+        accounts: accounts_changed_since(conn, since).await?,
+        holds: holds_changed_since(conn, since).await?,
+    };
+    Ok((batch, Some(changes)))
+}
+
 /// Opens a batch: takes the next version. The row this writes is what serialises every
 /// writer's batches, so it is the first statement of each; the version returned is the
 /// batch's own, and the alerts version the last committed one.
 #[instrument(level = "debug", skip_all)]
-pub async fn next_version(conn: &mut AnyConnection) -> Result<SyncPoint, sqlx::Error> {
+async fn next_version(conn: &mut AnyConnection) -> Result<SyncPoint, sqlx::Error> {
     sqlx::query_as(
         "UPDATE ledger_sync SET version = version + 1 WHERE id = 1
          RETURNING version, alerts_version",
@@ -485,6 +542,102 @@ const MAX_PARAMS: usize = 32_000;
 /// balances of the accounts it touched.
 #[instrument(level = "debug", skip_all, fields(holds = holds.len(), entries = entries.len()))]
 pub async fn write_batch(
+    conn: &mut AnyConnection,
+    version: i64,
+    holds: &[HoldRow],
+    entries: &[EntryRow],
+    balances: &[(AccountId, Account)],
+) -> Result<(), sqlx::Error> {
+    match Backend::of(conn) {
+        Backend::Postgres => write_batch_at_once(conn, version, holds, entries, balances).await,
+        Backend::Sqlite => write_batch_by_table(conn, version, holds, entries, balances).await,
+    }
+}
+
+/// PostgreSQL: the whole batch in one statement of fixed text, its rows passed as three
+/// JSON arrays. A batch holds the ledger's version row from its first statement to its
+/// commit, so each round trip inside it delays every other node's batch: one statement is
+/// one round trip, where a statement per table was three, and more when a new row count
+/// meant a new statement to prepare. (The `Any` driver binds no arrays, so `unnest` of
+/// typed arrays is not available; `json_to_recordset` is its equivalent.) The entries may
+/// name holds this statement inserts: foreign keys are checked at the statement's end.
+async fn write_batch_at_once(
+    conn: &mut AnyConnection,
+    version: i64,
+    holds: &[HoldRow],
+    entries: &[EntryRow],
+    balances: &[(AccountId, Account)],
+) -> Result<(), sqlx::Error> {
+    let holds: Vec<serde_json::Value> = holds
+        .iter()
+        .map(|h| {
+            let (key, hash) = h.hold.idempotency.clone().unzip();
+            serde_json::json!({
+                "id": h.hold.id, "token": h.hold.token, "account_id": h.hold.account,
+                "amount": h.hold.amount, "state": h.state.as_str(), "captured": h.captured,
+                "description": h.hold.description.plain(), "note": h.hold.description.stored(),
+                "expires_at": h.hold.expires_at, "idempotency_key": key, "request_hash": hash,
+                "created_at": h.hold.created_at, "closed_at": h.closed_at,
+            })
+        })
+        .collect();
+    let entries: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "account_id": e.entry.account, "kind": e.entry.kind.as_str(),
+                "amount": e.entry.amount, "held_delta": e.entry.held_delta,
+                "hold_id": e.entry.hold, "description": e.entry.description.plain(),
+                "note": e.entry.description.stored(), "created_by": e.created_by,
+                "created_at": e.created_at, "reverses": e.reverses, "order_id": e.order,
+            })
+        })
+        .collect();
+    let balances: Vec<serde_json::Value> = balances
+        .iter()
+        .map(|(id, a)| serde_json::json!({"id": id, "balance": a.balance, "held": a.held}))
+        .collect();
+    sqlx::query(
+        "WITH h AS (
+             INSERT INTO holds (id, token, account_id, amount, state, captured, description,
+                                note, expires_at, idempotency_key, request_hash, created_at,
+                                closed_at, ledger_version)
+             SELECT id, token, account_id, amount, state, captured, description, note,
+                    expires_at, idempotency_key, request_hash, created_at, closed_at, $4
+             FROM json_to_recordset($1::json) AS x(id BIGINT, token TEXT, account_id BIGINT,
+                 amount BIGINT, state TEXT, captured BIGINT, description TEXT, note TEXT,
+                 expires_at BIGINT, idempotency_key TEXT, request_hash TEXT,
+                 created_at BIGINT, closed_at BIGINT)
+             ON CONFLICT (id) DO UPDATE SET state = excluded.state,
+                 captured = excluded.captured, expires_at = excluded.expires_at,
+                 closed_at = excluded.closed_at, ledger_version = excluded.ledger_version
+         ), e AS (
+             INSERT INTO ledger_entries (account_id, kind, amount, held_delta, hold_id,
+                                         description, note, created_by, created_at, reverses,
+                                         order_id)
+             SELECT account_id, kind, amount, held_delta, hold_id, description, note,
+                    created_by, created_at, reverses, order_id
+             FROM ROWS FROM (json_to_recordset($2::json) AS (account_id BIGINT, kind TEXT,
+                 amount BIGINT, held_delta BIGINT, hold_id BIGINT, description TEXT,
+                 note TEXT, created_by BIGINT, created_at BIGINT, reverses BIGINT,
+                 order_id BIGINT)) WITH ORDINALITY AS x
+             ORDER BY x.ordinality
+         )
+         UPDATE iap_accounts SET balance = x.balance, held = x.held, ledger_version = $4
+         FROM json_to_recordset($3::json) AS x(id BIGINT, balance BIGINT, held BIGINT)
+         WHERE iap_accounts.id = x.id",
+    )
+    .bind(serde_json::Value::Array(holds).to_string())
+    .bind(serde_json::Value::Array(entries).to_string())
+    .bind(serde_json::Value::Array(balances).to_string())
+    .bind(version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// SQLite: a statement per table (in-process, so statements cost no round trip).
+async fn write_batch_by_table(
     conn: &mut AnyConnection,
     version: i64,
     holds: &[HoldRow],

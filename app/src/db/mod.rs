@@ -325,6 +325,10 @@ mod tests {
             "0002_ledger_sync.sql",
             "6613acaa1c7fdcffc07bc4a4f057b17f495cdea5a10dcd47df773af55a3ef89e",
         ),
+        (
+            "0003_ledger_open_batch.sql",
+            "eedf5ddba7c11190c467bed231da54edf8e0d88a69e0eb535da3437b566757c8",
+        ),
     ];
 
     fn landed(folder: &str, landed: &[(&str, &str)]) {

@@ -27,6 +27,13 @@
 //! re-derive, statement by statement, in SQL. A writer alone (the common case) pays one
 //! `UPDATE` per batch; two busy writers pay a reload of what the other changed.
 //!
+//! What limits several writers is how long a batch holds the version row, since every other
+//! writer's batch waits for it. On PostgreSQL that is three round trips: one to open the
+//! batch (a function takes the version and reads what other writers changed), one
+//! statement for all of the batch's rows, and the commit (`db::ledger::open_batch` and
+//! `write_batch`). Statements per table and separate reads made it eight or more, and two
+//! nodes then served less than one.
+//!
 //! Callers hand in checked requests ([`NewHold`], [`NewCredit`], [`AccountEdit`],
 //! [`ValidWarning`]): the writer applies rules that depend on the balances, nothing else.
 //!

@@ -4,7 +4,7 @@ use super::alerts::Alerts;
 use super::{Command, Job, QueuedSms, RechargeChange, Reply, SmsBatch, SmsResult};
 use crate::clock::Clock;
 use crate::crypto;
-use crate::db::ledger::{self as store, EntryRow, HoldRow, SyncPoint};
+use crate::db::ledger::{self as store, Changes, EntryRow, HoldRow, SyncPoint};
 use crate::domain::FieldError;
 use crate::domain::alert::NewThreshold;
 use crate::domain::credits::Credits;
@@ -394,9 +394,9 @@ async fn begin_batch<'c>(
     alerts: &mut Alerts,
 ) -> Result<(sqlx::Transaction<'c, sqlx::Any>, SyncPoint), sqlx::Error> {
     let mut tx = crate::db::begin_write_on(conn).await?;
-    let batch = store::next_version(&mut tx).await?;
-    if batch.version != synced.version + 1 {
-        catch_up(&mut tx, *synced, batch, book, meta, alerts).await?;
+    let (batch, changes) = store::open_batch(&mut tx, synced.version).await?;
+    if let Some(changes) = changes {
+        catch_up(&mut tx, *synced, batch, changes, book, meta, alerts).await?;
     }
     Ok((tx, batch))
 }
@@ -404,25 +404,24 @@ async fn begin_batch<'c>(
 /// Brings a writer that another writer overtook up to date, inside the batch that found
 /// out (so under its lock): the accounts and holds written after `from`, and the alerts'
 /// memory if a batch since changed it. Rows carry the version of the batch that last wrote
-/// them, so this reads what changed, not the whole ledger.
+/// them, so the batch read what changed, not the whole ledger.
 async fn catch_up(
     conn: &mut AnyConnection,
     from: SyncPoint,
     to: SyncPoint,
+    changes: Changes,
     book: &mut Book,
     meta: &mut HashMap<AccountId, Meta>,
     alerts: &mut Alerts,
 ) -> Result<(), sqlx::Error> {
-    let accounts = store::accounts_changed_since(conn, from.version).await?;
-    let holds = store::holds_changed_since(conn, from.version).await?;
     tracing::debug!(
         from = from.version,
         to = to.version,
-        accounts = accounts.len(),
-        holds = holds.len(),
+        accounts = changes.accounts.len(),
+        holds = changes.holds.len(),
         "catching up with another ledger writer"
     );
-    for row in accounts {
+    for row in changes.accounts {
         book.load_account(row.id, row.account());
         meta.insert(
             row.id,
@@ -434,7 +433,7 @@ async fn catch_up(
     }
     // Every hold placed since `from` is among these, open or already closed, so their ids
     // are all the book must not hand out again.
-    for (hold, state) in holds {
+    for (hold, state) in changes.holds {
         book.reserve_hold_ids_from(hold.id + 1);
         if state == HoldState::Open {
             book.refresh_hold(hold);
