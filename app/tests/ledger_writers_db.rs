@@ -403,7 +403,9 @@ async fn a_holds_text_crosses_writers_exactly() {
         assert_ne!(entries[i].1, rendered, "the arguments are rendered");
     }
     assert_eq!(entries.len(), 4);
-    let holds: Vec<(String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+    // Description, note, idempotency key, captured.
+    type StoredHold = (String, Option<String>, Option<String>, Option<i64>);
+    let holds: Vec<StoredHold> = sqlx::query_as(
         "SELECT description, note, idempotency_key, captured FROM holds
          WHERE account_id = $1 ORDER BY id",
     )
