@@ -146,7 +146,7 @@ fn hold_state<'de, D: serde::Deserializer<'de>>(d: D) -> Result<HoldState, D::Er
 
 /// What other writers changed since a writer's last batch: the accounts and holds they
 /// wrote, as they stand now.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Changes {
     pub accounts: Vec<AccountRow>,
     pub holds: Vec<(OpenHold, HoldState)>,
@@ -540,18 +540,63 @@ const MAX_PARAMS: usize = 32_000;
 /// Writes a batch in a handful of statements, whatever its size: the holds it created,
 /// changed (a partial capture, a later expiry) or closed, its ledger entries, and the new
 /// balances of the accounts it touched.
-#[instrument(level = "debug", skip_all, fields(holds = holds.len(), entries = entries.len()))]
-pub async fn write_batch(
-    conn: &mut AnyConnection,
-    version: i64,
-    holds: &[HoldRow],
-    entries: &[EntryRow],
-    balances: &[(AccountId, Account)],
-) -> Result<(), sqlx::Error> {
+#[instrument(level = "debug", skip_all, fields(holds = rows.holds.len(), entries = rows.entries.len()))]
+pub async fn write_batch(conn: &mut AnyConnection, rows: BatchRows<'_>) -> Result<(), sqlx::Error> {
     match Backend::of(conn) {
-        Backend::Postgres => write_batch_at_once(conn, version, holds, entries, balances).await,
-        Backend::Sqlite => write_batch_by_table(conn, version, holds, entries, balances).await,
+        Backend::Postgres => write_batch_at_once(conn, rows).await,
+        Backend::Sqlite => write_batch_by_table(conn, rows).await,
     }
+}
+
+/// What one batch writes, under its version.
+#[derive(Clone, Copy)]
+pub struct BatchRows<'a> {
+    pub version: i64,
+    pub holds: &'a [HoldRow],
+    pub entries: &'a [EntryRow],
+    pub balances: &'a [(AccountId, Account)],
+}
+
+/// A hold as `ledger_write_batch`'s JSON carries it: the columns of `holds`.
+#[derive(serde::Serialize)]
+struct HoldJson<'a> {
+    id: i64,
+    token: &'a str,
+    account_id: i64,
+    amount: i64,
+    state: &'static str,
+    captured: Option<i64>,
+    description: String,
+    note: Option<String>,
+    expires_at: i64,
+    idempotency_key: Option<&'a str>,
+    request_hash: Option<&'a str>,
+    created_at: i64,
+    closed_at: Option<i64>,
+}
+
+/// An entry as the batch's JSON carries it: the columns of `ledger_entries`.
+#[derive(serde::Serialize)]
+struct EntryJson {
+    account_id: i64,
+    kind: &'static str,
+    amount: i64,
+    held_delta: i64,
+    hold_id: Option<i64>,
+    description: String,
+    note: Option<String>,
+    created_by: Option<i64>,
+    created_at: i64,
+    reverses: Option<i64>,
+    order_id: Option<i64>,
+}
+
+/// An account's new figures as the batch's JSON carries them.
+#[derive(serde::Serialize)]
+struct BalanceJson {
+    id: AccountId,
+    balance: i64,
+    held: i64,
 }
 
 /// PostgreSQL: the whole batch in one statement of fixed text, its rows passed as three
@@ -563,40 +608,64 @@ pub async fn write_batch(
 /// name holds this statement inserts: foreign keys are checked at the statement's end.
 async fn write_batch_at_once(
     conn: &mut AnyConnection,
-    version: i64,
-    holds: &[HoldRow],
-    entries: &[EntryRow],
-    balances: &[(AccountId, Account)],
+    rows: BatchRows<'_>,
 ) -> Result<(), sqlx::Error> {
-    let holds: Vec<serde_json::Value> = holds
+    let holds: Vec<HoldJson> = rows
+        .holds
         .iter()
         .map(|h| {
-            let (key, hash) = h.hold.idempotency.clone().unzip();
-            serde_json::json!({
-                "id": h.hold.id, "token": h.hold.token, "account_id": h.hold.account,
-                "amount": h.hold.amount, "state": h.state.as_str(), "captured": h.captured,
-                "description": h.hold.description.plain(), "note": h.hold.description.stored(),
-                "expires_at": h.hold.expires_at, "idempotency_key": key, "request_hash": hash,
-                "created_at": h.hold.created_at, "closed_at": h.closed_at,
-            })
+            let (key, hash) = h
+                .hold
+                .idempotency
+                .as_ref()
+                .map(|(key, hash)| (key.as_str(), hash.as_str()))
+                .unzip();
+            HoldJson {
+                id: h.hold.id,
+                token: &h.hold.token,
+                account_id: h.hold.account,
+                amount: h.hold.amount,
+                state: h.state.as_str(),
+                captured: h.captured,
+                description: h.hold.description.plain(),
+                note: h.hold.description.stored(),
+                expires_at: h.hold.expires_at,
+                idempotency_key: key,
+                request_hash: hash,
+                created_at: h.hold.created_at,
+                closed_at: h.closed_at,
+            }
         })
         .collect();
-    let entries: Vec<serde_json::Value> = entries
+    let entries: Vec<EntryJson> = rows
+        .entries
         .iter()
-        .map(|e| {
-            serde_json::json!({
-                "account_id": e.entry.account, "kind": e.entry.kind.as_str(),
-                "amount": e.entry.amount, "held_delta": e.entry.held_delta,
-                "hold_id": e.entry.hold, "description": e.entry.description.plain(),
-                "note": e.entry.description.stored(), "created_by": e.created_by,
-                "created_at": e.created_at, "reverses": e.reverses, "order_id": e.order,
-            })
+        .map(|e| EntryJson {
+            account_id: e.entry.account,
+            kind: e.entry.kind.as_str(),
+            amount: e.entry.amount,
+            held_delta: e.entry.held_delta,
+            hold_id: e.entry.hold,
+            description: e.entry.description.plain(),
+            note: e.entry.description.stored(),
+            created_by: e.created_by,
+            created_at: e.created_at,
+            reverses: e.reverses,
+            order_id: e.order,
         })
         .collect();
-    let balances: Vec<serde_json::Value> = balances
+    let balances: Vec<BalanceJson> = rows
+        .balances
         .iter()
-        .map(|(id, a)| serde_json::json!({"id": id, "balance": a.balance, "held": a.held}))
+        .map(|(id, a)| BalanceJson {
+            id: *id,
+            balance: a.balance,
+            held: a.held,
+        })
         .collect();
+    let json = |value: Result<String, serde_json::Error>| {
+        value.map_err(|e| sqlx::Error::Encode(Box::new(e)))
+    };
     sqlx::query(
         "WITH h AS (
              INSERT INTO holds (id, token, account_id, amount, state, captured, description,
@@ -627,10 +696,10 @@ async fn write_batch_at_once(
          FROM json_to_recordset($3::json) AS x(id BIGINT, balance BIGINT, held BIGINT)
          WHERE iap_accounts.id = x.id",
     )
-    .bind(serde_json::Value::Array(holds).to_string())
-    .bind(serde_json::Value::Array(entries).to_string())
-    .bind(serde_json::Value::Array(balances).to_string())
-    .bind(version)
+    .bind(json(serde_json::to_string(&holds))?)
+    .bind(json(serde_json::to_string(&entries))?)
+    .bind(json(serde_json::to_string(&balances))?)
+    .bind(rows.version)
     .execute(conn)
     .await?;
     Ok(())
@@ -639,11 +708,14 @@ async fn write_batch_at_once(
 /// SQLite: a statement per table (in-process, so statements cost no round trip).
 async fn write_batch_by_table(
     conn: &mut AnyConnection,
-    version: i64,
-    holds: &[HoldRow],
-    entries: &[EntryRow],
-    balances: &[(AccountId, Account)],
+    rows: BatchRows<'_>,
 ) -> Result<(), sqlx::Error> {
+    let BatchRows {
+        version,
+        holds,
+        entries,
+        balances,
+    } = rows;
     for chunk in holds.chunks(MAX_PARAMS / 14) {
         let sql = format!(
             "INSERT INTO holds (id, token, account_id, amount, state, captured, description,

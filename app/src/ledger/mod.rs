@@ -31,8 +31,8 @@
 //! writer's batch waits for it. On PostgreSQL that is three round trips: one to open the
 //! batch (a function takes the version and reads what other writers changed), one
 //! statement for all of the batch's rows, and the commit (`db::ledger::open_batch` and
-//! `write_batch`). Statements per table and separate reads made it eight or more, and two
-//! nodes then served less than one.
+//! `write_batch`), where statements per table and separate reads made it eight or more.
+//! Batches stay serial across writers, so a second node adds availability, not throughput.
 //!
 //! Callers hand in checked requests ([`NewHold`], [`NewCredit`], [`AccountEdit`],
 //! [`ValidWarning`]): the writer applies rules that depend on the balances, nothing else.

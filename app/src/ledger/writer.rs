@@ -4,7 +4,7 @@ use super::alerts::Alerts;
 use super::{Command, Job, QueuedSms, RechargeChange, Reply, SmsBatch, SmsResult};
 use crate::clock::Clock;
 use crate::crypto;
-use crate::db::ledger::{self as store, Changes, EntryRow, HoldRow, SyncPoint};
+use crate::db::ledger::{self as store, BatchRows, Changes, EntryRow, HoldRow, SyncPoint};
 use crate::domain::FieldError;
 use crate::domain::alert::NewThreshold;
 use crate::domain::credits::Credits;
@@ -195,7 +195,13 @@ impl Writer {
             return Ok(());
         }
         let holds: Vec<HoldRow> = pending.holds.into_values().collect();
-        store::write_batch(&mut tx, batch.version, &holds, &[], &[]).await?;
+        let rows = BatchRows {
+            version: batch.version,
+            holds: &holds,
+            entries: &[],
+            balances: &[],
+        };
+        store::write_batch(&mut tx, rows).await?;
         tx.commit().await?;
         *synced = batch;
         tracing::info!(
@@ -364,7 +370,13 @@ impl Writer {
             .filter_map(|id| book.account(id).map(|a| (id, *a)))
             .collect();
         let holds: Vec<HoldRow> = pending.holds.into_values().collect();
-        store::write_batch(&mut tx, batch.version, &holds, &pending.entries, &balances).await?;
+        let rows = BatchRows {
+            version: batch.version,
+            holds: &holds,
+            entries: &pending.entries,
+            balances: &balances,
+        };
+        store::write_batch(&mut tx, rows).await?;
         let alerts_changed = alerts.take_changed();
         if alerts_changed {
             store::alerts_changed(&mut tx, batch.version).await?;
