@@ -18,6 +18,8 @@ pub struct AccountRow {
     pub token: String,
     pub balance: i64,
     pub held: i64,
+    /// The stamp of the batch that last wrote it.
+    pub ledger_version: i64,
     /// JSON array of company ids; empty for a shared account.
     pub companies: String,
 }
@@ -36,37 +38,20 @@ impl AccountRow {
     }
 }
 
+const ACCOUNT_COLUMNS: &str =
+    "SELECT id, service, token, balance, held, ledger_version, companies FROM ledger_account_rows";
+
 /// Every account, for a writer's full load.
 #[instrument(level = "debug", skip_all)]
 pub async fn load_accounts(conn: &mut AnyConnection) -> Result<Vec<AccountRow>, sqlx::Error> {
-    accounts_changed_since(conn, -1).await
-}
-
-/// The accounts a ledger batch after `version` created or changed, as they stand now.
-#[instrument(level = "debug", skip(conn))]
-async fn accounts_changed_since(
-    conn: &mut AnyConnection,
-    version: i64,
-) -> Result<Vec<AccountRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT a.id, a.service, a.token, a.balance, a.held,
-                '[' || COALESCE((SELECT string_agg(CAST(company_id AS TEXT), ',')
-                                 FROM iap_account_companies WHERE account_id = a.id), '')
-                    || ']' AS companies
-         FROM iap_accounts a WHERE a.ledger_version > $1",
-    )
-    .bind(version)
-    .fetch_all(conn)
-    .await
+    sqlx::query_as(ACCOUNT_COLUMNS).fetch_all(conn).await
 }
 
 #[derive(sqlx::FromRow, serde::Deserialize)]
-struct HoldStateRow {
+struct OpenHoldRow {
     id: i64,
     account_id: i64,
     amount: i64,
-    #[serde(deserialize_with = "hold_state")]
-    state: HoldState,
     captured: Option<i64>,
     expires_at: i64,
     token: String,
@@ -77,9 +62,9 @@ struct HoldStateRow {
     request_hash: Option<String>,
 }
 
-impl HoldStateRow {
-    fn into_hold(self) -> (OpenHold, HoldState) {
-        let hold = OpenHold {
+impl OpenHoldRow {
+    fn into_hold(self) -> OpenHold {
+        OpenHold {
             id: self.id,
             account: self.account_id,
             amount: self.amount,
@@ -89,115 +74,187 @@ impl HoldStateRow {
             description: Note::from_stored(self.description, self.note.as_deref()),
             created_at: self.created_at,
             idempotency: self.idempotency_key.zip(self.request_hash),
-        };
-        (hold, self.state)
+        }
     }
 }
 
-const HOLD_COLUMNS: &str = "SELECT id, account_id, amount, state, captured, expires_at, token,
-        description, note, created_at, idempotency_key, request_hash FROM holds";
+const HOLD_COLUMNS: &str = "SELECT id, account_id, amount, captured, expires_at, token,
+        description, note, created_at, idempotency_key, request_hash FROM ledger_open_holds";
 
 /// Every open hold, for a writer's full load.
 #[instrument(level = "debug", skip_all)]
 pub async fn load_open_holds(conn: &mut AnyConnection) -> Result<Vec<OpenHold>, sqlx::Error> {
-    let rows: Vec<HoldStateRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "{HOLD_COLUMNS} WHERE state = 'open'"
-    )))
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| r.into_hold().0).collect())
+    let rows: Vec<OpenHoldRow> = sqlx::query_as(HOLD_COLUMNS).fetch_all(conn).await?;
+    Ok(rows.into_iter().map(OpenHoldRow::into_hold).collect())
 }
 
-/// The holds a ledger batch after `version` placed, changed or closed, in their state now.
-#[instrument(level = "debug", skip(conn))]
-async fn holds_changed_since(
-    conn: &mut AnyConnection,
-    version: i64,
-) -> Result<Vec<(OpenHold, HoldState)>, sqlx::Error> {
-    let rows: Vec<HoldStateRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "{HOLD_COLUMNS} WHERE ledger_version > $1"
-    )))
-    .bind(version)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(HoldStateRow::into_hold).collect())
-}
-
-/// Where the ledger stands: the last batch's version, and the last that changed alerts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct SyncPoint {
-    pub version: i64,
-    pub alerts_version: i64,
-}
-
-/// The ledger's sync point, read outside any batch (a full load reads it first).
+/// The open holds of `accounts`.
 #[instrument(level = "debug", skip_all)]
-pub async fn sync_point(conn: &mut AnyConnection) -> Result<SyncPoint, sqlx::Error> {
-    sqlx::query_as("SELECT version, alerts_version FROM ledger_sync WHERE id = 1")
-        .fetch_one(conn)
-        .await
-}
-
-/// A hold's state by its stored name, in JSON.
-fn hold_state<'de, D: serde::Deserializer<'de>>(d: D) -> Result<HoldState, D::Error> {
-    let name = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
-    HoldState::parse(&name).ok_or_else(|| serde::de::Error::custom(format!("hold state {name}")))
-}
-
-/// What other writers changed since a writer's last batch: the accounts and holds they
-/// wrote, as they stand now.
-#[derive(Debug)]
-pub struct Changes {
-    pub accounts: Vec<AccountRow>,
-    pub holds: Vec<(OpenHold, HoldState)>,
-}
-
-/// Opens a batch (see [`next_version`]) for a writer whose last batch was `since`, and
-/// reads what other writers changed after it, if any did (`None`: none did). On PostgreSQL
-/// this is one round trip (`ledger_open_batch`, migration 0003), since it runs under the
-/// version row's lock; on SQLite, in process, it is the same steps one by one.
-#[instrument(level = "debug", skip(conn))]
-pub async fn open_batch(
+async fn open_holds_of(
     conn: &mut AnyConnection,
-    since: i64,
-) -> Result<(SyncPoint, Option<Changes>), sqlx::Error> {
+    accounts: &[AccountId],
+) -> Result<Vec<OpenHold>, sqlx::Error> {
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<OpenHoldRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "{HOLD_COLUMNS} WHERE account_id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))"
+    )))
+    .bind(crate::db::id_list(accounts))
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(OpenHoldRow::into_hold).collect())
+}
+
+/// How many hold ids a writer reserves at a time (migrations: `hold_id_block`, `hold_block`).
+pub const HOLD_ID_BLOCK: i64 = 4_096;
+
+/// Reserves a block of hold ids that no other writer will use, now or later.
+#[instrument(level = "debug", skip_all)]
+pub async fn reserve_hold_ids(
+    conn: &mut AnyConnection,
+) -> Result<std::ops::Range<HoldId>, sqlx::Error> {
+    let block: i64 = match Backend::of(conn) {
+        Backend::Postgres => {
+            sqlx::query_scalar("SELECT nextval('hold_id_block')")
+                .fetch_one(conn)
+                .await?
+        }
+        Backend::Sqlite => {
+            sqlx::query_scalar(
+                "UPDATE ledger_sync SET hold_block = hold_block + 1 WHERE id = 1
+                 RETURNING hold_block - 1",
+            )
+            .fetch_one(conn)
+            .await?
+        }
+    };
+    Ok(block * HOLD_ID_BLOCK..(block + 1) * HOLD_ID_BLOCK)
+}
+
+/// A ledger batch as opened: its stamp, the alerts version it saw, and the accounts another
+/// writer changed behind this one's book, with their open holds, as they stand now.
+#[derive(Debug)]
+pub struct Opened {
+    pub stamp: i64,
+    pub alerts_version: i64,
+    pub accounts: Vec<AccountRow>,
+    pub holds: Vec<OpenHold>,
+}
+
+/// What a batch that touches only some accounts locks (PostgreSQL migration 0004).
+pub struct Wanted<'a> {
+    /// Its accounts, each with the stamp the writer's book knows (-1: an unknown account).
+    pub known: &'a [(AccountId, i64)],
+    /// Holds the writer does not know, by id and token: their accounts are locked too.
+    pub tokens: &'a [(HoldId, &'a str)],
+    /// The idempotency keys it places holds under.
+    pub keys: &'a [&'a str],
+}
+
+/// Opens a batch that touches only the accounts of `wanted`, beside other writers' batches
+/// on other accounts: locks them, takes the batch's stamp, and returns those that another
+/// writer changed. On PostgreSQL this is one round trip (`ledger_open_shared`); on SQLite,
+/// whose writers take turns, it is the same steps without the locks.
+#[instrument(level = "debug", skip_all)]
+pub async fn open_shared(
+    conn: &mut AnyConnection,
+    wanted: Wanted<'_>,
+) -> Result<Opened, sqlx::Error> {
+    let json = |value: Result<String, serde_json::Error>| {
+        value.map_err(|e| sqlx::Error::Encode(Box::new(e)))
+    };
+    let known = json(serde_json::to_string(wanted.known))?;
+    let tokens = json(serde_json::to_string(wanted.tokens))?;
     if Backend::of(conn) == Backend::Postgres {
-        let (version, alerts_version, accounts, holds): (i64, i64, String, String) =
-            sqlx::query_as("SELECT * FROM ledger_open_batch($1)")
-                .bind(since)
+        let keys = json(serde_json::to_string(wanted.keys))?;
+        let (stamp, alerts_version, accounts, holds): (i64, i64, String, String) =
+            sqlx::query_as("SELECT * FROM ledger_open_shared($1, $2, $3)")
+                .bind(known)
+                .bind(tokens)
+                .bind(keys)
                 .fetch_one(conn)
                 .await?;
-        let batch = SyncPoint {
-            version,
-            alerts_version,
-        };
-        if version == since + 1 {
-            return Ok((batch, None));
-        }
         let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
-        let holds: Vec<HoldStateRow> = serde_json::from_str(&holds).map_err(decode)?;
-        let changes = Changes {
+        let holds: Vec<OpenHoldRow> = serde_json::from_str(&holds).map_err(decode)?;
+        return Ok(Opened {
+            stamp,
+            alerts_version,
             accounts: serde_json::from_str(&accounts).map_err(decode)?,
-            holds: holds.into_iter().map(HoldStateRow::into_hold).collect(),
-        };
-        return Ok((batch, Some(changes)));
+            holds: holds.into_iter().map(OpenHoldRow::into_hold).collect(),
+        });
     }
-    let batch = next_version(conn).await?;
-    if batch.version == since + 1 {
-        return Ok((batch, None));
-    }
-    let changes = Changes {
-        accounts: accounts_changed_since(conn, since).await?,
-        holds: holds_changed_since(conn, since).await?,
-    };
-    Ok((batch, Some(changes)))
+    let (stamp, alerts_version) = next_stamp(conn).await?;
+    let mut ids: Vec<AccountId> = sqlx::query_scalar(
+        "SELECT h.account_id FROM holds h JOIN json_each($1) t
+             ON h.id = json_extract(t.value, '$[0]') AND h.token = json_extract(t.value, '$[1]')",
+    )
+    .bind(tokens)
+    .fetch_all(&mut *conn)
+    .await?;
+    ids.extend(wanted.known.iter().map(|(id, _)| *id));
+    let rows: Vec<AccountRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "{ACCOUNT_COLUMNS} WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))"
+    )))
+    .bind(crate::db::id_list(&ids))
+    .fetch_all(&mut *conn)
+    .await?;
+    let known: std::collections::HashMap<AccountId, i64> = wanted.known.iter().copied().collect();
+    stale(conn, stamp, alerts_version, rows, |id| known.get(&id).copied()).await
 }
 
-/// Opens a batch: takes the next version. The row this writes is what serialises every
-/// writer's batches, so it is the first statement of each; the version returned is the
-/// batch's own, and the alerts version the last committed one.
-#[instrument(level = "debug", skip_all)]
-async fn next_version(conn: &mut AnyConnection) -> Result<SyncPoint, sqlx::Error> {
+/// Opens a batch that runs alone (every other writer's batch has then finished), takes its
+/// stamp, and returns the accounts stamped after `since` (the writer's last batch that ran
+/// alone) whose stamp is not the one `known` gives (`None`: an account the book lacks).
+#[instrument(level = "debug", skip(conn, known))]
+pub async fn open_exclusive(
+    conn: &mut AnyConnection,
+    since: i64,
+    known: impl Fn(AccountId) -> Option<i64>,
+) -> Result<Opened, sqlx::Error> {
+    let (stamp, alerts_version, rows) = if Backend::of(conn) == Backend::Postgres {
+        let (stamp, alerts_version, accounts): (i64, i64, String) =
+            sqlx::query_as("SELECT * FROM ledger_open_exclusive($1)")
+                .bind(since)
+                .fetch_one(&mut *conn)
+                .await?;
+        let rows: Vec<AccountRow> =
+            serde_json::from_str(&accounts).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        (stamp, alerts_version, rows)
+    } else {
+        let (stamp, alerts_version) = next_stamp(conn).await?;
+        let rows = sqlx::query_as(AssertSqlSafe(format!(
+            "{ACCOUNT_COLUMNS} WHERE ledger_version > $1"
+        )))
+        .bind(since)
+        .fetch_all(&mut *conn)
+        .await?;
+        (stamp, alerts_version, rows)
+    };
+    stale(conn, stamp, alerts_version, rows, known).await
+}
+
+/// Keeps the `rows` whose stamp is not the one `known` gives, and reads their open holds.
+async fn stale(
+    conn: &mut AnyConnection,
+    stamp: i64,
+    alerts_version: i64,
+    mut rows: Vec<AccountRow>,
+    known: impl Fn(AccountId) -> Option<i64>,
+) -> Result<Opened, sqlx::Error> {
+    rows.retain(|row| known(row.id) != Some(row.ledger_version));
+    let ids: Vec<AccountId> = rows.iter().map(|row| row.id).collect();
+    Ok(Opened {
+        stamp,
+        alerts_version,
+        holds: open_holds_of(conn, &ids).await?,
+        accounts: rows,
+    })
+}
+
+/// SQLite: the next stamp, and the alerts version. Its writers take turns, so the counter
+/// row serialises nothing that is not already serial.
+async fn next_stamp(conn: &mut AnyConnection) -> Result<(i64, i64), sqlx::Error> {
     sqlx::query_as(
         "UPDATE ledger_sync SET version = version + 1 WHERE id = 1
          RETURNING version, alerts_version",
@@ -206,21 +263,17 @@ async fn next_version(conn: &mut AnyConnection) -> Result<SyncPoint, sqlx::Error
     .await
 }
 
-/// Records that batch `version` changed what decides alerts.
+/// Records that a batch changed what decides alerts, and returns the new alerts version:
+/// the batch's writer knows it saw every change before its own only if this is one more
+/// than the version its batch opened with.
 #[instrument(level = "debug", skip(conn))]
-pub async fn alerts_changed(conn: &mut AnyConnection, version: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE ledger_sync SET alerts_version = $1 WHERE id = 1")
-        .bind(version)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn next_hold_id(conn: &mut AnyConnection) -> Result<HoldId, sqlx::Error> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM holds")
-        .fetch_one(conn)
-        .await
+pub async fn alerts_changed(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE ledger_sync SET alerts_version = alerts_version + 1 WHERE id = 1
+         RETURNING alerts_version",
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// The token and request digest of the hold made with this idempotency key, if any.
@@ -241,10 +294,7 @@ pub async fn closed_hold(
     conn: &mut AnyConnection,
     token: &str,
 ) -> Result<Option<(i64, HoldEnd)>, sqlx::Error> {
-    let Some(id) = token
-        .split_once('.')
-        .and_then(|(id, _)| id.parse::<i64>().ok())
-    else {
+    let Some(id) = crate::domain::ledger::hold_id_of(token) else {
         return Ok(None);
     };
     let row: Option<(i64, HoldState, Option<i64>)> = sqlx::query_as(
@@ -548,10 +598,10 @@ pub async fn write_batch(conn: &mut AnyConnection, rows: BatchRows<'_>) -> Resul
     }
 }
 
-/// What one batch writes, under its version.
+/// What one batch writes, under its stamp.
 #[derive(Clone, Copy)]
 pub struct BatchRows<'a> {
-    pub version: i64,
+    pub stamp: i64,
     pub holds: &'a [HoldRow],
     pub entries: &'a [EntryRow],
     pub balances: &'a [(AccountId, Account)],
@@ -600,10 +650,10 @@ struct BalanceJson {
 }
 
 /// PostgreSQL: the whole batch in one statement of fixed text, its rows passed as three
-/// JSON arrays. A batch holds the ledger's version row from its first statement to its
-/// commit, so each round trip inside it delays every other node's batch: one statement is
-/// one round trip, where a statement per table was three, and more when a new row count
-/// meant a new statement to prepare. (The `Any` driver binds no arrays, so `unnest` of
+/// JSON arrays. A batch holds its locks from its first statement to its commit, so each
+/// round trip inside it delays every batch waiting for them: one statement is one round
+/// trip, where a statement per table was three, and more when a new row count meant a new
+/// statement to prepare. (The `Any` driver binds no arrays, so `unnest` of
 /// typed arrays is not available; `json_to_recordset` is its equivalent.) The entries may
 /// name holds this statement inserts: foreign keys are checked at the statement's end.
 async fn write_batch_at_once(
@@ -699,7 +749,7 @@ async fn write_batch_at_once(
     .bind(json(serde_json::to_string(&holds))?)
     .bind(json(serde_json::to_string(&entries))?)
     .bind(json(serde_json::to_string(&balances))?)
-    .bind(rows.version)
+    .bind(rows.stamp)
     .execute(conn)
     .await?;
     Ok(())
@@ -711,7 +761,7 @@ async fn write_batch_by_table(
     rows: BatchRows<'_>,
 ) -> Result<(), sqlx::Error> {
     let BatchRows {
-        version,
+        stamp: version,
         holds,
         entries,
         balances,

@@ -236,6 +236,10 @@ mod tests {
             "0033_ledger_sync.sql",
             "f8fbd8ec46f86116f128e8db5f0f347a8181a3856dae786951e7b1c4b29edcf2",
         ),
+        (
+            "0034_ledger_account_locks.sql",
+            "e71c27c35ca136a809185abf5d15c1a85b729178ae8ea527ea624c379569735d",
+        ),
     ];
 
     #[test]
@@ -328,6 +332,10 @@ mod tests {
         (
             "0003_ledger_open_batch.sql",
             "eedf5ddba7c11190c467bed231da54edf8e0d88a69e0eb535da3437b566757c8",
+        ),
+        (
+            "0004_ledger_account_locks.sql",
+            "9f262175a0a93762cbcc1d878c8912e1596a396c65d6bd92968a09d18964e324",
         ),
     ];
 

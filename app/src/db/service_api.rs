@@ -168,10 +168,7 @@ pub async fn service_of_hold(
     conn: &mut AnyConnection,
     token: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    let Some(id) = token
-        .split_once('.')
-        .and_then(|(id, _)| id.parse::<i64>().ok())
-    else {
+    let Some(id) = crate::domain::ledger::hold_id_of(token) else {
         return Ok(None);
     };
     sqlx::query_scalar(

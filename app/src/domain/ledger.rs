@@ -18,7 +18,7 @@ use crate::domain::FieldError;
 use crate::domain::credits::{self, Credits};
 use crate::i18n::{Msg, Note};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 pub type AccountId = i64;
 pub type HoldId = i64;
@@ -33,6 +33,11 @@ pub const DESCRIPTION_MAX: usize = 256;
 pub const IDEMPOTENCY_KEY_MAX: usize = 128;
 /// Appended to an account's token, this disables the account (Odoo's convention).
 pub const DISABLED_SUFFIX: &str = "+disabled";
+
+/// The id a hold's token carries (`<id>.<random>`), if it is shaped like one.
+pub fn hold_id_of(token: &str) -> Option<HoldId> {
+    token.split_once('.').and_then(|(id, _)| id.parse().ok())
+}
 
 /// Whether a token marks its account as disabled.
 pub fn is_disabled_token(token: &str) -> bool {
@@ -526,13 +531,17 @@ pub struct Book {
     by_token: HashMap<String, HoldId>,
     /// (expires_at, hold) for every open hold, so expiry finds due holds without a scan.
     expiry: BTreeSet<(i64, HoldId)>,
+    /// The ids this book may still hand out: `next_hold` up to, not including,
+    /// `hold_ids_end`.
     next_hold: HoldId,
+    hold_ids_end: HoldId,
 }
 
 impl Book {
     pub fn new() -> Self {
         Book {
             next_hold: 1,
+            hold_ids_end: HoldId::MAX,
             ..Book::default()
         }
     }
@@ -545,32 +554,46 @@ impl Book {
 
     /// Adds an open hold as loaded from storage (its amount is already in `held`).
     pub fn load_hold(&mut self, hold: OpenHold) {
-        self.next_hold = self.next_hold.max(hold.id + 1);
         self.index(hold);
     }
 
-    /// Replaces what the book knows of an open hold with storage's version of it, which
-    /// another writer changed (extended, partly captured). Its account's figures are
-    /// reloaded with it, so no `held` is moved here.
-    pub fn refresh_hold(&mut self, hold: OpenHold) {
-        self.remove(hold.id);
-        self.load_hold(hold);
+    /// Forgets every open hold of `accounts`, whose figures and holds another writer changed:
+    /// storage's versions of both are loaded next, so no `held` is moved here.
+    pub fn forget_holds_of(&mut self, accounts: &HashSet<AccountId>) {
+        let stale: Vec<HoldId> = self
+            .holds
+            .values()
+            .filter(|h| accounts.contains(&h.account))
+            .map(|h| h.id)
+            .collect();
+        for id in stale {
+            self.remove(id);
+        }
     }
 
-    /// Forgets a hold another writer closed. As for [`Book::refresh_hold`], its account's
-    /// figures are reloaded beside it.
-    pub fn forget_hold(&mut self, id: HoldId) {
-        self.remove(id);
+    /// From now on, hands out hold ids from `ids` only: a block that storage reserved for
+    /// this book alone, since several books may place holds in one database at once.
+    pub fn use_hold_ids(&mut self, ids: std::ops::Range<HoldId>) {
+        self.next_hold = ids.start;
+        self.hold_ids_end = ids.end;
     }
 
-    /// The id the next hold will get; storage must not have used it.
-    pub fn reserve_hold_ids_from(&mut self, next: HoldId) {
-        self.next_hold = self.next_hold.max(next);
+    /// How many more holds this book can place before it needs another block of ids.
+    pub fn hold_ids_left(&self) -> i64 {
+        self.hold_ids_end.saturating_sub(self.next_hold).max(0)
     }
 
     /// The id the next successful hold gets, so its token can carry it.
     pub fn next_hold_id(&self) -> HoldId {
         self.next_hold
+    }
+
+    /// The accounts with a hold whose TTL has passed at `now`.
+    pub fn due_accounts(&self, now: i64) -> HashSet<AccountId> {
+        self.expiry
+            .range(..=(now, HoldId::MAX))
+            .filter_map(|(_, id)| self.holds.get(id).map(|h| h.account))
+            .collect()
     }
 
     pub fn account(&self, id: AccountId) -> Option<&Account> {
@@ -591,10 +614,20 @@ impl Book {
 
     /// Releases every hold whose TTL has passed at `now`.
     pub fn expire_due(&mut self, now: i64) -> Vec<(OpenHold, Entry)> {
+        self.expire_due_in(now, |_| true)
+    }
+
+    /// Releases every hold of the accounts `within` accepts whose TTL has passed at `now`.
+    pub fn expire_due_in(
+        &mut self,
+        now: i64,
+        within: impl Fn(AccountId) -> bool,
+    ) -> Vec<(OpenHold, Entry)> {
         let due: Vec<HoldId> = self
             .expiry
             .range(..=(now, HoldId::MAX))
             .map(|(_, id)| *id)
+            .filter(|id| self.holds.get(id).is_some_and(|h| within(h.account)))
             .collect();
         let mut entries = Vec::with_capacity(due.len());
         for hold in due
@@ -747,6 +780,10 @@ impl Book {
             .ok_or(LedgerError::UnknownAccount)?;
         if acct.disabled {
             return Err(LedgerError::AccountDisabled);
+        }
+        if self.next_hold >= self.hold_ids_end {
+            // The writer reserves ids before every batch; reaching this is a bug, refused.
+            return Err(LedgerError::Storage);
         }
         acct.ensure_available(amount)?;
         acct.held += amount;
@@ -1172,19 +1209,13 @@ mod tests {
     }
 
     #[test]
-    fn a_hold_another_writer_changed_or_closed_is_refreshed_or_forgotten_whole() {
+    fn an_account_another_writer_changed_loses_its_holds_until_storage_reloads_them() {
         let mut book = book_with(100);
+        book.load_account(2, Account::default());
         place(&mut book, new_hold(40, "t", 1_000)).unwrap();
         let mut extended = book.open_hold("t").unwrap().clone();
         extended.expires_at = 5_000;
-        book.refresh_hold(extended);
-        assert!(
-            book.expire_due(1_000).is_empty(),
-            "the old expiry is gone with the old version"
-        );
-        assert_eq!(book.open_hold("t").unwrap().expires_at, 5_000);
-        let id = book.open_hold("t").unwrap().id;
-        book.forget_hold(id);
+        book.forget_holds_of(&HashSet::from([1]));
         assert!(book.open_hold("t").is_none());
         assert!(book.expire_due(5_000).is_empty());
         assert_eq!(
@@ -1192,10 +1223,48 @@ mod tests {
             40,
             "figures come from storage"
         );
-        assert_eq!(
-            book.capture("t", None).unwrap_err(),
-            LedgerError::UnknownHold
+        book.load_hold(extended);
+        assert!(
+            book.expire_due(1_000).is_empty(),
+            "the old expiry is gone with the old version"
         );
+        assert_eq!(book.open_hold("t").unwrap().expires_at, 5_000);
+        book.forget_holds_of(&HashSet::from([2]));
+        assert!(book.open_hold("t").is_some(), "another account's holds stay");
+    }
+
+    #[test]
+    fn holds_take_ids_from_the_reserved_block_only() {
+        let mut book = book_with(100);
+        book.use_hold_ids(4_096..4_098);
+        assert_eq!(book.hold_ids_left(), 2);
+        assert_eq!(place(&mut book, new_hold(1, "a", 1_000)).unwrap().0, 4_096);
+        assert_eq!(place(&mut book, new_hold(1, "b", 1_000)).unwrap().0, 4_097);
+        assert_eq!(book.hold_ids_left(), 0);
+        assert_eq!(
+            place(&mut book, new_hold(1, "c", 1_000)).unwrap_err(),
+            LedgerError::Storage
+        );
+        assert_eq!(book.account(1).unwrap().held, 2, "a refused hold holds nothing");
+        book.use_hold_ids(0..0);
+        assert_eq!(book.hold_ids_left(), 0);
+    }
+
+    #[test]
+    fn expiry_can_keep_to_some_accounts() {
+        let mut book = book_with(100);
+        book.load_account(2, Account { balance: 100, ..Account::default() });
+        place(&mut book, new_hold(40, "one", 1_000)).unwrap();
+        let mut other = new_hold(30, "two", 1_000);
+        other.0.account = 2;
+        place(&mut book, other).unwrap();
+        assert_eq!(book.due_accounts(999), HashSet::new());
+        assert_eq!(book.due_accounts(1_000), HashSet::from([1, 2]));
+        let expired = book.expire_due_in(1_000, |account| account == 2);
+        assert_eq!(expired.len(), 1);
+        assert_eq!(expired[0].0.token, "two");
+        assert!(book.open_hold("one").is_some());
+        assert_eq!(book.due_accounts(1_000), HashSet::from([1]));
     }
 
     #[test]

@@ -4,14 +4,14 @@ use super::alerts::Alerts;
 use super::{Command, Job, QueuedSms, RechargeChange, Reply, SmsBatch, SmsResult};
 use crate::clock::Clock;
 use crate::crypto;
-use crate::db::ledger::{self as store, BatchRows, Changes, EntryRow, HoldRow, SyncPoint};
+use crate::db::ledger::{self as store, AccountRow, BatchRows, EntryRow, HoldRow, Wanted};
 use crate::domain::FieldError;
 use crate::domain::alert::NewThreshold;
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{
-    AccountEdit, AccountId, Book, Conflict, Entry, EntryKind, HoldEnd, HoldState, LedgerError,
-    NewCredit, NewHold, NewReversal, OpenHold, Placement, repeat_cancel, repeat_capture,
-    repeat_reversal,
+    Account, AccountEdit, AccountId, Book, Conflict, Entry, EntryKind, HoldEnd, HoldId, HoldState,
+    LedgerError, NewCredit, NewHold, NewReversal, OpenHold, Placement, hold_id_of,
+    repeat_cancel, repeat_capture, repeat_reversal,
 };
 use crate::domain::order::{OrderState, order_reference};
 use crate::domain::refund::{NewRefund, RefundState};
@@ -21,7 +21,7 @@ use crate::metrics::LedgerMetrics;
 use crate::models::{SmsDelivery, SmsState};
 use crate::tasks::CancellationToken;
 use sqlx::{AnyConnection, AnyPool};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -30,10 +30,24 @@ use tokio::sync::mpsc;
 /// The most operations one transaction carries.
 pub const MAX_BATCH: usize = 512;
 
-/// What the writer remembers about an account besides its figures, to choose accounts.
+/// What the writer remembers about an account besides its figures: what chooses accounts,
+/// and the stamp of the batch whose figures the book holds.
 struct Meta {
     service: String,
     companies: Vec<i64>,
+    stamp: i64,
+}
+
+impl Meta {
+    /// Adds an account as storage has it to the book, and returns what to remember of it.
+    fn load(book: &mut Book, row: AccountRow) -> Self {
+        book.load_account(row.id, row.account());
+        Meta {
+            companies: row.company_ids(),
+            service: row.service,
+            stamp: row.ledger_version,
+        }
+    }
 }
 
 pub struct Writer {
@@ -48,8 +62,11 @@ pub struct Writer {
     meta: HashMap<AccountId, Meta>,
     /// What decides the alerts each operation fires.
     alerts: Alerts,
-    /// The last batch the book, the meta and the alerts include.
-    synced: SyncPoint,
+    /// The stamp of this writer's last batch that ran alone, or of its full load: accounts
+    /// stamped after it may have changed behind the book.
+    synced: i64,
+    /// The alerts version the alerts' memory includes.
+    alerts_seen: i64,
 }
 
 /// Everything a batch will write, accumulated while its operations are applied.
@@ -128,6 +145,15 @@ impl Pending {
         );
     }
 
+    /// Every account this batch changes: its figures, or one of its holds, or the account
+    /// itself. The batch writes each with its stamp, so other writers see it changed.
+    fn touched(&self) -> BTreeSet<AccountId> {
+        let mut touched = self.accounts.clone();
+        touched.extend(self.entries.iter().map(|e| e.entry.account));
+        touched.extend(self.holds.values().map(|h| h.hold.account));
+        touched
+    }
+
     /// A hold this batch already closed, as a repeat would need to see it.
     fn closed(&self, token: &str) -> Option<(i64, HoldEnd)> {
         let row = self.holds.get(self.closed_by_token.get(token)?)?;
@@ -154,10 +180,8 @@ impl Writer {
             book: Book::new(),
             meta: HashMap::new(),
             alerts: Alerts::new(public_url),
-            synced: SyncPoint {
-                version: 0,
-                alerts_version: 0,
-            },
+            synced: 0,
+            alerts_seen: 0,
         };
         writer.reload().await?;
         writer.revive_job_holds().await?;
@@ -175,10 +199,17 @@ impl Writer {
             meta,
             alerts,
             synced,
+            alerts_seen,
             clock,
             ..
         } = self;
-        let (mut tx, batch) = begin_batch(conn, synced, book, meta, alerts).await?;
+        let known = Known {
+            book,
+            meta,
+            alerts,
+            alerts_seen,
+        };
+        let (mut tx, batch) = begin_batch(conn, known, *synced, None).await?;
         let tokens = crate::db::sms::pending_hold_tokens(&mut tx).await?;
         let now = clock();
         let until = now.saturating_add(crate::sms::HOLD_TTL_HOURS.saturating_mul(3_600_000));
@@ -189,21 +220,24 @@ impl Writer {
             }
         }
         if pending.holds.is_empty() {
-            // At once: a dropped transaction would keep the version row locked, and every
-            // other writer waiting, until this connection's next use.
+            // At once: a dropped transaction would keep the ledger locked, and every other
+            // writer waiting, until this connection's next use.
             tx.rollback().await?;
             return Ok(());
         }
+        let touched = pending.touched();
+        let balances = balances(book, &touched);
         let holds: Vec<HoldRow> = pending.holds.into_values().collect();
         let rows = BatchRows {
-            version: batch.version,
+            stamp: batch.stamp,
             holds: &holds,
             entries: &[],
-            balances: &[],
+            balances: &balances,
         };
         store::write_batch(&mut tx, rows).await?;
         tx.commit().await?;
-        *synced = batch;
+        stamp(meta, &touched, batch.stamp);
+        *synced = batch.stamp;
         tracing::info!(
             holds = holds.len(),
             "holds of unfinished SMS batches extended at start"
@@ -211,31 +245,28 @@ impl Writer {
         Ok(())
     }
 
-    /// Rebuilds the book from the database, the authority after any failed batch. The sync
-    /// point is read first: another writer may commit while this loads, and what it
-    /// changes then carries a later version, so the next batch reads it again.
+    /// Rebuilds the book from the database, the authority after any failed batch. It loads
+    /// in a batch that runs alone, so what it reads is one consistent state, and its stamp
+    /// is where the next batch that runs alone reads changes from. It takes hold ids afresh.
     async fn reload(&mut self) -> Result<(), sqlx::Error> {
-        let synced = store::sync_point(&mut self.conn).await?;
+        let mut tx = crate::db::begin_write_on(&mut self.conn).await?;
+        let opened = store::open_exclusive(&mut tx, i64::MAX, |_| None).await?;
         let mut book = Book::new();
+        book.use_hold_ids(0..0);
         let mut meta = HashMap::new();
-        for row in store::load_accounts(&mut self.conn).await? {
-            book.load_account(row.id, row.account());
-            meta.insert(
-                row.id,
-                Meta {
-                    companies: row.company_ids(),
-                    service: row.service,
-                },
-            );
+        for row in store::load_accounts(&mut tx).await? {
+            meta.insert(row.id, Meta::load(&mut book, row));
         }
-        for hold in store::load_open_holds(&mut self.conn).await? {
+        for hold in store::load_open_holds(&mut tx).await? {
             book.load_hold(hold);
         }
-        book.reserve_hold_ids_from(store::next_hold_id(&mut self.conn).await?);
-        self.alerts.reload(&mut self.conn).await?;
+        self.alerts.reload(&mut tx).await?;
+        // Committed, not rolled back: on SQLite the stamp must stay taken.
+        tx.commit().await?;
         self.book = book;
         self.meta = meta;
-        self.synced = synced;
+        self.synced = opened.stamp;
+        self.alerts_seen = opened.alerts_version;
         Ok(())
     }
 
@@ -331,17 +362,32 @@ impl Writer {
         jobs: &[Job],
         now: i64,
     ) -> Result<Vec<Result<Reply, LedgerError>>, sqlx::Error> {
+        let scope = Scope::of(jobs, &self.book, now);
         let Writer {
             conn,
             book,
             meta,
             alerts,
             synced,
+            alerts_seen,
             ..
         } = self;
-        let (mut tx, batch) = begin_batch(conn, synced, book, meta, alerts).await?;
+        let known = Known {
+            book,
+            meta,
+            alerts,
+            alerts_seen,
+        };
+        let (mut tx, batch) = begin_batch(conn, known, *synced, scope.as_ref()).await?;
+        if book.hold_ids_left() < MAX_BATCH as i64 {
+            book.use_hold_ids(store::reserve_hold_ids(&mut tx).await?);
+        }
         let mut pending = Pending::default();
-        for (hold, entry) in book.expire_due(now) {
+        let expired = match &batch.locked {
+            Some(locked) => book.expire_due_in(now, |account| locked.contains(&account)),
+            None => book.expire_due(now),
+        };
+        for (hold, entry) in expired {
             pending.ended(hold, HoldState::Expired, now);
             pending.entry(entry, None, now);
         }
@@ -363,100 +409,188 @@ impl Writer {
                 .after(&mut tx, book, &pending.entries[first_entry..], now)
                 .await?;
         }
-        let mut touched = std::mem::take(&mut pending.accounts);
-        touched.extend(pending.entries.iter().map(|e| e.entry.account));
-        let balances: Vec<_> = touched
-            .into_iter()
-            .filter_map(|id| book.account(id).map(|a| (id, *a)))
-            .collect();
+        let touched = pending.touched();
+        if let Some(locked) = &batch.locked
+            && let Some(stray) = touched.iter().find(|id| !locked.contains(id))
+        {
+            // A batch that runs beside others may change only what it locked.
+            return Err(sqlx::Error::Protocol(format!(
+                "a ledger batch changed account {stray}, which it had not locked"
+            )));
+        }
+        let balances = balances(book, &touched);
         let holds: Vec<HoldRow> = pending.holds.into_values().collect();
         let rows = BatchRows {
-            version: batch.version,
+            stamp: batch.stamp,
             holds: &holds,
             entries: &pending.entries,
             balances: &balances,
         };
         store::write_batch(&mut tx, rows).await?;
-        let alerts_changed = alerts.take_changed();
-        if alerts_changed {
-            store::alerts_changed(&mut tx, batch.version).await?;
-        }
-        tx.commit().await?;
-        *synced = SyncPoint {
-            version: batch.version,
-            alerts_version: if alerts_changed {
-                batch.version
-            } else {
-                batch.alerts_version
-            },
+        let alerts_version = match alerts.take_changed() {
+            true => Some(store::alerts_changed(&mut tx).await?),
+            false => None,
         };
+        tx.commit().await?;
+        stamp(meta, &touched, batch.stamp);
+        if batch.locked.is_none() {
+            *synced = batch.stamp;
+        }
+        // Another batch that changed alerts since this one opened leaves the version further
+        // on: the next batch then reloads them.
+        if alerts_version == Some(*alerts_seen + 1) {
+            *alerts_seen += 1;
+        }
         Ok(results)
     }
 }
 
-/// Opens a batch's transaction and takes its version, which waits for any other writer's
-/// batch to commit; then brings the book up to date if another writer committed since this
-/// one's last batch. If the batch then rolls back, `synced` is unchanged, and the next
-/// batch catches up again (reading a row twice is harmless).
+/// What a writer knows, that opening a batch brings up to date.
+struct Known<'a> {
+    book: &'a mut Book,
+    meta: &'a mut HashMap<AccountId, Meta>,
+    alerts: &'a mut Alerts,
+    alerts_seen: &'a mut i64,
+}
+
+/// What a batch locks to run beside other writers' batches: the accounts it touches, the
+/// holds it names that the book does not know, and the idempotency keys it places holds
+/// under. Only holds, captures, cancels, extensions and closes qualify (the IAP API's
+/// traffic): every other operation reads or writes beyond its account, so its batch runs
+/// alone.
+struct Scope {
+    accounts: BTreeSet<AccountId>,
+    tokens: Vec<(HoldId, String)>,
+    keys: BTreeSet<String>,
+}
+
+impl Scope {
+    /// The scope of `jobs`, or `None` if their batch must run alone.
+    fn of(jobs: &[Job], book: &Book, now: i64) -> Option<Scope> {
+        let mut scope = Scope {
+            accounts: book.due_accounts(now).into_iter().collect(),
+            tokens: Vec::new(),
+            keys: BTreeSet::new(),
+        };
+        for job in jobs {
+            match &job.command {
+                Command::Hold(new) => {
+                    scope.accounts.insert(new.account);
+                    scope.keys.extend(new.idempotency_key.clone());
+                }
+                Command::Capture { token, .. }
+                | Command::Cancel { token }
+                | Command::Extend { token, .. }
+                | Command::Close { token } => match book.open_hold(token) {
+                    Some(hold) => {
+                        scope.accounts.insert(hold.account);
+                    }
+                    None => scope
+                        .tokens
+                        .extend(hold_id_of(token).map(|id| (id, token.clone()))),
+                },
+                _ => return None,
+            }
+        }
+        Some(scope)
+    }
+}
+
+/// A batch as opened.
+struct Batch {
+    stamp: i64,
+    /// The accounts it locked, if it runs beside other writers' batches; `None` if alone.
+    locked: Option<HashSet<AccountId>>,
+}
+
+/// Opens a batch's transaction: takes its locks (`scope`'s, or the whole ledger's when it
+/// is `None`), which waits for the batches holding them to commit, and its stamp; then
+/// reloads what another writer changed behind the book among what it locked (all of it for
+/// a batch alone, read from `synced` on), and the alerts' memory if their version moved.
+/// If the batch then rolls back, the book is still the database's.
 async fn begin_batch<'c>(
     conn: &'c mut AnyConnection,
-    synced: &SyncPoint,
-    book: &mut Book,
-    meta: &mut HashMap<AccountId, Meta>,
-    alerts: &mut Alerts,
-) -> Result<(sqlx::Transaction<'c, sqlx::Any>, SyncPoint), sqlx::Error> {
+    known: Known<'_>,
+    synced: i64,
+    scope: Option<&Scope>,
+) -> Result<(sqlx::Transaction<'c, sqlx::Any>, Batch), sqlx::Error> {
+    let Known {
+        book,
+        meta,
+        alerts,
+        alerts_seen,
+    } = known;
     let mut tx = crate::db::begin_write_on(conn).await?;
-    let (batch, changes) = store::open_batch(&mut tx, synced.version).await?;
-    if let Some(changes) = changes {
-        catch_up(&mut tx, *synced, batch, changes, book, meta, alerts).await?;
+    let stamp_of = |id: &AccountId| meta.get(id).map(|m| m.stamp);
+    let (opened, locked) = match scope {
+        Some(scope) => {
+            let accounts: Vec<(AccountId, i64)> = scope
+                .accounts
+                .iter()
+                .map(|id| (*id, stamp_of(id).unwrap_or(-1)))
+                .collect();
+            let tokens: Vec<(HoldId, &str)> = scope
+                .tokens
+                .iter()
+                .map(|(id, token)| (*id, token.as_str()))
+                .collect();
+            let keys: Vec<&str> = scope.keys.iter().map(String::as_str).collect();
+            let wanted = Wanted {
+                known: &accounts,
+                tokens: &tokens,
+                keys: &keys,
+            };
+            let opened = store::open_shared(&mut tx, wanted).await?;
+            let mut locked: HashSet<AccountId> = scope.accounts.iter().copied().collect();
+            locked.extend(opened.accounts.iter().map(|row| row.id));
+            (opened, Some(locked))
+        }
+        None => (
+            store::open_exclusive(&mut tx, synced, |id| stamp_of(&id)).await?,
+            None,
+        ),
+    };
+    if !opened.accounts.is_empty() {
+        tracing::debug!(
+            accounts = opened.accounts.len(),
+            holds = opened.holds.len(),
+            "reloading accounts another ledger writer changed"
+        );
+        let stale: HashSet<AccountId> = opened.accounts.iter().map(|row| row.id).collect();
+        book.forget_holds_of(&stale);
+        for row in opened.accounts {
+            meta.insert(row.id, Meta::load(book, row));
+        }
+        for hold in opened.holds {
+            book.load_hold(hold);
+        }
     }
+    if opened.alerts_version != *alerts_seen {
+        alerts.reload(&mut tx).await?;
+        *alerts_seen = opened.alerts_version;
+    }
+    let batch = Batch {
+        stamp: opened.stamp,
+        locked,
+    };
     Ok((tx, batch))
 }
 
-/// Brings a writer that another writer overtook up to date, inside the batch that found
-/// out (so under its lock): the accounts and holds written after `from`, and the alerts'
-/// memory if a batch since changed it. Rows carry the version of the batch that last wrote
-/// them, so the batch read what changed, not the whole ledger.
-async fn catch_up(
-    conn: &mut AnyConnection,
-    from: SyncPoint,
-    to: SyncPoint,
-    changes: Changes,
-    book: &mut Book,
-    meta: &mut HashMap<AccountId, Meta>,
-    alerts: &mut Alerts,
-) -> Result<(), sqlx::Error> {
-    tracing::debug!(
-        from = from.version,
-        to = to.version,
-        accounts = changes.accounts.len(),
-        holds = changes.holds.len(),
-        "catching up with another ledger writer"
-    );
-    for row in changes.accounts {
-        book.load_account(row.id, row.account());
-        meta.insert(
-            row.id,
-            Meta {
-                companies: row.company_ids(),
-                service: row.service,
-            },
-        );
-    }
-    // Every hold placed since `from` is among these, open or already closed, so their ids
-    // are all the book must not hand out again.
-    for (hold, state) in changes.holds {
-        book.reserve_hold_ids_from(hold.id + 1);
-        if state == HoldState::Open {
-            book.refresh_hold(hold);
-        } else {
-            book.forget_hold(hold.id);
+/// The figures of `accounts` to write.
+fn balances(book: &Book, accounts: &BTreeSet<AccountId>) -> Vec<(AccountId, Account)> {
+    accounts
+        .iter()
+        .filter_map(|id| book.account(*id).map(|a| (*id, *a)))
+        .collect()
+}
+
+/// Remembers that the book's figures of `accounts` are those of batch `stamp`, committed.
+fn stamp(meta: &mut HashMap<AccountId, Meta>, accounts: &BTreeSet<AccountId>, stamp: i64) {
+    for id in accounts {
+        if let Some(meta) = meta.get_mut(id) {
+            meta.stamp = stamp;
         }
     }
-    if to.alerts_version != from.alerts_version {
-        alerts.reload(conn).await?;
-    }
-    Ok(())
 }
 
 /// One operation of a batch, with what it may touch.
@@ -927,6 +1061,8 @@ impl Op<'_> {
             Meta {
                 service: service.to_owned(),
                 companies: Vec::new(),
+                // Stamped with the batch's own once it commits.
+                stamp: -1,
             },
         );
         if svc.trial_credits > 0
