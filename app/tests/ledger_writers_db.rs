@@ -1,6 +1,6 @@
 //! Two ledger writers sharing one database, as two processes or two nodes do: each has its
 //! own book in memory and its own connection, and the database arbitrates between them
-//! (`ledger_sync`). Whatever one writer did, the other sees before its next batch: no
+//! (locks taken as each batch opens). Whatever one writer did, the other sees before its next batch: no
 //! overdraft, no double expiry, no second warning mail, no hold or account it does not know.
 //! Runs on SQLite, and on PostgreSQL when `IAPD_TEST_POSTGRES` is set.
 #![cfg(feature = "ssr")]
@@ -425,4 +425,139 @@ async fn a_holds_text_crosses_writers_exactly() {
     );
     assert_eq!((&holds[1].1, holds[1].3), (&stored, Some(5 * CREDIT)));
     assert_consistent(&f.pool).await;
+}
+
+/// One idempotency key sent at once to both writers for two accounts: the writers lock the
+/// key, not only the account, so exactly one hold is placed, requests for its account get
+/// its token, the others a conflict, and no batch fails on the unique key.
+#[tokio::test]
+async fn one_idempotency_key_for_two_accounts_at_once_makes_one_hold() {
+    let f = fixture().await;
+    let first = f.account_with(100).await;
+    let second = f.a.resolve_account("reveal", f.company).await.unwrap();
+    credit_with(
+        &f.b,
+        second,
+        EntryKind::Adjustment,
+        Credits::from_minor(100 * CREDIT),
+        "test setup",
+        None,
+    )
+    .await
+    .unwrap();
+    let attempts = (0..32).map(|i| {
+        let ledger = f.either(i).clone();
+        let account = if i % 4 < 2 { first } else { second };
+        tokio::spawn(async move {
+            let request = HoldRequest {
+                idempotency_key: Some("order-8".into()),
+                ..hold_request(account, 10)
+            };
+            (account, hold_with(&ledger, request).await)
+        })
+    });
+    let answers: Vec<(i64, Result<String, LedgerError>)> = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let placed: Vec<(i64, String)> =
+        sqlx::query_as("SELECT account_id, token FROM holds WHERE idempotency_key = 'order-8'")
+            .fetch_all(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(placed.len(), 1, "{placed:?}");
+    let (winner, token) = &placed[0];
+    for (account, answer) in &answers {
+        if account == winner {
+            assert_eq!(answer.as_ref(), Ok(token), "{answers:?}");
+        } else {
+            assert_eq!(
+                answer,
+                &Err(LedgerError::Conflict(Conflict::IdempotencyKeyReused)),
+                "{answers:?}"
+            );
+        }
+    }
+    assert_eq!(figures(&f.pool, *winner).await.1, 10 * CREDIT);
+    assert_consistent(&f.pool).await;
+}
+
+/// How batches of two writers wait for each other on PostgreSQL, through the functions that
+/// open them: batches on different accounts open at once, one on an account another batch
+/// has locked waits for its commit, and a batch that runs alone waits for every batch. On
+/// SQLite every batch is serial (one writer at a time), so there is nothing to show.
+#[tokio::test]
+async fn batches_wait_only_for_the_accounts_they_share() {
+    use app::db::ledger::{Wanted, open_exclusive, open_shared};
+    use std::time::Duration;
+    let f = fixture().await;
+    if app::db::Backend::of_pool(&f.pool) != app::db::Backend::Postgres {
+        return;
+    }
+    let first = f.account_with(10).await;
+    let mut conn = f.pool.acquire().await.unwrap();
+    let second = app::db::ledger::insert_account(
+        &mut conn,
+        "reveal",
+        "Leads",
+        &app::crypto::random_token(16),
+        1,
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let opens = |account: i64| {
+        let pool = f.pool.clone();
+        async move {
+            let mut conn = pool.acquire().await.unwrap().detach();
+            let mut tx = app::db::begin_write_on(&mut conn).await.unwrap();
+            let wanted = Wanted {
+                known: &[(account, -1)],
+                tokens: &[],
+                keys: &[],
+            };
+            let opened = open_shared(&mut tx, wanted).await.unwrap();
+            assert_eq!(
+                opened.accounts.len(),
+                1,
+                "an account it did not know is loaded"
+            );
+            tx.commit().await.unwrap();
+        }
+    };
+    let mut holder = f.pool.acquire().await.unwrap().detach();
+    let mut held = app::db::begin_write_on(&mut holder).await.unwrap();
+    let wanted = Wanted {
+        known: &[(first, -1)],
+        tokens: &[],
+        keys: &[],
+    };
+    open_shared(&mut held, wanted).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), opens(second))
+        .await
+        .expect("another account's batch opens at once");
+    let same = tokio::spawn(opens(first));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!same.is_finished(), "the same account's batch waits");
+    let alone = tokio::spawn({
+        let pool = f.pool.clone();
+        async move {
+            let mut conn = pool.acquire().await.unwrap().detach();
+            let mut tx = app::db::begin_write_on(&mut conn).await.unwrap();
+            open_exclusive(&mut tx, i64::MAX, |_| None).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!alone.is_finished(), "a batch that runs alone waits");
+    held.commit().await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), same)
+        .await
+        .expect("it opens once the first commits")
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), alone)
+        .await
+        .expect("so does the batch that runs alone")
+        .unwrap();
 }

@@ -17,13 +17,16 @@
 -- finished, so it reloads the accounts stamped after its writer's last exclusive batch.
 -- Hold ids come in blocks of 4,096 per writer (`hold_id_block`), since writers now place
 -- holds at the same time. `alerts_version` counts the batches that changed what decides
--- alerts; it no longer follows `version`, which PostgreSQL no longer uses.
+-- alerts; it no longer follows `version`, which PostgreSQL no longer has.
 CREATE SEQUENCE ledger_stamp;
 SELECT setval('ledger_stamp', (SELECT version FROM ledger_sync WHERE id = 1) + 1, false);
 CREATE SEQUENCE hold_id_block;
 SELECT setval('hold_id_block', (SELECT COALESCE(MAX(id), 0) / 4096 + 1 FROM holds), false);
 ALTER TABLE ledger_sync DROP CONSTRAINT ledger_sync_check;
 ALTER TABLE ledger_sync ADD CHECK (alerts_version >= 0);
+-- Nodes of an older version open every batch by bumping `version`: without it, their
+-- batches fail and change nothing, rather than arbitrate by another protocol.
+ALTER TABLE ledger_sync DROP COLUMN version;
 
 -- Holds are reloaded by account now, not by stamp.
 DROP INDEX holds_by_version;

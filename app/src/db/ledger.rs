@@ -200,7 +200,10 @@ pub async fn open_shared(
     .fetch_all(&mut *conn)
     .await?;
     let known: std::collections::HashMap<AccountId, i64> = wanted.known.iter().copied().collect();
-    stale(conn, stamp, alerts_version, rows, |id| known.get(&id).copied()).await
+    stale(conn, stamp, alerts_version, rows, |id| {
+        known.get(&id).copied()
+    })
+    .await
 }
 
 /// Opens a batch that runs alone (every other writer's batch has then finished), takes its

@@ -335,7 +335,7 @@ mod tests {
         ),
         (
             "0004_ledger_account_locks.sql",
-            "9f262175a0a93762cbcc1d878c8912e1596a396c65d6bd92968a09d18964e324",
+            "38d81b86d4595005eb7ebbec26366796178957ce77d885235efcbe4ed56d9c81",
         ),
     ];
 

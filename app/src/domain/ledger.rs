@@ -1230,7 +1230,10 @@ mod tests {
         );
         assert_eq!(book.open_hold("t").unwrap().expires_at, 5_000);
         book.forget_holds_of(&HashSet::from([2]));
-        assert!(book.open_hold("t").is_some(), "another account's holds stay");
+        assert!(
+            book.open_hold("t").is_some(),
+            "another account's holds stay"
+        );
     }
 
     #[test]
@@ -1245,7 +1248,11 @@ mod tests {
             place(&mut book, new_hold(1, "c", 1_000)).unwrap_err(),
             LedgerError::Storage
         );
-        assert_eq!(book.account(1).unwrap().held, 2, "a refused hold holds nothing");
+        assert_eq!(
+            book.account(1).unwrap().held,
+            2,
+            "a refused hold holds nothing"
+        );
         book.use_hold_ids(0..0);
         assert_eq!(book.hold_ids_left(), 0);
     }
@@ -1253,7 +1260,13 @@ mod tests {
     #[test]
     fn expiry_can_keep_to_some_accounts() {
         let mut book = book_with(100);
-        book.load_account(2, Account { balance: 100, ..Account::default() });
+        book.load_account(
+            2,
+            Account {
+                balance: 100,
+                ..Account::default()
+            },
+        );
         place(&mut book, new_hold(40, "one", 1_000)).unwrap();
         let mut other = new_hold(30, "two", 1_000);
         other.0.account = 2;

@@ -12,27 +12,38 @@
 //!
 //! More than one writer may share a database: two processes on one SQLite file, or nodes
 //! serving one PostgreSQL database. Their books live in separate memories, so the database
-//! arbitrates. Every batch's first statement takes the next version from the one-row
-//! `ledger_sync` table; that row write waits for any other writer's batch to commit
-//! (PostgreSQL's row lock, SQLite's single writer), so batches stay serial across writers
-//! exactly as they are within one, and each batch is still one transaction for many
-//! operations. If the version taken is not the writer's last plus one, another writer
-//! committed in between: still under the lock, the writer reloads the accounts and holds
-//! whose rows carry a later version (every row a batch writes carries its version), and the
-//! alerts' memory if `alerts_version` moved. Its book is then exactly the database's, and
-//! it applies its batch. The alternative of conditional updates per operation (`UPDATE …
-//! SET balance = balance - $1 WHERE balance - held >= $1`) was set aside: holds,
-//! idempotency, expiry and alert crossings all judge the figures before and after an
-//! operation, which the book gives for free and a conditional update would have to
-//! re-derive, statement by statement, in SQL. A writer alone (the common case) pays one
-//! `UPDATE` per batch; two busy writers pay a reload of what the other changed.
+//! arbitrates, with locks taken at the start of each batch, before anything is decided:
 //!
-//! What limits several writers is how long a batch holds the version row, since every other
-//! writer's batch waits for it. On PostgreSQL that is three round trips: one to open the
-//! batch (a function takes the version and reads what other writers changed), one
-//! statement for all of the batch's rows, and the commit (`db::ledger::open_batch` and
-//! `write_batch`), where statements per table and separate reads made it eight or more.
-//! Batches stay serial across writers, so a second node adds availability, not throughput.
+//! - A batch of holds, captures, cancels, extensions and closes (the IAP API's traffic)
+//!   locks what it touches: the ledger lock shared, one advisory lock per idempotency key it
+//!   places a hold under, then its accounts' rows by id (the accounts of its holds, of the
+//!   holds it names, found in the database for holds its book does not know, and of its
+//!   holds past their TTL). Always in that order, so two batches never wait on each other in
+//!   a circle. Batches of two nodes on different accounts then commit at the same time, and
+//!   PostgreSQL's group commit shares their flushes.
+//! - Every other batch (payments, refunds, SMS, account and alert settings, the periodic
+//!   sweep) takes the ledger lock exclusively: it waits for every batch in flight and runs
+//!   alone, as every batch did before. These are rare beside the API's traffic, and many of
+//!   them read or write beyond one account (an order, an SMS batch, the choice of account).
+//!
+//! Every batch stamps the rows it writes with a number from one sequence, and a writer
+//! remembers the stamp of each account as its book has it. When a batch locks an account
+//! whose stamp moved, another writer changed it: still under the lock, the writer reloads
+//! that account and its open holds, so its book is exactly the database's for everything the
+//! batch may change (the writer refuses a batch that would change an account it did not
+//! lock). A batch that runs alone reloads every account stamped after its writer's last
+//! batch that ran alone, since every batch with a smaller stamp has then finished. Hold ids
+//! come in blocks of 4,096 reserved per writer; the alerts' memory is reloaded whole when
+//! the alerts version (bumped by any batch that changes it) moved. On SQLite, writers take
+//! turns anyway (one writer at a time), and the same protocol runs without the locks
+//! (`db::ledger::open_shared`, `open_exclusive`; PostgreSQL migration 0004).
+//!
+//! The alternative of conditional updates per operation (`UPDATE … SET balance = balance -
+//! $1 WHERE balance - held >= $1`) was set aside: holds, idempotency, expiry and alert
+//! crossings all judge the figures before and after an operation, which the book gives for
+//! free and a conditional update would have to re-derive, statement by statement, in SQL.
+//! A writer alone (the common case) reloads nothing; two writers on one hot account reload
+//! it, with its open holds, in most batches.
 //!
 //! Callers hand in checked requests ([`NewHold`], [`NewCredit`], [`AccountEdit`],
 //! [`ValidWarning`]): the writer applies rules that depend on the balances, nothing else.

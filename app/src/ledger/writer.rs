@@ -10,8 +10,8 @@ use crate::domain::alert::NewThreshold;
 use crate::domain::credits::Credits;
 use crate::domain::ledger::{
     Account, AccountEdit, AccountId, Book, Conflict, Entry, EntryKind, HoldEnd, HoldId, HoldState,
-    LedgerError, NewCredit, NewHold, NewReversal, OpenHold, Placement, hold_id_of,
-    repeat_cancel, repeat_capture, repeat_reversal,
+    LedgerError, NewCredit, NewHold, NewReversal, OpenHold, Placement, hold_id_of, repeat_cancel,
+    repeat_capture, repeat_reversal,
 };
 use crate::domain::order::{OrderState, order_reference};
 use crate::domain::refund::{NewRefund, RefundState};
