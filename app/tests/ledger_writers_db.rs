@@ -561,3 +561,23 @@ async fn batches_wait_only_for_the_accounts_they_share() {
         .expect("so does the batch that runs alone")
         .unwrap();
 }
+
+/// Writers place holds at the same time, so each takes hold ids from a block of its own,
+/// above every hold stored, and a block is never handed out twice.
+#[tokio::test]
+async fn each_writer_takes_hold_ids_from_a_block_of_its_own() {
+    use app::db::ledger::{HOLD_ID_BLOCK, reserve_hold_ids};
+    let f = fixture().await;
+    let account = f.account_with(100).await;
+    let on_a = hold_with(&f.a, hold_request(account, 1)).await.unwrap();
+    let on_b = hold_with(&f.b, hold_request(account, 1)).await.unwrap();
+    let again_on_a = hold_with(&f.a, hold_request(account, 1)).await.unwrap();
+    let id = |token: &str| app::domain::ledger::hold_id_of(token).unwrap();
+    assert_ne!(id(&on_a) / HOLD_ID_BLOCK, id(&on_b) / HOLD_ID_BLOCK);
+    assert_eq!(id(&again_on_a), id(&on_a) + 1, "A keeps to its block");
+    let mut conn = f.pool.acquire().await.unwrap();
+    let next = reserve_hold_ids(&mut conn).await.unwrap();
+    assert!(next.start > id(&on_a).max(id(&on_b)));
+    assert_eq!(next.end - next.start, HOLD_ID_BLOCK);
+    assert_eq!(reserve_hold_ids(&mut conn).await.unwrap().start, next.end);
+}
