@@ -61,6 +61,8 @@ CREATE FUNCTION ledger_open_shared(known TEXT, tokens TEXT, keys TEXT,
 LANGUAGE plpgsql AS $$
 DECLARE
     key_hash INTEGER;
+    known_ids BIGINT[];
+    known_stamps BIGINT[];
     locked BIGINT[];
     stale BIGINT[];
 BEGIN
@@ -71,8 +73,12 @@ BEGIN
     LOOP
         PERFORM pg_advisory_xact_lock(6813, key_hash);
     END LOOP;
+    SELECT COALESCE(array_agg(CAST(k.value ->> 0 AS BIGINT)), '{}'),
+           COALESCE(array_agg(CAST(k.value ->> 1 AS BIGINT)), '{}')
+        INTO known_ids, known_stamps
+    FROM json_array_elements(known::json) AS k;
     SELECT COALESCE(array_agg(w.id ORDER BY w.id), '{}') INTO locked FROM (
-        SELECT CAST(k.value ->> 0 AS BIGINT) AS id FROM json_array_elements(known::json) AS k
+        SELECT unnest(known_ids) AS id
         UNION
         SELECT h.account_id FROM json_array_elements(tokens::json) AS t
         JOIN holds h ON h.id = CAST(t.value ->> 0 AS BIGINT) AND h.token = t.value ->> 1
@@ -83,8 +89,7 @@ BEGIN
     SELECT alerts_version INTO batch_alerts_version FROM ledger_sync WHERE id = 1;
     SELECT COALESCE(array_agg(a.id), '{}') INTO stale
     FROM iap_accounts a
-    LEFT JOIN (SELECT CAST(k.value ->> 0 AS BIGINT) AS id, CAST(k.value ->> 1 AS BIGINT) AS stamp
-               FROM json_array_elements(known::json) AS k) AS mine ON mine.id = a.id
+    LEFT JOIN unnest(known_ids, known_stamps) AS mine(id, stamp) ON mine.id = a.id
     WHERE a.id = ANY (locked) AND a.ledger_version IS DISTINCT FROM mine.stamp;
     SELECT COALESCE(json_agg(r), '[]')::TEXT INTO stale_accounts
     FROM ledger_account_rows r WHERE r.id = ANY (stale);

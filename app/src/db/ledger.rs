@@ -185,22 +185,27 @@ pub async fn open_shared(
         });
     }
     let (stamp, alerts_version) = next_stamp(conn).await?;
-    let mut ids: Vec<AccountId> = sqlx::query_scalar(
-        "SELECT h.account_id FROM holds h JOIN json_each($1) t
-             ON h.id = json_extract(t.value, '$[0]') AND h.token = json_extract(t.value, '$[1]')",
+    let mut candidates: Vec<(AccountId, i64)> = sqlx::query_as(
+        "SELECT id, ledger_version FROM iap_accounts
+         WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each($1))",
     )
-    .bind(tokens)
+    .bind(known)
     .fetch_all(&mut *conn)
     .await?;
-    ids.extend(wanted.known.iter().map(|(id, _)| *id));
-    let rows: Vec<AccountRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "{ACCOUNT_COLUMNS} WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))"
-    )))
-    .bind(crate::db::id_list(&ids))
-    .fetch_all(&mut *conn)
-    .await?;
+    if !wanted.tokens.is_empty() {
+        let of_holds: Vec<(AccountId, i64)> = sqlx::query_as(
+            "SELECT a.id, a.ledger_version FROM holds h
+             JOIN json_each($1) t ON h.id = json_extract(t.value, '$[0]')
+                                 AND h.token = json_extract(t.value, '$[1]')
+             JOIN iap_accounts a ON a.id = h.account_id",
+        )
+        .bind(tokens)
+        .fetch_all(&mut *conn)
+        .await?;
+        candidates.extend(of_holds);
+    }
     let known: std::collections::HashMap<AccountId, i64> = wanted.known.iter().copied().collect();
-    stale(conn, stamp, alerts_version, rows, |id| {
+    stale_by_stamp(conn, stamp, alerts_version, candidates, |id| {
         known.get(&id).copied()
     })
     .await
@@ -226,14 +231,40 @@ pub async fn open_exclusive(
         (stamp, alerts_version, rows)
     } else {
         let (stamp, alerts_version) = next_stamp(conn).await?;
-        let rows = sqlx::query_as(AssertSqlSafe(format!(
-            "{ACCOUNT_COLUMNS} WHERE ledger_version > $1"
-        )))
-        .bind(since)
-        .fetch_all(&mut *conn)
-        .await?;
-        (stamp, alerts_version, rows)
+        let candidates: Vec<(AccountId, i64)> =
+            sqlx::query_as("SELECT id, ledger_version FROM iap_accounts WHERE ledger_version > $1")
+                .bind(since)
+                .fetch_all(&mut *conn)
+                .await?;
+        return stale_by_stamp(conn, stamp, alerts_version, candidates, known).await;
     };
+    stale(conn, stamp, alerts_version, rows, known).await
+}
+
+/// SQLite: of the accounts `candidates` (id, stamp), reads those whose stamp is not the one
+/// `known` gives, with their open holds; a writer alone reads nothing more.
+async fn stale_by_stamp(
+    conn: &mut AnyConnection,
+    stamp: i64,
+    alerts_version: i64,
+    candidates: Vec<(AccountId, i64)>,
+    known: impl Fn(AccountId) -> Option<i64>,
+) -> Result<Opened, sqlx::Error> {
+    let ids: Vec<AccountId> = candidates
+        .into_iter()
+        .filter(|(id, stamp)| known(*id) != Some(*stamp))
+        .map(|(id, _)| id)
+        .collect();
+    let rows =
+        match ids.is_empty() {
+            true => Vec::new(),
+            false => sqlx::query_as(AssertSqlSafe(format!(
+                "{ACCOUNT_COLUMNS} WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))"
+            )))
+            .bind(crate::db::id_list(&ids))
+            .fetch_all(&mut *conn)
+            .await?,
+        };
     stale(conn, stamp, alerts_version, rows, known).await
 }
 

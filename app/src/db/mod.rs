@@ -335,7 +335,7 @@ mod tests {
         ),
         (
             "0004_ledger_account_locks.sql",
-            "38d81b86d4595005eb7ebbec26366796178957ce77d885235efcbe4ed56d9c81",
+            "1205167c5775e6f5b7304f145e7069d3afa93c93c5fb502c4f7112636c475de7",
         ),
     ];
 

@@ -458,25 +458,25 @@ struct Known<'a> {
 /// under. Only holds, captures, cancels, extensions and closes qualify (the IAP API's
 /// traffic): every other operation reads or writes beyond its account, so its batch runs
 /// alone.
-struct Scope {
+struct Scope<'a> {
     accounts: BTreeSet<AccountId>,
-    tokens: Vec<(HoldId, String)>,
-    keys: BTreeSet<String>,
+    tokens: Vec<(HoldId, &'a str)>,
+    keys: Vec<&'a str>,
 }
 
-impl Scope {
+impl<'a> Scope<'a> {
     /// The scope of `jobs`, or `None` if their batch must run alone.
-    fn of(jobs: &[Job], book: &Book, now: i64) -> Option<Scope> {
+    fn of(jobs: &'a [Job], book: &Book, now: i64) -> Option<Self> {
         let mut scope = Scope {
             accounts: book.due_accounts(now).into_iter().collect(),
             tokens: Vec::new(),
-            keys: BTreeSet::new(),
+            keys: Vec::new(),
         };
         for job in jobs {
             match &job.command {
                 Command::Hold(new) => {
                     scope.accounts.insert(new.account);
-                    scope.keys.extend(new.idempotency_key.clone());
+                    scope.keys.extend(new.idempotency_key.as_deref());
                 }
                 Command::Capture { token, .. }
                 | Command::Cancel { token }
@@ -487,7 +487,7 @@ impl Scope {
                     }
                     None => scope
                         .tokens
-                        .extend(hold_id_of(token).map(|id| (id, token.clone()))),
+                        .extend(hold_id_of(token).map(|id| (id, token.as_str()))),
                 },
                 _ => return None,
             }
@@ -512,7 +512,7 @@ async fn begin_batch<'c>(
     conn: &'c mut AnyConnection,
     known: Known<'_>,
     synced: i64,
-    scope: Option<&Scope>,
+    scope: Option<&Scope<'_>>,
 ) -> Result<(sqlx::Transaction<'c, sqlx::Any>, Batch), sqlx::Error> {
     let Known {
         book,
@@ -529,16 +529,10 @@ async fn begin_batch<'c>(
                 .iter()
                 .map(|id| (*id, stamp_of(id).unwrap_or(-1)))
                 .collect();
-            let tokens: Vec<(HoldId, &str)> = scope
-                .tokens
-                .iter()
-                .map(|(id, token)| (*id, token.as_str()))
-                .collect();
-            let keys: Vec<&str> = scope.keys.iter().map(String::as_str).collect();
             let wanted = Wanted {
                 known: &accounts,
-                tokens: &tokens,
-                keys: &keys,
+                tokens: &scope.tokens,
+                keys: &scope.keys,
             };
             let opened = store::open_shared(&mut tx, wanted).await?;
             let mut locked: HashSet<AccountId> = scope.accounts.iter().copied().collect();
